@@ -1,0 +1,188 @@
+package io.lakeloop.common.cli;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.ConfigLoader;
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.run.JobRuns;
+import io.lakeloop.common.spark.Sessions;
+import io.lakeloop.common.table.Lakehouse;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a {@link Job} the same way from every entry point (bin/lakeloop, spark-submit, the demo,
+ * tests): parse flags, load and validate config before Spark starts, build or reuse the session,
+ * record the run in job_runs, run, log one summary line, print the job's output. Exit status: 0
+ * success, 2 user error (message says what to fix), 1 unexpected failure.
+ */
+public final class JobLauncher {
+  private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
+
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+  public static final int USER_ERROR = 2;
+
+  private JobLauncher() {}
+
+  /** Entry point for a job's {@code main}: starts (and stops) its own session. */
+  public static int launch(Job job, String[] argv) {
+    return launch(job, argv, null, System.out, System.err);
+  }
+
+  /**
+   * Runs a job. With {@code existing} non-null the job uses that session (demo, tests) and does not
+   * stop it; the session's warehouse is still taken from the job's config.
+   */
+  public static int launch(
+      Job job, String[] argv, SparkSession existing, PrintStream out, PrintStream err) {
+    boolean verbose = false;
+    for (String a : argv) {
+      verbose |= a.equals("--verbose");
+    }
+    SparkSession created = null;
+    try {
+      CliArgs args = CliArgs.parse(job.name(), argv, job.flags(), job.positionalHelp() != null);
+      if (args.has("help")) {
+        out.print(CliArgs.usage(job.name(), job.description(), job.flags(), job.positionalHelp()));
+        return OK;
+      }
+      LakeloopConfig config = ConfigLoader.load(args.configFile(), args.all("set"));
+      if (args.has("model")) {
+        config.model(args.get("model").get());
+      }
+      SparkSession spark = existing;
+      if (spark == null) {
+        spark = created = Sessions.create(config);
+      }
+      JobResult result = run(job, args, config, spark);
+      out.println(result.output());
+      return OK;
+    } catch (LakeloopException e) {
+      err.println("lakeloop " + job.name() + ": error: " + e.getMessage());
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      return USER_ERROR;
+    } catch (Exception | Error e) {
+      err.println(
+          "lakeloop "
+              + job.name()
+              + ": failed: "
+              + e.getClass().getSimpleName()
+              + ": "
+              + firstLine(e.getMessage())
+              + (verbose ? "" : " (rerun with --verbose for the stack trace)"));
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      return FAILED;
+    } finally {
+      if (created != null) {
+        created.stop();
+      }
+    }
+  }
+
+  /** Runs a job on a session with an already-loaded config, recording it in job_runs. */
+  public static JobResult run(Job job, CliArgs args, LakeloopConfig config, SparkSession spark)
+      throws Exception {
+    Lakehouse lakehouse = new Lakehouse(spark, config.warehouse());
+    Optional<LocalDate> date = args.date();
+    String runId = args.get("run-id").orElseGet(() -> defaultRunId(job, args, date));
+    checkRunId(runId);
+    JobContext ctx = new JobContext(spark, config, lakehouse, args, runId, date);
+    String model = args.get("model").orElse(null);
+    spark
+        .sparkContext()
+        .setJobGroup(
+            "lakeloop:" + job.name() + ":" + runId, "lakeloop " + job.name() + " " + runId, false);
+    JobRuns ledger = job.recordsRun() ? new JobRuns(lakehouse) : null;
+    Instant started = Instant.now();
+    int attempt = ledger == null ? 0 : ledger.start(job.name(), runId, date.orElse(null), model);
+    long t0 = System.nanoTime();
+    try {
+      JobResult result = job.run(ctx);
+      if (ledger != null) {
+        ledger.finish(
+            job.name(),
+            runId,
+            date.orElse(null),
+            model,
+            attempt,
+            started,
+            true,
+            ctx.inputs(),
+            ctx.outputs(),
+            result.summary(),
+            null);
+      }
+      LOG.info(
+          "job={} run_id={} status=SUCCEEDED attempt={} seconds={} inputs={} outputs={} summary={}",
+          job.name(),
+          runId,
+          attempt,
+          String.format("%.1f", (System.nanoTime() - t0) / 1e9),
+          ctx.inputs(),
+          ctx.outputs(),
+          result.summary());
+      return result;
+    } catch (Exception | Error e) {
+      if (ledger != null) {
+        try {
+          ledger.finish(
+              job.name(),
+              runId,
+              date.orElse(null),
+              model,
+              attempt,
+              started,
+              false,
+              ctx.inputs(),
+              ctx.outputs(),
+              Map.of(),
+              firstLine(e.getMessage()));
+        } catch (RuntimeException ledgerFailure) {
+          e.addSuppressed(ledgerFailure);
+        }
+      }
+      LOG.info(
+          "job={} run_id={} status=FAILED attempt={} error={}",
+          job.name(),
+          runId,
+          attempt,
+          firstLine(e.getMessage()));
+      throw e;
+    } finally {
+      spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  /** Without --run-id, a run is named by its job and logical date, so a rerun is the same run. */
+  static String defaultRunId(Job job, CliArgs args, Optional<LocalDate> date) {
+    return job.defaultRunId(args)
+        .orElseGet(() -> job.name() + "-" + date.map(LocalDate::toString).orElse("manual"));
+  }
+
+  private static void checkRunId(String runId) {
+    if (runId.isBlank()
+        || runId.length() > 250
+        || runId.chars().anyMatch(Character::isISOControl)) {
+      throw new LakeloopException(
+          "--run-id '" + runId + "' is not usable: give 1-250 printable characters");
+    }
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "(no message)";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

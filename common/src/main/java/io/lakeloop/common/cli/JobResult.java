@@ -1,0 +1,21 @@
+package io.lakeloop.common.cli;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a job run produced: the text the CLI prints, and a small summary (counts, versions) recorded
+ * in job_runs and logged as one structured line. Immutable.
+ *
+ * @param output text printed to stdout by the CLI (the command's own output)
+ * @param summary key/value facts for the ledger and the log
+ */
+public record JobResult(String output, Map<String, String> summary) {
+  public JobResult {
+    summary = Map.copyOf(new LinkedHashMap<>(summary));
+  }
+
+  public static JobResult of(String output) {
+    return new JobResult(output, Map.of());
+  }
+}

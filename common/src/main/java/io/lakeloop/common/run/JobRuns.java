@@ -1,0 +1,136 @@
+package io.lakeloop.common.run;
+
+import static io.lakeloop.common.table.Columns.*;
+
+import io.delta.tables.DeltaTable;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.functions;
+import scala.collection.JavaConverters;
+
+/**
+ * The job_runs ledger: one row per (job, run id), upserted with MERGE, holding status, attempt
+ * count, logical date and the Delta versions read and written. A rerun of the same run id updates
+ * its row (attempt + 1) instead of adding one. Each call is one small Delta commit.
+ */
+public final class JobRuns {
+  public static final String RUNNING = "RUNNING";
+  public static final String SUCCEEDED = "SUCCEEDED";
+  public static final String FAILED = "FAILED";
+
+  private final Lakehouse lakehouse;
+
+  public JobRuns(Lakehouse lakehouse) {
+    this.lakehouse = lakehouse;
+  }
+
+  /** Marks the run as started and returns its attempt number (1 for a first run). */
+  public int start(String job, String runId, LocalDate logicalDate, String model) {
+    lakehouse.ensure(Tables.JOB_RUNS_SPEC);
+    int attempt = previousAttempt(job, runId) + 1;
+    upsert(
+        job,
+        runId,
+        logicalDate,
+        model,
+        RUNNING,
+        attempt,
+        Instant.now(),
+        null,
+        Map.of(),
+        Map.of(),
+        Map.of(),
+        null);
+    return attempt;
+  }
+
+  /** Records the end of a run with its lineage and summary. */
+  public void finish(
+      String job,
+      String runId,
+      LocalDate logicalDate,
+      String model,
+      int attempt,
+      Instant startedAt,
+      boolean succeeded,
+      Map<String, Long> inputs,
+      Map<String, Long> outputs,
+      Map<String, String> summary,
+      String error) {
+    upsert(
+        job,
+        runId,
+        logicalDate,
+        model,
+        succeeded ? SUCCEEDED : FAILED,
+        attempt,
+        startedAt,
+        Instant.now(),
+        inputs,
+        outputs,
+        summary,
+        error);
+  }
+
+  private int previousAttempt(String job, String runId) {
+    List<Row> rows =
+        lakehouse
+            .read(Tables.JOB_RUNS)
+            .data()
+            .where(functions.col(JOB).equalTo(job).and(functions.col(RUN_ID).equalTo(runId)))
+            .select(ATTEMPT)
+            .collectAsList();
+    return rows.isEmpty() ? 0 : rows.get(0).getInt(0);
+  }
+
+  private void upsert(
+      String job,
+      String runId,
+      LocalDate logicalDate,
+      String model,
+      String status,
+      int attempt,
+      Instant startedAt,
+      Instant finishedAt,
+      Map<String, Long> inputs,
+      Map<String, Long> outputs,
+      Map<String, String> summary,
+      String error) {
+    Row row =
+        RowFactory.create(
+            job,
+            runId,
+            logicalDate == null ? null : java.sql.Date.valueOf(logicalDate),
+            model,
+            status,
+            attempt,
+            Timestamp.from(startedAt),
+            finishedAt == null ? null : Timestamp.from(finishedAt),
+            scalaMap(inputs),
+            scalaMap(outputs),
+            scalaMap(summary),
+            error);
+    Dataset<Row> source =
+        lakehouse.spark().createDataFrame(List.of(row), Tables.JOB_RUNS_SPEC.schema());
+    DeltaTable.forPath(lakehouse.spark(), lakehouse.path(Tables.JOB_RUNS))
+        .as("t")
+        .merge(source.as("s"), "t.job = s.job AND t.run_id = s.run_id")
+        .whenMatched()
+        .updateAll()
+        .whenNotMatched()
+        .insertAll()
+        .execute();
+  }
+
+  private static <K, V> scala.collection.Map<K, V> scalaMap(Map<K, V> m) {
+    return JavaConverters.mapAsScalaMap(new java.util.LinkedHashMap<>(m));
+  }
+}

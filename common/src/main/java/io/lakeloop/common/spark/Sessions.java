@@ -1,0 +1,56 @@
+package io.lakeloop.common.spark;
+
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.S3Settings;
+import io.lakeloop.common.config.SparkSettings;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Builds the one SparkSession a lakeloop process uses, with Delta enabled, UTC session time and S3A
+ * settings from the config. Called once, by the job launcher (or a test base); everything else
+ * receives the session as a parameter. Under spark-submit the submitted master and conf take
+ * precedence over the config's defaults.
+ */
+public final class Sessions {
+  private Sessions() {}
+
+  /** Creates (or joins) the session for this JVM. */
+  public static SparkSession create(LakeloopConfig config) {
+    SparkSettings s = config.spark();
+    // SparkConf(true) reads the spark.* system properties spark-submit sets.
+    SparkConf submitted = new SparkConf(true);
+    SparkSession.Builder b = SparkSession.builder().appName(s.appName());
+    if (!submitted.contains("spark.master")) {
+      b = b.master(s.master());
+    }
+    for (Map.Entry<String, String> e : deltaAndSessionConf(s, config.s3()).entrySet()) {
+      if (!submitted.contains(e.getKey())) {
+        b = b.config(e.getKey(), e.getValue());
+      }
+    }
+    return b.getOrCreate();
+  }
+
+  /** The settings lakeloop needs on every session, in precedence order (later wins). */
+  static Map<String, String> deltaAndSessionConf(SparkSettings s, S3Settings s3) {
+    Map<String, String> conf = new java.util.LinkedHashMap<>();
+    conf.put("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
+    conf.put("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    // Windows, partitions and dates are UTC whatever the machine's zone is.
+    conf.put("spark.sql.session.timeZone", "UTC");
+    conf.put("spark.ui.enabled", Boolean.toString(s.uiEnabled()));
+    conf.put("spark.ui.showConsoleProgress", "false");
+    // The ledger and Delta's history record run ids; Delta checks schemas itself.
+    conf.put("spark.databricks.delta.schema.autoMerge.enabled", "false");
+    if (!s3.endpoint().isEmpty()) {
+      conf.put("spark.hadoop.fs.s3a.endpoint", s3.endpoint());
+    }
+    conf.put("spark.hadoop.fs.s3a.path.style.access", Boolean.toString(s3.pathStyleAccess()));
+    conf.put("spark.hadoop.fs.s3a.connection.ssl.enabled", Boolean.toString(s3.sslEnabled()));
+    conf.put("spark.hadoop.fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    conf.putAll(s.conf());
+    return conf;
+  }
+}

@@ -1,0 +1,260 @@
+package io.lakeloop.common.table;
+
+import io.delta.tables.DeltaTable;
+import io.lakeloop.common.LakeloopException;
+import java.net.URI;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.collection.JavaConverters;
+
+/**
+ * The lakehouse: one Delta table per {@link TableSpec} at {@code <warehouse>/<name>}, on local disk
+ * or {@code s3a://} alike (all I/O goes through Spark and Hadoop's FileSystem). Creates missing
+ * tables idempotently, checks existing ones against their contract, reads pinned snapshots and
+ * writes with Delta's idempotency tools. Every commit carries the run id as {@code userMetadata}.
+ */
+public final class Lakehouse {
+  private static final Logger LOG = LoggerFactory.getLogger(Lakehouse.class);
+
+  private final SparkSession spark;
+  private final String root;
+
+  public Lakehouse(SparkSession spark, String warehouse) {
+    this.spark = spark;
+    this.root = normalize(warehouse);
+  }
+
+  /** A warehouse without a scheme is a local path, made absolute so the cwd never matters. */
+  static String normalize(String warehouse) {
+    String w = warehouse.endsWith("/") ? warehouse.substring(0, warehouse.length() - 1) : warehouse;
+    URI uri = URI.create(w.replace(" ", "%20"));
+    if (uri.getScheme() == null) {
+      return Paths.get(warehouse)
+          .toAbsolutePath()
+          .normalize()
+          .toUri()
+          .toString()
+          .replaceAll("/$", "");
+    }
+    return w;
+  }
+
+  public SparkSession spark() {
+    return spark;
+  }
+
+  /** The warehouse root as a URI (file:/... or s3a://...). */
+  public String root() {
+    return root;
+  }
+
+  public String path(String table) {
+    return root + "/" + table;
+  }
+
+  public boolean exists(String table) {
+    return DeltaTable.isDeltaTable(spark, path(table));
+  }
+
+  /**
+   * Creates the table if it is missing, otherwise checks it against the contract: a column of
+   * another type or another partitioning fails with a message naming the column; for tables that
+   * allow it, missing nullable columns are added. Idempotent; safe to call at every job start.
+   * Cost: a read of the Delta log, no data scan.
+   */
+  public void ensure(TableSpec spec) {
+    String path = path(spec.name());
+    if (!exists(spec.name())) {
+      try {
+        DeltaTable.createIfNotExists(spark)
+            .location(path)
+            .addColumns(spec.schema())
+            .partitionedBy(spec.partitionColumns().toArray(new String[0]))
+            .execute();
+        LOG.info("created table {} at {}", spec.name(), path);
+        return;
+      } catch (RuntimeException raced) {
+        if (!exists(spec.name())) {
+          throw new LakeloopException(
+              "cannot create table " + spec.name() + " at " + path + ": " + raced.getMessage(),
+              raced);
+        }
+        // Another writer created it first: fall through and check it like any existing table.
+      }
+    }
+    checkAndEvolve(spec, path);
+  }
+
+  private void checkAndEvolve(TableSpec spec, String path) {
+    DeltaTable table = DeltaTable.forPath(spark, path);
+    StructType actual = table.toDF().schema();
+    List<StructField> missing = new ArrayList<>();
+    for (StructField expected : spec.schema().fields()) {
+      Optional<StructField> found = field(actual, expected.name());
+      if (found.isEmpty()) {
+        missing.add(expected);
+      } else if (!sameType(found.get().dataType(), expected.dataType())) {
+        throw new LakeloopException(
+            "table "
+                + spec.name()
+                + " at "
+                + path
+                + " has column '"
+                + expected.name()
+                + "' of type "
+                + found.get().dataType().simpleString()
+                + " but lakeloop expects "
+                + expected.dataType().simpleString()
+                + "; the table was written by something else or an incompatible version: point"
+                + " lakeloop.warehouse elsewhere or migrate the column");
+      }
+    }
+    List<String> partitions = partitionColumns(path);
+    if (!partitions.equals(spec.partitionColumns())) {
+      throw new LakeloopException(
+          "table "
+              + spec.name()
+              + " at "
+              + path
+              + " is partitioned by "
+              + partitions
+              + " but lakeloop expects "
+              + spec.partitionColumns()
+              + "; recreate it or point lakeloop.warehouse elsewhere");
+    }
+    if (!missing.isEmpty()) {
+      if (!spec.addMissingColumns() || missing.stream().anyMatch(f -> !f.nullable())) {
+        throw new LakeloopException(
+            "table "
+                + spec.name()
+                + " at "
+                + path
+                + " lacks column '"
+                + missing.get(0).name()
+                + "' ("
+                + missing.get(0).dataType().simpleString()
+                + "); it was created by an incompatible version: migrate it or point"
+                + " lakeloop.warehouse elsewhere");
+      }
+      StringBuilder ddl = new StringBuilder();
+      for (StructField f : missing) {
+        ddl.append(ddl.length() == 0 ? "" : ", ")
+            .append('`')
+            .append(f.name())
+            .append("` ")
+            .append(f.dataType().sql());
+      }
+      spark.sql("ALTER TABLE delta.`" + path + "` ADD COLUMNS (" + ddl + ")");
+      LOG.info("added columns {} to table {}", ddl, spec.name());
+    }
+  }
+
+  private static Optional<StructField> field(StructType schema, String name) {
+    for (StructField f : schema.fields()) {
+      if (f.name().equals(name)) {
+        return Optional.of(f);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Types equal up to nullability (Delta enforces NOT NULL itself). */
+  static boolean sameType(DataType a, DataType b) {
+    return DataType.equalsIgnoreNullability(a, b);
+  }
+
+  private List<String> partitionColumns(String path) {
+    Row detail =
+        spark.sql("DESCRIBE DETAIL delta.`" + path + "`").select("partitionColumns").head();
+    return new ArrayList<>(JavaConverters.seqAsJavaList(detail.<String>getSeq(0)));
+  }
+
+  /** The latest committed version of a table, or empty if it does not exist. */
+  public Optional<Long> latestVersion(String table) {
+    if (!exists(table)) {
+      return Optional.empty();
+    }
+    Row last = DeltaTable.forPath(spark, path(table)).history(1).select("version").head();
+    return Optional.of(last.getLong(0));
+  }
+
+  /** A table pinned at the version read, so a job's inputs can be recorded and re-read. */
+  public record Snapshot(String table, long version, Dataset<Row> data) {}
+
+  /** Reads the latest version of a table, pinned (time travel) so later commits don't leak in. */
+  public Snapshot read(String table) {
+    long v =
+        latestVersion(table)
+            .orElseThrow(
+                () ->
+                    new LakeloopException(
+                        "table "
+                            + table
+                            + " does not exist at "
+                            + path(table)
+                            + "; run the job that creates it first (e.g. bin/lakeloop generate or"
+                            + " ingest) or check lakeloop.warehouse"));
+    return new Snapshot(table, v, readAt(table, v));
+  }
+
+  /** Reads a table as of a version (Delta time travel). */
+  public Dataset<Row> readAt(String table, long version) {
+    return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+  }
+
+  /**
+   * Appends once: Delta skips the commit if this (appId, txnVersion) was already committed, so a
+   * retried task or a rerun of the same run adds nothing. Returns the table's version after.
+   */
+  public long appendOnce(
+      Dataset<Row> rows, TableSpec spec, String runId, String appId, long txnVersion) {
+    rows.write()
+        .format("delta")
+        .mode("append")
+        .option("txnAppId", appId)
+        .option("txnVersion", txnVersion)
+        .option("userMetadata", runId)
+        .save(path(spec.name()));
+    return latestVersion(spec.name()).orElseThrow();
+  }
+
+  /**
+   * Atomically replaces exactly the rows matching {@code predicate} (e.g. one window's dates) with
+   * {@code rows}; rerunning with the same rows leaves the same content. Returns the version.
+   */
+  public long replaceWhere(Dataset<Row> rows, TableSpec spec, String predicate, String runId) {
+    rows.write()
+        .format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", predicate)
+        .option("userMetadata", runId)
+        .save(path(spec.name()));
+    return latestVersion(spec.name()).orElseThrow();
+  }
+
+  /** Operation metrics (numOutputRows, ...) of the commit at a version. Reads the log only. */
+  public Map<String, String> commitMetrics(String table, long version) {
+    Dataset<Row> h =
+        DeltaTable.forPath(spark, path(table))
+            .history()
+            .where("version = " + version)
+            .select("operationMetrics");
+    List<Row> rows = h.collectAsList();
+    if (rows.isEmpty() || rows.get(0).isNullAt(0)) {
+      return Map.of();
+    }
+    return new HashMap<>(JavaConverters.mapAsJavaMap(rows.get(0).<String, String>getMap(0)));
+  }
+}

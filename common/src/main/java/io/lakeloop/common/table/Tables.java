@@ -1,0 +1,254 @@
+package io.lakeloop.common.table;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.types.DataTypes.*;
+
+import io.lakeloop.common.config.ModelSpec;
+import java.util.List;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Every lakehouse table of DESIGN.md, declared once: schema, partitioning and evolution rule. Jobs
+ * refer to these specs and to {@link Columns}, never to string literals of their own.
+ */
+public final class Tables {
+  private Tables() {}
+
+  public static final String PREDICTION_LOG = "prediction_log";
+  public static final String LABELS_TABLE = "labels";
+  public static final String EVAL_METRICS = "eval_metrics";
+  public static final String PROFILES = "profiles";
+  public static final String DRIFT_METRICS = "drift_metrics";
+  public static final String MODEL_REGISTRY = "model_registry";
+  public static final String MODEL_ALIASES = "model_aliases";
+  public static final String JOB_RUNS = "job_runs";
+  public static final String QUARANTINE = "quarantine";
+
+  private static StructField required(String name, DataType type) {
+    return new StructField(name, type, false, Metadata.empty());
+  }
+
+  private static StructField optional(String name, DataType type) {
+    return new StructField(name, type, true, Metadata.empty());
+  }
+
+  /** Columns every prediction log has, whatever the model. */
+  private static final List<StructField> LOG_CORE =
+      List.of(
+          required(REQUEST_ID, StringType),
+          required(EVENT_TIME, TimestampType),
+          required(EVENT_DATE, DateType),
+          required(MODEL_NAME, StringType),
+          required(MODEL_VERSION, StringType),
+          required(PREDICTION, DoubleType),
+          optional(SCORES, createArrayType(DoubleType)));
+
+  /**
+   * prediction_log for one model: the core columns, then numeric features (DOUBLE), then
+   * categorical features and slice columns (STRING). Several models may share the table; each adds
+   * its own nullable columns.
+   */
+  public static TableSpec predictionLog(ModelSpec model) {
+    StructType schema = new StructType(LOG_CORE.toArray(new StructField[0]));
+    for (String f : model.numericFeatures()) {
+      schema = schema.add(optional(f, DoubleType));
+    }
+    for (String f : model.stringColumns()) {
+      schema = schema.add(optional(f, StringType));
+    }
+    return new TableSpec(PREDICTION_LOG, schema, List.of(EVENT_DATE), true);
+  }
+
+  public static final TableSpec LABELS =
+      new TableSpec(
+          LABELS_TABLE,
+          new StructType(
+              new StructField[] {
+                required(REQUEST_ID, StringType),
+                required(LABEL, DoubleType),
+                required(LABEL_TIME, TimestampType),
+                required(LABEL_DATE, DateType)
+              }),
+          List.of(LABEL_DATE),
+          false);
+
+  public static final TableSpec EVAL_METRICS_SPEC =
+      new TableSpec(
+          EVAL_METRICS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                required(MODEL_VERSION, StringType),
+                required(GRANULARITY, StringType),
+                required(WINDOW_START, TimestampType),
+                required(WINDOW_END, TimestampType),
+                required(SLICE_KEY, StringType),
+                required(SLICE_VALUE, StringType),
+                required(METRIC, StringType),
+                optional(VALUE, DoubleType),
+                optional(CI_LOW, DoubleType),
+                optional(CI_HIGH, DoubleType),
+                required(N, LongType),
+                required(RUN_ID, StringType),
+                required(WINDOW_DATE, DateType)
+              }),
+          List.of(WINDOW_DATE),
+          false);
+
+  public static final TableSpec PROFILES_SPEC =
+      new TableSpec(
+          PROFILES,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                optional(MODEL_VERSION, StringType),
+                required(PROFILE_KIND, StringType),
+                optional(WINDOW_START, TimestampType),
+                optional(WINDOW_END, TimestampType),
+                required(COLUMN, StringType),
+                required(COLUMN_KIND, StringType),
+                required(COUNT, LongType),
+                required(NULL_COUNT, LongType),
+                required(NAN_COUNT, LongType),
+                optional(SUM, DoubleType),
+                optional(SUM_SQUARES, DoubleType),
+                optional(MIN, DoubleType),
+                optional(MAX, DoubleType),
+                optional(BIN_EDGES, createArrayType(DoubleType)),
+                optional(BIN_COUNTS, createArrayType(LongType)),
+                optional(CATEGORY_COUNTS, createMapType(StringType, LongType)),
+                optional(SOURCE_TABLE, StringType),
+                optional(SOURCE_VERSION, LongType),
+                required(RUN_ID, StringType),
+                required(WINDOW_DATE, DateType)
+              }),
+          List.of(WINDOW_DATE),
+          false);
+
+  public static final TableSpec DRIFT_METRICS_SPEC =
+      new TableSpec(
+          DRIFT_METRICS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                optional(MODEL_VERSION, StringType),
+                required(WINDOW_START, TimestampType),
+                required(WINDOW_END, TimestampType),
+                required(COMPARISON, StringType),
+                required(COLUMN, StringType),
+                required(COLUMN_KIND, StringType),
+                required(STATISTIC, StringType),
+                optional(VALUE, DoubleType),
+                optional(P_VALUE, DoubleType),
+                optional(THRESHOLD, DoubleType),
+                optional(DRIFTED, BooleanType),
+                required(RUN_ID, StringType),
+                required(WINDOW_DATE, DateType)
+              }),
+          List.of(WINDOW_DATE),
+          false);
+
+  private static final StructType TRAINING_DATA_ENTRY =
+      new StructType(
+          new StructField[] {
+            optional(TABLE, StringType),
+            optional(VERSION_FROM, LongType),
+            optional(VERSION_TO, LongType)
+          });
+
+  private static final StructType COMPRESSION_STRUCT =
+      new StructType(
+          new StructField[] {
+            optional(SPARSITY, DoubleType),
+            optional(BITS, IntegerType),
+            optional(SIZE_RATIO, DoubleType)
+          });
+
+  public static final TableSpec MODEL_REGISTRY_SPEC =
+      new TableSpec(
+          MODEL_REGISTRY,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                required(VERSION, IntegerType),
+                required(ARTIFACT_URI, StringType),
+                required(SHA256, StringType),
+                required(SIZE_BYTES, LongType),
+                required(FORMAT, StringType),
+                optional(PARENT_VERSION, IntegerType),
+                optional(TRAINING_DATA, createArrayType(TRAINING_DATA_ENTRY)),
+                optional(METRICS, createMapType(StringType, DoubleType)),
+                optional(COMPRESSION, COMPRESSION_STRUCT),
+                required(STATUS, StringType),
+                required(CREATED_AT, TimestampType),
+                required(RUN_ID, StringType)
+              }),
+          List.of(),
+          false);
+
+  public static final TableSpec MODEL_ALIASES_SPEC =
+      new TableSpec(
+          MODEL_ALIASES,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                required(ALIAS, StringType),
+                required(VERSION, IntegerType),
+                required(UPDATED_AT, TimestampType),
+                required(RUN_ID, StringType)
+              }),
+          List.of(),
+          false);
+
+  public static final TableSpec JOB_RUNS_SPEC =
+      new TableSpec(
+          JOB_RUNS,
+          new StructType(
+              new StructField[] {
+                required(JOB, StringType),
+                required(RUN_ID, StringType),
+                optional(LOGICAL_DATE, DateType),
+                optional(MODEL_NAME, StringType),
+                required(STATUS, StringType),
+                required(ATTEMPT, IntegerType),
+                required(STARTED_AT, TimestampType),
+                optional(FINISHED_AT, TimestampType),
+                optional(INPUTS, createMapType(StringType, LongType)),
+                optional(OUTPUTS, createMapType(StringType, LongType)),
+                optional(SUMMARY, createMapType(StringType, StringType)),
+                optional(ERROR, StringType)
+              }),
+          List.of(),
+          false);
+
+  public static final TableSpec QUARANTINE_SPEC =
+      new TableSpec(
+          QUARANTINE,
+          new StructType(
+              new StructField[] {
+                required(SOURCE_TABLE, StringType),
+                optional(SOURCE_PATH, StringType),
+                optional(MODEL_NAME, StringType),
+                required(RUN_ID, StringType),
+                optional(LOGICAL_DATE, DateType),
+                required(REASON, StringType),
+                required(RECORD, StringType)
+              }),
+          List.of(SOURCE_TABLE),
+          false);
+
+  /** Tables whose schema does not depend on a model spec. */
+  public static final List<TableSpec> FIXED =
+      List.of(
+          LABELS,
+          EVAL_METRICS_SPEC,
+          PROFILES_SPEC,
+          DRIFT_METRICS_SPEC,
+          MODEL_REGISTRY_SPEC,
+          MODEL_ALIASES_SPEC,
+          JOB_RUNS_SPEC,
+          QUARANTINE_SPEC);
+}
