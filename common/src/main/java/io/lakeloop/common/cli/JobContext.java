@@ -22,6 +22,7 @@ public final class JobContext {
   private final CliArgs args;
   private final String runId;
   private final Optional<LocalDate> logicalDate;
+  private final Optional<Map<String, String>> previousSuccess;
   private final Map<String, Long> inputs = new LinkedHashMap<>();
   private final Map<String, Long> outputs = new LinkedHashMap<>();
 
@@ -31,7 +32,9 @@ public final class JobContext {
       Lakehouse lakehouse,
       CliArgs args,
       String runId,
-      Optional<LocalDate> logicalDate) {
+      Optional<LocalDate> logicalDate,
+      Optional<Map<String, String>> previousSuccess) {
+    this.previousSuccess = previousSuccess;
     this.spark = spark;
     this.config = config;
     this.lakehouse = lakehouse;
@@ -67,6 +70,14 @@ public final class JobContext {
   /** The model named by --model, or the configured default. */
   public ModelSpec model() {
     return config.model(args.get("model").orElse(null));
+  }
+
+  /**
+   * The summary of an earlier attempt of this same run that succeeded. Append-only jobs use it to
+   * report "already done" instead of recomputing (their writes are guarded anyway).
+   */
+  public Optional<Map<String, String>> previousSuccess() {
+    return previousSuccess;
   }
 
   public void recordInput(String table, long version) {

@@ -96,7 +96,6 @@ public final class JobLauncher {
     Optional<LocalDate> date = args.date();
     String runId = args.get("run-id").orElseGet(() -> defaultRunId(job, args, date));
     checkRunId(runId);
-    JobContext ctx = new JobContext(spark, config, lakehouse, args, runId, date);
     String model = args.get("model").orElse(null);
     spark
         .sparkContext()
@@ -104,7 +103,13 @@ public final class JobLauncher {
             "lakeloop:" + job.name() + ":" + runId, "lakeloop " + job.name() + " " + runId, false);
     JobRuns ledger = job.recordsRun() ? new JobRuns(lakehouse) : null;
     Instant started = Instant.now();
-    int attempt = ledger == null ? 0 : ledger.start(job.name(), runId, date.orElse(null), model);
+    JobRuns.Attempt started0 =
+        ledger == null
+            ? new JobRuns.Attempt(0, Optional.empty())
+            : ledger.start(job.name(), runId, date.orElse(null), model);
+    int attempt = started0.number();
+    JobContext ctx =
+        new JobContext(spark, config, lakehouse, args, runId, date, started0.previousSuccess());
     long t0 = System.nanoTime();
     try {
       JobResult result = job.run(ctx);

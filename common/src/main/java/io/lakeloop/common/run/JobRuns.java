@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -32,10 +33,30 @@ public final class JobRuns {
     this.lakehouse = lakehouse;
   }
 
-  /** Marks the run as started and returns its attempt number (1 for a first run). */
-  public int start(String job, String runId, LocalDate logicalDate, String model) {
+  /**
+   * What the ledger knew of a run before this attempt started.
+   *
+   * @param number this attempt's number (1 for a first run)
+   * @param previousSuccess the summary of an earlier attempt that succeeded, if any
+   */
+  public record Attempt(int number, Optional<Map<String, String>> previousSuccess) {}
+
+  /** Marks the run as started; returns the attempt number and any earlier successful summary. */
+  public Attempt start(String job, String runId, LocalDate logicalDate, String model) {
     lakehouse.ensure(Tables.JOB_RUNS_SPEC);
-    int attempt = previousAttempt(job, runId) + 1;
+    List<Row> rows =
+        lakehouse
+            .read(Tables.JOB_RUNS)
+            .data()
+            .where(functions.col(JOB).equalTo(job).and(functions.col(RUN_ID).equalTo(runId)))
+            .select(ATTEMPT, STATUS, SUMMARY)
+            .collectAsList();
+    int attempt = rows.isEmpty() ? 1 : rows.get(0).getInt(0) + 1;
+    Optional<Map<String, String>> previous =
+        rows.isEmpty() || !SUCCEEDED.equals(rows.get(0).getString(1)) || rows.get(0).isNullAt(2)
+            ? Optional.empty()
+            : Optional.of(
+                Map.copyOf(JavaConverters.mapAsJavaMap(rows.get(0).<String, String>getMap(2))));
     upsert(
         job,
         runId,
@@ -49,7 +70,7 @@ public final class JobRuns {
         Map.of(),
         Map.of(),
         null);
-    return attempt;
+    return new Attempt(attempt, previous);
   }
 
   /** Records the end of a run with its lineage and summary. */
@@ -78,17 +99,6 @@ public final class JobRuns {
         outputs,
         summary,
         error);
-  }
-
-  private int previousAttempt(String job, String runId) {
-    List<Row> rows =
-        lakehouse
-            .read(Tables.JOB_RUNS)
-            .data()
-            .where(functions.col(JOB).equalTo(job).and(functions.col(RUN_ID).equalTo(runId)))
-            .select(ATTEMPT)
-            .collectAsList();
-    return rows.isEmpty() ? 0 : rows.get(0).getInt(0);
   }
 
   private void upsert(
