@@ -28,7 +28,8 @@ public final class ConfigLoader {
   static final String ROOT = "lakeloop";
 
   /** Sub-trees whose keys are free-form (validated elsewhere or passed through). */
-  private static final Set<String> FREE_FORM = Set.of("lakeloop.spark.conf", "lakeloop.models");
+  private static final Set<String> FREE_FORM =
+      Set.of("lakeloop.spark.conf", "lakeloop.models", "lakeloop.generate.categories");
 
   private ConfigLoader() {}
 

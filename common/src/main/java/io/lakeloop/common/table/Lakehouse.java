@@ -41,12 +41,8 @@ public final class Lakehouse {
     String w = warehouse.endsWith("/") ? warehouse.substring(0, warehouse.length() - 1) : warehouse;
     URI uri = URI.create(w.replace(" ", "%20"));
     if (uri.getScheme() == null) {
-      return Paths.get(warehouse)
-          .toAbsolutePath()
-          .normalize()
-          .toUri()
-          .toString()
-          .replaceAll("/$", "");
+      // Hadoop's own spelling (file:/abs/path); Delta compares locations as strings.
+      return "file:" + Paths.get(warehouse).toAbsolutePath().normalize();
     }
     return w;
   }

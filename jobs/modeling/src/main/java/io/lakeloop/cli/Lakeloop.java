@@ -1,0 +1,84 @@
+package io.lakeloop.cli;
+
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.modeling.demo.DemoJob;
+import io.lakeloop.monitoring.generate.GenerateJob;
+import io.lakeloop.monitoring.ingest.IngestJob;
+import io.lakeloop.monitoring.query.QueryJob;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code bin/lakeloop} dispatcher: maps a command to its job. Each job also has its own main
+ * class for spark-submit; this one only saves typing class names locally.
+ */
+public final class Lakeloop {
+  private static final Map<String, Job> JOBS = new LinkedHashMap<>();
+
+  /** Commands of DESIGN.md that are not built yet, with the issue that builds them. */
+  private static final Map<String, String> PLANNED = new LinkedHashMap<>();
+
+  static {
+    for (Job j : new Job[] {new DemoJob(), new GenerateJob(), new IngestJob(), new QueryJob()}) {
+      JOBS.put(j.name(), j);
+    }
+    PLANNED.put("score", "the registry and publishing issue (#6)");
+    PLANNED.put("evaluate", "the evaluation issue (#3)");
+    PLANNED.put("drift", "the drift issue (#4)");
+    PLANNED.put("train", "the training issue (#5)");
+    PLANNED.put("compress", "the compression issue (#6)");
+    PLANNED.put("publish", "the compression issue (#6)");
+    PLANNED.put("registry", "the compression issue (#6)");
+    PLANNED.put("report", "the report issue (#8)");
+  }
+
+  private Lakeloop() {}
+
+  public static void main(String[] args) {
+    System.exit(dispatch(args));
+  }
+
+  static int dispatch(String[] args) {
+    if (args.length == 0
+        || args[0].equals("--help")
+        || args[0].equals("-h")
+        || args[0].equals("help")) {
+      System.out.print(help());
+      return args.length == 0 ? JobLauncher.USER_ERROR : JobLauncher.OK;
+    }
+    String command = args[0];
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    Job job = JOBS.get(command);
+    if (job != null) {
+      return JobLauncher.launch(job, rest);
+    }
+    if (PLANNED.containsKey(command)) {
+      System.err.println(
+          "lakeloop: '" + command + "' is not built yet; it arrives with " + PLANNED.get(command));
+      return JobLauncher.USER_ERROR;
+    }
+    System.err.println("lakeloop: unknown command '" + command + "'; see bin/lakeloop --help");
+    return JobLauncher.USER_ERROR;
+  }
+
+  static String help() {
+    StringBuilder sb =
+        new StringBuilder(
+            "usage: bin/lakeloop <command> [flags]   (bin/lakeloop <command> --help for its flags)\n\ncommands:\n");
+    JOBS.values()
+        .forEach(
+            j ->
+                sb.append(String.format("  %-10s %s%n", j.name(), firstSentence(j.description()))));
+    sb.append("\nnot built yet: ").append(String.join(", ", PLANNED.keySet())).append('\n');
+    sb.append(
+        "\ncommon flags: --config FILE, --set key=value (repeatable), --date YYYY-MM-DD, --run-id ID, --model NAME, --verbose\n");
+    return sb.toString();
+  }
+
+  private static String firstSentence(String s) {
+    int dot = s.indexOf(". ");
+    return dot < 0 ? s : s.substring(0, dot + 1);
+  }
+}

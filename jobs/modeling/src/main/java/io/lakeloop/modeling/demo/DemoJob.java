@@ -1,0 +1,159 @@
+package io.lakeloop.modeling.demo;
+
+import io.lakeloop.common.cli.CliArgs;
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.generate.GenerateJob;
+import io.lakeloop.monitoring.ingest.IngestJob;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code bin/lakeloop demo}: runs every stage of the loop that exists, in one session, on the
+ * configured warehouse (the embedded default: ./lakehouse), and prints what each did and where to
+ * look. Stages not built yet are listed as such; none is pretended. Idempotent: each stage has a
+ * fixed run id, so a second demo run changes nothing.
+ */
+public final class DemoJob implements Job {
+  private static final Logger LOG = LoggerFactory.getLogger(DemoJob.class);
+
+  /** Stages of the loop that later work adds, so the demo can say what it did not run. */
+  static final List<String> NOT_YET =
+      List.of(
+          "score",
+          "evaluate",
+          "drift",
+          "train",
+          "distill",
+          "compress",
+          "gate",
+          "publish",
+          "report");
+
+  public static void main(String[] args) {
+    System.exit(JobLauncher.launch(new DemoJob(), args));
+  }
+
+  @Override
+  public String name() {
+    return "demo";
+  }
+
+  @Override
+  public String description() {
+    return "Run the whole maintenance loop, as far as it is built, on the embedded default"
+        + " (Spark local[*], tables under ./lakehouse) and print where to look.";
+  }
+
+  @Override
+  public boolean recordsRun() {
+    return false;
+  }
+
+  @Override
+  public JobResult run(JobContext ctx) throws Exception {
+    List<String> lines = new ArrayList<>();
+    String landing = ctx.lakehouse().root() + "/landing/demo";
+    lines.add("lakeloop demo: warehouse " + ctx.lakehouse().root());
+
+    lines.add(
+        step(
+            ctx,
+            new GenerateJob(),
+            "generate",
+            "--run-id",
+            "demo-generate",
+            "--output",
+            landing,
+            "--format",
+            "json"));
+    lines.add(
+        step(
+            ctx,
+            new IngestJob(),
+            "ingest predictions",
+            "--run-id",
+            "demo-ingest-predictions",
+            "--table",
+            Tables.PREDICTION_LOG,
+            "--format",
+            "json",
+            "--path",
+            landing + "/" + Tables.PREDICTION_LOG));
+    lines.add(
+        step(
+            ctx,
+            new IngestJob(),
+            "ingest labels",
+            "--run-id",
+            "demo-ingest-labels",
+            "--table",
+            Tables.LABELS_TABLE,
+            "--format",
+            "json",
+            "--path",
+            landing + "/" + Tables.LABELS_TABLE));
+
+    // What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of
+    // the deployed model's predictions, where the injected concept drift shows.
+    ctx.spark()
+        .read()
+        .format("delta")
+        .load(ctx.lakehouse().path(Tables.PREDICTION_LOG))
+        .createOrReplaceTempView("demo_log");
+    ctx.spark()
+        .read()
+        .format("delta")
+        .load(ctx.lakehouse().path(Tables.LABELS_TABLE))
+        .createOrReplaceTempView("demo_labels");
+    List<Row> days =
+        ctx.spark()
+            .sql(
+                "select p.event_date, count(*) as n, count(l.label) as labeled,"
+                    + " avg(case when l.label is null then null when l.label = p.prediction then 1.0 else 0.0 end) as accuracy"
+                    + " from demo_log p left join demo_labels l on p.request_id = l.request_id"
+                    + " where p.model_name = '"
+                    + ctx.model().name()
+                    + "'"
+                    + " group by p.event_date order by p.event_date")
+            .collectAsList();
+    lines.add("");
+    lines.add("  day          predictions  labeled  accuracy (deployed model vs labels)");
+    for (Row r : days) {
+      lines.add(
+          String.format(
+              "  %s  %11d  %7d  %s",
+              r.get(0),
+              r.getLong(1),
+              r.getLong(2),
+              r.isNullAt(3) ? "-" : String.format("%.3f", r.getDouble(3))));
+    }
+    lines.add("");
+    lines.add("  not run (not built yet): " + String.join(", ", NOT_YET));
+    lines.add("");
+    lines.add("where to look:");
+    lines.add(
+        "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"");
+    lines.add("  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"");
+    lines.add(
+        "  tables: " + ctx.lakehouse().root() + "/{prediction_log,labels,quarantine,job_runs}");
+    return new JobResult(String.join("\n", lines), Map.of());
+  }
+
+  private static String step(JobContext ctx, Job job, String title, String... args)
+      throws Exception {
+    List<String> argv = new ArrayList<>(List.of(args));
+    ctx.args().get("model").ifPresent(m -> argv.addAll(List.of("--model", m)));
+    CliArgs parsed = CliArgs.parse(job.name(), argv.toArray(new String[0]), job.flags(), false);
+    LOG.info("demo: {}", title);
+    JobResult r = JobLauncher.run(job, parsed, ctx.config(), ctx.spark());
+    return "  " + title + ": " + r.output();
+  }
+}

@@ -1,0 +1,145 @@
+package io.lakeloop.monitoring.ingest;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.CliArgs;
+import io.lakeloop.common.cli.Flag;
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.table.Tables;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * {@code bin/lakeloop ingest}: loads prediction logs or labels from CSV, JSON or Parquet into the
+ * lakehouse, validating every row against the model spec; defects go to {@code quarantine} with
+ * their reasons. Idempotent per run id (default: derived from table, format, path and model, so
+ * re-ingesting the same source adds nothing). Cost: one read of the source, one shuffle for
+ * duplicates, one join with the target's request ids.
+ */
+public final class IngestJob implements Job {
+  static final List<Flag> FLAGS =
+      List.of(
+          Flag.value("table", "prediction_log|labels", "which table the source feeds"),
+          Flag.value("format", "csv|json|parquet", "the source's format (default parquet)"),
+          Flag.value("path", "PATH", "file or folder to load (local path, file:, s3a:)"));
+
+  public static void main(String[] args) {
+    System.exit(JobLauncher.launch(new IngestJob(), args));
+  }
+
+  @Override
+  public String name() {
+    return "ingest";
+  }
+
+  @Override
+  public String description() {
+    return "Validate and load prediction logs or delayed labels into the lakehouse; bad rows go to"
+        + " quarantine with the reason. Rerunning the same run id adds nothing.";
+  }
+
+  @Override
+  public List<Flag> flags() {
+    return FLAGS;
+  }
+
+  @Override
+  public Optional<String> defaultRunId(CliArgs args) {
+    String key =
+        args.get("table").orElse("")
+            + "|"
+            + args.get("format").orElse("parquet")
+            + "|"
+            + args.get("path").orElse("")
+            + "|"
+            + args.get("model").orElse("");
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return Optional.of("ingest-" + HexFormat.of().formatHex(h, 0, 8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public JobResult run(JobContext ctx) {
+    String table =
+        ctx.args()
+            .get("table")
+            .orElseThrow(() -> new LakeloopException("ingest needs --table prediction_log|labels"));
+    String path =
+        ctx.args()
+            .get("path")
+            .orElseThrow(
+                () ->
+                    new LakeloopException("ingest needs --path PATH (the file or folder to load)"));
+    String format = ctx.args().get("format").orElse("parquet");
+    ModelSpec spec = ctx.model();
+    if (ctx.previousSuccess().isPresent()) {
+      return new JobResult(
+          "ingest: run "
+              + ctx.runId()
+              + " already succeeded; nothing to do ("
+              + ctx.previousSuccess().get()
+              + ")",
+          ctx.previousSuccess().get());
+    }
+    Ingestion.Outcome o =
+        switch (table) {
+          case Tables.PREDICTION_LOG -> ingestPredictions(ctx, spec, format, path);
+          case Tables.LABELS_TABLE -> ingestLabels(ctx, spec, format, path);
+          default ->
+              throw new LakeloopException(
+                  "--table '" + table + "' cannot be ingested; use prediction_log or labels");
+        };
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("table", table);
+    summary.put("written", Long.toString(o.written()));
+    summary.put("quarantined", Long.toString(o.quarantined()));
+    summary.put("version", Long.toString(o.tableVersion()));
+    return new JobResult(
+        String.format(
+            "ingest: %,d rows into %s (v%d), %,d quarantined (see: bin/lakeloop query \"select reason, count(*) from quarantine where run_id = '%s' group by reason\")",
+            o.written(), table, o.tableVersion(), o.quarantined(), ctx.runId()),
+        summary);
+  }
+
+  static Ingestion.Outcome ingestPredictions(
+      JobContext ctx, ModelSpec spec, String format, String path) {
+    Dataset<Row> raw =
+        SourceReader.read(ctx.spark(), format, path, Tables.predictionLog(spec).schema());
+    ctx.lakehouse().ensure(Tables.predictionLog(spec));
+    Dataset<Row> classified =
+        Validation.predictions(
+            raw,
+            spec,
+            ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
+            Ingestion.existingIds(ctx, Tables.PREDICTION_LOG));
+    return Ingestion.commit(ctx, "ingest", Tables.predictionLog(spec), classified, path);
+  }
+
+  static Ingestion.Outcome ingestLabels(
+      JobContext ctx, ModelSpec spec, String format, String path) {
+    Dataset<Row> raw = SourceReader.read(ctx.spark(), format, path, Tables.LABELS.schema());
+    Dataset<Row> known = Ingestion.existingIds(ctx, Tables.PREDICTION_LOG);
+    if (known == null) {
+      throw new LakeloopException(
+          "prediction_log does not exist yet at "
+              + ctx.lakehouse().path(Tables.PREDICTION_LOG)
+              + ": ingest predictions before their labels");
+    }
+    Dataset<Row> classified =
+        Validation.labels(raw, spec, known, Ingestion.existingIds(ctx, Tables.LABELS_TABLE));
+    return Ingestion.commit(ctx, "ingest", Tables.LABELS, classified, path);
+  }
+}

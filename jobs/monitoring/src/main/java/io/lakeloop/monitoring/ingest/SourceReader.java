@@ -1,0 +1,65 @@
+package io.lakeloop.monitoring.ingest;
+
+import io.lakeloop.common.LakeloopException;
+import java.util.Locale;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Reads a landing source for ingest. CSV and JSON are read as text columns (so a value of the wrong
+ * type becomes a reported defect, not a silent null) with malformed lines kept in {@link
+ * Validation#CORRUPT_COL}; Parquet keeps its own types. CSV columns are matched by header name,
+ * never by position.
+ */
+public final class SourceReader {
+  private SourceReader() {}
+
+  public static Dataset<Row> read(
+      SparkSession spark, String format, String path, StructType expected) {
+    String f = format.toLowerCase(Locale.ROOT);
+    try {
+      return switch (f) {
+        case "parquet" -> spark.read().parquet(path);
+        case "json" ->
+            spark
+                .read()
+                .schema(asText(expected.fieldNames()))
+                .option("mode", "PERMISSIVE")
+                .option("columnNameOfCorruptRecord", Validation.CORRUPT_COL)
+                .json(path);
+        case "csv" -> {
+          String[] header = spark.read().option("header", "true").csv(path).columns();
+          yield spark
+              .read()
+              .schema(asText(header))
+              .option("header", "true")
+              .option("mode", "PERMISSIVE")
+              .option("columnNameOfCorruptRecord", Validation.CORRUPT_COL)
+              .csv(path);
+        }
+        default ->
+            throw new LakeloopException(
+                "--format '" + format + "' is not supported; use csv, json or parquet");
+      };
+    } catch (Exception e) {
+      if (e instanceof org.apache.spark.sql.AnalysisException a) {
+        throw new LakeloopException(
+            "cannot read " + f + " source at " + path + ": " + a.getSimpleMessage(), e);
+      }
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+    }
+  }
+
+  private static StructType asText(String[] names) {
+    StructType t = new StructType();
+    for (String n : names) {
+      if (!n.equals(Validation.CORRUPT_COL)) {
+        t = t.add(n, DataTypes.StringType, true);
+      }
+    }
+    return t.add(Validation.CORRUPT_COL, DataTypes.StringType, true);
+  }
+}

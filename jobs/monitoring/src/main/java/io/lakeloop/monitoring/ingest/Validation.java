@@ -1,0 +1,304 @@
+package io.lakeloop.monitoring.ingest;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.table.Tables;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Validates raw prediction-log and label rows against a model spec, as pure transforms: the result
+ * has the target table's columns plus {@link #REASON_COL} (empty for a good row, else every defect
+ * found, separated by "; ") and {@link #RECORD_COL} (the raw row as JSON, kept for the quarantine).
+ * Inputs may be typed (Parquet, generated data) or all-string (CSV, JSON); values that do not parse
+ * are defects, never silent nulls. Cost: one shuffle (a window over request_id to find duplicates)
+ * plus one join against the existing table when one is given.
+ */
+public final class Validation {
+  public static final String REASON_COL = "_reason";
+  public static final String RECORD_COL = "_record";
+  public static final String CORRUPT_COL = "_corrupt_record";
+
+  private Validation() {}
+
+  /**
+   * Classifies prediction rows. {@code existingIds} (request ids already in the table, or null)
+   * turns re-sent rows into defects instead of duplicates.
+   */
+  public static Dataset<Row> predictions(
+      Dataset<Row> raw, ModelSpec spec, double sumTolerance, Dataset<Row> existingIds) {
+    StructType target = Tables.predictionLog(spec).schema();
+    List<String> required = new ArrayList<>(Arrays.asList(target.fieldNames()));
+    required.remove(EVENT_DATE);
+    checkColumns(raw, required, "prediction_log");
+    List<Column> typed = new ArrayList<>();
+    List<Column> reasons = new ArrayList<>();
+    corrupt(raw, reasons);
+    Set<String> mustHave =
+        new TreeSet<>(List.of(REQUEST_ID, EVENT_TIME, MODEL_NAME, MODEL_VERSION, PREDICTION));
+    if (spec.task().isClassification()) {
+      mustHave.add(SCORES);
+    }
+    for (String name : required) {
+      StructField f = target.apply(name);
+      Column value = conform(raw, name, f.dataType());
+      typed.add(value.as(name));
+      if (mustHave.contains(name)) {
+        reasons.add(when(rawIsNull(raw, name), lit(name + " is missing")));
+      }
+      reasons.add(parseFailure(raw, name, value, f.dataType()));
+    }
+    Dataset<Row> d = raw.select(withMeta(raw, typed, reasons));
+    List<Column> checks = new ArrayList<>();
+    checks.add(
+        when(
+            col(MODEL_NAME).isNotNull().and(col(MODEL_NAME).notEqual(spec.name())),
+            concat(lit("model_name '"), col(MODEL_NAME), lit("' is not " + spec.name()))));
+    Column p = col(PREDICTION);
+    checks.add(
+        when(
+            isnan(p).or(abs(p).equalTo(Double.POSITIVE_INFINITY)),
+            lit("prediction is not a finite number")));
+    if (spec.task().isClassification()) {
+      int k = spec.numClasses();
+      checks.add(
+          when(
+              p.isNotNull().and(not(isnan(p))).and(p.notEqual(floor(p)).or(p.lt(0)).or(p.geq(k))),
+              concat(
+                  lit("prediction "),
+                  p.cast("string"),
+                  lit(" is not a class index in [0, " + k + ")"))));
+      Column s = col(SCORES);
+      checks.add(
+          when(
+              size(s).notEqual(k).and(s.isNotNull()),
+              concat(lit("scores have "), size(s).cast("string"), lit(" values, expected " + k))));
+      checks.add(
+          when(
+              exists(s, x -> x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1))),
+              lit("scores contain a value that is null, NaN or outside [0, 1]")));
+      Column sum = aggregate(s, lit(0.0), (acc, x) -> acc.plus(x));
+      checks.add(
+          when(
+              s.isNotNull().and(not(isnan(sum))).and(abs(sum.minus(1.0)).gt(sumTolerance)),
+              concat(lit("scores sum to "), format_number(sum, 4), lit(", not 1"))));
+    }
+    d = addChecks(d, checks);
+    d = markDuplicates(d, col(EVENT_TIME), "request_id appears more than once in this input");
+    if (existingIds != null) {
+      d = markExisting(d, existingIds, "request_id is already in prediction_log");
+    }
+    if (!spec.task().isClassification()) {
+      d = d.withColumn(SCORES, lit(null).cast(target.apply(SCORES).dataType()));
+    }
+    return d.withColumn(EVENT_DATE, to_date(col(EVENT_TIME)));
+  }
+
+  /**
+   * Classifies label rows. {@code knownIds} are the request ids in prediction_log (labels for
+   * others are defects); {@code labeledIds} those already labeled (or null).
+   */
+  public static Dataset<Row> labels(
+      Dataset<Row> raw, ModelSpec spec, Dataset<Row> knownIds, Dataset<Row> labeledIds) {
+    StructType target = Tables.LABELS.schema();
+    List<String> required = List.of(REQUEST_ID, LABEL, LABEL_TIME);
+    checkColumns(raw, required, "labels");
+    List<Column> typed = new ArrayList<>();
+    List<Column> reasons = new ArrayList<>();
+    corrupt(raw, reasons);
+    for (String name : required) {
+      Column value = conform(raw, name, target.apply(name).dataType());
+      typed.add(value.as(name));
+      reasons.add(when(rawIsNull(raw, name), lit(name + " is missing")));
+      reasons.add(parseFailure(raw, name, value, target.apply(name).dataType()));
+    }
+    Dataset<Row> d = raw.select(withMeta(raw, typed, reasons));
+    Column l = col(LABEL);
+    List<Column> checks = new ArrayList<>();
+    checks.add(
+        when(
+            isnan(l).or(abs(l).equalTo(Double.POSITIVE_INFINITY)),
+            lit("label is not a finite number")));
+    if (spec.task().isClassification()) {
+      int k = spec.numClasses();
+      checks.add(
+          when(
+              l.isNotNull().and(not(isnan(l))).and(l.notEqual(floor(l)).or(l.lt(0)).or(l.geq(k))),
+              concat(
+                  lit("label "),
+                  l.cast("string"),
+                  lit(" is not a class index in [0, " + k + ")"))));
+    }
+    d = addChecks(d, checks);
+    d = markDuplicates(d, col(LABEL_TIME), "request_id is labeled more than once in this input");
+    if (labeledIds != null) {
+      d = markExisting(d, labeledIds, "request_id already has a label");
+    }
+    Dataset<Row> known =
+        knownIds.select(col(REQUEST_ID).as("_known_id")).distinct().withColumn("_known", lit(true));
+    d =
+        d.join(known, d.col(REQUEST_ID).equalTo(known.col("_known_id")), "left")
+            .withColumn(
+                REASON_COL,
+                when(
+                        col(REASON_COL).equalTo("").and(col("_known").isNull()),
+                        lit(
+                            "no prediction with this request_id in prediction_log (ingest predictions first)"))
+                    .otherwise(col(REASON_COL)))
+            .drop("_known_id", "_known");
+    return d.withColumn(LABEL_DATE, to_date(col(LABEL_TIME)));
+  }
+
+  /** Fails, naming the columns, if the source lacks any expected column. */
+  static void checkColumns(Dataset<Row> raw, List<String> expected, String table) {
+    Set<String> present = new TreeSet<>(Arrays.asList(raw.columns()));
+    List<String> missing = expected.stream().filter(c -> !present.contains(c)).toList();
+    if (!missing.isEmpty()) {
+      present.remove(CORRUPT_COL);
+      throw new LakeloopException(
+          "the source for "
+              + table
+              + " lacks column(s) "
+              + missing
+              + " (it has "
+              + present
+              + "); add them, rename the source's columns, or check --model and the model spec");
+    }
+  }
+
+  private static void corrupt(Dataset<Row> raw, List<Column> reasons) {
+    if (Arrays.asList(raw.columns()).contains(CORRUPT_COL)) {
+      reasons.add(
+          when(
+              col(CORRUPT_COL).isNotNull(),
+              lit("malformed line (not parseable as the source format)")));
+    }
+  }
+
+  private static Column[] withMeta(Dataset<Row> raw, List<Column> typed, List<Column> reasons) {
+    List<Column> all = new ArrayList<>(typed);
+    all.add(concat_ws("; ", reasons.toArray(new Column[0])).as(REASON_COL));
+    Column record =
+        Arrays.asList(raw.columns()).contains(CORRUPT_COL)
+            ? coalesce(col(CORRUPT_COL), to_json(struct(rawColumns(raw))))
+            : to_json(struct(rawColumns(raw)));
+    all.add(record.as(RECORD_COL));
+    return all.toArray(new Column[0]);
+  }
+
+  private static Column[] rawColumns(Dataset<Row> raw) {
+    return Arrays.stream(raw.columns())
+        .filter(c -> !c.equals(CORRUPT_COL))
+        .map(c -> col(c))
+        .toArray(Column[]::new);
+  }
+
+  private static Dataset<Row> addChecks(Dataset<Row> d, List<Column> checks) {
+    List<Column> all = new ArrayList<>();
+    all.add(when(col(REASON_COL).equalTo(""), lit(null)).otherwise(col(REASON_COL)));
+    all.addAll(checks);
+    return d.withColumn(REASON_COL, concat_ws("; ", all.toArray(new Column[0])));
+  }
+
+  /** Keeps the earliest valid row per request id; later ones become defects. */
+  private static Dataset<Row> markDuplicates(Dataset<Row> d, Column time, String reason) {
+    Column valid = col(REASON_COL).equalTo("");
+    Dataset<Row> ranked =
+        d.withColumn(
+            "_rank",
+            row_number()
+                .over(
+                    Window.partitionBy(col(REQUEST_ID))
+                        .orderBy(when(valid, 0).otherwise(1), time, xxhash64(col(RECORD_COL)))));
+    return ranked
+        .withColumn(
+            REASON_COL,
+            when(valid.and(col(REQUEST_ID).isNotNull()).and(col("_rank").gt(1)), lit(reason))
+                .otherwise(col(REASON_COL)))
+        .drop("_rank");
+  }
+
+  private static Dataset<Row> markExisting(
+      Dataset<Row> d, Dataset<Row> existingIds, String reason) {
+    Dataset<Row> ids =
+        existingIds
+            .select(col(REQUEST_ID).as("_existing_id"))
+            .distinct()
+            .withColumn("_exists", lit(true));
+    return d.join(ids, d.col(REQUEST_ID).equalTo(ids.col("_existing_id")), "left")
+        .withColumn(
+            REASON_COL,
+            when(col(REASON_COL).equalTo("").and(col("_exists").isNotNull()), lit(reason))
+                .otherwise(col(REASON_COL)))
+        .drop("_existing_id", "_exists");
+  }
+
+  /** The source column converted to the target type (strings are parsed; nulls stay null). */
+  static Column conform(Dataset<Row> raw, String name, DataType target) {
+    DataType source = raw.schema().apply(name).dataType();
+    Column c = col(name);
+    if (source.equals(target)) {
+      return c;
+    }
+    if (source.equals(DataTypes.StringType)) {
+      Column s = when(trim(c).equalTo(""), lit(null).cast("string")).otherwise(trim(c));
+      if (target instanceof ArrayType) {
+        return from_json(s, target);
+      }
+      return s.cast(target);
+    }
+    if (target instanceof ArrayType && source instanceof ArrayType) {
+      return c.cast(target);
+    }
+    if (target.equals(DataTypes.StringType)) {
+      return c.cast("string");
+    }
+    return c.cast(target);
+  }
+
+  private static Column parseFailure(
+      Dataset<Row> raw, String name, Column converted, DataType target) {
+    Column original = col(name);
+    Column rawText =
+        raw.schema().apply(name).dataType().equals(DataTypes.StringType)
+            ? original
+            : original.cast("string");
+    return when(
+        rawText.isNotNull().and(trim(rawText).notEqual("")).and(converted.isNull()),
+        concat(lit(name + ": '"), substring(rawText, 1, 60), lit("' is not " + describe(target))));
+  }
+
+  private static Column rawIsNull(Dataset<Row> raw, String name) {
+    return raw.schema().apply(name).dataType().equals(DataTypes.StringType)
+        ? col(name).isNull().or(trim(col(name)).equalTo(""))
+        : col(name).isNull();
+  }
+
+  private static String describe(DataType t) {
+    if (t.equals(DataTypes.DoubleType)) {
+      return "a number";
+    }
+    if (t.equals(DataTypes.TimestampType)) {
+      return "a timestamp (ISO 8601, e.g. 2026-01-31T12:00:00Z)";
+    }
+    if (t instanceof ArrayType) {
+      return "an array of numbers (e.g. [0.2, 0.8])";
+    }
+    return "a " + t.simpleString();
+  }
+}
