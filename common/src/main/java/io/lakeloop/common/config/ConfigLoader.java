@@ -63,6 +63,7 @@ public final class ConfigLoader {
     } catch (ConfigException.ValidationFailed e) {
       throw new ConfigError(describeValidation(e), e);
     }
+    checkLeafTypes(merged, resolvedReference.getObject(ROOT), ROOT);
     return LakeloopConfig.from(merged.getConfig(ROOT));
   }
 
@@ -134,6 +135,52 @@ public final class ConfigLoader {
       if (entry.getValue().valueType() == ConfigValueType.OBJECT
           && ref.valueType() == ConfigValueType.OBJECT) {
         checkKnownKeys((ConfigObject) entry.getValue(), (ConfigObject) ref, full);
+      }
+    }
+  }
+
+  private static final java.util.regex.Pattern DURATION =
+      java.util.regex.Pattern.compile("\\d+\\s*(ms|s|seconds?|m|minutes?|h|hours?|d|days?)");
+
+  /**
+   * checkValid accepts a string where the reference has a number or boolean (it could convert);
+   * read each such leaf as its reference type so "rows = lots" fails here, naming the file.
+   */
+  static void checkLeafTypes(Config merged, ConfigObject reference, String path) {
+    if (FREE_FORM.contains(path)) {
+      return;
+    }
+    for (Map.Entry<String, ConfigValue> e : reference.entrySet()) {
+      String full = path + "." + quoteIfNeeded(e.getKey());
+      if (!merged.hasPath(full)) {
+        continue;
+      }
+      ConfigValue ref = e.getValue();
+      try {
+        switch (ref.valueType()) {
+          case OBJECT -> checkLeafTypes(merged, (ConfigObject) ref, full);
+          case NUMBER -> merged.getDouble(full);
+          case BOOLEAN -> merged.getBoolean(full);
+          case STRING -> {
+            if (DURATION.matcher(String.valueOf(ref.unwrapped())).matches()) {
+              merged.getDuration(full);
+            }
+          }
+          default -> {}
+        }
+      } catch (ConfigException bad) {
+        throw new ConfigError(
+            "invalid configuration: "
+                + full
+                + where(merged.getValue(full))
+                + ": expected "
+                + (ref.valueType() == ConfigValueType.STRING
+                    ? "a duration such as 36 hours"
+                    : ref.valueType().name())
+                + ", got '"
+                + merged.getValue(full).unwrapped()
+                + "'",
+            bad);
       }
     }
   }

@@ -117,7 +117,7 @@ public final class DemoJob implements Job {
         ctx.spark()
             .sql(
                 "select p.event_date, count(*) as n, count(l.label) as labeled,"
-                    + " avg(case when l.label is null then null when l.label = p.prediction then 1.0 else 0.0 end) as accuracy"
+                    + " avg(cast(case when l.label is null then null when l.label = p.prediction then 1 else 0 end as double)) as accuracy"
                     + " from demo_log p left join demo_labels l on p.request_id = l.request_id"
                     + " where p.model_name = '"
                     + ctx.model().name()
