@@ -15,6 +15,12 @@ public record JobResult(String output, Map<String, String> summary) {
     summary = Map.copyOf(new LinkedHashMap<>(summary));
   }
 
+  /** The result of a run that an earlier attempt already completed: its summary, unchanged. */
+  public static JobResult alreadyDone(String job, String runId, Map<String, String> previous) {
+    return new JobResult(
+        job + ": run " + runId + " already succeeded; nothing to do (" + previous + ")", previous);
+  }
+
   public static JobResult of(String output) {
     return new JobResult(output, Map.of());
   }

@@ -76,13 +76,7 @@ public final class GenerateJob implements Job {
     ModelSpec spec = ctx.model();
     GenerateSettings s = GenerateSettings.from(ctx.config().section("generate"), ctx.args());
     if (ctx.previousSuccess().isPresent()) {
-      return new JobResult(
-          "generate: run "
-              + ctx.runId()
-              + " already succeeded; nothing to do ("
-              + ctx.previousSuccess().get()
-              + ")",
-          ctx.previousSuccess().get());
+      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
     }
     // Predictions and labels both derive from the same generated rows: generate them once.
     Dataset<Row> traffic =

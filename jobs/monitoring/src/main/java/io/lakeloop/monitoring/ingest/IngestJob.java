@@ -86,13 +86,7 @@ public final class IngestJob implements Job {
     String format = ctx.args().get("format").orElse("parquet");
     ModelSpec spec = ctx.model();
     if (ctx.previousSuccess().isPresent()) {
-      return new JobResult(
-          "ingest: run "
-              + ctx.runId()
-              + " already succeeded; nothing to do ("
-              + ctx.previousSuccess().get()
-              + ")",
-          ctx.previousSuccess().get());
+      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
     }
     Ingestion.Outcome o =
         switch (table) {

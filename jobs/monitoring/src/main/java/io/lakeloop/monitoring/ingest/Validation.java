@@ -18,7 +18,6 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -46,43 +45,22 @@ public final class Validation {
     List<String> required = new ArrayList<>(Arrays.asList(target.fieldNames()));
     required.remove(EVENT_DATE);
     checkColumns(raw, required, "prediction_log");
-    List<Column> typed = new ArrayList<>();
-    List<Column> reasons = new ArrayList<>();
-    corrupt(raw, reasons);
     Set<String> mustHave =
         new TreeSet<>(List.of(REQUEST_ID, EVENT_TIME, MODEL_NAME, MODEL_VERSION, PREDICTION));
     if (spec.task().isClassification()) {
       mustHave.add(SCORES);
     }
-    for (String name : required) {
-      StructField f = target.apply(name);
-      Column value = conform(raw, name, f.dataType());
-      typed.add(value.as(name));
-      if (mustHave.contains(name)) {
-        reasons.add(when(rawIsNull(raw, name), lit(name + " is missing")));
-      }
-      reasons.add(parseFailure(raw, name, value, f.dataType()));
-    }
-    Dataset<Row> d = raw.select(withMeta(raw, typed, reasons));
+    Dataset<Row> d = conformAll(raw, target, required, mustHave);
     List<Column> checks = new ArrayList<>();
     checks.add(
         when(
             col(MODEL_NAME).isNotNull().and(col(MODEL_NAME).notEqual(spec.name())),
             concat(lit("model_name '"), col(MODEL_NAME), lit("' is not " + spec.name()))));
     Column p = col(PREDICTION);
-    checks.add(
-        when(
-            isnan(p).or(abs(p).equalTo(Double.POSITIVE_INFINITY)),
-            lit("prediction is not a finite number")));
+    checks.add(notFinite(p, PREDICTION));
     if (spec.task().isClassification()) {
       int k = spec.numClasses();
-      checks.add(
-          when(
-              p.isNotNull().and(not(isnan(p))).and(p.notEqual(floor(p)).or(p.lt(0)).or(p.geq(k))),
-              concat(
-                  lit("prediction "),
-                  p.cast("string"),
-                  lit(" is not a class index in [0, " + k + ")"))));
+      checks.add(notAClassIndex(p, PREDICTION, k));
       Column s = col(SCORES);
       checks.add(
           when(
@@ -118,31 +96,13 @@ public final class Validation {
     StructType target = Tables.LABELS.schema();
     List<String> required = List.of(REQUEST_ID, LABEL, LABEL_TIME);
     checkColumns(raw, required, "labels");
-    List<Column> typed = new ArrayList<>();
-    List<Column> reasons = new ArrayList<>();
-    corrupt(raw, reasons);
-    for (String name : required) {
-      Column value = conform(raw, name, target.apply(name).dataType());
-      typed.add(value.as(name));
-      reasons.add(when(rawIsNull(raw, name), lit(name + " is missing")));
-      reasons.add(parseFailure(raw, name, value, target.apply(name).dataType()));
-    }
-    Dataset<Row> d = raw.select(withMeta(raw, typed, reasons));
+    Dataset<Row> d = conformAll(raw, target, required, Set.copyOf(required));
     Column l = col(LABEL);
     List<Column> checks = new ArrayList<>();
-    checks.add(
-        when(
-            isnan(l).or(abs(l).equalTo(Double.POSITIVE_INFINITY)),
-            lit("label is not a finite number")));
+    checks.add(notFinite(l, LABEL));
     if (spec.task().isClassification()) {
       int k = spec.numClasses();
-      checks.add(
-          when(
-              l.isNotNull().and(not(isnan(l))).and(l.notEqual(floor(l)).or(l.lt(0)).or(l.geq(k))),
-              concat(
-                  lit("label "),
-                  l.cast("string"),
-                  lit(" is not a class index in [0, " + k + ")"))));
+      checks.add(notAClassIndex(l, LABEL, k));
     }
     d = addChecks(d, checks);
     d = markDuplicates(d, col(LABEL_TIME), "request_id is labeled more than once in this input");
@@ -162,6 +122,39 @@ public final class Validation {
                     .otherwise(col(REASON_COL)))
             .drop("_known_id", "_known");
     return d.withColumn(LABEL_DATE, to_date(col(LABEL_TIME)));
+  }
+
+  /**
+   * Converts every column to its target type in one select, collecting a defect for each value that
+   * is missing (when required) or does not parse.
+   */
+  private static Dataset<Row> conformAll(
+      Dataset<Row> raw, StructType target, List<String> columns, Set<String> mustHave) {
+    List<Column> typed = new ArrayList<>();
+    List<Column> reasons = new ArrayList<>();
+    corrupt(raw, reasons);
+    for (String name : columns) {
+      DataType type = target.apply(name).dataType();
+      Column value = conform(raw, name, type);
+      typed.add(value.as(name));
+      if (mustHave.contains(name)) {
+        reasons.add(when(rawIsNull(raw, name), lit(name + " is missing")));
+      }
+      reasons.add(parseFailure(raw, name, value, type));
+    }
+    return raw.select(withMeta(raw, typed, reasons));
+  }
+
+  private static Column notFinite(Column c, String name) {
+    return when(
+        isnan(c).or(abs(c).equalTo(Double.POSITIVE_INFINITY)),
+        lit(name + " is not a finite number"));
+  }
+
+  private static Column notAClassIndex(Column c, String name, int k) {
+    return when(
+        c.isNotNull().and(not(isnan(c))).and(c.notEqual(floor(c)).or(c.lt(0)).or(c.geq(k))),
+        concat(lit(name + " "), c.cast("string"), lit(" is not a class index in [0, " + k + ")")));
   }
 
   /** Fails, naming the columns, if the source lacks any expected column. */
