@@ -1,0 +1,216 @@
+package io.lakeloop.monitoring.evaluate;
+
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.config.Task;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+
+/**
+ * Binary and multiclass metrics, with the conventions of scikit-learn: accuracy; precision, recall
+ * and F1 per class, macro (unweighted mean over every declared class) and weighted (by support), 0
+ * where undefined ({@code zero_division=0}); confusion matrix entries {@code
+ * confusion:<true>:<predicted>}; ROC-AUC and average precision from score histograms (binary: the
+ * positive class; multiclass: one-vs-rest, macro over classes present with both outcomes); log-loss
+ * with probabilities clipped to [1e-15, 1 - 1e-15]; Brier score and positive rate / mean score
+ * (binary); expected calibration error over 10 equal-width bins of the positive-class probability
+ * (binary) or of the top-class confidence (multiclass). Pure functions of additive state;
+ * immutable.
+ */
+public final class ClassificationMetrics implements MetricSet {
+  static final double EPS = 1e-15;
+  static final int ECE_BINS = 10;
+  private static final Set<String> HEADLINE =
+      Set.of("accuracy", "f1_macro", "roc_auc", "pr_auc", "log_loss", "brier");
+
+  private final Task task;
+  private final List<String> classes;
+
+  public ClassificationMetrics(Task task, List<String> classes) {
+    this.task = task;
+    this.classes = List.copyOf(classes);
+  }
+
+  private boolean binary() {
+    return task == Task.BINARY;
+  }
+
+  private int k() {
+    return classes.size();
+  }
+
+  private static String cm(int actual, int predicted) {
+    return "cm_" + actual + "_" + predicted;
+  }
+
+  private static Column score(RowColumns r, Column index0) {
+    return element_at(r.scores(), index0.plus(lit(1)));
+  }
+
+  @Override
+  public List<Partial> partials(RowColumns r) {
+    List<Partial> out = new ArrayList<>();
+    for (int i = 0; i < k(); i++) {
+      for (int j = 0; j < k(); j++) {
+        out.add(
+            new Partial(
+                cm(i, j),
+                Scope.LABELED,
+                when(r.label().equalTo(i).and(r.prediction().equalTo(j)), 1.0).otherwise(0.0)));
+      }
+    }
+    Column pTrue = least(greatest(score(r, r.label()), lit(EPS)), lit(1 - EPS));
+    out.add(new Partial("log_loss_sum", Scope.LABELED, negate(log(pTrue))));
+    Column conf;
+    Column hit;
+    if (binary()) {
+      Column p1 = element_at(r.scores(), 2);
+      out.add(new Partial("brier_sum", Scope.LABELED, pow(p1.minus(r.label()), 2)));
+      out.add(
+          new Partial(
+              "predicted_positive",
+              Scope.VALID,
+              when(r.prediction().equalTo(1), 1.0).otherwise(0.0)));
+      out.add(new Partial("score_sum", Scope.VALID, p1));
+      conf = p1;
+      hit = when(r.label().equalTo(1), 1.0).otherwise(0.0);
+    } else {
+      conf = array_max(r.scores());
+      hit = when(r.label().equalTo(r.prediction()), 1.0).otherwise(0.0);
+    }
+    Column bin = least(floor(conf.multiply(ECE_BINS)), lit(ECE_BINS - 1));
+    for (int b = 0; b < ECE_BINS; b++) {
+      Column in = bin.equalTo(b);
+      out.add(new Partial("ece_n_" + b, Scope.LABELED, when(in, 1.0).otherwise(0.0)));
+      out.add(new Partial("ece_conf_" + b, Scope.LABELED, when(in, conf).otherwise(0.0)));
+      out.add(new Partial("ece_hit_" + b, Scope.LABELED, when(in, hit).otherwise(0.0)));
+    }
+    return out;
+  }
+
+  @Override
+  public int histograms() {
+    return binary() ? 1 : k();
+  }
+
+  @Override
+  public Column histogramScore(RowColumns r, Column k) {
+    return binary() ? element_at(r.scores(), 2) : score(r, k);
+  }
+
+  @Override
+  public Column histogramPositive(RowColumns r, Column k) {
+    return binary() ? r.label().equalTo(1) : r.label().equalTo(k);
+  }
+
+  @Override
+  public boolean headline(String metric) {
+    return HEADLINE.contains(metric);
+  }
+
+  @Override
+  public List<MetricValue> compute(State s) {
+    List<MetricValue> out = new ArrayList<>();
+    long all = Math.round(s.get(N_ALL));
+    double valid = s.get(N_VALID);
+    double n = s.get(N_LABELED);
+    long nl = Math.round(n);
+    long nv = Math.round(valid);
+    out.add(new MetricValue("count", (double) all, all));
+    out.add(new MetricValue("invalid_rows", (double) (all - nv), all));
+    out.add(new MetricValue("labeled_count", n, nv));
+    out.add(new MetricValue("labeled_share", MetricSet.finite(n / valid), nv));
+
+    double[][] c = new double[k()][k()];
+    double correct = 0;
+    for (int i = 0; i < k(); i++) {
+      for (int j = 0; j < k(); j++) {
+        c[i][j] = s.get(cm(i, j));
+      }
+      correct += c[i][i];
+    }
+    out.add(new MetricValue("accuracy", MetricSet.finite(correct / n), nl));
+    double[] p = new double[k()];
+    double[] r = new double[k()];
+    double[] f = new double[k()];
+    double[] support = new double[k()];
+    for (int i = 0; i < k(); i++) {
+      double predicted = 0;
+      for (int a = 0; a < k(); a++) {
+        predicted += c[a][i];
+        support[i] += c[i][a];
+      }
+      double tp = c[i][i];
+      double fp = predicted - tp;
+      double fn = support[i] - tp;
+      p[i] = predicted > 0 ? tp / predicted : 0;
+      r[i] = support[i] > 0 ? tp / support[i] : 0;
+      f[i] = tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0;
+    }
+    if (nl > 0) {
+      for (int i = 0; i < k(); i++) {
+        String cl = classes.get(i);
+        out.add(new MetricValue("precision:" + cl, p[i], nl));
+        out.add(new MetricValue("recall:" + cl, r[i], nl));
+        out.add(new MetricValue("f1:" + cl, f[i], nl));
+        out.add(new MetricValue("support:" + cl, support[i], nl));
+      }
+      for (String[] avg : new String[][] {{"precision"}, {"recall"}, {"f1"}}) {
+        double[] v = avg[0].equals("precision") ? p : avg[0].equals("recall") ? r : f;
+        double macro = 0;
+        double weighted = 0;
+        for (int i = 0; i < k(); i++) {
+          macro += v[i] / k();
+          weighted += v[i] * support[i] / n;
+        }
+        out.add(new MetricValue(avg[0] + "_macro", macro, nl));
+        out.add(new MetricValue(avg[0] + "_weighted", weighted, nl));
+      }
+    }
+    for (int i = 0; i < k(); i++) {
+      for (int j = 0; j < k(); j++) {
+        out.add(new MetricValue("confusion:" + classes.get(i) + ":" + classes.get(j), c[i][j], nl));
+      }
+    }
+    out.add(new MetricValue("log_loss", MetricSet.finite(s.get("log_loss_sum") / n), nl));
+
+    double auc = 0;
+    double ap = 0;
+    double bound = 0;
+    int defined = 0;
+    int withPositives = 0;
+    for (int h = 0; h < histograms(); h++) {
+      ScoreHistogram hist = s.histogram(h);
+      double a = hist.rocAuc();
+      if (!Double.isNaN(a)) {
+        auc += a;
+        bound += hist.rocAucErrorBound();
+        defined++;
+      }
+      double prec = hist.averagePrecision();
+      if (!Double.isNaN(prec)) {
+        ap += prec;
+        withPositives++;
+      }
+    }
+    out.add(new MetricValue("roc_auc", defined > 0 ? auc / defined : null, nl));
+    out.add(new MetricValue("roc_auc_bin_error_bound", defined > 0 ? bound / defined : null, nl));
+    out.add(new MetricValue("pr_auc", withPositives > 0 ? ap / withPositives : null, nl));
+
+    double ece = 0;
+    for (int b = 0; b < ECE_BINS; b++) {
+      ece += Math.abs(s.get("ece_hit_" + b) - s.get("ece_conf_" + b));
+    }
+    out.add(new MetricValue("ece", MetricSet.finite(ece / n), nl));
+    if (binary()) {
+      out.add(new MetricValue("brier", MetricSet.finite(s.get("brier_sum") / n), nl));
+      out.add(
+          new MetricValue(
+              "positive_rate", MetricSet.finite(s.get("predicted_positive") / valid), nv));
+      out.add(new MetricValue("mean_score", MetricSet.finite(s.get("score_sum") / valid), nv));
+    }
+    return out;
+  }
+}
