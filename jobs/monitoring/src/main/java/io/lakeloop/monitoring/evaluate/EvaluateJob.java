@@ -1,0 +1,267 @@
+package io.lakeloop.monitoring.evaluate;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.Flag;
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code bin/lakeloop evaluate --date D}: model quality of one model from {@code prediction_log}
+ * joined with {@code labels} (both pinned snapshots; labels that arrived after D are ignored, so a
+ * run for D reads the same data whenever it runs), written to {@code eval_metrics}.
+ *
+ * <p>Which windows: every window (per granularity) that ends after D minus the model's label delay
+ * and starts by D — the windows whose labels may have changed since the run for D-1 — or, with
+ * {@code --since S}, every window from S on (a backfill). Those windows are overwritten with one
+ * {@code replaceWhere} commit, so a rerun leaves identical content and late labels re-evaluate a
+ * window instead of adding to it. Cost: the engine's ({@link Evaluator}) top-K job and one fused
+ * aggregation, plus a shuffle to keep the latest label per request.
+ */
+public final class EvaluateJob implements Job {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
+
+  static final List<Flag> FLAGS =
+      List.of(
+          Flag.value(
+              "since",
+              "YYYY-MM-DD",
+              "also re-evaluate every window from this date on (backfill); default: only windows"
+                  + " within the model's label delay"));
+
+  /** Metrics shown in the CLI's summary table. */
+  static final List<String> HEADLINE =
+      List.of(
+          "count", "labeled_share", "accuracy", "f1_macro", "roc_auc", "log_loss", "mae", "rmse");
+
+  public static void main(String[] args) {
+    System.exit(JobLauncher.launch(new EvaluateJob(), args));
+  }
+
+  @Override
+  public String name() {
+    return "evaluate";
+  }
+
+  @Override
+  public String description() {
+    return "Compute model quality (accuracy, F1, ROC-AUC, log-loss, calibration, MAE/RMSE, ...)"
+        + " per model version x window x slice with bootstrap intervals, for the windows whose"
+        + " labels may have changed by --date; overwrites exactly those windows in eval_metrics.";
+  }
+
+  @Override
+  public List<Flag> flags() {
+    return FLAGS;
+  }
+
+  /** The windows a run for {@code date} evaluates, and the eval_metrics predicate they cover. */
+  record Plan(
+      Evaluator.WindowScope scope, LocalDate firstDate, LocalDate lastDate, String predicate) {}
+
+  static Plan plan(
+      ModelSpec model, EvalSettings settings, LocalDate date, Optional<LocalDate> since) {
+    Instant dayStart = date.atStartOfDay(ZoneOffset.UTC).toInstant();
+    Instant until = date.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+    // Labels seen by the run for D-1 cover everything before dayStart; a window can still change
+    // if its end + label delay is after that.
+    Instant changedAfter = dayStart.minus(model.labelDelay());
+    if (since.isPresent()) {
+      Instant s = since.get().atStartOfDay(ZoneOffset.UTC).toInstant();
+      changedAfter = s.isBefore(changedAfter) ? s : changedAfter;
+    }
+    Map<Granularity, Instant> from = new LinkedHashMap<>();
+    List<String> clauses = new ArrayList<>();
+    Instant earliest = until;
+    for (Granularity g : settings.granularities()) {
+      Instant start = g.start(changedAfter);
+      from.put(g, start);
+      earliest = start.isBefore(earliest) ? start : earliest;
+      clauses.add(
+          "("
+              + GRANULARITY
+              + " = '"
+              + g.label()
+              + "' AND "
+              + WINDOW_START
+              + " >= TIMESTAMP '"
+              + start.toString().replace('T', ' ').replace("Z", "")
+              + "')");
+    }
+    LocalDate first = LocalDate.ofInstant(earliest, ZoneOffset.UTC);
+    String predicate =
+        MODEL_NAME
+            + " = '"
+            + model.name()
+            + "' AND "
+            + WINDOW_DATE
+            + " >= DATE '"
+            + first
+            + "' AND "
+            + WINDOW_DATE
+            + " <= DATE '"
+            + date
+            + "' AND ("
+            + String.join(" OR ", clauses)
+            + ")";
+    return new Plan(new Evaluator.WindowScope(from, until), first, date, predicate);
+  }
+
+  @Override
+  public JobResult run(JobContext ctx) {
+    LocalDate date =
+        ctx.logicalDate()
+            .orElseThrow(
+                () ->
+                    new LakeloopException(
+                        "evaluate needs --date YYYY-MM-DD: the logical date whose labels are"
+                            + " known (e.g. the last day of traffic)"));
+    Optional<LocalDate> since =
+        ctx.args()
+            .get("since")
+            .map(
+                s -> {
+                  try {
+                    return LocalDate.parse(s);
+                  } catch (DateTimeParseException e) {
+                    throw new LakeloopException(
+                        "--since '" + s + "' is not a date; use YYYY-MM-DD");
+                  }
+                });
+    ModelSpec model = ctx.model();
+    EvalSettings settings = EvalSettings.from(ctx.config());
+    Plan plan = plan(model, settings, date, since);
+    Lakehouse lh = ctx.lakehouse();
+
+    Lakehouse.Snapshot predictions = lh.read(Tables.PREDICTION_LOG);
+    ctx.recordInput(Tables.PREDICTION_LOG, predictions.version());
+    Dataset<Row> logs =
+        predictions
+            .data()
+            .where(
+                col(MODEL_NAME)
+                    .equalTo(model.name())
+                    .and(col(EVENT_DATE).between(plan.firstDate().toString(), date.toString())));
+    Dataset<Row> labels;
+    if (lh.exists(Tables.LABELS_TABLE)) {
+      Lakehouse.Snapshot l = lh.read(Tables.LABELS_TABLE);
+      ctx.recordInput(Tables.LABELS_TABLE, l.version());
+      labels = l.data();
+    } else {
+      labels = ctx.spark().createDataFrame(List.of(), Tables.LABELS.schema());
+    }
+    Dataset<Row> known =
+        labels
+            .where(col(LABEL_DATE).leq(date.toString()))
+            .groupBy(REQUEST_ID)
+            // a request labeled twice counts once, with its latest label
+            .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
+    Dataset<Row> joined =
+        logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
+            .drop(known.col(REQUEST_ID));
+
+    Dataset<Row> metrics =
+        new Evaluator(model, settings).evaluate(joined, Optional.of(plan.scope()), ctx.runId());
+    lh.ensure(Tables.EVAL_METRICS_SPEC);
+    long version =
+        lh.replaceWhere(metrics, Tables.EVAL_METRICS_SPEC, plan.predicate(), ctx.runId());
+    ctx.recordOutput(Tables.EVAL_METRICS, version);
+    String written =
+        lh.commitMetrics(Tables.EVAL_METRICS, version).getOrDefault("numOutputRows", "?");
+    LOG.info(
+        "evaluate model={} date={} windows from {} rows={} version={}",
+        model.name(),
+        date,
+        plan.firstDate(),
+        written,
+        version);
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("model", model.name());
+    summary.put("windows_from", plan.firstDate().toString());
+    summary.put("rows", written);
+    summary.put("version", Long.toString(version));
+    String table =
+        headlineTable(lh, version, model.name(), settings.granularities().get(0), plan.firstDate());
+    return new JobResult(
+        String.format(
+            "evaluate: %s metric rows for model %s, windows %s..%s (eval_metrics v%d)%n%s",
+            written, model.name(), plan.firstDate(), date, version, table),
+        summary);
+  }
+
+  /**
+   * A short text table of the headline metrics on all rows ({@code slice_value = '*'}) for one
+   * granularity from a date on, read from eval_metrics at a version. Reads aggregates only.
+   */
+  public static String headlineTable(
+      Lakehouse lh, long version, String model, Granularity granularity, LocalDate from) {
+    List<Row> rows =
+        lh.readAt(Tables.EVAL_METRICS, version)
+            .where(
+                col(MODEL_NAME)
+                    .equalTo(model)
+                    .and(col(GRANULARITY).equalTo(granularity.label()))
+                    .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
+                    .and(col(WINDOW_DATE).geq(from.toString()))
+                    .and(col(METRIC).isin(HEADLINE.toArray())))
+            .select(MODEL_VERSION, WINDOW_START, METRIC, VALUE, CI_LOW, CI_HIGH)
+            .orderBy(MODEL_VERSION, WINDOW_START, METRIC)
+            .collectAsList();
+    Map<String, Map<String, String>> byWindow = new LinkedHashMap<>();
+    List<String> seen = new ArrayList<>();
+    for (Row r : rows) {
+      String window =
+          "v" + r.getString(0) + " " + r.getTimestamp(1).toInstant().toString().substring(0, 16);
+      String metric = r.getString(2);
+      if (!seen.contains(metric)) {
+        seen.add(metric);
+      }
+      String cell =
+          r.isNullAt(3)
+              ? "-"
+              : r.isNullAt(4)
+                  ? fmt(metric, r.getDouble(3))
+                  : String.format(
+                      "%s [%.3f, %.3f]",
+                      fmt(metric, r.getDouble(3)), r.getDouble(4), r.getDouble(5));
+      byWindow.computeIfAbsent(window, w -> new LinkedHashMap<>()).put(metric, cell);
+    }
+    List<String> columns = HEADLINE.stream().filter(seen::contains).toList();
+    StringBuilder out = new StringBuilder(String.format("%-24s", granularity.label() + " window"));
+    for (String c : columns) {
+      out.append(String.format(" | %-22s", c));
+    }
+    byWindow.forEach(
+        (w, m) -> {
+          out.append(System.lineSeparator()).append(String.format("%-24s", w));
+          for (String c : columns) {
+            out.append(String.format(" | %-22s", m.getOrDefault(c, "-")));
+          }
+        });
+    return out.toString();
+  }
+
+  private static String fmt(String metric, double v) {
+    return metric.equals("count") ? String.format("%.0f", v) : String.format("%.3f", v);
+  }
+}
