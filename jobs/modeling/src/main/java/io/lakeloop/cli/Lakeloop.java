@@ -3,6 +3,7 @@ package io.lakeloop.cli;
 import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.modeling.demo.DemoJob;
+import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
 import io.lakeloop.monitoring.query.QueryJob;
@@ -21,11 +22,13 @@ public final class Lakeloop {
   private static final Map<String, String> PLANNED = new LinkedHashMap<>();
 
   static {
-    for (Job j : new Job[] {new DemoJob(), new GenerateJob(), new IngestJob(), new QueryJob()}) {
+    for (Job j :
+        new Job[] {
+          new DemoJob(), new GenerateJob(), new IngestJob(), new EvaluateJob(), new QueryJob()
+        }) {
       JOBS.put(j.name(), j);
     }
     PLANNED.put("score", "the registry and publishing issue (#6)");
-    PLANNED.put("evaluate", "the evaluation issue (#3)");
     PLANNED.put("drift", "the drift issue (#4)");
     PLANNED.put("train", "the training issue (#5)");
     PLANNED.put("compress", "the compression issue (#6)");

@@ -6,8 +6,10 @@ import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,16 +28,7 @@ public final class DemoJob implements Job {
 
   /** Stages of the loop that later work adds, so the demo can say what it did not run. */
   static final List<String> NOT_YET =
-      List.of(
-          "score",
-          "evaluate",
-          "drift",
-          "train",
-          "distill",
-          "compress",
-          "gate",
-          "publish",
-          "report");
+      List.of("score", "drift", "train", "distill", "compress", "gate", "publish", "report");
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new DemoJob(), args));
@@ -101,6 +94,22 @@ public final class DemoJob implements Job {
             "--path",
             landing + "/" + Tables.LABELS_TABLE));
 
+    // Evaluate every generated day (the labels known by the last day): metrics per window and
+    // slice with bootstrap intervals; the step prints the daily headline table.
+    LocalDate start = ctx.config().section("generate").date("start-date");
+    long generatedDays = ctx.config().section("generate").positiveLong("days");
+    lines.add(
+        step(
+            ctx,
+            new EvaluateJob(),
+            "evaluate",
+            "--run-id",
+            "demo-evaluate",
+            "--date",
+            start.plusDays(generatedDays - 1).toString(),
+            "--since",
+            start.toString()));
+
     // What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of
     // the deployed model's predictions, where the injected concept drift shows.
     ctx.spark()
@@ -143,7 +152,12 @@ public final class DemoJob implements Job {
         "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"");
     lines.add("  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"");
     lines.add(
-        "  tables: " + ctx.lakehouse().root() + "/{prediction_log,labels,quarantine,job_runs}");
+        "  bin/lakeloop query \"select window_start, value, ci_low, ci_high from eval_metrics where"
+            + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"");
+    lines.add(
+        "  tables: "
+            + ctx.lakehouse().root()
+            + "/{prediction_log,labels,eval_metrics,quarantine,job_runs}");
     return new JobResult(String.join("\n", lines), Map.of());
   }
 

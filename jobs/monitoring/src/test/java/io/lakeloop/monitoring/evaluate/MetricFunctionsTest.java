@@ -1,0 +1,98 @@
+package io.lakeloop.monitoring.evaluate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.lakeloop.common.config.ConfigError;
+import java.time.Instant;
+import java.util.Random;
+import org.apache.commons.math3.distribution.PoissonDistribution;
+import org.apache.commons.math3.stat.inference.MannWhitneyUTest;
+import org.junit.jupiter.api.Test;
+
+/** The pure-Java pieces of the evaluation, against independent references (Commons Math). */
+class MetricFunctionsTest {
+
+  @Test
+  void poissonInverseCdfMatchesCommonsMath() {
+    PoissonDistribution poisson = new PoissonDistribution(1.0);
+    for (int k = 0; k < PoissonWeights.MAX; k++) {
+      assertThat(PoissonWeights.CDF[k]).isCloseTo(poisson.cumulativeProbability(k), within(1e-12));
+    }
+    assertThat(PoissonWeights.inverseCdf(0.0)).isZero();
+    assertThat(PoissonWeights.inverseCdf(0.3678)).isZero();
+    assertThat(PoissonWeights.inverseCdf(0.3680)).isEqualTo(1);
+    assertThat(PoissonWeights.inverseCdf(0.99)).isEqualTo(4);
+    // the sampled weights have mean 1 and variance 1
+    Random r = new Random(1);
+    double sum = 0;
+    double sq = 0;
+    int n = 200_000;
+    for (int i = 0; i < n; i++) {
+      int w = PoissonWeights.inverseCdf(r.nextDouble());
+      sum += w;
+      sq += (double) w * w;
+    }
+    assertThat(sum / n).isCloseTo(1.0, within(0.01));
+    assertThat(sq / n - (sum / n) * (sum / n)).isCloseTo(1.0, within(0.02));
+  }
+
+  @Test
+  void histogramAucIsWithinItsBoundOfTheExactRankAuc() {
+    Random r = new Random(7);
+    int n = 3000;
+    double[] pos = new double[n];
+    double[] neg = new double[n];
+    for (int bins : new int[] {100, 10_000}) {
+      ScoreHistogram h = new ScoreHistogram();
+      for (int i = 0; i < n; i++) {
+        pos[i] = 1 / (1 + Math.exp(-(r.nextGaussian() + 0.8)));
+        neg[i] = 1 / (1 + Math.exp(-r.nextGaussian()));
+        h.add(Math.min((long) (pos[i] * bins), bins - 1), 1, 0);
+        h.add(Math.min((long) (neg[i] * bins), bins - 1), 0, 1);
+      }
+      // exact AUC = U / (n1 n2) from the Mann-Whitney statistic
+      double u = new MannWhitneyUTest().mannWhitneyU(pos, neg);
+      double exact = Math.max(u, (double) n * n - u) / ((double) n * n);
+      double auc = h.rocAuc();
+      assertThat(Math.abs(auc - exact)).isLessThanOrEqualTo(h.rocAucErrorBound() + 1e-12);
+      if (bins == 10_000) {
+        assertThat(h.rocAucErrorBound()).isLessThan(1e-4);
+        assertThat(Math.abs(auc - exact)).isLessThan(1e-3);
+      }
+    }
+  }
+
+  @Test
+  void histogramEdgeCases() {
+    assertThat(new ScoreHistogram().add(3, 5, 0).rocAuc()).isNaN();
+    assertThat(new ScoreHistogram().add(3, 0, 5).averagePrecision()).isNaN();
+    // perfect ranking; all in one bin = coin flip, with the bound saying so
+    ScoreHistogram perfect = new ScoreHistogram().add(9, 4, 0).add(1, 0, 6);
+    assertThat(perfect.rocAuc()).isEqualTo(1.0);
+    assertThat(perfect.averagePrecision()).isEqualTo(1.0);
+    ScoreHistogram tied = new ScoreHistogram().add(5, 2, 3);
+    assertThat(tied.rocAuc()).isEqualTo(0.5);
+    assertThat(tied.rocAucErrorBound()).isEqualTo(0.5);
+    assertThat(tied.averagePrecision()).isEqualTo(0.4);
+  }
+
+  @Test
+  void granularitiesAlignToUtcDaysAndMondayWeeks() {
+    Granularity day = Granularity.parse("1 day", "k");
+    Granularity week = Granularity.parse("1 week", "k");
+    Granularity hours = Granularity.parse("6 hours", "k");
+    Instant t = Instant.parse("2026-01-08T13:45:00Z"); // a Thursday
+    assertThat(day.start(t)).isEqualTo(Instant.parse("2026-01-08T00:00:00Z"));
+    assertThat(week.start(t)).isEqualTo(Instant.parse("2026-01-05T00:00:00Z"));
+    assertThat(week.end(week.start(t))).isEqualTo(Instant.parse("2026-01-12T00:00:00Z"));
+    assertThat(hours.start(t)).isEqualTo(Instant.parse("2026-01-08T12:00:00Z"));
+    assertThat(day.start(Instant.parse("1969-12-31T23:00:00Z")))
+        .isEqualTo(Instant.parse("1969-12-31T00:00:00Z"));
+    assertThatThrownBy(() -> Granularity.parse("1 fortnight", "lakeloop.evaluate.granularities"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("lakeloop.evaluate.granularities")
+        .hasMessageContaining("1 week");
+  }
+}
