@@ -2,7 +2,8 @@
 
 Generates small, seeded prediction data sets (binary, multiclass, regression) as CSV, and the
 metrics scikit-learn / NumPy compute on them, per slice ('*' = all rows, then each value of
-the `segment` column), into expected.csv. EvaluationReferenceTest (Java) evaluates the same
+the `segment` column), into expected.csv; and a direct Poisson bootstrap of the headline metrics
+(scikit-learn with sample weights, 2,000 replicates) into expected_ci.csv. EvaluationReferenceTest (Java) evaluates the same
 CSVs with lakeloop's engine and compares: 1e-9 for exact metrics, 1e-3 for the AUCs.
 
 Regenerate (from the repository root, with the project venv from bin/setup-python):
@@ -16,6 +17,7 @@ import sys
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
+    f1_score,
     average_precision_score,
     brier_score_loss,
     confusion_matrix,
@@ -148,9 +150,56 @@ def metrics(task, d, mask):
     return out
 
 
+BOOTSTRAP_REPLICATES = 2000
+BOOTSTRAP_METRICS = {
+    "binary": ["accuracy", "f1_macro", "roc_auc", "log_loss", "brier"],
+    "regression": ["mae", "rmse", "r2"],
+}
+
+
+def weighted_metrics(task, y, pred, scores, w):
+    """The headline metrics of labeled rows under bootstrap weights w, with scikit-learn."""
+    if task == "regression":
+        return {
+            "mae": mean_absolute_error(y, pred, sample_weight=w),
+            "rmse": np.sqrt(mean_squared_error(y, pred, sample_weight=w)),
+            "r2": r2_score(y, pred, sample_weight=w),
+        }
+    yi, pi = y.astype(int), pred.astype(int)
+    return {
+        "accuracy": accuracy_score(yi, pi, sample_weight=w),
+        "f1_macro": f1_score(yi, pi, labels=[0, 1], average="macro", sample_weight=w,
+                             zero_division=0),
+        "roc_auc": roc_auc_score(yi, scores[:, 1], sample_weight=w),
+        "log_loss": log_loss(yi, scores, labels=[0, 1], sample_weight=w),
+        "brier": brier_score_loss(yi, scores[:, 1], sample_weight=w),
+    }
+
+
+def bootstrap(task, d, rng, confidence=0.95):
+    """A direct Poisson(1) bootstrap over all rows (unlabeled ones included, as lakeloop does),
+    metrics on the labeled rows: percentile interval and standard deviation per metric."""
+    lab = d["labeled"]
+    y, pred = d["y"][lab], d["pred"][lab]
+    scores = None if d["scores"] is None else d["scores"][lab]
+    draws = {m: [] for m in BOOTSTRAP_METRICS[task]}
+    for _ in range(BOOTSTRAP_REPLICATES):
+        w = rng.poisson(1.0, len(d["y"]))[lab].astype(float)
+        for m, v in weighted_metrics(task, y, pred, scores, w).items():
+            draws[m].append(v)
+    alpha = 1 - confidence
+    out = []
+    for m, v in draws.items():
+        v = np.array(v)
+        lo, hi = np.percentile(v, [100 * alpha / 2, 100 * (1 - alpha / 2)])
+        out.append([task, m, repr(float(lo)), repr(float(hi)), repr(float(v.std(ddof=1)))])
+    return out
+
+
 def build(outdir):
     rng = np.random.default_rng(20260105)
     rows = []
+    intervals = []
     for task, make in [("binary", make_binary), ("multiclass", make_multiclass),
                        ("regression", make_regression)]:
         d = make(rng)
@@ -160,10 +209,16 @@ def build(outdir):
         for key, value, mask in slices:
             for name, v in metrics(task, d, mask).items():
                 rows.append([task, key, value, name, repr(float(v))])
+        if task in BOOTSTRAP_METRICS:
+            intervals += bootstrap(task, d, np.random.default_rng(99))
     with open(os.path.join(outdir, "expected.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["task", "slice_key", "slice_value", "metric", "value"])
         w.writerows(rows)
+    with open(os.path.join(outdir, "expected_ci.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["task", "metric", "ci_low", "ci_high", "sd"])
+        w.writerows(intervals)
 
 
 if __name__ == "__main__":

@@ -17,10 +17,42 @@ public record EvalSettings(
     int topKSliceValues,
     int aucBins,
     int bootstrapAucBins,
-    double scoreSumTolerance) {
+    double scoreSumTolerance,
+    long stateMemoryBytes) {
+
+  /** The default bound on the open window x slice states of one input partition. */
+  public static final long DEFAULT_STATE_MEMORY_BYTES = 256L << 20;
 
   public EvalSettings {
     granularities = List.copyOf(granularities);
+    if (aucBins % bootstrapAucBins != 0) {
+      throw new ConfigError(
+          "lakeloop.evaluate.auc-bins ("
+              + aucBins
+              + ") must be a multiple of lakeloop.evaluate.bootstrap-auc-bins ("
+              + bootstrapAucBins
+              + "): each coarse bin is a run of fine ones; e.g. 10000 and 200");
+    }
+  }
+
+  /** Settings with the default state memory (tests, the quality gate). */
+  public EvalSettings(
+      List<Granularity> granularities,
+      int bootstrapReplicates,
+      double confidence,
+      int topKSliceValues,
+      int aucBins,
+      int bootstrapAucBins,
+      double scoreSumTolerance) {
+    this(
+        granularities,
+        bootstrapReplicates,
+        confidence,
+        topKSliceValues,
+        aucBins,
+        bootstrapAucBins,
+        scoreSumTolerance,
+        DEFAULT_STATE_MEMORY_BYTES);
   }
 
   public static EvalSettings from(LakeloopConfig config) {
@@ -45,7 +77,8 @@ public record EvalSettings(
         s.intAtLeast("top-k-slice-values", 1),
         s.intAtLeast("auc-bins", 10),
         s.intAtLeast("bootstrap-auc-bins", 10),
-        s.doubleIn("score-sum-tolerance", 0, 1));
+        s.doubleIn("score-sum-tolerance", 0, 1),
+        (long) s.intAtLeast("state-memory-mb", 16) << 20);
   }
 
   /** A copy with other granularities (tests, the quality gate). */
@@ -57,6 +90,7 @@ public record EvalSettings(
         topKSliceValues,
         aucBins,
         bootstrapAucBins,
-        scoreSumTolerance);
+        scoreSumTolerance,
+        stateMemoryBytes);
   }
 }

@@ -17,10 +17,12 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
@@ -172,7 +174,8 @@ public final class EvaluateJob implements Job {
     }
     Dataset<Row> known =
         labels
-            .where(col(LABEL_DATE).leq(date.toString()))
+            // labels arrive after their predictions: older ones cannot belong to these windows
+            .where(col(LABEL_DATE).between(plan.firstDate().toString(), date.toString()))
             .groupBy(REQUEST_ID)
             // a request labeled twice counts once, with its latest label
             .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
@@ -180,8 +183,8 @@ public final class EvaluateJob implements Job {
         logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
             .drop(known.col(REQUEST_ID));
 
-    Dataset<Row> metrics =
-        new Evaluator(model, settings).evaluate(joined, Optional.of(plan.scope()), ctx.runId());
+    Evaluator evaluator = new Evaluator(model, settings);
+    Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(plan.scope()), ctx.runId());
     lh.ensure(Tables.EVAL_METRICS_SPEC);
     long version =
         lh.replaceWhere(metrics, Tables.EVAL_METRICS_SPEC, plan.predicate(), ctx.runId());
@@ -195,8 +198,18 @@ public final class EvaluateJob implements Job {
         plan.firstDate(),
         written,
         version);
+    long invalid = invalidRows(lh, version, model.name(), plan.firstDate());
+    if (invalid > 0) {
+      long qv = quarantine(ctx, evaluator, joined, plan);
+      LOG.warn(
+          "evaluate: {} rows could not be scored and were left out of the metrics; they are in"
+              + " quarantine (v{}) with their reasons",
+          invalid,
+          qv);
+    }
     Map<String, String> summary = new LinkedHashMap<>();
     summary.put("model", model.name());
+    summary.put("invalid_rows", Long.toString(invalid));
     summary.put("windows_from", plan.firstDate().toString());
     summary.put("rows", written);
     summary.put("version", Long.toString(version));
@@ -204,10 +217,94 @@ public final class EvaluateJob implements Job {
         headlineTable(lh, version, model.name(), settings.granularities().get(0), plan.firstDate());
     return new JobResult(
         String.format(
-            "evaluate: %s metric rows for model %s, windows %s..%s (eval_metrics v%d)%n%s",
-            written, model.name(), plan.firstDate(), date, version, table),
+            "evaluate: %s metric rows for model %s, windows %s..%s (eval_metrics v%d)%s%n%s",
+            written,
+            model.name(),
+            plan.firstDate(),
+            date,
+            version,
+            invalid == 0
+                ? ""
+                : String.format(
+                    "; %,d rows could not be scored (see: bin/lakeloop query \"select reason,"
+                        + " count(*) from quarantine where run_id = '%s' group by reason\")",
+                    invalid, ctx.runId()),
+            table),
         summary);
   }
+
+  /**
+   * Rows the run could not score, from the eval_metrics it just wrote (aggregates only): per
+   * granularity the all-rows slice's invalid rows, the largest (the granularity reaching furthest
+   * back covers every row the run read).
+   */
+  static long invalidRows(Lakehouse lh, long version, String model, LocalDate from) {
+    Row r =
+        lh.readAt(Tables.EVAL_METRICS, version)
+            .where(
+                col(MODEL_NAME)
+                    .equalTo(model)
+                    .and(col(WINDOW_DATE).geq(from.toString()))
+                    .and(col(SLICE_KEY).equalTo(Evaluator.ALL))
+                    .and(col(METRIC).equalTo("invalid_rows")))
+            .groupBy(GRANULARITY)
+            .agg(sum(VALUE).as(VALUE))
+            .agg(max(VALUE))
+            .first();
+    return r.isNullAt(0) ? 0 : Math.round(r.getDouble(0));
+  }
+
+  /**
+   * Writes the rows the run could not score to quarantine (source table prediction_log, reason
+   * "evaluate: code (meaning)"), replacing what an earlier attempt of the same run wrote there.
+   */
+  static long quarantine(JobContext ctx, Evaluator evaluator, Dataset<Row> joined, Plan plan) {
+    Lakehouse lh = ctx.lakehouse();
+    lh.ensure(Tables.QUARANTINE_SPEC);
+    Column meaning = lit(null).cast("string");
+    for (Evaluator.Invalid r : Evaluator.Invalid.values()) {
+      meaning = when(col(REASON).equalTo(r.code()), lit(r.meaning)).otherwise(meaning);
+    }
+    Column record =
+        to_json(struct(Arrays.stream(joined.columns()).map(c -> col(c)).toArray(Column[]::new)));
+    Dataset<Row> bad =
+        evaluator
+            .scoped(joined, Optional.of(plan.scope()))
+            .withColumn(RECORD, record)
+            .withColumn(REASON, evaluator.invalidReason())
+            .where(col(REASON).isNotNull())
+            .select(
+                lit(Tables.PREDICTION_LOG).as(SOURCE_TABLE),
+                lit(null).cast("string").as(SOURCE_PATH),
+                col(MODEL_NAME),
+                lit(ctx.runId()).as(RUN_ID),
+                lit(java.sql.Date.valueOf(plan.lastDate())).as(LOGICAL_DATE),
+                concat(lit(QUARANTINE_PREFIX), col(REASON), lit(" ("), meaning, lit(")"))
+                    .as(REASON),
+                col(RECORD));
+    long v =
+        lh.replaceWhere(
+            bad,
+            Tables.QUARANTINE_SPEC,
+            SOURCE_TABLE
+                + " = '"
+                + Tables.PREDICTION_LOG
+                + "' AND "
+                + RUN_ID
+                + " = '"
+                + ctx.runId().replace("'", "''")
+                + "' AND "
+                + REASON
+                + " LIKE '"
+                + QUARANTINE_PREFIX
+                + "%'",
+            ctx.runId());
+    ctx.recordOutput(Tables.QUARANTINE, v);
+    return v;
+  }
+
+  /** How this job's quarantine reasons start, so reruns replace only its own rows. */
+  static final String QUARANTINE_PREFIX = "evaluate: ";
 
   /**
    * A short text table of the headline metrics on all rows ({@code slice_value = '*'}) for one

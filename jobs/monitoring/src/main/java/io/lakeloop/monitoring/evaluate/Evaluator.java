@@ -14,13 +14,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -29,16 +28,16 @@ import org.apache.spark.sql.types.StructType;
  * window (each configured granularity) x slice ({@code *} plus each slice column's values).
  *
  * <p>Cost, independent of the number of metrics, slices and windows: one small aggregation job for
- * the top-K values of the slice columns (skipped without slice columns), then one fused aggregation
- * in three shuffles: (1) every row is exploded into its window x slice memberships, its bootstrap
- * replicates (weight 0 rows dropped) and, for multiclass, one score-histogram entry per class, and
- * summed per score bin; (2) the bins are rolled up per window x slice x replicate into additive
- * states plus a sparse histogram; (3) after the {@link MetricSet}'s pure functions turn each state
- * into metric values, replicates are reduced to percentile intervals. The driver sees no rows at
- * all (the result is a lazy Dataset). Rows with invalid scores or labels are counted ({@code
- * invalid_rows}) and kept out of every other metric; unlabeled rows are counted, never treated as
- * negatives. Deterministic: the same input gives the same output, bootstrap intervals included
- * ({@link PoissonWeights}).
+ * the top-K values of the slice columns (skipped without slice columns), then one job of two
+ * stages. Every metric describes itself as additive partial states and score histograms ({@link
+ * MetricSet}); the map side reads each row once, draws its bootstrap weights once ({@link
+ * PoissonWeights}) and adds it into the {@link SliceState} of every window x slice it belongs to
+ * ({@link PartitionStates}); the reduce side merges each group's partial states in a fixed order
+ * and turns them into metric values and percentile intervals ({@link MetricRows}). The driver sees
+ * no rows at all (the result is a lazy Dataset). Rows with invalid scores or labels are counted
+ * ({@code invalid_rows}) and kept out of every other metric; unlabeled rows are counted, never
+ * treated as negatives. Deterministic to the bit: the same input gives the same output, bootstrap
+ * intervals included.
  */
 public final class Evaluator {
   /** Slice value of the all-rows slice, and of values folded away or null. */
@@ -48,18 +47,11 @@ public final class Evaluator {
   public static final String NULL_VALUE = "__null__";
 
   private static final String M = "_m";
-  private static final String B = "_b";
-  private static final String W = "_w";
   private static final String Y = "_y";
   private static final String P = "_p";
   private static final String VALID = "_valid";
+  private static final String REASON_TMP = "_invalid";
   private static final String LAB = "_lab";
-  private static final String HK = "_hk";
-  private static final String HBIN = "_hbin";
-  private static final String HPOS = "_hpos";
-  private static final String HNEG = "_hneg";
-  private static final String HIST = "_hist";
-  private static final String CI = "_ci";
 
   static final List<String> KEYS =
       List.of(MODEL_NAME, MODEL_VERSION, GRANULARITY, WINDOW_START, SLICE_KEY, SLICE_VALUE);
@@ -158,35 +150,99 @@ public final class Evaluator {
     return keep == null ? v : when(v.isin(keep.toArray()), v).otherwise(lit(OTHER));
   }
 
-  private Column validity() {
-    Column predictionOk = col(PREDICTION).isNotNull().and(not(isnan(col(PREDICTION))));
-    if (!model.task().isClassification()) {
-      Column finite = col(PREDICTION).between(-Double.MAX_VALUE, Double.MAX_VALUE);
-      Column labelOk =
-          col(LABEL).isNull().or(col(LABEL).between(-Double.MAX_VALUE, Double.MAX_VALUE));
-      return predictionOk.and(finite).and(labelOk);
+  /** Why a row cannot be scored, as a stable code (a metric name suffix), with its meaning. */
+  public enum Invalid {
+    PREDICTION_NOT_FINITE("prediction is null, NaN or infinite"),
+    LABEL_NOT_FINITE("label is NaN or infinite"),
+    SCORES_MISSING("scores are null"),
+    SCORES_WRONG_LENGTH("scores do not have one value per class"),
+    SCORES_OUT_OF_RANGE("a score is null, NaN or outside [0, 1]"),
+    SCORES_NOT_SUMMING_TO_1("scores do not sum to 1 within lakeloop.evaluate.score-sum-tolerance"),
+    PREDICTION_NOT_A_CLASS("prediction is not a class index of the model spec"),
+    LABEL_NOT_A_CLASS("label is not a class index of the model spec");
+
+    public final String meaning;
+
+    Invalid(String meaning) {
+      this.meaning = meaning;
     }
-    int k = model.numClasses();
-    Column scoresOk =
-        col(SCORES)
-            .isNotNull()
-            .and(size(col(SCORES)).equalTo(k))
-            .and(expr("forall(" + SCORES + ", x -> x IS NOT NULL AND x >= 0 AND x <= 1)"))
-            .and(
-                abs(expr("aggregate(" + SCORES + ", 0D, (a, x) -> a + x)").minus(1))
-                    .leq(settings.scoreSumTolerance()));
-    Column predOk =
-        col(PREDICTION).equalTo(floor(col(PREDICTION))).and(col(PREDICTION).between(0, k - 1));
-    Column labelOk =
-        col(LABEL)
-            .isNull()
-            .or(col(LABEL).equalTo(floor(col(LABEL))).and(col(LABEL).between(0, k - 1)));
-    return coalesce(predictionOk.and(scoresOk).and(predOk).and(labelOk), lit(false));
+
+    /** The code as written in metric names and quarantine reasons. */
+    public String code() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
   }
 
   /**
+   * The first reason a row cannot be scored ({@link Invalid#code()}), or null for a valid row.
+   * Invalid rows are counted per reason and kept out of every metric but the counts.
+   */
+  public Column invalidReason() {
+    List<Column[]> checks = new ArrayList<>();
+    Column pred = col(PREDICTION);
+    Column label = col(LABEL);
+    Column finite = pred.between(-Double.MAX_VALUE, Double.MAX_VALUE);
+    checks.add(
+        new Column[] {not(coalesce(finite, lit(false))), code(Invalid.PREDICTION_NOT_FINITE)});
+    if (!model.task().isClassification()) {
+      checks.add(
+          new Column[] {
+            label.isNotNull().and(not(label.between(-Double.MAX_VALUE, Double.MAX_VALUE))),
+            code(Invalid.LABEL_NOT_FINITE)
+          });
+    } else {
+      int k = model.numClasses();
+      Column scores = col(SCORES);
+      checks.add(new Column[] {scores.isNull(), code(Invalid.SCORES_MISSING)});
+      checks.add(new Column[] {size(scores).notEqual(k), code(Invalid.SCORES_WRONG_LENGTH)});
+      checks.add(
+          new Column[] {
+            exists(scores, x -> x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1))),
+            code(Invalid.SCORES_OUT_OF_RANGE)
+          });
+      checks.add(
+          new Column[] {
+            abs(aggregate(scores, lit(0.0), (acc, x) -> acc.plus(x)).minus(1))
+                .gt(settings.scoreSumTolerance()),
+            code(Invalid.SCORES_NOT_SUMMING_TO_1)
+          });
+      checks.add(
+          new Column[] {
+            pred.notEqual(floor(pred)).or(pred.lt(0)).or(pred.gt(k - 1)),
+            code(Invalid.PREDICTION_NOT_A_CLASS)
+          });
+      checks.add(
+          new Column[] {
+            label
+                .isNotNull()
+                .and(
+                    isnan(label)
+                        .or(label.notEqual(floor(label)))
+                        .or(label.lt(0))
+                        .or(label.gt(k - 1))),
+            code(Invalid.LABEL_NOT_A_CLASS)
+          });
+    }
+    Column reason = lit(null).cast("string");
+    for (int i = checks.size() - 1; i >= 0; i--) {
+      reason = when(coalesce(checks.get(i)[0], lit(false)), checks.get(i)[1]).otherwise(reason);
+    }
+    return reason;
+  }
+
+  private static Column code(Invalid reason) {
+    return lit(reason.code());
+  }
+
+  /** Prefix of the partial states that count invalid rows per reason. */
+  static final String INVALID_PREFIX = "invalid:";
+
+  /**
    * The lazy metrics of rows already restricted to the scope's period, with the given slice values
-   * kept (from {@link #topSliceValues}). No Spark job until the result is used.
+   * kept (from {@link #topSliceValues}). No Spark job until the result is used; then one job of two
+   * stages: the map side folds each input partition into per window x slice states (a row's
+   * bootstrap weights are drawn once and shared by all its windows and slices), the reduce side
+   * merges them in a fixed order and turns each into metric rows.
    */
   public Dataset<Row> metrics(
       Dataset<Row> rows,
@@ -206,194 +262,100 @@ public final class Evaluator {
     boolean classification = model.task().isClassification();
     String numeric = classification ? "int" : "double";
     Dataset<Row> prepared =
-        rows.withColumn(VALID, validity())
+        rows.withColumn(REASON_TMP, invalidReason())
+            .withColumn(VALID, col(REASON_TMP).isNull())
             .withColumn(LAB, col(VALID).and(col(LABEL).isNotNull()))
             .withColumn(Y, col(LABEL).cast(numeric))
             .withColumn(P, col(PREDICTION).cast(numeric));
 
-    // (1) memberships: one per granularity x (all rows + each slice column)
-    List<Column> members = new ArrayList<>();
-    for (Granularity g : settings.granularities()) {
-      Column start =
-          timestamp_seconds(
-              floor(col(EVENT_TIME).cast("long").minus(g.offsetSeconds()).divide(g.seconds()))
-                  .multiply(g.seconds())
-                  .plus(g.offsetSeconds()));
-      members.add(membership(g, start, lit(ALL), lit(ALL)));
-      for (String s : model.sliceColumns()) {
-        members.add(membership(g, start, lit(s), sliceValue(s, keptSliceValues)));
-      }
-    }
-    Dataset<Row> exploded = prepared.withColumn(M, explode(array(members.toArray(Column[]::new))));
-    for (String key : List.of(GRANULARITY, WINDOW_START, SLICE_KEY, SLICE_VALUE)) {
-      exploded = exploded.withColumn(key, col(M + "." + key));
-    }
-    if (scope.isPresent()) {
-      Column inScope = lit(false);
-      for (Map.Entry<Granularity, Instant> e : scope.get().from().entrySet()) {
-        inScope =
-            inScope.or(
-                col(GRANULARITY)
-                    .equalTo(e.getKey().label())
-                    .and(col(WINDOW_START).geq(lit(Timestamp.from(e.getValue())))));
-      }
-      exploded = exploded.where(inScope);
-    }
-
-    // bootstrap replicates: b = 0 is the sample itself (weight 1)
-    int replicates = settings.bootstrapReplicates();
-    Dataset<Row> weighted =
-        exploded
-            .withColumn(B, explode(sequence(lit(0), lit(replicates))))
-            .withColumn(
-                W,
-                when(col(B).equalTo(0), lit(1.0))
-                    .otherwise(PoissonWeights.weight(col(REQUEST_ID), col(B))))
-            .where(col(W).gt(0));
-
-    // score histogram entries: one per histogram (class), additive state only on entry 0
+    // every partial's per-row value, 0 outside its scope
     MetricSet.RowColumns rc = new MetricSet.RowColumns(col(Y), col(P), col(SCORES));
-    int histograms = metrics.histograms();
-    Dataset<Row> entries =
-        histograms > 1
-            ? weighted.withColumn(HK, explode(sequence(lit(0), lit(histograms - 1))))
-            : weighted.withColumn(HK, lit(0));
-    if (histograms > 0) {
-      Column bins =
-          when(col(B).equalTo(0), lit(settings.aucBins()))
-              .otherwise(lit(settings.bootstrapAucBins()));
-      Column score = metrics.histogramScore(rc, col(HK));
-      Column positive = coalesce(metrics.histogramPositive(rc, col(HK)), lit(false));
-      entries =
-          entries
-              .withColumn(
-                  HBIN,
-                  coalesce(
-                      least(floor(score.multiply(bins)), bins.minus(1)).cast("long"), lit(-1L)))
-              .withColumn(HPOS, when(col(LAB).and(positive), col(W)).otherwise(0.0))
-              .withColumn(HNEG, when(col(LAB).and(not(positive)), col(W)).otherwise(0.0));
-    } else {
-      entries =
-          entries.withColumn(HBIN, lit(0L)).withColumn(HPOS, lit(0.0)).withColumn(HNEG, lit(0.0));
-    }
-
     List<MetricSet.Partial> partials = new ArrayList<>();
     partials.add(new MetricSet.Partial(MetricSet.N_ALL, null, lit(1.0)));
     partials.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, lit(1.0)));
     partials.add(new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, lit(1.0)));
+    for (Invalid reason : Invalid.values()) {
+      partials.add(
+          new MetricSet.Partial(
+              INVALID_PREFIX + reason.code(),
+              null,
+              when(col(REASON_TMP).equalTo(reason.code()), 1.0).otherwise(0.0)));
+    }
     partials.addAll(metrics.partials(rc));
     List<String> names = partials.stream().map(MetricSet.Partial::name).toList();
+    Column[] values =
+        partials.stream()
+            .map(
+                p ->
+                    p.scope() == null
+                        ? p.perRow().cast("double")
+                        : when(
+                                col(p.scope() == MetricSet.Scope.VALID ? VALID : LAB),
+                                coalesce(p.perRow().cast("double"), lit(0.0)))
+                            .otherwise(0.0))
+            .toArray(Column[]::new);
 
-    Column first = col(HK).equalTo(0);
-    List<Column> stage1 = new ArrayList<>();
-    for (MetricSet.Partial p : partials) {
-      Column inScope =
-          p.scope() == null
-              ? first
-              : first.and(col(p.scope() == MetricSet.Scope.VALID ? VALID : LAB));
-      stage1.add(
-          sum(when(inScope, col(W).multiply(coalesce(p.perRow(), lit(0.0)))).otherwise(0.0))
-              .as(p.name()));
+    // per histogram: 2 * fine score bin + (positive ? 1 : 0), or -1 when the row is in none
+    int histograms = metrics.histograms();
+    int bins = settings.aucBins();
+    Column[] codes = new Column[histograms];
+    for (int h = 0; h < histograms; h++) {
+      Column score = metrics.histogramScore(rc, lit(h));
+      Column positive = coalesce(metrics.histogramPositive(rc, lit(h)), lit(false));
+      Column bin = least(floor(score.multiply(bins)), lit(bins - 1)).cast("int");
+      codes[h] =
+          coalesce(when(col(LAB), bin.multiply(2).plus(when(positive, 1).otherwise(0))), lit(-1));
     }
-    stage1.add(sum(col(HPOS)).as(HPOS));
-    stage1.add(sum(col(HNEG)).as(HNEG));
-    Column[] keys =
-        Stream.concat(KEYS.stream(), Stream.of(B)).map(c -> col(c)).toArray(Column[]::new);
-    Dataset<Row> perBin =
-        entries
-            .groupBy(
-                Stream.concat(Arrays.stream(keys), Stream.of(col(HK), col(HBIN)))
-                    .toArray(Column[]::new))
-            .agg(stage1.get(0), stage1.subList(1, stage1.size()).toArray(Column[]::new));
 
-    // (2) roll the bins up per window x slice x replicate
-    List<Column> stage2 = new ArrayList<>();
-    for (String n : names) {
-      stage2.add(sum(col(n)).as(n));
+    Column[] slices =
+        model.sliceColumns().stream()
+            .map(s -> sliceValue(s, keptSliceValues))
+            .toArray(Column[]::new);
+    Dataset<Row> input =
+        prepared.select(
+            col(MODEL_NAME),
+            col(MODEL_VERSION),
+            col(EVENT_TIME).cast("long"),
+            xxhash64(col(REQUEST_ID)),
+            slices.length == 0 ? lit(null).cast("array<string>") : array(slices),
+            array(values),
+            histograms == 0 ? lit(null).cast("array<int>") : array(codes));
+
+    List<Granularity> gs = settings.granularities();
+    long[] from = new long[gs.size()];
+    for (int i = 0; i < gs.size(); i++) {
+      Granularity g = gs.get(i);
+      Instant f = scope.map(s -> s.from().get(g)).orElse(null);
+      from[i] =
+          f != null ? f.getEpochSecond() : scope.isPresent() ? Long.MAX_VALUE : Long.MIN_VALUE;
     }
-    stage2.add(
-        collect_list(
-                when(
-                    col(HPOS).plus(col(HNEG)).gt(0).and(col(HBIN).geq(0)),
-                    struct(col(HK), col(HBIN), col(HPOS), col(HNEG))))
-            .as(HIST));
-    Dataset<Row> states =
-        perBin
-            .groupBy(keys)
-            .agg(stage2.get(0), stage2.subList(1, stage2.size()).toArray(Column[]::new));
-
-    // (3) metric values per replicate, then point estimate + percentile interval
-    StructType valueSchema =
-        new StructType()
-            .add(MODEL_NAME, DataTypes.StringType)
-            .add(MODEL_VERSION, DataTypes.StringType)
-            .add(GRANULARITY, DataTypes.StringType)
-            .add(WINDOW_START, DataTypes.TimestampType)
-            .add(SLICE_KEY, DataTypes.StringType)
-            .add(SLICE_VALUE, DataTypes.StringType)
-            .add(B, DataTypes.IntegerType)
-            .add(METRIC, DataTypes.StringType)
-            .add(VALUE, DataTypes.DoubleType)
-            .add(N, DataTypes.LongType);
-    Dataset<Row> values =
-        states.flatMap(
-            new MetricRows(metrics, names, KEYS.size(), histograms), Encoders.row(valueSchema));
-
-    double alpha = 1 - settings.confidence();
-    Column[] metricKeys =
-        Stream.concat(KEYS.stream(), Stream.of(METRIC)).map(c -> col(c)).toArray(Column[]::new);
-    Column ci =
-        replicates > 0
-            ? expr(
-                "percentile(CASE WHEN "
-                    + B
-                    + " > 0 THEN "
-                    + VALUE
-                    + " END, array("
-                    + (alpha / 2)
-                    + "D, "
-                    + (1 - alpha / 2)
-                    + "D))")
-            : lit(null).cast("array<double>");
-    Dataset<Row> reduced =
-        values
-            .groupBy(metricKeys)
-            .agg(
-                max(when(col(B).equalTo(0), col(VALUE))).as(VALUE),
-                max(when(col(B).equalTo(0), col(N))).as(N),
-                ci.as(CI));
-
-    Column end = lit(null).cast("timestamp");
-    for (Granularity g : settings.granularities()) {
-      end =
-          when(
-                  col(GRANULARITY).equalTo(g.label()),
-                  timestamp_seconds(col(WINDOW_START).cast("long").plus(g.seconds())))
-              .otherwise(end);
-    }
-    return reduced.select(
-        col(MODEL_NAME),
-        col(MODEL_VERSION),
-        col(GRANULARITY),
-        col(WINDOW_START),
-        end.as(WINDOW_END),
-        col(SLICE_KEY),
-        col(SLICE_VALUE),
-        col(METRIC),
-        col(VALUE),
-        element_at(col(CI), 1).as(CI_LOW),
-        element_at(col(CI), 2).as(CI_HIGH),
-        col(N),
-        lit(runId).as(RUN_ID),
-        to_date(col(WINDOW_START)).as(WINDOW_DATE));
-  }
-
-  private static Column membership(Granularity g, Column start, Column key, Column value) {
-    return struct(
-        lit(g.label()).as(GRANULARITY),
-        start.as(WINDOW_START),
-        key.as(SLICE_KEY),
-        value.as(SLICE_VALUE));
+    PartitionStates mapSide =
+        new PartitionStates(
+            new PartitionStates.Shape(
+                names.size(),
+                settings.bootstrapReplicates(),
+                histograms,
+                bins,
+                settings.bootstrapAucBins()),
+            gs,
+            from,
+            model.sliceColumns(),
+            settings.stateMemoryBytes());
+    MetricRows output = new MetricRows(metrics, names, gs, settings.confidence(), runId);
+    JavaRDD<InternalRow> scan = input.queryExecution().toRdd().toJavaRDD();
+    int reducers =
+        Math.max(
+            1,
+            Math.min(
+                scan.getNumPartitions(),
+                Integer.parseInt(rows.sparkSession().conf().get("spark.sql.shuffle.partitions"))));
+    JavaRDD<Row> metricRows =
+        scan.mapPartitionsWithIndex(mapSide, false)
+            .mapToPair(t -> t)
+            .repartitionAndSortWithinPartitions(
+                new PartitionStates.ByGroup(reducers), new PartitionStates.InMergeOrder())
+            .mapPartitions(it -> PartitionStates.merged(it, output));
+    return rows.sparkSession().createDataFrame(metricRows, MetricRows.schema());
   }
 
   /** The eval_metrics schema this engine produces (for callers that write it). */

@@ -39,6 +39,28 @@ class EvaluateJobTest extends SparkTestBase {
             "lakeloop.evaluate.granularities=[\"1 day\", \"1 week\"]");
     lh = new Lakehouse(spark(), warehouse);
     JobRunner.run(new GenerateJob(), spark(), config, "--rows", "4000", "--run-id", "g1");
+    // Rows a writer put into prediction_log without going through ingest's checks: copies of
+    // three real rows of 2026-01-09, broken three ways (no labels reach them).
+    Dataset<Row> three =
+        lh.read(Tables.PREDICTION_LOG)
+            .data()
+            .where(col(Columns.EVENT_DATE).equalTo("2026-01-09"))
+            .orderBy(Columns.REQUEST_ID)
+            .limit(3)
+            .withColumn("_i", monotonically_increasing_id());
+    Dataset<Row> broken =
+        three
+            .withColumn(Columns.REQUEST_ID, concat(col(Columns.REQUEST_ID), lit("-broken")))
+            .withColumn(
+                Columns.SCORES,
+                when(col("_i").equalTo(0), array(lit(0.7), lit(0.7)))
+                    .when(col("_i").equalTo(1), lit(null).cast("array<double>"))
+                    .otherwise(col(Columns.SCORES)))
+            .withColumn(
+                Columns.PREDICTION,
+                when(col("_i").geq(2), lit(5.0)).otherwise(col(Columns.PREDICTION)))
+            .drop("_i");
+    broken.write().format("delta").mode("append").save(lh.path(Tables.PREDICTION_LOG));
   }
 
   private Dataset<Row> metrics() {
@@ -189,6 +211,36 @@ class EvaluateJobTest extends SparkTestBase {
     assertThat(regions).isEqualTo(value("2026-01-09", "*", "labeled_count"));
     afterFirst.unpersist();
     day7.unpersist();
+  }
+
+  @Test
+  void rowsThatCannotBeScoredAreCountedPerReasonAndQuarantinedOnce() throws Exception {
+    for (int attempt = 0; attempt < 2; attempt++) {
+      JobResult r =
+          JobRunner.run(
+              new EvaluateJob(), spark(), config, "--date", "2026-01-10", "--run-id", "q1");
+      assertThat(r.output()).contains("3 rows could not be scored");
+      List<String> reasons =
+          lh.read(Tables.QUARANTINE)
+              .data()
+              .where("run_id = 'q1'")
+              .select(Columns.REASON)
+              .orderBy(Columns.REASON)
+              .as(org.apache.spark.sql.Encoders.STRING())
+              .collectAsList();
+      // a rerun replaces its own quarantine rows: still exactly three
+      assertThat(reasons).hasSize(3);
+      assertThat(reasons.get(0)).startsWith("evaluate: prediction_not_a_class (");
+      assertThat(reasons.get(1)).startsWith("evaluate: scores_missing (");
+      assertThat(reasons.get(2)).startsWith("evaluate: scores_not_summing_to_1 (");
+    }
+    for (String code :
+        List.of("prediction_not_a_class", "scores_missing", "scores_not_summing_to_1")) {
+      assertThat(value("2026-01-09", "*", "invalid_rows:" + code)).as(code).isEqualTo(1.0);
+    }
+    assertThat(value("2026-01-09", "*", "invalid_rows")).isEqualTo(3.0);
+    // the ingest's own quarantine rows are untouched by the evaluate runs
+    assertThat(lh.read(Tables.QUARANTINE).data().where("run_id = 'g1'").count()).isPositive();
   }
 
   @Test

@@ -58,7 +58,7 @@ class EvaluationReferenceTest extends SparkTestBase {
 
   static EvalSettings settings(int replicates) {
     return new EvalSettings(
-        List.of(Granularity.parse("1 day", "test")), replicates, 0.95, 20, 10_000, 1_000, 1e-3);
+        List.of(Granularity.parse("1 day", "test")), replicates, 0.95, 20, 10_000, 200, 1e-3);
   }
 
   /** The reference CSV as prediction_log rows joined with labels. */
@@ -131,5 +131,38 @@ class EvaluationReferenceTest extends SparkTestBase {
       assertThat(actual.get("*|*|roc_auc_bin_error_bound").<Double>getAs(Columns.VALUE))
           .isLessThan(1e-4);
     }
+  }
+
+  /**
+   * The bootstrap intervals agree with a direct bootstrap (scikit-learn with Poisson sample
+   * weights, 2,000 replicates, expected_ci.csv) within Monte-Carlo error: with 1,000 replicates
+   * here each 2.5 % / 97.5 % bound has a standard error of about 0.085 sd, the reference's 0.06 sd,
+   * so the bounds must agree to 0.5 sd (over 4 standard errors of the difference).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"binary", "regression"})
+  void intervalsMatchADirectBootstrap(String task) throws Exception {
+    Map<String, Row> actual =
+        byKey(
+            new Evaluator(spec(task), settings(1000))
+                .evaluate(load(task), Optional.empty(), "ci-run"));
+    int checked = 0;
+    for (String line : Files.readAllLines(resource("expected_ci.csv"))) {
+      String[] f = line.split(",");
+      if (!f[0].equals(task)) {
+        continue;
+      }
+      Row r = actual.get("*|*|" + f[1]);
+      assertThat(r).as(f[1]).isNotNull();
+      double sd = Double.parseDouble(f[4]);
+      double lo = r.getAs(Columns.CI_LOW);
+      double hi = r.getAs(Columns.CI_HIGH);
+      assertThat(lo).as(f[1] + " ci_low").isCloseTo(Double.parseDouble(f[2]), within(0.5 * sd));
+      assertThat(hi).as(f[1] + " ci_high").isCloseTo(Double.parseDouble(f[3]), within(0.5 * sd));
+      double value = r.getAs(Columns.VALUE);
+      assertThat(value).as(f[1]).isBetween(lo, hi);
+      checked++;
+    }
+    assertThat(checked).isEqualTo(task.equals("binary") ? 5 : 3);
   }
 }
