@@ -106,7 +106,7 @@ public final class JobLauncher {
     JobRuns.Attempt started0 =
         ledger == null
             ? new JobRuns.Attempt(0, Optional.empty())
-            : ledger.start(job.name(), runId, date.orElse(null), model);
+            : ledger.start(job.name(), runId, date.orElse(null), model, started);
     int attempt = started0.number();
     JobContext ctx =
         new JobContext(spark, config, lakehouse, args, runId, date, started0.previousSuccess());

@@ -41,8 +41,12 @@ public final class JobRuns {
    */
   public record Attempt(int number, Optional<Map<String, String>> previousSuccess) {}
 
-  /** Marks the run as started; returns the attempt number and any earlier successful summary. */
-  public Attempt start(String job, String runId, LocalDate logicalDate, String model) {
+  /**
+   * Marks the run as started at {@code startedAt}; returns the attempt number and any earlier
+   * successful summary.
+   */
+  public Attempt start(
+      String job, String runId, LocalDate logicalDate, String model, Instant startedAt) {
     lakehouse.ensure(Tables.JOB_RUNS_SPEC);
     List<Row> rows =
         lakehouse
@@ -64,7 +68,7 @@ public final class JobRuns {
         model,
         RUNNING,
         attempt,
-        Instant.now(),
+        startedAt,
         null,
         Map.of(),
         Map.of(),
