@@ -42,6 +42,10 @@ public final class Sessions {
     conf.put("spark.sql.session.timeZone", "UTC");
     conf.put("spark.ui.enabled", Boolean.toString(s.uiEnabled()));
     conf.put("spark.ui.showConsoleProgress", "false");
+    // HotSpot does not JIT-compile methods over 8,000 bytes of bytecode; a whole-stage-generated
+    // method that large (the evaluation's per-row columns make one) would run interpreted, several
+    // times slower. At this limit Spark generates smaller, split functions for such a stage.
+    conf.put("spark.sql.codegen.hugeMethodLimit", "8000");
     // The ledger and Delta's history record run ids; Delta checks schemas itself.
     conf.put("spark.databricks.delta.schema.autoMerge.enabled", "false");
     if (!s3.endpoint().isEmpty()) {

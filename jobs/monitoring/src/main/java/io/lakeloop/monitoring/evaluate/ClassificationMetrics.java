@@ -58,16 +58,17 @@ public final class ClassificationMetrics implements MetricSet {
             new Partial(
                 cm(i, j),
                 Scope.LABELED,
-                when(r.label().equalTo(i).and(r.prediction().equalTo(j)), 1.0).otherwise(0.0)));
+                when(r.label().equalTo(i).and(r.prediction().equalTo(j)), 1.0).otherwise(0.0),
+                true));
       }
     }
     Column pTrue = least(greatest(score(r, r.label()), lit(EPS)), lit(1 - EPS));
-    out.add(new Partial("log_loss_sum", Scope.LABELED, negate(log(pTrue))));
+    out.add(new Partial("log_loss_sum", Scope.LABELED, negate(log(pTrue)), true));
     Column conf;
     Column hit;
     if (binary()) {
       Column p1 = element_at(r.scores(), 2);
-      out.add(new Partial("brier_sum", Scope.LABELED, pow(p1.minus(r.label()), 2)));
+      out.add(new Partial("brier_sum", Scope.LABELED, pow(p1.minus(r.label()), 2), true));
       out.add(
           new Partial(
               "predicted_positive",

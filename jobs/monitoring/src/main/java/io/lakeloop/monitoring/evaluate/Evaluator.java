@@ -195,15 +195,27 @@ public final class Evaluator {
       Column scores = col(SCORES);
       checks.add(new Column[] {scores.isNull(), code(Invalid.SCORES_MISSING)});
       checks.add(new Column[] {size(scores).notEqual(k), code(Invalid.SCORES_WRONG_LENGTH)});
+      // Checked after the length, so element i exists. Unrolled over the k classes rather than
+      // exists()/aggregate(): higher-order functions are interpreted row by row, element access
+      // is compiled into the scan's generated code (several times faster per row).
+      Column outOfRange;
+      Column sum;
+      if (k <= UNROLLED_CLASSES) {
+        outOfRange = lit(false);
+        sum = lit(0.0);
+        for (int i = 0; i < k; i++) {
+          Column x = scores.getItem(i);
+          outOfRange = outOfRange.or(x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1)));
+          sum = sum.plus(x);
+        }
+      } else {
+        outOfRange = exists(scores, x -> x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1)));
+        sum = aggregate(scores, lit(0.0), (acc, x) -> acc.plus(x));
+      }
+      checks.add(new Column[] {outOfRange, code(Invalid.SCORES_OUT_OF_RANGE)});
       checks.add(
           new Column[] {
-            exists(scores, x -> x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1))),
-            code(Invalid.SCORES_OUT_OF_RANGE)
-          });
-      checks.add(
-          new Column[] {
-            abs(aggregate(scores, lit(0.0), (acc, x) -> acc.plus(x)).minus(1))
-                .gt(settings.scoreSumTolerance()),
+            abs(sum.minus(1)).gt(settings.scoreSumTolerance()),
             code(Invalid.SCORES_NOT_SUMMING_TO_1)
           });
       checks.add(
@@ -233,6 +245,9 @@ public final class Evaluator {
   private static Column code(Invalid reason) {
     return lit(reason.code());
   }
+
+  /** Up to this many classes, per-class score checks are unrolled into plain expressions. */
+  static final int UNROLLED_CLASSES = 64;
 
   /** Prefix of the partial states that count invalid rows per reason. */
   static final String INVALID_PREFIX = "invalid:";
@@ -273,7 +288,8 @@ public final class Evaluator {
     List<MetricSet.Partial> partials = new ArrayList<>();
     partials.add(new MetricSet.Partial(MetricSet.N_ALL, null, lit(1.0)));
     partials.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, lit(1.0)));
-    partials.add(new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, lit(1.0)));
+    partials.add(
+        new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, lit(1.0), true));
     for (Invalid reason : Invalid.values()) {
       partials.add(
           new MetricSet.Partial(
@@ -332,7 +348,7 @@ public final class Evaluator {
     PartitionStates mapSide =
         new PartitionStates(
             new PartitionStates.Shape(
-                names.size(),
+                partials.stream().map(MetricSet.Partial::bootstrap).toList(),
                 settings.bootstrapReplicates(),
                 histograms,
                 bins,

@@ -26,8 +26,15 @@ public interface MetricSet extends Serializable {
    * 0), weighted by the bootstrap weight.
    *
    * @param name unique within the set, a plain identifier (it becomes a column name)
+   * @param bootstrap whether a {@link #headline} metric reads it: only those partials are summed
+   *     per bootstrap replicate (in a replicate's state the others read as NaN)
    */
-  record Partial(String name, Scope scope, Column perRow) {}
+  record Partial(String name, Scope scope, Column perRow, boolean bootstrap) {
+    /** A partial that no headline metric reads. */
+    Partial(String name, Scope scope, Column perRow) {
+      this(name, scope, perRow, false);
+    }
+  }
 
   /** The row columns a metric set may use, prepared by the evaluator. */
   record RowColumns(Column label, Column prediction, Column scores) {}

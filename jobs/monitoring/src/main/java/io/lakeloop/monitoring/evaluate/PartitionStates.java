@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.evaluate;
 import java.io.Serializable;
 import java.util.ArrayDeque;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,33 +13,61 @@ import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.unsafe.types.UTF8String;
 import scala.Tuple2;
 
 /**
  * The map side of the evaluation: folds one input partition's rows into a {@link SliceState} per
  * window x slice it meets, and emits the states tagged with their origin. Each row is read once:
- * its bootstrap weights are drawn once, then it is added to the all-rows slice and to its value's
- * slice of every slice column, for each granularity whose window is in scope.
+ * its bootstrap weights are drawn once, then it is added to its value's slice of every slice
+ * column, for each granularity whose window is in scope. The all-rows slice is not added to row by
+ * row when there is a slice column: every row is in exactly one value's slice of the first slice
+ * column (nulls and folded values included), so the all-rows state is the sum of those states,
+ * summed as they are emitted. That saves one state update per row and granularity.
  *
  * <p>Input rows (built by {@link Evaluator}): model, version, event time (epoch seconds), {@code
  * xxhash64(request_id)}, slice values (one per slice column, already folded), partial values,
- * histogram codes. Memory is bounded: at most {@code memoryBytes} of states are open; beyond that
- * the least recently used state is emitted early (the reduce side merges it with the rest).
+ * histogram codes. Memory is bounded: at most {@code memoryBytes} of states are open (three
+ * quarters for the slices' states, a quarter for the all-rows sums); beyond that the least recently
+ * used state is emitted early (the reduce side merges it with the rest).
  */
 final class PartitionStates
     implements Function2<
         Integer, Iterator<InternalRow>, Iterator<Tuple2<GroupKey.Tagged, SliceState>>> {
   private static final long serialVersionUID = 1L;
 
-  /** The shape of every state of one evaluation. */
-  record Shape(int partials, int replicates, int histograms, int fineBins, int coarseBins)
+  /**
+   * The shape of every state of one evaluation: per partial whether replicates sum it (see {@link
+   * MetricSet.Partial#bootstrap}), replicates, histograms and their fine and coarse bins.
+   */
+  record Shape(
+      List<Boolean> bootstrapped, int replicates, int histograms, int fineBins, int coarseBins)
       implements Serializable {
+    Shape {
+      bootstrapped = List.copyOf(bootstrapped);
+    }
+
+    int partials() {
+      return bootstrapped.size();
+    }
+
+    /** Per partial, its index among the bootstrapped ones, or -1. */
+    int[] replicateSlots() {
+      int[] slots = new int[partials()];
+      int next = 0;
+      for (int i = 0; i < slots.length; i++) {
+        slots[i] = bootstrapped.get(i) ? next++ : -1;
+      }
+      return slots;
+    }
+
     SliceState create() {
-      return new SliceState(partials, replicates, histograms, fineBins, coarseBins);
+      return new SliceState(replicateSlots(), replicates, histograms, fineBins, coarseBins);
     }
 
     long bytes() {
-      long sums = 8L * (replicates + 1) * partials;
+      long boot = bootstrapped.stream().filter(b -> b).count();
+      long sums = 8L * (partials() + replicates * boot);
       long fine = 16L * histograms * fineBins;
       long coarse = replicates > 0 ? 16L * (replicates + 1) * histograms * coarseBins : 0;
       return sums + fine + coarse + 64;
@@ -78,10 +107,25 @@ final class PartitionStates
     private final Iterator<InternalRow> rows;
     private final Map<GroupKey, SliceState> open = new LinkedHashMap<>(64, 0.75f, true);
     private final ArrayDeque<Tuple2<GroupKey.Tagged, SliceState>> ready = new ArrayDeque<>();
-    private final long maxOpen = Math.max(4, memoryBytes / shape.bytes());
+    private final long maxTotals = Math.max(2, memoryBytes / shape.bytes() / 4);
+    private final long maxOpen = Math.max(4, memoryBytes / shape.bytes() - maxTotals);
+    private final boolean derivedAll = sliceColumns.length > 0;
+    // the all-rows states summed from the first slice column's emitted states, oldest first
+    private final Map<GroupKey, SliceState> totals = new LinkedHashMap<>();
     private final int[] weights = new int[shape.replicates() + 1];
+    private final double[] w = new double[shape.replicates() + 1];
+    private final long[] wl = new long[shape.replicates() + 1];
+    private final double[] x = new double[shape.partials()];
     private final int[] nz = new int[shape.partials()];
+    private final int[] codes = new int[shape.histograms()];
     private final String[] values = new String[sliceColumns.length];
+    // Per-row allocation savers: strings seen in this partition (model, version, slice values;
+    // bounded because slices are folded to their top K), and per granularity x slice column the
+    // state the previous row went to, which the next row usually shares.
+    private final Map<UTF8String, String> strings = new HashMap<>();
+    private final GroupKey[] lastKey =
+        new GroupKey[granularities.size() * (sliceColumns.length + 1)];
+    private final SliceState[] lastState = new SliceState[lastKey.length];
     private int sequence;
 
     Folder(int partition, Iterator<InternalRow> rows) {
@@ -94,9 +138,11 @@ final class PartitionStates
       while (ready.isEmpty() && rows.hasNext()) {
         add(rows.next());
       }
-      if (ready.isEmpty() && !open.isEmpty()) {
-        open.forEach((k, s) -> emit(k, s));
+      if (ready.isEmpty() && !(open.isEmpty() && totals.isEmpty())) {
+        open.forEach(this::emit);
         open.clear();
+        totals.forEach(this::send);
+        totals.clear();
       }
       return !ready.isEmpty();
     }
@@ -109,7 +155,34 @@ final class PartitionStates
       return ready.poll();
     }
 
+    /** Emits a slice's state, first adding it to its all-rows sum if it is of the first column. */
     private void emit(GroupKey key, SliceState state) {
+      if (derivedAll && key.sliceKey.equals(sliceColumns[0])) {
+        GroupKey all =
+            new GroupKey(
+                key.model,
+                key.version,
+                key.granularity,
+                key.windowStart,
+                Evaluator.ALL,
+                Evaluator.ALL);
+        SliceState total = totals.get(all);
+        if (total == null) {
+          if (totals.size() >= maxTotals) {
+            Iterator<Map.Entry<GroupKey, SliceState>> eldest = totals.entrySet().iterator();
+            Map.Entry<GroupKey, SliceState> e = eldest.next();
+            eldest.remove();
+            send(e.getKey(), e.getValue());
+          }
+          total = shape.create();
+          totals.put(all, total);
+        }
+        total.merge(state);
+      }
+      send(key, state);
+    }
+
+    private void send(GroupKey key, SliceState state) {
       ready.add(new Tuple2<>(new GroupKey.Tagged(key, partition, sequence++), state));
     }
 
@@ -117,41 +190,86 @@ final class PartitionStates
       if (row.isNullAt(2)) {
         return; // no event time, no window (prediction_log requires one)
       }
-      String model = String.valueOf(row.getUTF8String(0));
-      String version = String.valueOf(row.getUTF8String(1));
+      String model = string(row.getUTF8String(0));
+      String version = string(row.getUTF8String(1));
       long t = row.getLong(2);
       PoissonWeights.weights(row.getLong(3), weights);
+      for (int b = 0; b < weights.length; b++) {
+        w[b] = weights[b];
+        wl[b] = weights[b];
+      }
       if (sliceColumns.length > 0) {
         ArrayData s = row.getArray(4);
         for (int j = 0; j < values.length; j++) {
-          values[j] = String.valueOf(s.getUTF8String(j));
+          values[j] = string(s.getUTF8String(j));
         }
       }
-      double[] x = row.getArray(5).toDoubleArray();
+      ArrayData xs = row.getArray(5);
       int nonZero = 0;
       for (int i = 0; i < x.length; i++) {
+        x[i] = xs.getDouble(i);
         if (x[i] != 0) {
           nz[nonZero++] = i;
         }
       }
-      int[] codes = row.isNullAt(6) ? new int[0] : row.getArray(6).toIntArray();
+      if (codes.length > 0) {
+        ArrayData cs = row.getArray(6);
+        for (int h = 0; h < codes.length; h++) {
+          codes[h] = cs.getInt(h);
+        }
+      }
+      int slot = 0;
       for (int g = 0; g < granularities.size(); g++) {
         Granularity gr = granularities.get(g);
         long start =
             Math.floorDiv(t - gr.offsetSeconds(), gr.seconds()) * gr.seconds() + gr.offsetSeconds();
         if (start < from[g]) {
+          slot += values.length + 1;
           continue;
         }
-        state(new GroupKey(model, version, g, start, Evaluator.ALL, Evaluator.ALL))
-            .add(x, nz, nonZero, weights, codes);
+        if (!derivedAll) {
+          state(slot, model, version, g, start, Evaluator.ALL, Evaluator.ALL)
+              .add(x, nz, nonZero, w, wl, codes);
+        }
+        slot++;
         for (int j = 0; j < values.length; j++) {
-          state(new GroupKey(model, version, g, start, sliceColumns[j], values[j]))
-              .add(x, nz, nonZero, weights, codes);
+          state(slot++, model, version, g, start, sliceColumns[j], values[j])
+              .add(x, nz, nonZero, w, wl, codes);
         }
       }
     }
 
-    private SliceState state(GroupKey key) {
+    /** The row's string, shared with earlier rows' equal strings. */
+    private String string(UTF8String u) {
+      String s = strings.get(u);
+      if (s == null) {
+        if (strings.size() > 100_000) {
+          strings.clear(); // only with unfolded high-cardinality values; correctness is unaffected
+        }
+        s = u.toString();
+        strings.put(u.clone(), s); // the row's bytes are reused for the next row: copy the key
+      }
+      return s;
+    }
+
+    private SliceState state(
+        int slot,
+        String model,
+        String version,
+        int granularity,
+        long start,
+        String sliceKey,
+        String sliceValue) {
+      GroupKey last = lastKey[slot];
+      // strings are shared (see string()), so identity is equality here
+      if (last != null
+          && last.windowStart == start
+          && last.model == model
+          && last.version == version
+          && last.sliceValue == sliceValue) {
+        return lastState[slot];
+      }
+      GroupKey key = new GroupKey(model, version, granularity, start, sliceKey, sliceValue);
       SliceState s = open.get(key);
       if (s == null) {
         s = shape.create();
@@ -161,8 +279,13 @@ final class PartitionStates
           Map.Entry<GroupKey, SliceState> e = eldest.next();
           eldest.remove();
           emit(e.getKey(), e.getValue());
+          // an emitted state takes no more rows: forget the remembered ones
+          java.util.Arrays.fill(lastKey, null);
+          java.util.Arrays.fill(lastState, null);
         }
       }
+      lastKey[slot] = key;
+      lastState[slot] = s;
       return s;
     }
   }

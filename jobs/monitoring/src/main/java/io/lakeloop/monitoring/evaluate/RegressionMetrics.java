@@ -21,16 +21,17 @@ public final class RegressionMetrics implements MetricSet {
     Column err = r.prediction().minus(r.label());
     Column nonZero = r.label().notEqual(0);
     return List.of(
-        new Partial("abs_err", Scope.LABELED, abs(err)),
-        new Partial("sq_err", Scope.LABELED, err.multiply(err)),
-        new Partial("y_sum", Scope.LABELED, r.label()),
-        new Partial("y2_sum", Scope.LABELED, r.label().multiply(r.label())),
+        new Partial("abs_err", Scope.LABELED, abs(err), true),
+        new Partial("sq_err", Scope.LABELED, err.multiply(err), true),
+        new Partial("y_sum", Scope.LABELED, r.label(), true),
+        new Partial("y2_sum", Scope.LABELED, r.label().multiply(r.label()), true),
         new Partial("pred_sum", Scope.LABELED, r.prediction()),
         new Partial(
             "ape_sum",
             Scope.LABELED,
-            when(nonZero, abs(err).divide(abs(r.label()))).otherwise(0.0)),
-        new Partial("y_nonzero", Scope.LABELED, when(nonZero, 1.0).otherwise(0.0)));
+            when(nonZero, abs(err).divide(abs(r.label()))).otherwise(0.0),
+            true),
+        new Partial("y_nonzero", Scope.LABELED, when(nonZero, 1.0).otherwise(0.0), true));
   }
 
   @Override

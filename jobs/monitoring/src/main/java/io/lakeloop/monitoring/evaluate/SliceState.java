@@ -4,55 +4,70 @@ import java.io.Serializable;
 import java.util.Map;
 
 /**
- * The mergeable state of one window x slice: for the sample itself and every bootstrap replicate,
- * the weighted sums of the metric set's partials; the sample's fine score histograms (the point
- * estimates of the ranking metrics) and every replicate's coarse ones (their intervals). Rows add
- * into it on the executors and partial states merge after the shuffle; the driver never holds one.
+ * The mergeable state of one window x slice: the weighted sums of the metric set's partials for the
+ * sample itself and, for the partials a headline metric reads, for every bootstrap replicate; the
+ * sample's fine score histograms (the point estimates of the ranking metrics) and every replicate's
+ * coarse ones (their intervals). Rows add into it on the executors and partial states merge after
+ * the shuffle; the driver never holds one.
  *
- * <p>Size: (R + 1) x partials doubles + classes x fine bins x 2 longs + (R + 1) x classes x coarse
- * bins x 2 longs; about 0.5 MB for a binary model with 100 replicates, 10,000 fine and 200 coarse
- * bins. Counts are longs, so no window x slice overflows.
+ * <p>Size: partials + R x bootstrapped partials doubles + classes x fine bins x 2 longs + (R + 1) x
+ * classes x coarse bins x 2 longs; about 0.5 MB for a binary model with 100 replicates, 10,000 fine
+ * and 200 coarse bins. Counts are longs, so no window x slice overflows.
+ *
+ * <p>Layout: replicate-minor ({@code [partial][replicate]}, {@code
+ * [histogram][bin][side][replicate]}) so that adding a row is, per non-zero partial and per
+ * histogram, one contiguous loop over the replicates that the JIT vectorizes.
  */
 final class SliceState implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  private final int partials;
+  private final int[] slots;
   private final int replicates;
   private final int histograms;
   private final int fineBins;
   private final int coarseBins;
   private final int finePerCoarse;
+  private final int stride;
   final double[] sums;
+  final double[] replicateSums;
   final long[] fine;
   final long[] coarse;
 
-  SliceState(int partials, int replicates, int histograms, int fineBins, int coarseBins) {
-    this.partials = partials;
+  /**
+   * @param slots per partial, its index among the partials summed per replicate, or -1
+   */
+  SliceState(int[] slots, int replicates, int histograms, int fineBins, int coarseBins) {
+    this.slots = slots;
     this.replicates = replicates;
     this.histograms = histograms;
     this.fineBins = fineBins;
     this.coarseBins = coarseBins;
     this.finePerCoarse = fineBins / coarseBins;
-    this.sums = new double[(replicates + 1) * partials];
+    this.stride = replicates + 1;
+    int bootstrapped = (int) java.util.Arrays.stream(slots).filter(i -> i >= 0).count();
+    this.sums = new double[slots.length];
+    this.replicateSums = new double[replicates * bootstrapped];
     this.fine = new long[histograms * fineBins * 2];
     this.coarse = new long[replicates > 0 ? (replicates + 1) * histograms * coarseBins * 2 : 0];
   }
 
   /**
    * Adds one row: its partial values {@code x} (non-zero at the first {@code nonZero} indices of
-   * {@code nz}), its weights ({@code w[0] = 1}, then one per replicate) and per histogram a code
-   * {@code 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram.
+   * {@code nz}), its weights ({@code w[0] = 1}, then one per replicate; {@code wl} the same as
+   * longs) and per histogram a code {@code 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row
+   * is in no histogram. Partial values are finite (a zero weight must give a zero term).
    */
-  void add(double[] x, int[] nz, int nonZero, int[] w, int[] codes) {
-    for (int b = 0; b <= replicates; b++) {
-      int weight = w[b];
-      if (weight == 0) {
-        continue;
-      }
-      int base = b * partials;
-      for (int j = 0; j < nonZero; j++) {
-        int i = nz[j];
-        sums[base + i] += weight * x[i];
+  void add(double[] x, int[] nz, int nonZero, double[] w, long[] wl, int[] codes) {
+    for (int j = 0; j < nonZero; j++) {
+      int i = nz[j];
+      double xi = x[i];
+      sums[i] += xi;
+      int slot = slots[i];
+      if (slot >= 0) {
+        int base = slot * replicates - 1; // replicate b (1..R) at base + b
+        for (int b = 1; b <= replicates; b++) {
+          replicateSums[base + b] += w[b] * xi;
+        }
       }
     }
     for (int h = 0; h < histograms; h++) {
@@ -64,11 +79,9 @@ final class SliceState implements Serializable {
       int side = (code & 1) == 1 ? 0 : 1; // slot 0 counts positives, slot 1 negatives
       fine[(h * fineBins + bin) * 2 + side]++;
       if (replicates > 0) {
-        int cb = bin / finePerCoarse;
-        for (int b = 0; b <= replicates; b++) {
-          if (w[b] != 0) {
-            coarse[((b * histograms + h) * coarseBins + cb) * 2 + side] += w[b];
-          }
+        int base = ((h * coarseBins + bin / finePerCoarse) * 2 + side) * stride;
+        for (int b = 0; b < stride; b++) {
+          coarse[base + b] += wl[b];
         }
       }
     }
@@ -78,6 +91,9 @@ final class SliceState implements Serializable {
   SliceState merge(SliceState o) {
     for (int i = 0; i < sums.length; i++) {
       sums[i] += o.sums[i];
+    }
+    for (int i = 0; i < replicateSums.length; i++) {
+      replicateSums[i] += o.replicateSums[i];
     }
     for (int i = 0; i < fine.length; i++) {
       fine[i] += o.fine[i];
@@ -96,7 +112,6 @@ final class SliceState implements Serializable {
     if (fineHistograms && b != 0) {
       throw new IllegalArgumentException("only the sample has fine histograms");
     }
-    int base = b * partials;
     return new MetricSet.State() {
       @Override
       public double get(String name) {
@@ -104,7 +119,11 @@ final class SliceState implements Serializable {
         if (i == null) {
           throw new IllegalStateException("no partial state named " + name);
         }
-        return sums[base + i];
+        if (b == 0) {
+          return sums[i];
+        }
+        int slot = slots[i];
+        return slot < 0 ? Double.NaN : replicateSums[slot * replicates + b - 1];
       }
 
       @Override
@@ -119,9 +138,11 @@ final class SliceState implements Serializable {
           }
         } else {
           for (int bin = 0; bin < coarseBins; bin++) {
-            int at = ((b * histograms + h) * coarseBins + bin) * 2;
-            if (coarse[at] != 0 || coarse[at + 1] != 0) {
-              out.add(bin, coarse[at], coarse[at + 1]);
+            int at = ((h * coarseBins + bin) * 2) * stride + b;
+            long positives = coarse[at];
+            long negatives = coarse[at + stride];
+            if (positives != 0 || negatives != 0) {
+              out.add(bin, positives, negatives);
             }
           }
         }

@@ -150,6 +150,54 @@ class EvaluatorTest extends SparkTestBase {
     }
   }
 
+  @Test
+  void boundedStateMemoryEmitsEarlyAndChangesNoResult() throws Exception {
+    Dataset<Row> data = EvaluationReferenceTest.load("binary");
+    EvalSettings d = EvaluationReferenceTest.settings(30);
+    List<Granularity> hourlyToo =
+        List.of(Granularity.parse("1 day", "t"), Granularity.parse("1 hour", "t"));
+    EvalSettings roomy =
+        new EvalSettings(
+            hourlyToo,
+            d.bootstrapReplicates(),
+            d.confidence(),
+            d.topKSliceValues(),
+            d.aucBins(),
+            d.bootstrapAucBins(),
+            d.scoreSumTolerance());
+    // room for the minimum of open states only: states (and all-rows sums) are emitted early and
+    // merged on the reduce side
+    EvalSettings tight =
+        new EvalSettings(
+            hourlyToo,
+            d.bootstrapReplicates(),
+            d.confidence(),
+            d.topKSliceValues(),
+            d.aucBins(),
+            d.bootstrapAucBins(),
+            d.scoreSumTolerance(),
+            1);
+    var spec = EvaluationReferenceTest.spec("binary");
+    List<Row> expected =
+        new Evaluator(spec, roomy)
+            .evaluate(data, Optional.empty(), "t")
+            .orderBy("granularity", "window_start", "slice_key", "slice_value", "metric")
+            .collectAsList();
+    List<Row> actual =
+        new Evaluator(spec, tight)
+            .evaluate(data, Optional.empty(), "t")
+            .orderBy("granularity", "window_start", "slice_key", "slice_value", "metric")
+            .collectAsList();
+    assertThat(expected.stream().filter(r -> r.getAs("granularity").equals("1 hour")).count())
+        .isGreaterThan(100);
+    assertThat(actual).hasSameSizeAs(expected);
+    for (int i = 0; i < expected.size(); i++) {
+      assertThat(actual.get(i).<String>getAs("slice_value"))
+          .isEqualTo(expected.get(i).getAs("slice_value"));
+      assertSame(expected.get(i).getAs("metric"), expected.get(i), actual.get(i));
+    }
+  }
+
   /** Same value and interval (to rounding: sums may add in another order). */
   static void assertSame(String what, Row expected, Row actual) {
     assertThat(actual).as(what).isNotNull();

@@ -5,14 +5,90 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.config.ConfigError;
+import io.lakeloop.common.config.Task;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.apache.commons.math3.distribution.PoissonDistribution;
 import org.apache.commons.math3.stat.inference.MannWhitneyUTest;
 import org.junit.jupiter.api.Test;
 
 /** The pure-Java pieces of the evaluation, against independent references (Commons Math). */
 class MetricFunctionsTest {
+
+  /**
+   * Replicates sum only the partials marked bootstrap; a headline metric that read another would
+   * get NaN in every replicate and lose its interval. Checks every task's headline metrics come out
+   * the same when the unmarked partials are NaN.
+   */
+  @Test
+  void headlineMetricsReadOnlyBootstrappedPartials() {
+    Random r = new Random(3);
+    ScoreHistogram h = new ScoreHistogram();
+    for (int bin = 0; bin < 50; bin++) {
+      h.add(bin, 1 + r.nextInt(20), 1 + r.nextInt(20));
+    }
+    for (MetricSet set :
+        List.of(
+            new ClassificationMetrics(Task.BINARY, List.of("no", "yes")),
+            new ClassificationMetrics(Task.MULTICLASS, List.of("a", "b", "c")),
+            new RegressionMetrics())) {
+      MetricSet.RowColumns rc =
+          new MetricSet.RowColumns(
+              org.apache.spark.sql.functions.lit(0),
+              org.apache.spark.sql.functions.lit(0),
+              org.apache.spark.sql.functions.lit(null));
+      Map<String, Double> values = new HashMap<>();
+      Set<String> bootstrapped = new HashSet<>(Set.of(MetricSet.N_LABELED));
+      for (MetricSet.Partial p : set.partials(rc)) {
+        values.put(p.name(), (double) (10 + r.nextInt(90)));
+        if (p.bootstrap()) {
+          bootstrapped.add(p.name());
+        }
+      }
+      values.put("y2_sum", 1e6); // a positive total sum of squares: R^2 defined
+      values.put(MetricSet.N_ALL, 5000.0);
+      values.put(MetricSet.N_VALID, 4000.0);
+      values.put(MetricSet.N_LABELED, 3000.0);
+      Map<String, Double> full = headline(set, values::get, h);
+      Map<String, Double> reduced =
+          headline(set, n -> bootstrapped.contains(n) ? values.get(n) : Double.NaN, h);
+      assertThat(full.values()).as(set.getClass().getSimpleName()).doesNotContainNull();
+      assertThat(full).hasSizeGreaterThanOrEqualTo(3);
+      assertThat(reduced).as(set.getClass().getSimpleName()).isEqualTo(full);
+    }
+  }
+
+  private static Map<String, Double> headline(
+      MetricSet set, java.util.function.Function<String, Double> get, ScoreHistogram h) {
+    Map<String, Double> out = new HashMap<>();
+    for (MetricSet.MetricValue m :
+        set.compute(
+            new MetricSet.State() {
+              @Override
+              public double get(String name) {
+                Double v = get.apply(name);
+                if (v == null) {
+                  throw new IllegalStateException("no partial " + name);
+                }
+                return v;
+              }
+
+              @Override
+              public ScoreHistogram histogram(int k) {
+                return h;
+              }
+            })) {
+      if (set.headline(m.name())) {
+        out.put(m.name(), m.value());
+      }
+    }
+    return out;
+  }
 
   @Test
   void poissonInverseCdfMatchesCommonsMath() {

@@ -1,0 +1,337 @@
+package io.lakeloop.bench;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.config.ConfigLoader;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.config.Task;
+import io.lakeloop.common.spark.Sessions;
+import io.lakeloop.monitoring.evaluate.EvalSettings;
+import io.lakeloop.monitoring.evaluate.Evaluator;
+import io.lakeloop.monitoring.evaluate.Granularity;
+import java.io.File;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The evaluation benchmark of bench/README.md: on a generated table of predictions joined with
+ * labels (7 daily windows, a 20-value slice column), measures side by side in one JVM
+ *
+ * <ol>
+ *   <li>the raw scan: one sum per column the evaluation reads;
+ *   <li>lakeloop's {@link Evaluator} with 0 and with N bootstrap replicates;
+ *   <li>the naive MLlib way: filter to one window x slice, then one evaluator call per metric —
+ *       timed on a sample of the 147 window x slice combinations and extrapolated (labelled);
+ * </ol>
+ *
+ * and lakeloop's peak heap on the big table and on one a tenth its size. Prints a Markdown report
+ * for bench/RESULTS.md.
+ */
+public final class EvaluateBench {
+  static final int DAYS = 7;
+  static final int REGIONS = 20;
+  static final LocalDate FIRST_DAY = LocalDate.of(2026, 1, 1);
+  static final String SCORE = "_score";
+
+  private EvaluateBench() {}
+
+  record Options(long rows, String dir, int replicates, int naiveCombos, boolean regenerate) {
+    static Options parse(String[] args) {
+      long rows = 20_000_000L;
+      String dir = System.getProperty("java.io.tmpdir") + "/lakeloop-bench";
+      int replicates = 100;
+      int naive = 6;
+      boolean regenerate = false;
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--rows" -> rows = Long.parseLong(args[++i].replace("_", ""));
+          case "--dir" -> dir = args[++i];
+          case "--replicates" -> replicates = Integer.parseInt(args[++i]);
+          case "--naive-combos" -> naive = Integer.parseInt(args[++i]);
+          case "--regenerate" -> regenerate = true;
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown argument '"
+                      + args[i]
+                      + "'; use --rows N --dir DIR --replicates N --naive-combos N --regenerate");
+        }
+      }
+      if (rows < 10 * DAYS * REGIONS || naive < 1 || replicates < 0) {
+        throw new IllegalArgumentException(
+            "--rows must be at least " + 10 * DAYS * REGIONS + ", --naive-combos at least 1");
+      }
+      return new Options(rows, dir, replicates, naive, regenerate);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options o = Options.parse(args);
+    // the session lakeloop's jobs get: the reference config's settings, app name aside
+    SparkSession spark =
+        Sessions.create(
+            ConfigLoader.load(
+                Optional.empty(), List.of("lakeloop.spark.app-name=lakeloop-bench-evaluate")));
+    try {
+      System.out.println(run(spark, o));
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static String run(SparkSession spark, Options o) throws Exception {
+    long smallRows = Math.max(o.rows() / 10, 10L * DAYS * REGIONS);
+    String big = table(spark, o, o.rows());
+    String small = table(spark, o, smallRows);
+    Dataset<Row> data = spark.read().format("delta").load(big);
+    int cores = spark.sparkContext().defaultParallelism();
+
+    log("warm-up scan");
+    rawScan(data);
+    List<Phase> phases = new ArrayList<>();
+    phases.add(Phase.run(spark, "raw scan (sum of every column read)", () -> rawScan(data)));
+    phases.add(Phase.run(spark, "lakeloop evaluate, 0 replicates", () -> lakeloop(data, 0)));
+    Phase ours =
+        Phase.run(
+            spark,
+            "lakeloop evaluate, " + o.replicates() + " replicates",
+            () -> lakeloop(data, o.replicates()));
+    phases.add(ours);
+    List<String[]> combos = sampledCombos(o.naiveCombos());
+    Phase naive =
+        Phase.run(
+            spark,
+            "naive MLlib, " + combos.size() + " of " + DAYS * (REGIONS + 1) + " window x slice",
+            () -> naive(data, combos));
+    phases.add(naive);
+    Dataset<Row> smallData = spark.read().format("delta").load(small);
+    Phase oursSmall =
+        Phase.run(
+            spark,
+            "lakeloop evaluate, " + o.replicates() + " replicates, " + smallRows + " rows",
+            () -> lakeloop(smallData, o.replicates()));
+
+    double naiveAll = naive.seconds() / combos.size() * DAYS * (REGIONS + 1);
+    Phase raw = phases.get(0);
+    StringBuilder md = new StringBuilder();
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%n### %,d rows, %d cores (local[*]), %d bootstrap replicates%n%n",
+            o.rows(),
+            cores,
+            o.replicates()));
+    md.append("| phase | seconds | rows/s/core | Spark jobs | peak heap after GC (MiB) |\n");
+    md.append("|---|---:|---:|---:|---:|\n");
+    for (Phase p : phases) {
+      md.append(row(p, o.rows(), cores));
+    }
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "| naive MLlib, all %d window x slice (extrapolated) | %.1f | %,.0f | %d | |%n",
+            DAYS * (REGIONS + 1),
+            naiveAll,
+            o.rows() / naiveAll / cores,
+            Math.round((double) naive.jobs() / combos.size() * DAYS * (REGIONS + 1))));
+    md.append(row(oursSmall, smallRows, cores));
+    md.append("\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- lakeloop (%d replicates) vs naive MLlib (no intervals, extrapolated): **%.1fx"
+                + " faster**%n",
+            o.replicates(),
+            naiveAll / ours.seconds()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- lakeloop (%d replicates) / raw scan: **%.2fx** the raw scan's time; with 0"
+                + " replicates %.2fx%n",
+            o.replicates(),
+            ours.seconds() / raw.seconds(),
+            phases.get(1).seconds() / raw.seconds()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- peak heap after GC, lakeloop: %.0f MiB at %,d rows, %.0f MiB at %,d rows%n",
+            mib(oursSmall.peakHeapBytes()),
+            smallRows,
+            mib(ours.peakHeapBytes()),
+            o.rows()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- lakeloop wrote %s metric rows (all windows x slices x metrics, with intervals)%n",
+            ours.result()));
+    return md.toString();
+  }
+
+  private static String row(Phase p, long rows, int cores) {
+    return String.format(
+        Locale.ROOT,
+        "| %s | %.1f | %,.0f | %d | %.0f |%n",
+        p.name(),
+        p.seconds(),
+        rows / p.seconds() / cores,
+        p.jobs(),
+        mib(p.peakHeapBytes()));
+  }
+
+  private static double mib(long bytes) {
+    return bytes / (1024.0 * 1024.0);
+  }
+
+  private static void log(String what) {
+    System.err.println("bench: " + what);
+  }
+
+  static ModelSpec spec() {
+    return new ModelSpec(
+        "bench",
+        Task.BINARY,
+        List.of("no", "yes"),
+        List.of("x"),
+        List.of(),
+        List.of("region"),
+        Duration.ofDays(1));
+  }
+
+  /** The generated table for this row count, written once and reused unless --regenerate. */
+  static String table(SparkSession spark, Options o, long rows) {
+    String path = new File(o.dir(), "predictions_" + rows).getAbsolutePath();
+    if (!o.regenerate() && new File(path, "_delta_log").isDirectory()) {
+      log("reusing " + path);
+      return path;
+    }
+    log("generating " + String.format(Locale.ROOT, "%,d", rows) + " rows at " + path);
+    long seconds = DAYS * 86_400L;
+    int partitions = (int) Math.max(2, rows / 1_000_000L);
+    Column truth = col("_truth");
+    Column logit = lit(-1.0).plus(truth.multiply(2.2)).plus(randn(5));
+    spark
+        .range(0, rows, 1, partitions)
+        .withColumn(REQUEST_ID, concat(lit("req-"), col("id").cast("string")))
+        .withColumn(
+            EVENT_TIME,
+            timestamp_seconds(
+                lit(FIRST_DAY.toEpochDay() * 86_400L)
+                    .plus(col("id").multiply(seconds).divide(rows).cast("long"))))
+        .withColumn(EVENT_DATE, to_date(col(EVENT_TIME)))
+        .withColumn(MODEL_NAME, lit("bench"))
+        .withColumn(MODEL_VERSION, lit("v1"))
+        .withColumn("_truth", when(rand(3).lt(0.3), 1.0).otherwise(0.0))
+        .withColumn(SCORE, lit(1.0).divide(lit(1.0).plus(exp(logit.multiply(-1)))))
+        .withColumn(PREDICTION, when(col(SCORE).geq(0.5), 1.0).otherwise(0.0))
+        .withColumn(SCORES, array(lit(1.0).minus(col(SCORE)), col(SCORE)))
+        // skewed: region-00 is the most frequent
+        .withColumn(
+            "region",
+            format_string("region-%02d", floor(pow(rand(7), 2).multiply(REGIONS)).cast("int")))
+        // a feature the evaluation does not read
+        .withColumn("x", col(SCORE).plus(randn(13)))
+        // a tenth of the predictions have no label yet
+        .withColumn(LABEL, when(rand(11).lt(0.9), truth))
+        .drop("id", "_truth", SCORE)
+        .write()
+        .format("delta")
+        .mode("overwrite")
+        .option("overwriteSchema", "true")
+        .partitionBy(EVENT_DATE)
+        .save(path);
+    return path;
+  }
+
+  /** One sum per column the evaluation reads, so every value is decoded. */
+  static Object rawScan(Dataset<Row> data) {
+    return data.agg(
+            sum(length(col(REQUEST_ID))),
+            sum(unix_seconds(col(EVENT_TIME))),
+            sum(length(col(MODEL_NAME))),
+            sum(length(col(MODEL_VERSION))),
+            sum(col(PREDICTION)),
+            sum(col(SCORES).getItem(0).plus(col(SCORES).getItem(1))),
+            sum(length(col("region"))),
+            sum(col(LABEL)))
+        .collectAsList()
+        .get(0);
+  }
+
+  static Object lakeloop(Dataset<Row> data, int replicates) {
+    return new Evaluator(spec(), settings(replicates))
+        .evaluate(data, Optional.empty(), "bench")
+        .collectAsList()
+        .size();
+  }
+
+  static EvalSettings settings(int replicates) {
+    return new EvalSettings(
+        List.of(Granularity.parse("1 day", "bench")), replicates, 0.95, REGIONS, 10_000, 200, 1e-6);
+  }
+
+  /** Window x slice combinations, evenly spaced over all DAYS x (REGIONS + '*'). */
+  static List<String[]> sampledCombos(int n) {
+    List<String[]> all = new ArrayList<>();
+    for (int d = 0; d < DAYS; d++) {
+      all.add(new String[] {FIRST_DAY.plusDays(d).toString(), Evaluator.ALL});
+      for (int r = 0; r < REGIONS; r++) {
+        all.add(
+            new String[] {
+              FIRST_DAY.plusDays(d).toString(), String.format(Locale.ROOT, "region-%02d", r)
+            });
+      }
+    }
+    List<String[]> picked = new ArrayList<>();
+    int take = Math.min(n, all.size());
+    for (int i = 0; i < take; i++) {
+      picked.add(all.get((int) ((long) i * all.size() / take)));
+    }
+    return picked;
+  }
+
+  /**
+   * What a user writes with MLlib: per window x slice, filter, then one evaluator call per metric
+   * (each a pass over the filtered rows). Seven metrics, no intervals.
+   */
+  static Object naive(Dataset<Row> data, List<String[]> combos) {
+    Map<String, Double> last = new LinkedHashMap<>();
+    for (String[] combo : combos) {
+      Dataset<Row> rows =
+          data.where(col(EVENT_DATE).equalTo(lit(combo[0]).cast("date")))
+              .where(col(LABEL).isNotNull());
+      if (!combo[1].equals(Evaluator.ALL)) {
+        rows = rows.where(col("region").equalTo(combo[1]));
+      }
+      rows =
+          rows.withColumn(SCORE, col(SCORES).getItem(1))
+              .withColumn(
+                  "_probability", org.apache.spark.ml.functions.array_to_vector(col(SCORES)));
+      BinaryClassificationEvaluator binary =
+          new BinaryClassificationEvaluator().setLabelCol(LABEL).setRawPredictionCol(SCORE);
+      for (String m : List.of("areaUnderROC", "areaUnderPR")) {
+        last.put(m, binary.setMetricName(m).evaluate(rows));
+      }
+      MulticlassClassificationEvaluator multi =
+          new MulticlassClassificationEvaluator()
+              .setLabelCol(LABEL)
+              .setPredictionCol(PREDICTION)
+              .setProbabilityCol("_probability");
+      for (String m : List.of("accuracy", "f1", "weightedPrecision", "weightedRecall", "logLoss")) {
+        last.put(m, multi.setMetricName(m).evaluate(rows));
+      }
+    }
+    return last;
+  }
+}
