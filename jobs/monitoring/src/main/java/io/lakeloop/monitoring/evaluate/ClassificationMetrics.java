@@ -1,12 +1,9 @@
 package io.lakeloop.monitoring.evaluate;
 
-import static org.apache.spark.sql.functions.*;
-
 import io.lakeloop.common.config.Task;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.apache.spark.sql.Column;
 
 /**
  * Binary and multiclass metrics, with the conventions of scikit-learn: accuracy; precision, recall
@@ -45,50 +42,68 @@ public final class ClassificationMetrics implements MetricSet {
     return "cm_" + actual + "_" + predicted;
   }
 
-  private static Column score(RowColumns r, Column index0) {
-    return element_at(r.scores(), index0.plus(lit(1)));
-  }
-
+  /**
+   * Partials, in the order {@link #values} writes them: the confusion matrix (k x k), log-loss sum,
+   * binary only: Brier sum, predicted positives, score sum; then per ECE bin: count, confidence
+   * sum, hit sum.
+   */
   @Override
-  public List<Partial> partials(RowColumns r) {
+  public List<Partial> partials() {
     List<Partial> out = new ArrayList<>();
     for (int i = 0; i < k(); i++) {
       for (int j = 0; j < k(); j++) {
-        out.add(
-            new Partial(
-                cm(i, j),
-                Scope.LABELED,
-                when(r.label().equalTo(i).and(r.prediction().equalTo(j)), 1.0).otherwise(0.0),
-                true));
+        out.add(new Partial(cm(i, j), Scope.LABELED, true));
       }
     }
-    Column pTrue = least(greatest(score(r, r.label()), lit(EPS)), lit(1 - EPS));
-    out.add(new Partial("log_loss_sum", Scope.LABELED, negate(log(pTrue)), true));
-    Column conf;
-    Column hit;
+    out.add(new Partial("log_loss_sum", Scope.LABELED, true));
     if (binary()) {
-      Column p1 = element_at(r.scores(), 2);
-      out.add(new Partial("brier_sum", Scope.LABELED, pow(p1.minus(r.label()), 2), true));
-      out.add(
-          new Partial(
-              "predicted_positive",
-              Scope.VALID,
-              when(r.prediction().equalTo(1), 1.0).otherwise(0.0)));
-      out.add(new Partial("score_sum", Scope.VALID, p1));
-      conf = p1;
-      hit = when(r.label().equalTo(1), 1.0).otherwise(0.0);
-    } else {
-      conf = array_max(r.scores());
-      hit = when(r.label().equalTo(r.prediction()), 1.0).otherwise(0.0);
+      out.add(new Partial("brier_sum", Scope.LABELED, true));
+      out.add(new Partial("predicted_positive", Scope.VALID, false));
+      out.add(new Partial("score_sum", Scope.VALID, false));
     }
-    Column bin = least(floor(conf.multiply(ECE_BINS)), lit(ECE_BINS - 1));
     for (int b = 0; b < ECE_BINS; b++) {
-      Column in = bin.equalTo(b);
-      out.add(new Partial("ece_n_" + b, Scope.LABELED, when(in, 1.0).otherwise(0.0)));
-      out.add(new Partial("ece_conf_" + b, Scope.LABELED, when(in, conf).otherwise(0.0)));
-      out.add(new Partial("ece_hit_" + b, Scope.LABELED, when(in, hit).otherwise(0.0)));
+      out.add(new Partial("ece_n_" + b, Scope.LABELED, false));
+      out.add(new Partial("ece_conf_" + b, Scope.LABELED, false));
+      out.add(new Partial("ece_hit_" + b, Scope.LABELED, false));
     }
     return out;
+  }
+
+  @Override
+  public void values(RowValues r, double[] out) {
+    int k = k();
+    java.util.Arrays.fill(out, 0, k * k + 1 + (binary() ? 3 : 0) + 3 * ECE_BINS, 0.0);
+    int p = (int) r.prediction;
+    boolean labeled = r.labeled();
+    int y = labeled ? (int) r.label : -1;
+    int at = 0;
+    if (labeled) {
+      out[y * k + p] = 1.0;
+    }
+    at += k * k;
+    out[at++] = labeled ? -Math.log(Math.min(Math.max(r.scores[y], EPS), 1 - EPS)) : 0.0;
+    double conf;
+    double hit;
+    if (binary()) {
+      double p1 = r.scores[1];
+      out[at++] = labeled ? (p1 - y) * (p1 - y) : 0.0;
+      out[at++] = p == 1 ? 1.0 : 0.0;
+      out[at++] = p1;
+      conf = p1;
+      hit = y == 1 ? 1.0 : 0.0;
+    } else {
+      conf = 0;
+      for (double v : r.scores) {
+        conf = Math.max(conf, v);
+      }
+      hit = y == p ? 1.0 : 0.0;
+    }
+    if (labeled) {
+      int bin = Math.min((int) Math.floor(conf * ECE_BINS), ECE_BINS - 1);
+      out[at + 3 * bin] = 1.0;
+      out[at + 3 * bin + 1] = conf;
+      out[at + 3 * bin + 2] = hit;
+    }
   }
 
   @Override
@@ -97,13 +112,13 @@ public final class ClassificationMetrics implements MetricSet {
   }
 
   @Override
-  public Column histogramScore(RowColumns r, Column k) {
-    return binary() ? element_at(r.scores(), 2) : score(r, k);
+  public double histogramScore(RowValues r, int k) {
+    return binary() ? r.scores[1] : r.scores[k];
   }
 
   @Override
-  public Column histogramPositive(RowColumns r, Column k) {
-    return binary() ? r.label().equalTo(1) : r.label().equalTo(k);
+  public boolean histogramPositive(RowValues r, int k) {
+    return binary() ? r.label == 1 : r.label == k;
   }
 
   @Override

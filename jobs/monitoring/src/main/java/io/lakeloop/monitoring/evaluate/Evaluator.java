@@ -18,8 +18,11 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -47,11 +50,6 @@ public final class Evaluator {
   public static final String NULL_VALUE = "__null__";
 
   private static final String M = "_m";
-  private static final String Y = "_y";
-  private static final String P = "_p";
-  private static final String VALID = "_valid";
-  private static final String REASON_TMP = "_invalid";
-  private static final String LAB = "_lab";
 
   static final List<String> KEYS =
       List.of(MODEL_NAME, MODEL_VERSION, GRANULARITY, WINDOW_START, SLICE_KEY, SLICE_VALUE);
@@ -73,11 +71,13 @@ public final class Evaluator {
   private final ModelSpec model;
   private final EvalSettings settings;
   private final MetricSet metrics;
+  private final RowScorer scorer;
 
   public Evaluator(ModelSpec model, EvalSettings settings) {
     this.model = model;
     this.settings = settings;
     this.metrics = MetricSet.forModel(model);
+    this.scorer = new RowScorer(model, metrics, settings.scoreSumTolerance(), settings.aucBins());
   }
 
   /** Restricts the rows to the scope's period (no Spark job). */
@@ -178,76 +178,30 @@ public final class Evaluator {
    * Invalid rows are counted per reason and kept out of every metric but the counts.
    */
   public Column invalidReason() {
-    List<Column[]> checks = new ArrayList<>();
-    Column pred = col(PREDICTION);
-    Column label = col(LABEL);
-    Column finite = pred.between(-Double.MAX_VALUE, Double.MAX_VALUE);
-    checks.add(
-        new Column[] {not(coalesce(finite, lit(false))), code(Invalid.PREDICTION_NOT_FINITE)});
-    if (!model.task().isClassification()) {
-      checks.add(
-          new Column[] {
-            label.isNotNull().and(not(label.between(-Double.MAX_VALUE, Double.MAX_VALUE))),
-            code(Invalid.LABEL_NOT_FINITE)
-          });
-    } else {
-      int k = model.numClasses();
-      Column scores = col(SCORES);
-      checks.add(new Column[] {scores.isNull(), code(Invalid.SCORES_MISSING)});
-      checks.add(new Column[] {size(scores).notEqual(k), code(Invalid.SCORES_WRONG_LENGTH)});
-      // Checked after the length, so element i exists. Unrolled over the k classes rather than
-      // exists()/aggregate(): higher-order functions are interpreted row by row, element access
-      // is compiled into the scan's generated code (several times faster per row).
-      Column outOfRange;
-      Column sum;
-      if (k <= UNROLLED_CLASSES) {
-        outOfRange = lit(false);
-        sum = lit(0.0);
-        for (int i = 0; i < k; i++) {
-          Column x = scores.getItem(i);
-          outOfRange = outOfRange.or(x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1)));
-          sum = sum.plus(x);
-        }
-      } else {
-        outOfRange = exists(scores, x -> x.isNull().or(isnan(x)).or(x.lt(0)).or(x.gt(1)));
-        sum = aggregate(scores, lit(0.0), (acc, x) -> acc.plus(x));
-      }
-      checks.add(new Column[] {outOfRange, code(Invalid.SCORES_OUT_OF_RANGE)});
-      checks.add(
-          new Column[] {
-            abs(sum.minus(1)).gt(settings.scoreSumTolerance()),
-            code(Invalid.SCORES_NOT_SUMMING_TO_1)
-          });
-      checks.add(
-          new Column[] {
-            pred.notEqual(floor(pred)).or(pred.lt(0)).or(pred.gt(k - 1)),
-            code(Invalid.PREDICTION_NOT_A_CLASS)
-          });
-      checks.add(
-          new Column[] {
-            label
-                .isNotNull()
-                .and(
-                    isnan(label)
-                        .or(label.notEqual(floor(label)))
-                        .or(label.lt(0))
-                        .or(label.gt(k - 1))),
-            code(Invalid.LABEL_NOT_A_CLASS)
-          });
-    }
-    Column reason = lit(null).cast("string");
-    for (int i = checks.size() - 1; i >= 0; i--) {
-      reason = when(coalesce(checks.get(i)[0], lit(false)), checks.get(i)[1]).otherwise(reason);
-    }
-    return reason;
+    RowScorer checks = scorer;
+    UserDefinedFunction reason =
+        udf(
+            (UDF3<Double, Double, scala.collection.Seq<Double>, String>)
+                (prediction, label, scores) -> {
+                  Invalid r =
+                      checks.check(
+                          prediction,
+                          label,
+                          scores == null
+                              ? null
+                              : new org.apache.spark.sql.catalyst.util.GenericArrayData(
+                                  scala.collection.JavaConverters.seqAsJavaList(scores).toArray()));
+                  return r == null ? null : r.code();
+                },
+            DataTypes.StringType);
+    return reason.apply(col(PREDICTION), col(LABEL), scoresColumn());
   }
 
-  private static Column code(Invalid reason) {
-    return lit(reason.code());
+  private Column scoresColumn() {
+    return model.task().isClassification()
+        ? col(SCORES)
+        : lit(null).cast(DataTypes.createArrayType(DataTypes.DoubleType));
   }
-
-  /** Up to this many classes, per-class score checks are unrolled into plain expressions. */
-  static final int UNROLLED_CLASSES = 64;
 
   /** Prefix of the partial states that count invalid rows per reason. */
   static final String INVALID_PREFIX = "invalid:";
@@ -274,68 +228,22 @@ public final class Evaluator {
                 + ")");
       }
     }
-    boolean classification = model.task().isClassification();
-    String numeric = classification ? "int" : "double";
-    Dataset<Row> prepared =
-        rows.withColumn(REASON_TMP, invalidReason())
-            .withColumn(VALID, col(REASON_TMP).isNull())
-            .withColumn(LAB, col(VALID).and(col(LABEL).isNotNull()))
-            .withColumn(Y, col(LABEL).cast(numeric))
-            .withColumn(P, col(PREDICTION).cast(numeric));
-
-    // every partial's per-row value, 0 outside its scope
-    MetricSet.RowColumns rc = new MetricSet.RowColumns(col(Y), col(P), col(SCORES));
-    List<MetricSet.Partial> partials = new ArrayList<>();
-    partials.add(new MetricSet.Partial(MetricSet.N_ALL, null, lit(1.0)));
-    partials.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, lit(1.0)));
-    partials.add(
-        new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, lit(1.0), true));
-    for (Invalid reason : Invalid.values()) {
-      partials.add(
-          new MetricSet.Partial(
-              INVALID_PREFIX + reason.code(),
-              null,
-              when(col(REASON_TMP).equalTo(reason.code()), 1.0).otherwise(0.0)));
-    }
-    partials.addAll(metrics.partials(rc));
-    List<String> names = partials.stream().map(MetricSet.Partial::name).toList();
-    Column[] values =
-        partials.stream()
-            .map(
-                p ->
-                    p.scope() == null
-                        ? p.perRow().cast("double")
-                        : when(
-                                col(p.scope() == MetricSet.Scope.VALID ? VALID : LAB),
-                                coalesce(p.perRow().cast("double"), lit(0.0)))
-                            .otherwise(0.0))
-            .toArray(Column[]::new);
-
-    // per histogram: 2 * fine score bin + (positive ? 1 : 0), or -1 when the row is in none
-    int histograms = metrics.histograms();
-    int bins = settings.aucBins();
-    Column[] codes = new Column[histograms];
-    for (int h = 0; h < histograms; h++) {
-      Column score = metrics.histogramScore(rc, lit(h));
-      Column positive = coalesce(metrics.histogramPositive(rc, lit(h)), lit(false));
-      Column bin = least(floor(score.multiply(bins)), lit(bins - 1)).cast("int");
-      codes[h] =
-          coalesce(when(col(LAB), bin.multiply(2).plus(when(positive, 1).otherwise(0))), lit(-1));
-    }
-
     Column[] slices =
         model.sliceColumns().stream()
             .map(s -> sliceValue(s, keptSliceValues))
             .toArray(Column[]::new);
+    // the raw columns only: checks, partial values and histogram codes are Java (RowScorer)
     Dataset<Row> input =
-        prepared.select(
+        rows.select(
             col(MODEL_NAME),
             col(MODEL_VERSION),
             col(EVENT_TIME).cast("long"),
             xxhash64(col(REQUEST_ID)),
             slices.length == 0 ? lit(null).cast("array<string>") : array(slices),
-            array(values),
-            histograms == 0 ? lit(null).cast("array<int>") : array(codes));
+            col(PREDICTION).cast("double"),
+            col(LABEL).cast("double"),
+            scoresColumn());
+    List<String> names = scorer.partials().stream().map(MetricSet.Partial::name).toList();
 
     List<Granularity> gs = settings.granularities();
     long[] from = new long[gs.size()];
@@ -348,11 +256,12 @@ public final class Evaluator {
     PartitionStates mapSide =
         new PartitionStates(
             new PartitionStates.Shape(
-                partials.stream().map(MetricSet.Partial::bootstrap).toList(),
+                scorer.partials().stream().map(MetricSet.Partial::bootstrap).toList(),
                 settings.bootstrapReplicates(),
-                histograms,
-                bins,
+                scorer.histograms(),
+                settings.aucBins(),
                 settings.bootstrapAucBins()),
+            scorer,
             gs,
             from,
             model.sliceColumns(),

@@ -3,14 +3,15 @@ package io.lakeloop.monitoring.evaluate;
 import io.lakeloop.common.config.ModelSpec;
 import java.io.Serializable;
 import java.util.List;
-import org.apache.spark.sql.Column;
 
 /**
  * The metrics of one task in the Deequ style: they describe themselves as a few additive partial
- * states ({@link #partials}, one Spark {@code sum} each) plus per-class score histograms, and a
- * pure function from the summed state to metric values ({@link #compute}). Because every state adds
- * up, the evaluator fuses all metrics, windows, slices and bootstrap replicates into one
- * aggregation. Implementations are immutable and serializable (they run on executors).
+ * states ({@link #partials}, each the sum of a per-row value that {@link #values} computes) plus
+ * per-class score histograms, and a pure function from the summed state to metric values ({@link
+ * #compute}). Because every state adds up, the evaluator fuses all metrics, windows, slices and
+ * bootstrap replicates into one aggregation. Per-row values are plain Java over a {@link RowValues}
+ * (not Spark expressions): the scan stays a small projection. Implementations are immutable and
+ * serializable (they run on executors).
  */
 public interface MetricSet extends Serializable {
   /** Which rows a partial state sums over. */
@@ -22,22 +23,29 @@ public interface MetricSet extends Serializable {
   }
 
   /**
-   * One additive partial state: the sum over the rows in scope of a per-row value (nulls count as
-   * 0), weighted by the bootstrap weight.
+   * One additive partial state: the sum over the rows in scope of a per-row value, weighted by the
+   * bootstrap weight.
    *
-   * @param name unique within the set, a plain identifier (it becomes a column name)
+   * @param name unique within the set, a plain identifier
    * @param bootstrap whether a {@link #headline} metric reads it: only those partials are summed
    *     per bootstrap replicate (in a replicate's state the others read as NaN)
    */
-  record Partial(String name, Scope scope, Column perRow, boolean bootstrap) {
-    /** A partial that no headline metric reads. */
-    Partial(String name, Scope scope, Column perRow) {
-      this(name, scope, perRow, false);
+  record Partial(String name, Scope scope, boolean bootstrap) implements Serializable {}
+
+  /**
+   * One valid row as the metrics see it: the prediction, the label (NaN when unlabeled) and the
+   * class probabilities (null for regression). For classification both are class indexes, checked
+   * by the evaluator. Mutable and reused from row to row by the evaluator; read it, do not keep it.
+   */
+  final class RowValues {
+    double prediction;
+    double label;
+    double[] scores;
+
+    boolean labeled() {
+      return !Double.isNaN(label);
     }
   }
-
-  /** The row columns a metric set may use, prepared by the evaluator. */
-  record RowColumns(Column label, Column prediction, Column scores) {}
 
   /** The summed state of one window x slice x replicate. */
   interface State {
@@ -61,16 +69,22 @@ public interface MetricSet extends Serializable {
   record MetricValue(String name, Double value, long n) {}
 
   /** The additive states this set needs, beyond the three counts. */
-  List<Partial> partials(RowColumns row);
+  List<Partial> partials();
+
+  /**
+   * Writes each partial's value for a valid row into {@code out}, in the order of {@link
+   * #partials}; the evaluator zeroes LABELED partials of unlabeled rows. Values must be finite.
+   */
+  void values(RowValues row, double[] out);
 
   /** Number of score histograms (0 = none); histogram k ranks {@link #histogramScore}. */
   int histograms();
 
-  /** The score that histogram {@code k} (an int column) ranks, in [0, 1]. */
-  Column histogramScore(RowColumns row, Column k);
+  /** The score in [0, 1] that histogram {@code k} ranks. */
+  double histogramScore(RowValues row, int k);
 
-  /** Whether the row is a positive for histogram {@code k}. */
-  Column histogramPositive(RowColumns row, Column k);
+  /** Whether a labeled row is a positive for histogram {@code k}. */
+  boolean histogramPositive(RowValues row, int k);
 
   /** Every metric from a summed state. */
   List<MetricValue> compute(State state);

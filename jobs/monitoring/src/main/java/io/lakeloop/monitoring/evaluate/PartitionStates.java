@@ -26,10 +26,11 @@ import scala.Tuple2;
  * summed as they are emitted. That saves one state update per row and granularity.
  *
  * <p>Input rows (built by {@link Evaluator}): model, version, event time (epoch seconds), {@code
- * xxhash64(request_id)}, slice values (one per slice column, already folded), partial values,
- * histogram codes. Memory is bounded: at most {@code memoryBytes} of states are open (three
- * quarters for the slices' states, a quarter for the all-rows sums); beyond that the least recently
- * used state is emitted early (the reduce side merges it with the rest).
+ * xxhash64(request_id)}, slice values (one per slice column, already folded), prediction, label,
+ * scores; {@link RowScorer} turns the last three into partial values and histogram codes. Memory is
+ * bounded: at most {@code memoryBytes} of states are open (three quarters for the slices' states, a
+ * quarter for the all-rows sums); beyond that the least recently used state is emitted early (the
+ * reduce side merges it with the rest).
  */
 final class PartitionStates
     implements Function2<
@@ -75,6 +76,7 @@ final class PartitionStates
   }
 
   private final Shape shape;
+  private final RowScorer scorer;
   private final List<Granularity> granularities;
   private final long[] from;
   private final String[] sliceColumns;
@@ -85,11 +87,13 @@ final class PartitionStates
    */
   PartitionStates(
       Shape shape,
+      RowScorer scorer,
       List<Granularity> granularities,
       long[] from,
       List<String> sliceColumns,
       long memoryBytes) {
     this.shape = shape;
+    this.scorer = scorer;
     this.granularities = List.copyOf(granularities);
     this.from = from.clone();
     this.sliceColumns = sliceColumns.toArray(String[]::new);
@@ -118,6 +122,7 @@ final class PartitionStates
     private final double[] x = new double[shape.partials()];
     private final int[] nz = new int[shape.partials()];
     private final int[] codes = new int[shape.histograms()];
+    private final RowScorer.Scratch scratch = new RowScorer.Scratch();
     private final String[] values = new String[sliceColumns.length];
     // Per-row allocation savers: strings seen in this partition (model, version, slice values;
     // bounded because slices are folded to their top K), and per granularity x slice column the
@@ -204,18 +209,17 @@ final class PartitionStates
           values[j] = string(s.getUTF8String(j));
         }
       }
-      ArrayData xs = row.getArray(5);
+      scorer.score(
+          row.isNullAt(5) ? null : row.getDouble(5),
+          row.isNullAt(6) ? null : row.getDouble(6),
+          row.isNullAt(7) ? null : row.getArray(7),
+          scratch,
+          x,
+          codes);
       int nonZero = 0;
       for (int i = 0; i < x.length; i++) {
-        x[i] = xs.getDouble(i);
         if (x[i] != 0) {
           nz[nonZero++] = i;
-        }
-      }
-      if (codes.length > 0) {
-        ArrayData cs = row.getArray(6);
-        for (int h = 0; h < codes.length; h++) {
-          codes[h] = cs.getInt(h);
         }
       }
       int slot = 0;

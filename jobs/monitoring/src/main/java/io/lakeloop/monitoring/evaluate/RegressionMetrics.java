@@ -1,11 +1,8 @@
 package io.lakeloop.monitoring.evaluate;
 
-import static org.apache.spark.sql.functions.*;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import org.apache.spark.sql.Column;
 
 /**
  * Regression metrics over labeled rows: MAE, RMSE, R² (1 - SSE / SST, with SST from the sums of y
@@ -16,22 +13,34 @@ import org.apache.spark.sql.Column;
 public final class RegressionMetrics implements MetricSet {
   private static final Set<String> HEADLINE = Set.of("mae", "rmse", "r2", "mape");
 
+  /** Partials, in the order {@link #values} writes them. */
   @Override
-  public List<Partial> partials(RowColumns r) {
-    Column err = r.prediction().minus(r.label());
-    Column nonZero = r.label().notEqual(0);
+  public List<Partial> partials() {
     return List.of(
-        new Partial("abs_err", Scope.LABELED, abs(err), true),
-        new Partial("sq_err", Scope.LABELED, err.multiply(err), true),
-        new Partial("y_sum", Scope.LABELED, r.label(), true),
-        new Partial("y2_sum", Scope.LABELED, r.label().multiply(r.label()), true),
-        new Partial("pred_sum", Scope.LABELED, r.prediction()),
-        new Partial(
-            "ape_sum",
-            Scope.LABELED,
-            when(nonZero, abs(err).divide(abs(r.label()))).otherwise(0.0),
-            true),
-        new Partial("y_nonzero", Scope.LABELED, when(nonZero, 1.0).otherwise(0.0), true));
+        new Partial("abs_err", Scope.LABELED, true),
+        new Partial("sq_err", Scope.LABELED, true),
+        new Partial("y_sum", Scope.LABELED, true),
+        new Partial("y2_sum", Scope.LABELED, true),
+        new Partial("pred_sum", Scope.LABELED, false),
+        new Partial("ape_sum", Scope.LABELED, true),
+        new Partial("y_nonzero", Scope.LABELED, true));
+  }
+
+  @Override
+  public void values(RowValues r, double[] out) {
+    if (!r.labeled()) {
+      java.util.Arrays.fill(out, 0, 7, 0.0);
+      return;
+    }
+    double y = r.label;
+    double err = r.prediction - y;
+    out[0] = Math.abs(err);
+    out[1] = err * err;
+    out[2] = y;
+    out[3] = y * y;
+    out[4] = r.prediction;
+    out[5] = y != 0 ? Math.abs(err) / Math.abs(y) : 0.0;
+    out[6] = y != 0 ? 1.0 : 0.0;
   }
 
   @Override
@@ -40,13 +49,13 @@ public final class RegressionMetrics implements MetricSet {
   }
 
   @Override
-  public Column histogramScore(RowColumns row, Column k) {
-    return lit(0.0);
+  public double histogramScore(RowValues row, int k) {
+    throw new UnsupportedOperationException("regression has no score histograms");
   }
 
   @Override
-  public Column histogramPositive(RowColumns row, Column k) {
-    return lit(false);
+  public boolean histogramPositive(RowValues row, int k) {
+    throw new UnsupportedOperationException("regression has no score histograms");
   }
 
   @Override

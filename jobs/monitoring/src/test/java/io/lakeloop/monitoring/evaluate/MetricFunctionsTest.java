@@ -37,14 +37,9 @@ class MetricFunctionsTest {
             new ClassificationMetrics(Task.BINARY, List.of("no", "yes")),
             new ClassificationMetrics(Task.MULTICLASS, List.of("a", "b", "c")),
             new RegressionMetrics())) {
-      MetricSet.RowColumns rc =
-          new MetricSet.RowColumns(
-              org.apache.spark.sql.functions.lit(0),
-              org.apache.spark.sql.functions.lit(0),
-              org.apache.spark.sql.functions.lit(null));
       Map<String, Double> values = new HashMap<>();
       Set<String> bootstrapped = new HashSet<>(Set.of(MetricSet.N_LABELED));
-      for (MetricSet.Partial p : set.partials(rc)) {
+      for (MetricSet.Partial p : set.partials()) {
         values.put(p.name(), (double) (10 + r.nextInt(90)));
         if (p.bootstrap()) {
           bootstrapped.add(p.name());

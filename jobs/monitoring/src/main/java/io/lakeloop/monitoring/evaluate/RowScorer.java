@@ -1,0 +1,176 @@
+package io.lakeloop.monitoring.evaluate;
+
+import io.lakeloop.common.config.ModelSpec;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+
+/**
+ * One input row's contribution to the evaluation, in plain Java: the first reason it cannot be
+ * scored (if any), every partial state's value and every histogram's code. The evaluator's scan
+ * only projects the raw columns; this runs on the executors inside the one pass (and, wrapped in a
+ * UDF, in the quarantine pass, so both use the same checks). Immutable; the scratch it needs is
+ * passed in.
+ *
+ * <p>Partials, in order: {@link MetricSet#N_ALL} (every row), {@link MetricSet#N_VALID}, {@link
+ * MetricSet#N_LABELED}, one count per {@link Evaluator.Invalid} reason (every row), then the metric
+ * set's own, with LABELED ones zero for unlabeled rows and all zero for invalid rows.
+ */
+final class RowScorer implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private static final int COUNTS = 3;
+
+  private final MetricSet metrics;
+  private final boolean classification;
+  private final int classes;
+  private final double scoreSumTolerance;
+  private final int fineBins;
+  private final List<MetricSet.Partial> partials;
+  private final boolean[] labeledOnly;
+  private final int first;
+
+  RowScorer(ModelSpec model, MetricSet metrics, double scoreSumTolerance, int fineBins) {
+    this.metrics = metrics;
+    this.classification = model.task().isClassification();
+    this.classes = classification ? model.numClasses() : 0;
+    this.scoreSumTolerance = scoreSumTolerance;
+    this.fineBins = fineBins;
+    List<MetricSet.Partial> all = new ArrayList<>();
+    all.add(new MetricSet.Partial(MetricSet.N_ALL, null, false));
+    all.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, false));
+    all.add(new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, true));
+    for (Evaluator.Invalid reason : Evaluator.Invalid.values()) {
+      all.add(new MetricSet.Partial(Evaluator.INVALID_PREFIX + reason.code(), null, false));
+    }
+    this.first = all.size();
+    all.addAll(metrics.partials());
+    this.partials = List.copyOf(all);
+    this.labeledOnly = new boolean[all.size()];
+    for (int i = 0; i < all.size(); i++) {
+      labeledOnly[i] = all.get(i).scope() == MetricSet.Scope.LABELED;
+    }
+  }
+
+  /** Every partial, in the order {@link #score} writes them. */
+  List<MetricSet.Partial> partials() {
+    return partials;
+  }
+
+  int histograms() {
+    return metrics.histograms();
+  }
+
+  /** Per-row scratch: reuse one per task. */
+  static final class Scratch {
+    final MetricSet.RowValues row = new MetricSet.RowValues();
+    double[] scores = new double[0];
+    double[] values = new double[0];
+  }
+
+  /**
+   * The first reason the row cannot be scored, or null. {@code scores} may be null (a null array)
+   * and may hold nulls; {@code label} null when unlabeled.
+   */
+  Evaluator.Invalid check(Double prediction, Double label, ArrayData scores) {
+    if (prediction == null || !Double.isFinite(prediction)) {
+      return Evaluator.Invalid.PREDICTION_NOT_FINITE;
+    }
+    if (!classification) {
+      return label != null && !Double.isFinite(label) ? Evaluator.Invalid.LABEL_NOT_FINITE : null;
+    }
+    if (scores == null) {
+      return Evaluator.Invalid.SCORES_MISSING;
+    }
+    if (scores.numElements() != classes) {
+      return Evaluator.Invalid.SCORES_WRONG_LENGTH;
+    }
+    double sum = 0;
+    for (int i = 0; i < classes; i++) {
+      if (scores.isNullAt(i)) {
+        return Evaluator.Invalid.SCORES_OUT_OF_RANGE;
+      }
+      double s = scores.getDouble(i);
+      if (!(s >= 0 && s <= 1)) { // NaN fails both
+        return Evaluator.Invalid.SCORES_OUT_OF_RANGE;
+      }
+      sum += s;
+    }
+    if (Math.abs(sum - 1) > scoreSumTolerance) {
+      return Evaluator.Invalid.SCORES_NOT_SUMMING_TO_1;
+    }
+    if (!isClass(prediction)) {
+      return Evaluator.Invalid.PREDICTION_NOT_A_CLASS;
+    }
+    if (label != null && !isClass(label)) {
+      return Evaluator.Invalid.LABEL_NOT_A_CLASS;
+    }
+    return null;
+  }
+
+  private boolean isClass(double v) {
+    return v == Math.floor(v) && v >= 0 && v <= classes - 1; // NaN fails
+  }
+
+  /**
+   * Scores one row: writes every partial's value into {@code x} and every histogram's code ({@code
+   * 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram) into {@code codes}.
+   */
+  void score(
+      Double prediction, Double label, ArrayData scores, Scratch scratch, double[] x, int[] codes) {
+    Evaluator.Invalid reason = check(prediction, label, scores);
+    java.util.Arrays.fill(x, 0.0);
+    java.util.Arrays.fill(codes, -1);
+    x[0] = 1.0;
+    if (reason != null) {
+      x[COUNTS + reason.ordinal()] = 1.0;
+      return;
+    }
+    boolean labeled = label != null;
+    x[1] = 1.0;
+    x[2] = labeled ? 1.0 : 0.0;
+    MetricSet.RowValues row = scratch.row;
+    row.prediction = prediction;
+    row.label = labeled ? label : Double.NaN;
+    if (classification) {
+      if (scratch.scores.length != classes) {
+        scratch.scores = new double[classes];
+      }
+      for (int i = 0; i < classes; i++) {
+        scratch.scores[i] = scores.getDouble(i);
+      }
+      row.scores = scratch.scores;
+    } else {
+      row.scores = null;
+    }
+    if (scratch.values.length != x.length - first) {
+      scratch.values = new double[x.length - first];
+    }
+    metrics.values(row, scratch.values);
+    System.arraycopy(scratch.values, 0, x, first, scratch.values.length);
+    if (!labeled) {
+      for (int i = first; i < x.length; i++) {
+        if (labeledOnly[i]) {
+          x[i] = 0.0;
+        }
+      }
+      return;
+    }
+    for (int h = 0; h < codes.length; h++) {
+      double s = metrics.histogramScore(row, h);
+      int bin = Math.min((int) Math.floor(s * fineBins), fineBins - 1);
+      codes[h] = 2 * bin + (metrics.histogramPositive(row, h) ? 1 : 0);
+    }
+  }
+
+  /** Index of each partial by name (for the metric rows). */
+  Map<String, Integer> index() {
+    Map<String, Integer> index = new java.util.HashMap<>();
+    for (int i = 0; i < partials.size(); i++) {
+      index.put(partials.get(i).name(), i);
+    }
+    return index;
+  }
+}
