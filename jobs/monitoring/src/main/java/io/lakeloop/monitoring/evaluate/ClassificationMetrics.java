@@ -128,16 +128,11 @@ public final class ClassificationMetrics implements MetricSet {
 
   @Override
   public List<MetricValue> compute(State s) {
-    List<MetricValue> out = new ArrayList<>();
-    long all = Math.round(s.get(N_ALL));
+    List<MetricValue> out = MetricSet.counts(s);
     double valid = s.get(N_VALID);
     double n = s.get(N_LABELED);
     long nl = Math.round(n);
     long nv = Math.round(valid);
-    out.add(new MetricValue("count", (double) all, all));
-    out.add(new MetricValue("invalid_rows", (double) (all - nv), all));
-    out.add(new MetricValue("labeled_count", n, nv));
-    out.add(new MetricValue("labeled_share", MetricSet.finite(n / valid), nv));
 
     double[][] c = new double[k()][k()];
     double correct = 0;

@@ -99,6 +99,23 @@ public interface MetricSet extends Serializable {
         : new RegressionMetrics();
   }
 
+  /**
+   * The counts every task reports first: rows, invalid rows, labeled valid rows and their share of
+   * the valid rows; in a new mutable list the task appends its metrics to.
+   */
+  static List<MetricValue> counts(State s) {
+    long all = Math.round(s.get(N_ALL));
+    double valid = s.get(N_VALID);
+    double n = s.get(N_LABELED);
+    long nv = Math.round(valid);
+    List<MetricValue> out = new java.util.ArrayList<>();
+    out.add(new MetricValue("count", (double) all, all));
+    out.add(new MetricValue("invalid_rows", (double) (all - nv), all));
+    out.add(new MetricValue("labeled_count", n, nv));
+    out.add(new MetricValue("labeled_share", finite(n / valid), nv));
+    return out;
+  }
+
   /** A value, or null when it is not a finite number (so undefined metrics stay null). */
   static Double finite(double v) {
     return Double.isFinite(v) ? v : null;

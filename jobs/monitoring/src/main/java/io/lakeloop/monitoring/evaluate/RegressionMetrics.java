@@ -1,6 +1,5 @@
 package io.lakeloop.monitoring.evaluate;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
@@ -65,16 +64,9 @@ public final class RegressionMetrics implements MetricSet {
 
   @Override
   public List<MetricValue> compute(State s) {
-    List<MetricValue> out = new ArrayList<>();
-    long all = Math.round(s.get(N_ALL));
-    double valid = s.get(N_VALID);
+    List<MetricValue> out = MetricSet.counts(s);
     double n = s.get(N_LABELED);
     long nl = Math.round(n);
-    long nv = Math.round(valid);
-    out.add(new MetricValue("count", (double) all, all));
-    out.add(new MetricValue("invalid_rows", (double) (all - nv), all));
-    out.add(new MetricValue("labeled_count", n, nv));
-    out.add(new MetricValue("labeled_share", MetricSet.finite(n / valid), nv));
     double sse = s.get("sq_err");
     double ySum = s.get("y_sum");
     double sst = s.get("y2_sum") - ySum * ySum / n;
