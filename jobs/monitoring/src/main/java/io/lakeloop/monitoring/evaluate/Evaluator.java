@@ -51,9 +51,6 @@ public final class Evaluator {
 
   private static final String M = "_m";
 
-  static final List<String> KEYS =
-      List.of(MODEL_NAME, MODEL_VERSION, GRANULARITY, WINDOW_START, SLICE_KEY, SLICE_VALUE);
-
   /**
    * Which windows to evaluate: for each granularity, windows starting at or after {@code from}, and
    * only events before {@code until} (exclusive).

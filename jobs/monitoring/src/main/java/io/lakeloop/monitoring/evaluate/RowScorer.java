@@ -4,7 +4,6 @@ import io.lakeloop.common.config.ModelSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
@@ -163,14 +162,5 @@ final class RowScorer implements Serializable {
       int bin = Math.min((int) Math.floor(s * fineBins), fineBins - 1);
       codes[h] = 2 * bin + (metrics.histogramPositive(row, h) ? 1 : 0);
     }
-  }
-
-  /** Index of each partial by name (for the metric rows). */
-  Map<String, Integer> index() {
-    Map<String, Integer> index = new java.util.HashMap<>();
-    for (int i = 0; i < partials.size(); i++) {
-      index.put(partials.get(i).name(), i);
-    }
-    return index;
   }
 }
