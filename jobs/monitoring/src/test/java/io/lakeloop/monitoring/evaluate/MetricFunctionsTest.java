@@ -86,27 +86,44 @@ class MetricFunctionsTest {
   }
 
   @Test
-  void poissonInverseCdfMatchesCommonsMath() {
+  void poissonWeightTableIsPoissonOneWithin2ToTheMinus16() {
     PoissonDistribution poisson = new PoissonDistribution(1.0);
-    for (int k = 0; k < PoissonWeights.MAX; k++) {
-      assertThat(PoissonWeights.CDF[k]).isCloseTo(poisson.cumulativeProbability(k), within(1e-12));
+    long[] counts = new long[16];
+    for (byte w : PoissonWeights.TABLE) {
+      counts[w]++;
     }
-    assertThat(PoissonWeights.inverseCdf(0.0)).isZero();
-    assertThat(PoissonWeights.inverseCdf(0.3678)).isZero();
-    assertThat(PoissonWeights.inverseCdf(0.3680)).isEqualTo(1);
-    assertThat(PoissonWeights.inverseCdf(0.99)).isEqualTo(4);
-    // the sampled weights have mean 1 and variance 1
-    Random r = new Random(1);
+    for (int k = 0; k < counts.length; k++) {
+      assertThat(counts[k] / 65536.0)
+          .as("P(weight = %d)", k)
+          .isCloseTo(poisson.probability(k), within(1.0 / 65536));
+    }
+  }
+
+  @Test
+  void poissonWeightsAreDeterministicIndependentAndMeanOneVarianceOne() {
+    int replicates = 103; // not a multiple of the four lanes per draw
+    double[] w = new double[replicates + 1];
     double sum = 0;
     double sq = 0;
-    int n = 200_000;
-    for (int i = 0; i < n; i++) {
-      int w = PoissonWeights.inverseCdf(r.nextDouble());
-      sum += w;
-      sq += (double) w * w;
+    double cross = 0; // neighbouring replicates of one draw and across draws
+    int rows = 20_000;
+    for (int i = 0; i < rows; i++) {
+      long idHash = PoissonWeights.mix(i * 31L + 7);
+      PoissonWeights.weights(idHash, w);
+      assertThat(w[0]).isEqualTo(1.0);
+      for (int b = 1; b <= replicates; b++) {
+        assertThat(PoissonWeights.weight(idHash, b)).isEqualTo((int) w[b]);
+        sum += w[b];
+        sq += w[b] * w[b];
+        if (b > 1) {
+          cross += (w[b] - 1) * (w[b - 1] - 1);
+        }
+      }
     }
-    assertThat(sum / n).isCloseTo(1.0, within(0.01));
-    assertThat(sq / n - (sum / n) * (sum / n)).isCloseTo(1.0, within(0.02));
+    double n = (double) rows * replicates;
+    assertThat(sum / n).isCloseTo(1.0, within(0.005));
+    assertThat(sq / n - (sum / n) * (sum / n)).isCloseTo(1.0, within(0.01));
+    assertThat(cross / (rows * (replicates - 1.0))).isCloseTo(0.0, within(0.01));
   }
 
   @Test
