@@ -12,6 +12,7 @@ import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.LabeledPredictions;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -155,33 +156,7 @@ public final class EvaluateJob implements Job {
     Plan plan = plan(model, settings, date, since);
     Lakehouse lh = ctx.lakehouse();
 
-    Lakehouse.Snapshot predictions = lh.read(Tables.PREDICTION_LOG);
-    ctx.recordInput(Tables.PREDICTION_LOG, predictions.version());
-    Dataset<Row> logs =
-        predictions
-            .data()
-            .where(
-                col(MODEL_NAME)
-                    .equalTo(model.name())
-                    .and(col(EVENT_DATE).between(plan.firstDate().toString(), date.toString())));
-    Dataset<Row> labels;
-    if (lh.exists(Tables.LABELS_TABLE)) {
-      Lakehouse.Snapshot l = lh.read(Tables.LABELS_TABLE);
-      ctx.recordInput(Tables.LABELS_TABLE, l.version());
-      labels = l.data();
-    } else {
-      labels = ctx.spark().createDataFrame(List.of(), Tables.LABELS.schema());
-    }
-    Dataset<Row> known =
-        labels
-            // labels arrive after their predictions: older ones cannot belong to these windows
-            .where(col(LABEL_DATE).between(plan.firstDate().toString(), date.toString()))
-            .groupBy(REQUEST_ID)
-            // a request labeled twice counts once, with its latest label
-            .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
-    Dataset<Row> joined =
-        logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
-            .drop(known.col(REQUEST_ID));
+    Dataset<Row> joined = LabeledPredictions.read(ctx, model, plan.firstDate(), date);
 
     Evaluator evaluator = new Evaluator(model, settings);
     Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(plan.scope()), ctx.runId());

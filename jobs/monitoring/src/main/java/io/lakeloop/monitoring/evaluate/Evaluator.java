@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +21,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -104,40 +103,14 @@ public final class Evaluator {
    */
   public Map<String, List<String>> topSliceValues(Dataset<Row> rows) {
     Map<String, List<String>> kept = new LinkedHashMap<>();
-    if (model.sliceColumns().isEmpty()) {
-      return kept;
-    }
     int k = settings.topKSliceValues();
-    Column[] members =
-        model.sliceColumns().stream()
-            .map(
-                s ->
-                    struct(lit(s).as(SLICE_KEY), coalesce(col(s), lit(NULL_VALUE)).as(SLICE_VALUE)))
-            .toArray(Column[]::new);
-    List<Row> top =
-        rows.select(explode(array(members)).as(M))
-            .select(col(M + "." + SLICE_KEY), col(M + "." + SLICE_VALUE))
-            .groupBy(SLICE_KEY, SLICE_VALUE)
-            .agg(count(lit(1)).as(N))
-            .withColumn(
-                "_rank",
-                row_number()
-                    .over(
-                        Window.partitionBy(SLICE_KEY)
-                            .orderBy(col(N).desc(), col(SLICE_VALUE).asc())))
-            .where(col("_rank").leq(k + 1))
-            .orderBy(SLICE_KEY, "_rank")
-            .collectAsList();
-    Map<String, List<String>> byKey = new LinkedHashMap<>();
-    for (Row r : top) {
-      byKey.computeIfAbsent(r.getString(0), x -> new ArrayList<>()).add(r.getString(1));
-    }
-    byKey.forEach(
-        (key, values) -> {
-          if (values.size() > k) {
-            kept.put(key, List.copyOf(values.subList(0, k)));
-          }
-        });
+    TopValues.ranked(rows, model.sliceColumns(), k + 1, NULL_VALUE)
+        .forEach(
+            (column, values) -> {
+              if (values.size() > k) {
+                kept.put(column, List.copyOf(values.subList(0, k)));
+              }
+            });
     return kept;
   }
 

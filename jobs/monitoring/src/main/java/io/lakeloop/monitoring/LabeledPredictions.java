@@ -1,0 +1,55 @@
+package io.lakeloop.monitoring;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * One model's predictions of a date range joined with the labels known at the pinned snapshot (the
+ * latest label per request; unlabeled predictions keep a null label). Both snapshots' versions are
+ * recorded as the run's inputs. Lazy: no Spark job until the result is used, then a scan of each
+ * table (partition-pruned to the dates) and a shuffle join.
+ */
+public final class LabeledPredictions {
+  private LabeledPredictions() {}
+
+  /** Predictions with {@code event_date} in [first, last], labels with label_date in the same. */
+  public static Dataset<Row> read(
+      JobContext ctx, ModelSpec model, LocalDate first, LocalDate last) {
+    Lakehouse lh = ctx.lakehouse();
+    Lakehouse.Snapshot predictions = lh.read(Tables.PREDICTION_LOG);
+    ctx.recordInput(Tables.PREDICTION_LOG, predictions.version());
+    Dataset<Row> logs =
+        predictions
+            .data()
+            .where(
+                col(MODEL_NAME)
+                    .equalTo(model.name())
+                    .and(col(EVENT_DATE).between(first.toString(), last.toString())));
+    Dataset<Row> labels;
+    if (lh.exists(Tables.LABELS_TABLE)) {
+      Lakehouse.Snapshot l = lh.read(Tables.LABELS_TABLE);
+      ctx.recordInput(Tables.LABELS_TABLE, l.version());
+      labels = l.data();
+    } else {
+      labels = ctx.spark().createDataFrame(List.of(), Tables.LABELS.schema());
+    }
+    Dataset<Row> known =
+        labels
+            // labels arrive after their predictions: older ones cannot belong to these dates
+            .where(col(LABEL_DATE).between(first.toString(), last.toString()))
+            .groupBy(REQUEST_ID)
+            // a request labeled twice counts once, with its latest label
+            .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
+    return logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
+        .drop(known.col(REQUEST_ID));
+  }
+}
