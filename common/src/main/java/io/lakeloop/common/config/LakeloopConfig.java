@@ -132,6 +132,19 @@ public final class LakeloopConfig {
     return spec;
   }
 
+  /**
+   * The named model's keys over {@code model-defaults}, for settings a job reads itself (such as
+   * the drift baseline); the model must exist ({@link #model}).
+   */
+  public Settings modelSettings(String name) {
+    ModelSpec spec = model(name);
+    Config defaults = raw.getConfig("model-defaults");
+    Config merged =
+        raw.getConfig(com.typesafe.config.ConfigUtil.joinPath("models", spec.name()))
+            .withFallback(defaults);
+    return new Settings(merged, "lakeloop.models." + spec.name());
+  }
+
   /** A job's section, e.g. {@code section("generate")} for {@code lakeloop.generate}. */
   public Settings section(String name) {
     return new Settings(raw.getConfig(name), ConfigLoader.ROOT + "." + name);

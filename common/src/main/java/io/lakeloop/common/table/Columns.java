@@ -54,6 +54,12 @@ public final class Columns {
   public static final String BIN_EDGES = "bin_edges";
   public static final String BIN_COUNTS = "bin_counts";
   public static final String CATEGORY_COUNTS = "category_counts";
+  public static final String POS_INF_COUNT = "pos_inf_count";
+  public static final String NEG_INF_COUNT = "neg_inf_count";
+  public static final String BIN_SUMS = "bin_sums";
+  public static final String PSI_EDGES = "psi_edges";
+  public static final String BASELINE_ID = "baseline_id";
+  public static final String ERROR_BOUND = "error_bound";
   public static final String SOURCE_TABLE = "source_table";
   public static final String SOURCE_VERSION = "source_version";
 

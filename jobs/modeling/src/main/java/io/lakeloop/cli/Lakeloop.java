@@ -3,6 +3,7 @@ package io.lakeloop.cli;
 import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.modeling.demo.DemoJob;
+import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
@@ -24,12 +25,16 @@ public final class Lakeloop {
   static {
     for (Job j :
         new Job[] {
-          new DemoJob(), new GenerateJob(), new IngestJob(), new EvaluateJob(), new QueryJob()
+          new DemoJob(),
+          new GenerateJob(),
+          new IngestJob(),
+          new EvaluateJob(),
+          new DriftJob(),
+          new QueryJob()
         }) {
       JOBS.put(j.name(), j);
     }
     PLANNED.put("score", "the registry and publishing issue (#6)");
-    PLANNED.put("drift", "the drift issue (#4)");
     PLANNED.put("train", "the training issue (#5)");
     PLANNED.put("compress", "the compression issue (#6)");
     PLANNED.put("publish", "the compression issue (#6)");

@@ -6,6 +6,7 @@ import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
@@ -28,7 +29,7 @@ public final class DemoJob implements Job {
 
   /** Stages of the loop that later work adds, so the demo can say what it did not run. */
   static final List<String> NOT_YET =
-      List.of("score", "drift", "train", "distill", "compress", "gate", "publish", "report");
+      List.of("score", "train", "distill", "compress", "gate", "publish", "report");
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new DemoJob(), args));
@@ -110,6 +111,20 @@ public final class DemoJob implements Job {
             "--since",
             start.toString()));
 
+    // Drift of every generated day against the model's baseline (its first week, built on first
+    // use) and the previous day/week, in one pass; the step prints the last day's verdicts.
+    lines.add(
+        step(
+            ctx,
+            new DriftJob(),
+            "drift",
+            "--run-id",
+            "demo-drift",
+            "--date",
+            start.plusDays(generatedDays - 1).toString(),
+            "--since",
+            start.toString()));
+
     // What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of
     // the deployed model's predictions, where the injected concept drift shows.
     ctx.spark()
@@ -155,9 +170,12 @@ public final class DemoJob implements Job {
         "  bin/lakeloop query \"select window_start, value, ci_low, ci_high from eval_metrics where"
             + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"");
     lines.add(
+        "  bin/lakeloop query \"select window_start, column, value, drifted from drift_metrics where"
+            + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"");
+    lines.add(
         "  tables: "
             + ctx.lakehouse().root()
-            + "/{prediction_log,labels,eval_metrics,quarantine,job_runs}");
+            + "/{prediction_log,labels,eval_metrics,profiles,drift_metrics,quarantine,job_runs}");
     return new JobResult(String.join("\n", lines), Map.of());
   }
 

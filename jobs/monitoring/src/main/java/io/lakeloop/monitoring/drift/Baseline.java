@@ -1,0 +1,338 @@
+package io.lakeloop.monitoring.drift;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.spark.TopValues;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.LabeledPredictions;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A model's drift baseline: per numeric column the quantile edges (the fine grid for KS and
+ * Wasserstein, and the PSI edges among them) and its profile on them; per categorical column its
+ * value counts and the top-K values that are bins of their own. Built once ({@link #build}: three
+ * Spark jobs — the quantiles of every numeric column in one aggregation, the top values of every
+ * categorical column in one, then the profile pass), stored in {@code profiles} and read back by
+ * later runs ({@link #load}), so every window of a model is binned on the same edges.
+ *
+ * @param id the run id that built it (window profiles name it in profiles.baseline_id)
+ * @param numeric the numeric columns present in the baseline data, in {@link DriftColumns} order
+ * @param categorical the categorical columns present, in order
+ */
+public record Baseline(
+    String id,
+    String description,
+    String sourceTable,
+    Long sourceVersion,
+    LocalDate date,
+    List<String> numeric,
+    List<String> categorical,
+    Map<String, double[]> psiEdges,
+    Map<String, NumericProfile> numericProfiles,
+    Map<String, CategoricalProfile> categoricalProfiles) {
+  private static final Logger LOG = LoggerFactory.getLogger(Baseline.class);
+
+  /** The rows a baseline is profiled from, with where they come from. */
+  record Source(Dataset<Row> data, String table, Long version) {}
+
+  /** Reads the configured baseline data (pinned; its version is recorded as a run input). */
+  static Source read(JobContext ctx, ModelSpec model, BaselineSpec spec) {
+    if (spec.source() == BaselineSpec.Source.WINDOW) {
+      Dataset<Row> rows =
+          LabeledPredictions.read(ctx, model, spec.from(), spec.until().minusDays(1));
+      return new Source(rows, Tables.PREDICTION_LOG, ctx.inputs().get(Tables.PREDICTION_LOG));
+    }
+    Lakehouse lh = ctx.lakehouse();
+    String table = spec.table();
+    boolean named = !table.contains("/") && !table.contains(":");
+    String path = named ? lh.path(table) : table;
+    long version;
+    try {
+      version =
+          spec.version()
+              .orElseGet(
+                  () ->
+                      io.delta.tables.DeltaTable.forPath(ctx.spark(), path)
+                          .history(1)
+                          .select("version")
+                          .head()
+                          .getLong(0));
+    } catch (RuntimeException e) {
+      throw new LakeloopException(
+          "baseline table '"
+              + table
+              + "' ("
+              + path
+              + ") cannot be read as a Delta table: "
+              + e.getMessage()
+              + "; fix lakeloop.models."
+              + model.name()
+              + ".baseline.table",
+          e);
+    }
+    ctx.recordInput(table, version);
+    Dataset<Row> rows =
+        ctx.spark().read().format("delta").option("versionAsOf", version).load(path);
+    return new Source(rows, table, version);
+  }
+
+  /** Builds the baseline from its data (three Spark jobs; see the class comment). */
+  static Baseline build(
+      Source source,
+      DriftColumns columns,
+      DriftSettings s,
+      String description,
+      String runId,
+      LocalDate date) {
+    Dataset<Row> data = source.data();
+    List<DriftColumns.Spec> numeric =
+        columns.numeric().stream().filter(c -> DriftColumns.available(c, data)).toList();
+    List<DriftColumns.Spec> categorical =
+        columns.categorical().stream().filter(c -> DriftColumns.available(c, data)).toList();
+    if (numeric.isEmpty() && categorical.isEmpty()) {
+      throw new LakeloopException(
+          "baseline "
+              + description
+              + " has none of the model's drift columns "
+              + columns.all().stream().map(DriftColumns.Spec::name).toList()
+              + " (it has "
+              + Arrays.toString(data.columns())
+              + ")");
+    }
+    // job 1: every numeric column's quantiles in one aggregation, over its finite values
+    Map<String, double[]> fine = new LinkedHashMap<>();
+    Map<String, double[]> psi = new LinkedHashMap<>();
+    if (!numeric.isEmpty()) {
+      Column probabilities =
+          array(
+              java.util.stream.IntStream.range(1, s.fineQuantiles())
+                  .mapToObj(i -> lit((double) i / s.fineQuantiles()))
+                  .toArray(Column[]::new));
+      Column[] aggs =
+          numeric.stream()
+              .map(
+                  c ->
+                      percentile_approx(
+                              finite(c.expression()), probabilities, lit(s.quantileAccuracy()))
+                          .as(c.name()))
+              .toArray(Column[]::new);
+      Row q = data.agg(aggs[0], Arrays.copyOfRange(aggs, 1, aggs.length)).head();
+      int step = s.fineQuantiles() / s.psiBins();
+      for (int j = 0; j < numeric.size(); j++) {
+        String name = numeric.get(j).name();
+        if (q.isNullAt(j)) { // no finite value: no edges, one bin
+          fine.put(name, new double[0]);
+          psi.put(name, new double[0]);
+          continue;
+        }
+        List<Double> quantiles = q.getList(j);
+        fine.put(name, distinct(quantiles));
+        List<Double> coarse = new ArrayList<>();
+        for (int i = step; i < s.fineQuantiles(); i += step) {
+          coarse.add(quantiles.get(i - 1));
+        }
+        psi.put(name, distinct(coarse));
+      }
+    }
+    // job 2: the values of every categorical column that a profile counts one by one
+    Map<String, List<String>> top =
+        TopValues.ranked(
+            data,
+            categorical.stream().map(DriftColumns.Spec::name).toList(),
+            s.maxCategories(),
+            null);
+    LOG.info(
+        "drift baseline {}: edges for {} numeric and categories for {} categorical columns",
+        description,
+        numeric.size(),
+        categorical.size());
+    // job 3: the profile pass on those edges
+    Profiler profiler =
+        new Profiler(
+            numeric.stream().map(c -> fine.get(c.name())).toList(),
+            categorical.size(),
+            s.maxCategories());
+    Map<Profiler.Key, ColumnProfiles> all =
+        profiler.profile(
+            data,
+            lit(null),
+            lit(0),
+            numeric.stream().map(DriftColumns.Spec::expression).toList(),
+            categorical.stream().map(DriftColumns.Spec::expression).toList());
+    ColumnProfiles merged = all.values().stream().findFirst().orElse(null);
+    Map<String, NumericProfile> np = new LinkedHashMap<>();
+    Map<String, CategoricalProfile> cp = new LinkedHashMap<>();
+    for (int j = 0; j < numeric.size(); j++) {
+      String name = numeric.get(j).name();
+      np.put(name, merged == null ? new NumericProfile(fine.get(name)) : merged.numeric[j]);
+    }
+    for (int j = 0; j < categorical.size(); j++) {
+      String name = categorical.get(j).name();
+      cp.put(name, merged == null ? new CategoricalProfile(0, 0, Map.of()) : merged.categorical[j]);
+    }
+    return new Baseline(
+        runId,
+        description,
+        source.table(),
+        source.version(),
+        date,
+        numeric.stream().map(DriftColumns.Spec::name).toList(),
+        categorical.stream().map(DriftColumns.Spec::name).toList(),
+        psi,
+        np,
+        cp);
+  }
+
+  /** The value, or null when it is null, NaN or infinite (quantiles use finite values only). */
+  private static Column finite(Column c) {
+    Column d = c.cast("double");
+    return when(
+            d.isNaN()
+                .or(d.equalTo(lit(Double.POSITIVE_INFINITY)))
+                .or(d.equalTo(lit(Double.NEGATIVE_INFINITY))),
+            lit(null).cast("double"))
+        .otherwise(d);
+  }
+
+  private static double[] distinct(List<Double> sorted) {
+    return sorted.stream().mapToDouble(Double::doubleValue).distinct().sorted().toArray();
+  }
+
+  /** The fine edges of a numeric column. */
+  double[] fineEdges(String column) {
+    return numericProfiles.get(column).edges();
+  }
+
+  /** The baseline's K most frequent values of a categorical column (ties by value). */
+  List<String> topCategories(String column, int k) {
+    return categoricalProfiles.get(column).top(k);
+  }
+
+  /** The baseline's rows for the profiles table. */
+  List<Row> rows(String model, String runId) {
+    ProfileRows.Meta m =
+        new ProfileRows.Meta(
+            model,
+            null,
+            ProfileRows.BASELINE,
+            null,
+            null,
+            null,
+            sourceTable,
+            sourceVersion,
+            id,
+            runId,
+            date);
+    List<Row> out = new ArrayList<>();
+    numeric.forEach(
+        c -> out.add(ProfileRows.numeric(m, c, numericProfiles.get(c), psiEdges.get(c))));
+    categorical.forEach(c -> out.add(ProfileRows.categorical(m, c, categoricalProfiles.get(c))));
+    return out;
+  }
+
+  /** The model's stored baseline, if one was built. Reads the profiles table (aggregates). */
+  static Optional<Baseline> load(Lakehouse lh, String model, DriftColumns columns) {
+    if (!lh.exists(Tables.PROFILES)) {
+      return Optional.empty();
+    }
+    List<Row> rows =
+        lh.read(Tables.PROFILES)
+            .data()
+            .where(
+                col(MODEL_NAME).equalTo(model).and(col(PROFILE_KIND).equalTo(ProfileRows.BASELINE)))
+            .collectAsList();
+    if (rows.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<String, Row> byColumn = new LinkedHashMap<>();
+    rows.forEach(r -> byColumn.put(r.getString(r.fieldIndex(COLUMN)), r));
+    Row any = rows.get(0);
+    List<String> numeric = new ArrayList<>();
+    List<String> categorical = new ArrayList<>();
+    Map<String, double[]> psi = new LinkedHashMap<>();
+    Map<String, NumericProfile> np = new LinkedHashMap<>();
+    Map<String, CategoricalProfile> cp = new LinkedHashMap<>();
+    for (DriftColumns.Spec c : columns.numeric()) {
+      Row r = byColumn.get(c.name());
+      if (r != null) {
+        numeric.add(c.name());
+        psi.put(c.name(), ProfileRows.psiEdgesOf(r));
+        np.put(c.name(), ProfileRows.numericOf(r));
+      }
+    }
+    for (DriftColumns.Spec c : columns.categorical()) {
+      Row r = byColumn.get(c.name());
+      if (r != null) {
+        categorical.add(c.name());
+        cp.put(c.name(), ProfileRows.categoricalOf(r));
+      }
+    }
+    return Optional.of(
+        new Baseline(
+            any.getString(any.fieldIndex(BASELINE_ID)),
+            any.isNullAt(any.fieldIndex(SOURCE_TABLE))
+                ? "?"
+                : any.getString(any.fieldIndex(SOURCE_TABLE)),
+            any.isNullAt(any.fieldIndex(SOURCE_TABLE))
+                ? null
+                : any.getString(any.fieldIndex(SOURCE_TABLE)),
+            any.isNullAt(any.fieldIndex(SOURCE_VERSION))
+                ? null
+                : any.getLong(any.fieldIndex(SOURCE_VERSION)),
+            any.getDate(any.fieldIndex(WINDOW_DATE)).toLocalDate(),
+            numeric,
+            categorical,
+            psi,
+            np,
+            cp));
+  }
+
+  /** The baseline's profiles in {@link ColumnProfiles} order (numeric, then categorical). */
+  ColumnProfiles profiles() {
+    return new ColumnProfiles(
+        numeric.stream().map(numericProfiles::get).toArray(NumericProfile[]::new),
+        categorical.stream().map(categoricalProfiles::get).toArray(CategoricalProfile[]::new));
+  }
+
+  /** Where the PSI edges of a numeric column are among its fine edges. */
+  int[] psiIndex(String column) {
+    double[] fine = fineEdges(column);
+    return Arrays.stream(psiEdges.get(column))
+        .mapToInt(
+            e -> {
+              int i = Arrays.binarySearch(fine, e);
+              if (i < 0) {
+                throw new IllegalStateException(
+                    "baseline of " + column + ": PSI edge " + e + " is not a fine edge");
+              }
+              return i;
+            })
+        .toArray();
+  }
+
+  /** The baseline std (ddof = 1) of a numeric column, NaN with fewer than two finite values. */
+  double std(String column) {
+    return numericProfiles.get(column).std();
+  }
+
+  static java.time.Instant startOf(LocalDate d) {
+    return d.atStartOfDay(ZoneOffset.UTC).toInstant();
+  }
+}

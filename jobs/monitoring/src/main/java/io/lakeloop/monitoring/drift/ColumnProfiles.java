@@ -1,0 +1,37 @@
+package io.lakeloop.monitoring.drift;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * The profiles of every drift column over one window (or the baseline): numeric columns first, in
+ * {@link DriftColumns} order, then categorical ones. Mergeable; a few tens of KB per window
+ * (numeric columns hold one count and one sum per fine bin).
+ */
+public final class ColumnProfiles implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  final NumericProfile[] numeric;
+  final CategoricalProfile[] categorical;
+
+  ColumnProfiles(NumericProfile[] numeric, CategoricalProfile[] categorical) {
+    this.numeric = numeric;
+    this.categorical = categorical;
+  }
+
+  /** Adds another window's profiles of the same columns into these; returns this. */
+  ColumnProfiles merge(ColumnProfiles o) {
+    for (int i = 0; i < numeric.length; i++) {
+      numeric[i].merge(o.numeric[i]);
+    }
+    for (int i = 0; i < categorical.length; i++) {
+      categorical[i].merge(o.categorical[i]);
+    }
+    return this;
+  }
+
+  @Override
+  public String toString() {
+    return "ColumnProfiles" + Arrays.toString(numeric) + Arrays.toString(categorical);
+  }
+}

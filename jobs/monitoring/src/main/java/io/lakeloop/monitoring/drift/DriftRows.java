@@ -1,0 +1,213 @@
+package io.lakeloop.monitoring.drift;
+
+import static io.lakeloop.common.table.Columns.*;
+
+import io.lakeloop.common.table.Tables;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Turns a comparison of two windows' profiles into drift_metrics rows: every statistic of every
+ * column with its threshold and verdict, a {@code column_missing} row for a baseline column that
+ * the current data lacks, and a dataset-level row ({@code column = '*'}) with the share of columns
+ * whose deciding statistic drifted. Pure; runs on the driver over profiles.
+ */
+final class DriftRows {
+  /** The dataset-level row's column, kind and statistic. */
+  static final String ALL_COLUMNS = "*";
+
+  static final String DATASET = "dataset";
+  static final String DRIFTED_SHARE = "drifted_column_share";
+  static final String COLUMN_MISSING = "column_missing";
+
+  private final DriftSettings settings;
+  private final Baseline baseline;
+  private final List<DriftColumns.Spec> numeric;
+  private final List<DriftColumns.Spec> categorical;
+  private final List<String> missing;
+
+  DriftRows(
+      DriftSettings settings,
+      Baseline baseline,
+      List<DriftColumns.Spec> numeric,
+      List<DriftColumns.Spec> categorical,
+      List<String> missing) {
+    this.settings = settings;
+    this.baseline = baseline;
+    this.numeric = numeric;
+    this.categorical = categorical;
+    this.missing = List.copyOf(missing);
+  }
+
+  /** A comparison's rows, and how many columns were judged and how many drifted. */
+  record Result(List<Row> rows, int columns, int driftedColumns) {}
+
+  Result compare(
+      String model,
+      String version,
+      DriftJob.Window w,
+      String comparison,
+      ColumnProfiles reference,
+      ColumnProfiles current,
+      String runId) {
+    List<Row> rows = new ArrayList<>();
+    int judged = 0;
+    int drifted = 0;
+    Map<String, Object> base = new HashMap<>();
+    base.put(MODEL_NAME, model);
+    base.put(MODEL_VERSION, version);
+    base.put(GRANULARITY, w.granularity().label());
+    base.put(WINDOW_START, Timestamp.from(w.start()));
+    base.put(WINDOW_END, Timestamp.from(w.end()));
+    base.put(COMPARISON, comparison);
+    base.put(RUN_ID, runId);
+    base.put(WINDOW_DATE, Date.valueOf(w.startDate()));
+    for (int j = 0; j < numeric.size() + categorical.size(); j++) {
+      boolean isNumeric = j < numeric.size();
+      String column =
+          isNumeric ? numeric.get(j).name() : categorical.get(j - numeric.size()).name();
+      String kind = isNumeric ? DriftColumns.NUMERIC : DriftColumns.CATEGORICAL;
+      judged++;
+      if (missing.contains(column)) {
+        rows.add(row(base, column, kind, COLUMN_MISSING, 1.0, null, null, true, null));
+        drifted++;
+        continue;
+      }
+      List<DriftStatistics.Statistic> stats =
+          isNumeric
+              ? DriftStatistics.numeric(
+                  reference.numeric[j],
+                  current.numeric[j],
+                  baseline.std(column),
+                  baseline.psiIndex(column))
+              : DriftStatistics.categorical(
+                  reference.categorical[j - numeric.size()],
+                  current.categorical[j - numeric.size()],
+                  baseline.topCategories(column, settings.topKCategories()));
+      String decision = isNumeric ? settings.numericDecision() : settings.categoricalDecision();
+      boolean columnDrifted = false;
+      for (DriftStatistics.Statistic s : stats) {
+        boolean finite = Double.isFinite(s.value());
+        Boolean verdict = finite ? settings.drifted(s.name(), s.value(), s.pValue()) : null;
+        Double threshold = settings.threshold(s.name());
+        rows.add(
+            row(
+                base,
+                column,
+                kind,
+                s.name(),
+                finite ? s.value() : null,
+                s.pValue(),
+                threshold,
+                verdict,
+                s.errorBound()));
+        if (s.name().equals(decision) && Boolean.TRUE.equals(verdict)) {
+          columnDrifted = true;
+        }
+      }
+      if (columnDrifted) {
+        drifted++;
+      }
+    }
+    if (judged > 0) {
+      double share = (double) drifted / judged;
+      rows.add(
+          row(
+              base,
+              ALL_COLUMNS,
+              DATASET,
+              DRIFTED_SHARE,
+              share,
+              null,
+              settings.datasetDriftShare(),
+              share >= settings.datasetDriftShare(),
+              null));
+    }
+    return new Result(rows, judged, drifted);
+  }
+
+  private static Row row(
+      Map<String, Object> base,
+      String column,
+      String kind,
+      String statistic,
+      Double value,
+      Double pValue,
+      Double threshold,
+      Boolean drifted,
+      Double errorBound) {
+    Map<String, Object> v = new HashMap<>(base);
+    v.put(COLUMN, column);
+    v.put(COLUMN_KIND, kind);
+    v.put(STATISTIC, statistic);
+    v.put(VALUE, value);
+    v.put(P_VALUE, pValue != null && Double.isFinite(pValue) ? pValue : null);
+    v.put(THRESHOLD, threshold);
+    v.put(DRIFTED, drifted);
+    v.put(ERROR_BOUND, errorBound);
+    StructType schema = Tables.DRIFT_METRICS_SPEC.schema();
+    String[] names = schema.fieldNames();
+    Object[] out = new Object[names.length];
+    for (int i = 0; i < names.length; i++) {
+      out[i] = v.get(names[i]);
+    }
+    return RowFactory.create(out);
+  }
+
+  /** A drift_metrics column's position (rows built here carry no schema). */
+  private static int at(String column) {
+    return Tables.DRIFT_METRICS_SPEC.schema().fieldIndex(column);
+  }
+
+  /**
+   * A short text table of the verdicts against the baseline of the windows that contain {@code
+   * date}, for the CLI: each column's deciding statistic and the dataset-level share.
+   */
+  static String table(List<Row> rows, DriftSettings settings, LocalDate date) {
+    StringBuilder out =
+        new StringBuilder(
+            String.format(
+                "%-10s %-8s %-22s %-12s %-10s %-10s %s",
+                "window", "version", "column", "statistic", "value", "threshold", "drifted"));
+    for (Row r : rows) {
+      String comparison = r.getString(at(COMPARISON));
+      String statistic = r.getString(at(STATISTIC));
+      String kind = r.getString(at(COLUMN_KIND));
+      boolean decision =
+          statistic.equals(DRIFTED_SHARE)
+              || statistic.equals(COLUMN_MISSING)
+              || (kind.equals(DriftColumns.NUMERIC) && statistic.equals(settings.numericDecision()))
+              || (kind.equals(DriftColumns.CATEGORICAL)
+                  && statistic.equals(settings.categoricalDecision()));
+      java.time.Instant day = Baseline.startOf(date);
+      boolean containsDate =
+          !r.getTimestamp(at(WINDOW_START)).toInstant().isAfter(day)
+              && r.getTimestamp(at(WINDOW_END)).toInstant().isAfter(day);
+      if (!comparison.equals("BASELINE") || !decision || !containsDate) {
+        continue;
+      }
+      Object value = r.get(at(VALUE));
+      Object threshold = r.get(at(THRESHOLD));
+      out.append(System.lineSeparator())
+          .append(
+              String.format(
+                  "%-10s %-8s %-22s %-12s %-10s %-10s %s",
+                  r.getString(at(GRANULARITY)),
+                  r.get(at(MODEL_VERSION)),
+                  r.getString(at(COLUMN)),
+                  statistic,
+                  value == null ? "-" : String.format("%.4f", (Double) value),
+                  threshold == null ? "-" : threshold,
+                  Boolean.TRUE.equals(r.get(at(DRIFTED))) ? "DRIFTED" : "ok"));
+    }
+    return out.toString();
+  }
+}

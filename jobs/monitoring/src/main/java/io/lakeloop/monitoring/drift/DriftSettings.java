@@ -1,0 +1,126 @@
+package io.lakeloop.monitoring.drift;
+
+import io.lakeloop.common.config.ConfigError;
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.Settings;
+import io.lakeloop.monitoring.evaluate.Granularity;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The validated {@code lakeloop.drift} section (documented in reference.conf).
+ *
+ * @param granularities window lengths; the first is one day (longer ones merge stored days)
+ * @param thresholds per statistic name, the value (or p-value) at which it counts as drifted
+ */
+public record DriftSettings(
+    List<Granularity> granularities,
+    int psiBins,
+    int fineQuantiles,
+    int quantileAccuracy,
+    int topKCategories,
+    int maxCategories,
+    boolean consecutive,
+    Map<String, Double> thresholds,
+    String numericDecision,
+    String categoricalDecision,
+    double datasetDriftShare)
+    implements Serializable {
+
+  /** Statistics judged by their p-value (drifted when p < threshold); the rest by the value. */
+  public static final Set<String> BY_P_VALUE = Set.of("chi_square");
+
+  /** Statistics judged by their absolute value (a signed change). */
+  public static final Set<String> BY_ABSOLUTE_VALUE = Set.of("null_rate_change");
+
+  public DriftSettings {
+    granularities = List.copyOf(granularities);
+    thresholds = Map.copyOf(thresholds);
+  }
+
+  public static DriftSettings from(LakeloopConfig config) {
+    Settings s = config.section("drift");
+    List<Granularity> gs = new ArrayList<>();
+    for (String g : s.strings("granularities")) {
+      Granularity parsed = Granularity.parse(g, "lakeloop.drift.granularities");
+      if (gs.stream().anyMatch(o -> o.seconds() == parsed.seconds())) {
+        throw new ConfigError("lakeloop.drift.granularities lists '" + g + "' twice");
+      }
+      gs.add(parsed);
+    }
+    if (gs.isEmpty() || gs.get(0).seconds() != 86_400L) {
+      throw new ConfigError(
+          "lakeloop.drift.granularities must start with \"1 day\" (longer windows are merges of"
+              + " daily profiles), got "
+              + s.strings("granularities"));
+    }
+    for (Granularity g : gs) {
+      if (g.seconds() % 86_400L != 0) {
+        throw new ConfigError(
+            "lakeloop.drift.granularities: '"
+                + g.label()
+                + "' is not a whole number of days; drift windows are merges of daily profiles");
+      }
+    }
+    int psiBins = s.intAtLeast("psi-bins", 2);
+    int fine = s.intAtLeast("fine-quantiles", 10);
+    if (fine % psiBins != 0) {
+      throw new ConfigError(
+          "lakeloop.drift.fine-quantiles ("
+              + fine
+              + ") must be a multiple of lakeloop.drift.psi-bins ("
+              + psiBins
+              + ") so that the PSI edges are edges of the fine grid");
+    }
+    Map<String, Double> thresholds = new LinkedHashMap<>();
+    Settings t = s.child("thresholds");
+    for (String name : t.raw().root().keySet()) {
+      thresholds.put(name, t.doubleIn(name, 0, Double.MAX_VALUE));
+    }
+    Settings d = s.child("decision");
+    String numeric = d.string("numeric");
+    String categorical = d.string("categorical");
+    for (String decision : List.of(numeric, categorical)) {
+      if (!thresholds.containsKey(decision)) {
+        throw new ConfigError(
+            "lakeloop.drift.decision: '"
+                + decision
+                + "' has no threshold; use one of "
+                + thresholds.keySet());
+      }
+    }
+    return new DriftSettings(
+        gs,
+        psiBins,
+        fine,
+        s.intAtLeast("quantile-accuracy", 100),
+        s.intAtLeast("top-k-categories", 1),
+        s.intAtLeast("max-categories", 1),
+        s.bool("consecutive"),
+        thresholds,
+        numeric,
+        categorical,
+        s.doubleIn("dataset-drift-share", 0, 1));
+  }
+
+  /** The threshold of a statistic, or null when it has none (it is then never "drifted"). */
+  public Double threshold(String statistic) {
+    return thresholds.get(statistic);
+  }
+
+  /** Whether a statistic's value (or p-value) crosses its threshold; null without threshold. */
+  public Boolean drifted(String statistic, double value, Double pValue) {
+    Double limit = thresholds.get(statistic);
+    if (limit == null) {
+      return null;
+    }
+    if (BY_P_VALUE.contains(statistic)) {
+      return pValue != null && pValue < limit;
+    }
+    return (BY_ABSOLUTE_VALUE.contains(statistic) ? Math.abs(value) : value) >= limit;
+  }
+}

@@ -1,0 +1,147 @@
+package io.lakeloop.monitoring.drift;
+
+import static io.lakeloop.common.table.Columns.*;
+
+import io.lakeloop.common.table.Tables;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
+
+/**
+ * Converts column profiles to and from rows of the {@code profiles} table (one row per column and
+ * window), so that longer windows and later runs merge stored profiles instead of rescanning. Pure;
+ * no Spark job.
+ */
+final class ProfileRows {
+  private ProfileRows() {}
+
+  /** Profile kinds (profiles.profile_kind). */
+  static final String BASELINE = "BASELINE";
+
+  static final String WINDOW = "WINDOW";
+
+  /** Where and what a profile row describes, apart from the profile itself. */
+  record Meta(
+      String model,
+      String version,
+      String kind,
+      String granularity,
+      Instant windowStart,
+      Instant windowEnd,
+      String sourceTable,
+      Long sourceVersion,
+      String baselineId,
+      String runId,
+      LocalDate windowDate) {}
+
+  static Row numeric(Meta m, String column, NumericProfile p, double[] psiEdges) {
+    Map<String, Object> v = common(m, column, DriftColumns.NUMERIC);
+    v.put(COUNT, p.count());
+    v.put(NULL_COUNT, p.nullCount());
+    v.put(NAN_COUNT, p.nanCount());
+    v.put(POS_INF_COUNT, p.posInfCount());
+    v.put(NEG_INF_COUNT, p.negInfCount());
+    boolean any = p.finiteCount() > 0;
+    v.put(SUM, p.sum());
+    v.put(SUM_SQUARES, p.sumSquares());
+    v.put(MIN, any ? p.min() : null);
+    v.put(MAX, any ? p.max() : null);
+    v.put(BIN_EDGES, seq(Arrays.stream(p.edges()).boxed().toList()));
+    v.put(BIN_COUNTS, seq(Arrays.stream(p.binCounts()).boxed().toList()));
+    v.put(BIN_SUMS, seq(Arrays.stream(p.binSums()).boxed().toList()));
+    v.put(PSI_EDGES, psiEdges == null ? null : seq(Arrays.stream(psiEdges).boxed().toList()));
+    return row(v);
+  }
+
+  static Row categorical(Meta m, String column, CategoricalProfile p) {
+    Map<String, Object> v = common(m, column, DriftColumns.CATEGORICAL);
+    v.put(COUNT, p.count());
+    v.put(NULL_COUNT, p.nullCount());
+    v.put(NAN_COUNT, 0L);
+    v.put(
+        CATEGORY_COUNTS,
+        JavaConverters.mapAsScalaMapConverter(new HashMap<>(p.counts()))
+            .asScala()
+            .toMap(scala.Predef.$conforms()));
+    return row(v);
+  }
+
+  private static Map<String, Object> common(Meta m, String column, String kind) {
+    Map<String, Object> v = new HashMap<>();
+    v.put(MODEL_NAME, m.model());
+    v.put(MODEL_VERSION, m.version());
+    v.put(PROFILE_KIND, m.kind());
+    v.put(GRANULARITY, m.granularity());
+    v.put(WINDOW_START, m.windowStart() == null ? null : Timestamp.from(m.windowStart()));
+    v.put(WINDOW_END, m.windowEnd() == null ? null : Timestamp.from(m.windowEnd()));
+    v.put(COLUMN, column);
+    v.put(COLUMN_KIND, kind);
+    v.put(SOURCE_TABLE, m.sourceTable());
+    v.put(SOURCE_VERSION, m.sourceVersion());
+    v.put(BASELINE_ID, m.baselineId());
+    v.put(RUN_ID, m.runId());
+    v.put(WINDOW_DATE, Date.valueOf(m.windowDate()));
+    return v;
+  }
+
+  private static Row row(Map<String, Object> values) {
+    StructType schema = Tables.PROFILES_SPEC.schema();
+    Object[] out = new Object[schema.size()];
+    String[] names = schema.fieldNames();
+    for (int i = 0; i < names.length; i++) {
+      out[i] = values.get(names[i]);
+    }
+    return RowFactory.create(out);
+  }
+
+  private static <T> scala.collection.Seq<T> seq(List<T> list) {
+    return JavaConverters.asScalaBuffer(list).toList();
+  }
+
+  /** A numeric profile back from its row (columns as written by {@link #numeric}). */
+  static NumericProfile numericOf(Row r) {
+    double[] edges = doubles(r.getList(r.fieldIndex(BIN_EDGES)));
+    long[] counts =
+        r.<Long>getList(r.fieldIndex(BIN_COUNTS)).stream().mapToLong(Long::longValue).toArray();
+    double[] sums = doubles(r.getList(r.fieldIndex(BIN_SUMS)));
+    long finite = Arrays.stream(counts).sum();
+    return new NumericProfile(
+        edges,
+        r.getLong(r.fieldIndex(COUNT)),
+        r.getLong(r.fieldIndex(NULL_COUNT)),
+        r.getLong(r.fieldIndex(NAN_COUNT)),
+        r.getLong(r.fieldIndex(POS_INF_COUNT)),
+        r.getLong(r.fieldIndex(NEG_INF_COUNT)),
+        finite,
+        r.getDouble(r.fieldIndex(SUM)),
+        r.getDouble(r.fieldIndex(SUM_SQUARES)),
+        r.isNullAt(r.fieldIndex(MIN)) ? Double.POSITIVE_INFINITY : r.getDouble(r.fieldIndex(MIN)),
+        r.isNullAt(r.fieldIndex(MAX)) ? Double.NEGATIVE_INFINITY : r.getDouble(r.fieldIndex(MAX)),
+        counts,
+        sums);
+  }
+
+  /** The PSI edges a baseline row records. */
+  static double[] psiEdgesOf(Row r) {
+    return doubles(r.getList(r.fieldIndex(PSI_EDGES)));
+  }
+
+  static CategoricalProfile categoricalOf(Row r) {
+    Map<String, Long> counts = new HashMap<>(r.getJavaMap(r.fieldIndex(CATEGORY_COUNTS)));
+    return new CategoricalProfile(
+        r.getLong(r.fieldIndex(COUNT)), r.getLong(r.fieldIndex(NULL_COUNT)), counts);
+  }
+
+  private static double[] doubles(List<Double> l) {
+    return l.stream().mapToDouble(Double::doubleValue).toArray();
+  }
+}

@@ -1,0 +1,255 @@
+package io.lakeloop.monitoring.drift;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
+import scala.Tuple2;
+
+/**
+ * Profiles every drift column of many windows in one pass: each input partition folds its rows into
+ * one {@link ColumnProfiles} per (model version, day) it meets — numeric values binned by a binary
+ * search on the baseline's edges, categorical values counted exactly up to {@code maxCategories}
+ * distinct values per column (rarer ones are counted together as {@link #OVERFLOW}) — then one
+ * shuffle brings each window's partial profiles together, merged in input partition order so that a
+ * rerun adds the same doubles in the same order (identical sums). The driver receives only the
+ * merged profiles (columns x windows). One Spark job.
+ */
+public final class Profiler implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The category that stands for values beyond {@code maxCategories} distinct ones. */
+  public static final String OVERFLOW = CategoricalProfile.OVERFLOW;
+
+  /** A window of the fold: a model version (null for a baseline) and a day (epoch day). */
+  public record Key(String version, int day) implements Serializable {}
+
+  private record Tagged(Key key, int partition) implements Serializable {}
+
+  private final List<double[]> edges;
+  private final int categoricalColumns;
+  private final int maxCategories;
+
+  /**
+   * @param edges per numeric column, the baseline's fine edges (sorted, distinct)
+   */
+  public Profiler(List<double[]> edges, int categoricalColumns, int maxCategories) {
+    this.edges = List.copyOf(edges);
+    this.categoricalColumns = categoricalColumns;
+    this.maxCategories = maxCategories;
+  }
+
+  /**
+   * Profiles {@code data}: {@code version} and {@code day} (an int epoch day) key the windows,
+   * {@code numeric} (doubles) and {@code categorical} (strings) are the columns' values, in the
+   * order of the edges and categorical columns given at construction.
+   */
+  public Map<Key, ColumnProfiles> profile(
+      Dataset<Row> data,
+      Column version,
+      Column day,
+      List<Column> numeric,
+      List<Column> categorical) {
+    if (numeric.size() != edges.size() || categorical.size() != categoricalColumns) {
+      throw new IllegalArgumentException(
+          "profile: "
+              + numeric.size()
+              + " numeric and "
+              + categorical.size()
+              + " categorical columns given, the profiler was built for "
+              + edges.size()
+              + " and "
+              + categoricalColumns);
+    }
+    List<Column> cols = new ArrayList<>();
+    cols.add(version.cast("string"));
+    cols.add(day.cast("int"));
+    numeric.forEach(c -> cols.add(c.cast("double")));
+    categorical.forEach(c -> cols.add(c.cast("string")));
+    JavaRDD<InternalRow> rows =
+        data.select(cols.toArray(Column[]::new)).queryExecution().toRdd().toJavaRDD();
+    int reducers = Math.max(1, Math.min(rows.getNumPartitions(), 8));
+    Profiler self = this;
+    List<Tuple2<Key, ColumnProfiles>> merged =
+        rows.mapPartitionsWithIndex((p, it) -> self.fold(p, it), false)
+            .mapToPair(t -> t)
+            .repartitionAndSortWithinPartitions(new ByKey(reducers), new InOrder())
+            .mapPartitions(Profiler::mergeSorted)
+            .collect();
+    Map<Key, ColumnProfiles> out = new LinkedHashMap<>();
+    merged.stream()
+        .sorted(
+            Comparator.comparing((Tuple2<Key, ColumnProfiles> t) -> t._1().day())
+                .thenComparing(t -> Objects.toString(t._1().version(), "")))
+        .forEach(t -> out.put(t._1(), t._2()));
+    return out;
+  }
+
+  /** The map side: one partition's rows into per-window profiles. */
+  Iterator<Tuple2<Tagged, ColumnProfiles>> fold(int partition, Iterator<InternalRow> rows) {
+    Map<Key, Acc> open = new LinkedHashMap<>();
+    Map<UTF8String, String> versions = new HashMap<>();
+    Key lastKey = null;
+    Acc last = null;
+    int numeric = edges.size();
+    while (rows.hasNext()) {
+      InternalRow r = rows.next();
+      String version = null;
+      if (!r.isNullAt(0)) {
+        UTF8String v = r.getUTF8String(0);
+        version = versions.get(v);
+        if (version == null) {
+          version = v.toString();
+          versions.put(v.clone(), version);
+        }
+      }
+      int day = r.isNullAt(1) ? Integer.MIN_VALUE : r.getInt(1);
+      Acc acc;
+      if (lastKey != null && lastKey.day() == day && lastKey.version() == version) {
+        acc = last; // versions are shared strings: identity is equality
+      } else {
+        Key k = new Key(version, day);
+        acc = open.computeIfAbsent(k, x -> new Acc());
+        lastKey = k;
+        last = acc;
+      }
+      for (int j = 0; j < numeric; j++) {
+        if (r.isNullAt(2 + j)) {
+          acc.numeric[j].addNull();
+        } else {
+          acc.numeric[j].add(r.getDouble(2 + j));
+        }
+      }
+      for (int j = 0; j < categoricalColumns; j++) {
+        int at = 2 + numeric + j;
+        acc.count[j]++;
+        if (r.isNullAt(at)) {
+          acc.nulls[j]++;
+        } else {
+          acc.add(j, r.getUTF8String(at));
+        }
+      }
+    }
+    List<Tuple2<Tagged, ColumnProfiles>> out = new ArrayList<>(open.size());
+    open.forEach((k, a) -> out.add(new Tuple2<>(new Tagged(k, partition), a.profiles())));
+    return out.iterator();
+  }
+
+  /** One window's accumulators within a partition. */
+  private final class Acc {
+    final NumericProfile[] numeric = new NumericProfile[edges.size()];
+    final long[] count = new long[categoricalColumns];
+    final long[] nulls = new long[categoricalColumns];
+    final List<Map<UTF8String, long[]>> counts = new ArrayList<>();
+    final long[] overflow = new long[categoricalColumns];
+
+    Acc() {
+      for (int j = 0; j < numeric.length; j++) {
+        numeric[j] = new NumericProfile(edges.get(j));
+      }
+      for (int j = 0; j < categoricalColumns; j++) {
+        counts.add(new HashMap<>());
+      }
+    }
+
+    void add(int column, UTF8String value) {
+      Map<UTF8String, long[]> m = counts.get(column);
+      long[] c = m.get(value);
+      if (c == null) {
+        if (m.size() >= maxCategories) {
+          overflow[column]++;
+          return;
+        }
+        c = new long[1];
+        m.put(value.clone(), c); // the row's bytes are reused for the next row
+      }
+      c[0]++;
+    }
+
+    ColumnProfiles profiles() {
+      CategoricalProfile[] cat = new CategoricalProfile[categoricalColumns];
+      for (int j = 0; j < categoricalColumns; j++) {
+        Map<String, Long> values = new HashMap<>();
+        counts.get(j).forEach((k, v) -> values.put(k.toString(), v[0]));
+        if (overflow[j] > 0) {
+          values.merge(OVERFLOW, overflow[j], Long::sum);
+        }
+        cat[j] = new CategoricalProfile(count[j], nulls[j], values);
+      }
+      return new ColumnProfiles(numeric, cat);
+    }
+  }
+
+  /** The reduce side: merges consecutive partial profiles of one window, in partition order. */
+  private static Iterator<Tuple2<Key, ColumnProfiles>> mergeSorted(
+      Iterator<Tuple2<Tagged, ColumnProfiles>> sorted) {
+    List<Tuple2<Key, ColumnProfiles>> out = new ArrayList<>();
+    Key key = null;
+    ColumnProfiles acc = null;
+    while (sorted.hasNext()) {
+      Tuple2<Tagged, ColumnProfiles> t = sorted.next();
+      if (acc != null && t._1().key().equals(key)) {
+        acc.merge(t._2());
+      } else {
+        if (acc != null) {
+          out.add(new Tuple2<>(key, acc));
+        }
+        key = t._1().key();
+        acc = t._2();
+      }
+    }
+    if (acc != null) {
+      out.add(new Tuple2<>(key, acc));
+    }
+    return out.iterator();
+  }
+
+  private static final class ByKey extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int partitions;
+
+    ByKey(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return Math.floorMod(((Tagged) key).key().hashCode(), partitions);
+    }
+  }
+
+  private static final class InOrder implements Comparator<Tagged>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public int compare(Tagged a, Tagged b) {
+      int c = Integer.compare(a.key().day(), b.key().day());
+      if (c == 0) {
+        c =
+            Objects.toString(a.key().version(), "")
+                .compareTo(Objects.toString(b.key().version(), ""));
+      }
+      if (c == 0) {
+        c = Boolean.compare(a.key().version() == null, b.key().version() == null);
+      }
+      return c != 0 ? c : Integer.compare(a.partition(), b.partition());
+    }
+  }
+}

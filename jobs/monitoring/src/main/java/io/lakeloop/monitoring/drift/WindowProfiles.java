@@ -1,0 +1,162 @@
+package io.lakeloop.monitoring.drift;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+
+/**
+ * The stored window profiles of one model on one baseline: reads them back (a day's, a window's, or
+ * the merge of a range of days) and turns new ones into rows. Reads only the profiles table's
+ * aggregate rows (columns x windows), pruned by window date.
+ */
+final class WindowProfiles {
+  private static final String DAY = "1 day";
+
+  private final Lakehouse lh;
+  private final String model;
+  private final Baseline baseline;
+  private final List<DriftColumns.Spec> numeric;
+  private final List<DriftColumns.Spec> categorical;
+  private final Long sourceVersion;
+
+  /**
+   * @param sourceVersion the prediction_log version the run read (recorded in new rows)
+   */
+  WindowProfiles(
+      Lakehouse lh,
+      String model,
+      Baseline baseline,
+      List<DriftColumns.Spec> numeric,
+      List<DriftColumns.Spec> categorical,
+      Long sourceVersion) {
+    this.lh = lh;
+    this.model = model;
+    this.baseline = baseline;
+    this.numeric = numeric;
+    this.categorical = categorical;
+    this.sourceVersion = sourceVersion;
+  }
+
+  /** The stored daily profiles of days [from, to], per day and model version. */
+  Map<LocalDate, Map<String, ColumnProfiles>> days(LocalDate from, LocalDate to) {
+    Map<LocalDate, Map<String, ColumnProfiles>> out = new java.util.TreeMap<>();
+    if (to.isBefore(from)) {
+      return out;
+    }
+    for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
+      out.put(d, new LinkedHashMap<>());
+    }
+    for (Row r :
+        rows(
+            col(GRANULARITY)
+                .equalTo(DAY)
+                .and(col(WINDOW_DATE).between(from.toString(), to.toString())))) {
+      LocalDate d = r.getDate(r.fieldIndex(WINDOW_DATE)).toLocalDate();
+      String version =
+          r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
+      ColumnProfiles p = out.get(d).computeIfAbsent(version, v -> empty());
+      set(p, r);
+    }
+    return out;
+  }
+
+  /** Per model version, the stored profile of a window (empty if it was never profiled). */
+  Map<String, ColumnProfiles> stored(DriftJob.Window w) {
+    return read(
+        col(GRANULARITY)
+            .equalTo(w.granularity().label())
+            .and(col(WINDOW_DATE).equalTo(w.startDate().toString()))
+            .and(col(WINDOW_START).equalTo(lit(java.sql.Timestamp.from(w.start())))));
+  }
+
+  private Map<String, ColumnProfiles> read(org.apache.spark.sql.Column where) {
+    Map<String, ColumnProfiles> out = new LinkedHashMap<>();
+    for (Row r : rows(where)) {
+      String version =
+          r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
+      set(out.computeIfAbsent(version, v -> empty()), r);
+    }
+    return out;
+  }
+
+  private List<Row> rows(org.apache.spark.sql.Column where) {
+    if (!lh.exists(Tables.PROFILES)) {
+      return List.of();
+    }
+    return lh.read(Tables.PROFILES)
+        .data()
+        .where(
+            col(MODEL_NAME)
+                .equalTo(model)
+                .and(col(PROFILE_KIND).equalTo(ProfileRows.WINDOW))
+                .and(col(BASELINE_ID).equalTo(baseline.id()))
+                .and(where))
+        .collectAsList();
+  }
+
+  /** Puts one stored column profile into its place. */
+  private void set(ColumnProfiles p, Row r) {
+    String column = r.getString(r.fieldIndex(COLUMN));
+    for (int j = 0; j < numeric.size(); j++) {
+      if (numeric.get(j).name().equals(column)) {
+        p.numeric[j] = ProfileRows.numericOf(r);
+      }
+    }
+    for (int j = 0; j < categorical.size(); j++) {
+      if (categorical.get(j).name().equals(column)) {
+        p.categorical[j] = ProfileRows.categoricalOf(r);
+      }
+    }
+  }
+
+  /** Profiles with no rows, on the baseline's edges. */
+  ColumnProfiles empty() {
+    return new ColumnProfiles(
+        numeric.stream()
+            .map(c -> new NumericProfile(baseline.fineEdges(c.name())))
+            .toArray(NumericProfile[]::new),
+        categorical.stream()
+            .map(c -> new CategoricalProfile(0, 0, Map.of()))
+            .toArray(CategoricalProfile[]::new));
+  }
+
+  /** The rows of one window's profiles of one version (columns missing from the data left out). */
+  List<Row> rows(
+      DriftJob.Window w, String version, ColumnProfiles p, List<String> missing, String runId) {
+    ProfileRows.Meta m =
+        new ProfileRows.Meta(
+            model,
+            version,
+            ProfileRows.WINDOW,
+            w.granularity().label(),
+            w.start(),
+            w.end(),
+            Tables.PREDICTION_LOG,
+            sourceVersion,
+            baseline.id(),
+            runId,
+            w.startDate());
+    List<Row> out = new ArrayList<>();
+    for (int j = 0; j < numeric.size(); j++) {
+      String c = numeric.get(j).name();
+      if (!missing.contains(c)) {
+        out.add(ProfileRows.numeric(m, c, p.numeric[j], null));
+      }
+    }
+    for (int j = 0; j < categorical.size(); j++) {
+      String c = categorical.get(j).name();
+      if (!missing.contains(c)) {
+        out.add(ProfileRows.categorical(m, c, p.categorical[j]));
+      }
+    }
+    return out;
+  }
+}

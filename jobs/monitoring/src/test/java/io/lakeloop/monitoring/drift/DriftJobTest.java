@@ -1,0 +1,197 @@
+package io.lakeloop.monitoring.drift;
+
+import static org.apache.spark.sql.functions.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.monitoring.JobRunner;
+import io.lakeloop.monitoring.generate.GenerateJob;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The drift job end to end on generated churn traffic (6,000 rows over 14 days from 2026-01-01; the
+ * generator shifts the first numeric feature by one standard deviation from day 10): the baseline
+ * (the first week) is built once, days and weeks are profiled in one pass, a week's profile is the
+ * merge of its days, the injected drift is found and nothing else, and a rerun changes nothing.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DriftJobTest extends SparkTestBase {
+  private LakeloopConfig config;
+  private Lakehouse lh;
+
+  @BeforeAll
+  void generate() throws Exception {
+    String warehouse = newWarehouse("drift");
+    config = config(warehouse);
+    lh = new Lakehouse(spark(), warehouse);
+    JobRunner.run(new GenerateJob(), spark(), config, "--rows", "6000", "--run-id", "g1");
+  }
+
+  private Dataset<Row> drift() {
+    return lh.read(Tables.DRIFT_METRICS).data();
+  }
+
+  private Dataset<Row> profiles() {
+    return lh.read(Tables.PROFILES).data();
+  }
+
+  /** Profiles with their category map as sorted entries (set operations refuse maps). */
+  private Dataset<Row> comparableProfiles() {
+    return profiles()
+        .withColumn(Columns.CATEGORY_COUNTS, array_sort(map_entries(col(Columns.CATEGORY_COUNTS))));
+  }
+
+  private static long difference(Dataset<Row> a, Dataset<Row> b) {
+    return a.exceptAll(b).count() + b.exceptAll(a).count();
+  }
+
+  private Row stat(String granularity, String day, String comparison, String column, String s) {
+    List<Row> rows =
+        drift()
+            .where(
+                col(Columns.GRANULARITY)
+                    .equalTo(granularity)
+                    .and(
+                        col(Columns.WINDOW_START).equalTo(lit(day + " 00:00:00").cast("timestamp")))
+                    .and(col(Columns.COMPARISON).equalTo(comparison))
+                    .and(col(Columns.COLUMN).equalTo(column))
+                    .and(col(Columns.STATISTIC).equalTo(s)))
+            .collectAsList();
+    assertThat(rows).as("%s %s %s %s %s", granularity, day, comparison, column, s).hasSize(1);
+    return rows.get(0);
+  }
+
+  @Test
+  void findsTheInjectedDriftMergesDaysIntoWeeksAndRerunsChangeNothing() throws Exception {
+    JobResult first =
+        JobRunner.run(
+            new DriftJob(),
+            spark(),
+            config,
+            "--date",
+            "2026-01-14",
+            "--since",
+            "2026-01-08",
+            "--run-id",
+            "d1");
+    assertThat(first.output()).contains("monthly_charges").contains("psi");
+
+    // the baseline: the first week of prediction_log, its rows counted exactly
+    long baselineRows =
+        lh.read(Tables.PREDICTION_LOG)
+            .data()
+            .where(col(Columns.EVENT_DATE).between("2026-01-01", "2026-01-07"))
+            .count();
+    Row base =
+        profiles()
+            .where(
+                col(Columns.PROFILE_KIND)
+                    .equalTo("BASELINE")
+                    .and(col(Columns.COLUMN).equalTo("monthly_charges")))
+            .head();
+    assertThat(base.getLong(base.fieldIndex(Columns.COUNT))).isEqualTo(baselineRows);
+    assertThat(base.getString(base.fieldIndex(Columns.SOURCE_TABLE)))
+        .isEqualTo(Tables.PREDICTION_LOG);
+    assertThat(base.getList(base.fieldIndex(Columns.BIN_EDGES)).size()).isBetween(500, 999);
+    assertThat(base.getList(base.fieldIndex(Columns.PSI_EDGES))).hasSize(9);
+
+    // a day's profile counts what a direct query counts, bin by bin
+    Row day9 =
+        profiles()
+            .where(
+                col(Columns.PROFILE_KIND)
+                    .equalTo("WINDOW")
+                    .and(col(Columns.GRANULARITY).equalTo("1 day"))
+                    .and(col(Columns.WINDOW_DATE).equalTo(lit("2026-01-09").cast("date")))
+                    .and(col(Columns.COLUMN).equalTo("monthly_charges")))
+            .head();
+    List<Double> edges = day9.getList(day9.fieldIndex(Columns.BIN_EDGES));
+    double mid = edges.get(edges.size() / 2);
+    long below =
+        lh.read(Tables.PREDICTION_LOG)
+            .data()
+            .where(
+                col(Columns.EVENT_DATE).equalTo("2026-01-09").and(col("monthly_charges").lt(mid)))
+            .count();
+    List<Long> counts = day9.getList(day9.fieldIndex(Columns.BIN_COUNTS));
+    assertThat(counts.subList(0, edges.size() / 2 + 1).stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(below);
+
+    // a week is the merge of its days: counts add up bin by bin
+    Dataset<Row> window = profiles().where(col(Columns.PROFILE_KIND).equalTo("WINDOW"));
+    Row week =
+        window
+            .where(
+                col(Columns.GRANULARITY)
+                    .equalTo("1 week")
+                    .and(col(Columns.WINDOW_DATE).equalTo(lit("2026-01-05").cast("date")))
+                    .and(col(Columns.COLUMN).equalTo("monthly_charges")))
+            .head();
+    Row days =
+        window
+            .where(
+                col(Columns.GRANULARITY)
+                    .equalTo("1 day")
+                    .and(col(Columns.WINDOW_DATE).between("2026-01-08", "2026-01-11"))
+                    .and(col(Columns.COLUMN).equalTo("monthly_charges")))
+            .agg(sum(Columns.COUNT), sum(Columns.NULL_COUNT))
+            .head();
+    // the week of Monday 2026-01-05 holds days 5-11; 5-7 were not profiled by this run, so
+    // it is the merge of the stored days 8-11 (nothing stored before) — no rescan
+    assertThat(week.getLong(week.fieldIndex(Columns.COUNT))).isEqualTo(days.getLong(0));
+
+    // the injected covariate drift (monthly_charges from day 10) is found, and not before
+    assertThat(
+            stat("1 day", "2026-01-12", "BASELINE", "monthly_charges", "psi")
+                .getBoolean(drift().schema().fieldIndex(Columns.DRIFTED)))
+        .isTrue();
+    assertThat(
+            stat("1 day", "2026-01-08", "BASELINE", "monthly_charges", "psi")
+                .getBoolean(drift().schema().fieldIndex(Columns.DRIFTED)))
+        .isFalse();
+    // a column the generator leaves alone does not drift
+    assertThat(
+            stat("1 day", "2026-01-12", "BASELINE", "tenure_months", "psi")
+                .getBoolean(drift().schema().fieldIndex(Columns.DRIFTED)))
+        .isFalse();
+    // consecutive comparisons exist where the previous window was profiled
+    stat("1 day", "2026-01-10", "CONSECUTIVE", "monthly_charges", "ks");
+    stat("1 week", "2026-01-12", "CONSECUTIVE", "monthly_charges", "wasserstein");
+    stat("1 day", "2026-01-12", "BASELINE", "*", DriftRows.DRIFTED_SHARE);
+    // no NaN anywhere, every statistic of a drift column has a threshold and verdict or none
+    assertThat(drift().where(isnan(col(Columns.VALUE))).count()).isZero();
+
+    // rerunning the same run changes nothing
+    Dataset<Row> driftBefore = drift().cache();
+    Dataset<Row> profilesBefore = comparableProfiles().cache();
+    driftBefore.count();
+    profilesBefore.count();
+    JobRunner.run(
+        new DriftJob(),
+        spark(),
+        config,
+        "--date",
+        "2026-01-14",
+        "--since",
+        "2026-01-08",
+        "--run-id",
+        "d1");
+    assertThat(difference(drift(), driftBefore)).isZero();
+    assertThat(difference(comparableProfiles(), profilesBefore)).isZero();
+
+    // a day without traffic: no profile, no rows, no error
+    JobResult empty =
+        JobRunner.run(new DriftJob(), spark(), config, "--date", "2026-01-20", "--run-id", "d20");
+    assertThat(empty.summary()).containsEntry("empty_days", "1");
+  }
+}
