@@ -1,6 +1,7 @@
 package io.lakeloop.monitoring.drift;
 
 import java.io.Serializable;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -8,8 +9,10 @@ import java.util.Map;
 
 /**
  * The mergeable profile of one categorical column over one window: all rows, null rows and the
- * count of each non-null value (the profiler caps the distinct values it counts one by one; the
- * rest share {@link #OVERFLOW}).
+ * exact count of each non-null value (the profiler caps the distinct values it counts one by one;
+ * the rest share {@link #OVERFLOW}, which drift statistics fold into {@code __other__}). Adding a
+ * value is one hash-map update; merging costs one update per distinct value of the other profile;
+ * the state grows with the distinct values.
  */
 public final class CategoricalProfile implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -21,17 +24,67 @@ public final class CategoricalProfile implements Serializable {
   private long nullCount;
   private final Map<String, Long> counts;
 
+  /** An empty profile. */
+  public CategoricalProfile() {
+    this(0, 0, Map.of());
+  }
+
+  /**
+   * A profile from its stored fields; {@code counts} (copied) holds the non-null values, so they
+   * must add up to {@code count - nullCount}.
+   *
+   * @throws IllegalArgumentException naming the numbers that do not add up
+   */
   public CategoricalProfile(long count, long nullCount, Map<String, Long> counts) {
+    long values = 0;
+    for (Map.Entry<String, Long> e : counts.entrySet()) {
+      if (e.getKey() == null || e.getValue() == null || e.getValue() < 0) {
+        throw new IllegalArgumentException(
+            "category counts need a non-null value and a count ≥ 0; got " + e);
+      }
+      values += e.getValue();
+    }
+    if (nullCount < 0 || count != nullCount + values) {
+      throw new IllegalArgumentException(
+          "inconsistent category profile: count="
+              + count
+              + " must be nullCount="
+              + nullCount
+              + " + the value counts ("
+              + values
+              + ")");
+    }
     this.count = count;
     this.nullCount = nullCount;
     this.counts = new HashMap<>(counts);
   }
 
+  /** Counts one row; null counts as a null row. */
+  public void add(String value) {
+    count++;
+    if (value == null) {
+      nullCount++;
+    } else {
+      counts.merge(value, 1L, Long::sum);
+    }
+  }
+
+  /** Counts one null row. */
+  public void addNull() {
+    add(null);
+  }
+
+  /** Adds another profile of the same column into this one; returns this. */
   public CategoricalProfile merge(CategoricalProfile o) {
     count += o.count;
     nullCount += o.nullCount;
     o.counts.forEach((k, v) -> counts.merge(k, v, Long::sum));
     return this;
+  }
+
+  /** A copy without the null rows (for columns where null means "not known yet"). */
+  public CategoricalProfile withoutNulls() {
+    return new CategoricalProfile(count - nullCount, 0, counts);
   }
 
   public long count() {
@@ -44,7 +97,7 @@ public final class CategoricalProfile implements Serializable {
 
   /** Counts of the non-null values (read-only view). */
   public Map<String, Long> counts() {
-    return java.util.Collections.unmodifiableMap(counts);
+    return Collections.unmodifiableMap(counts);
   }
 
   /**

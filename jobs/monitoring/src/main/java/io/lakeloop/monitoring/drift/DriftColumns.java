@@ -26,9 +26,16 @@ public final class DriftColumns {
 
   /**
    * One drift column: its name in profiles/drift_metrics, its kind, the source columns it needs and
-   * how it is computed from them.
+   * how it is computed from them. {@code nullIsUnknown}: a null means "not known yet" (a label that
+   * has not arrived), so comparisons use the non-null values only — otherwise label delay would
+   * look like drift.
    */
-  public record Spec(String name, String kind, List<String> sources, Column expression) {}
+  public record Spec(
+      String name, String kind, List<String> sources, Column expression, boolean nullIsUnknown) {
+    Spec(String name, String kind, List<String> sources, Column expression) {
+      this(name, kind, sources, expression, false);
+    }
+  }
 
   private final List<Spec> numeric = new ArrayList<>();
   private final List<Spec> categorical = new ArrayList<>();
@@ -57,7 +64,7 @@ public final class DriftColumns {
       }
     } else {
       c.numeric.add(new Spec(PREDICTION, NUMERIC, List.of(PREDICTION), col(PREDICTION)));
-      c.numeric.add(new Spec(LABEL, NUMERIC, List.of(LABEL), col(LABEL).cast("double")));
+      c.numeric.add(new Spec(LABEL, NUMERIC, List.of(LABEL), col(LABEL).cast("double"), true));
     }
     for (String f : model.categoricalFeatures()) {
       c.categorical.add(new Spec(f, CATEGORICAL, List.of(f), col(f).cast("string")));
@@ -67,7 +74,7 @@ public final class DriftColumns {
           new Spec(
               PREDICTION, CATEGORICAL, List.of(PREDICTION), className(col(PREDICTION), labels)));
       c.categorical.add(
-          new Spec(LABEL, CATEGORICAL, List.of(LABEL), className(col(LABEL), labels)));
+          new Spec(LABEL, CATEGORICAL, List.of(LABEL), className(col(LABEL), labels), true));
     }
     return c;
   }

@@ -81,17 +81,31 @@ final class DriftRows {
         drifted++;
         continue;
       }
-      List<DriftStatistics.Statistic> stats =
-          isNumeric
-              ? DriftStatistics.numeric(
-                  reference.numeric[j],
-                  current.numeric[j],
-                  baseline.std(column),
-                  baseline.psiIndex(column))
-              : DriftStatistics.categorical(
-                  reference.categorical[j - numeric.size()],
-                  current.categorical[j - numeric.size()],
-                  baseline.topCategories(column, settings.topKCategories()));
+      DriftColumns.Spec spec = isNumeric ? numeric.get(j) : categorical.get(j - numeric.size());
+      List<DriftStatistics.Statistic> stats;
+      if (isNumeric) {
+        NumericProfile r = reference.numeric[j];
+        NumericProfile c = current.numeric[j];
+        stats =
+            spec.nullIsUnknown()
+                ? DriftStatistics.numeric(
+                    r.withoutNulls(),
+                    c.withoutNulls(),
+                    baseline.std(column),
+                    baseline.psiIndex(column))
+                : DriftStatistics.numeric(r, c, baseline.std(column), baseline.psiIndex(column));
+      } else {
+        CategoricalProfile r = reference.categorical[j - numeric.size()];
+        CategoricalProfile c = current.categorical[j - numeric.size()];
+        List<String> kept = baseline.topCategories(column, settings.topKCategories());
+        stats =
+            spec.nullIsUnknown()
+                ? DriftStatistics.categorical(r.withoutNulls(), c.withoutNulls(), kept)
+                : DriftStatistics.categorical(r, c, kept);
+      }
+      if (spec.nullIsUnknown()) { // nulls are rows not labeled yet: their share is not drift
+        stats = stats.stream().filter(x -> !x.name().equals("null_rate_change")).toList();
+      }
       String decision = isNumeric ? settings.numericDecision() : settings.categoricalDecision();
       boolean columnDrifted = false;
       for (DriftStatistics.Statistic s : stats) {

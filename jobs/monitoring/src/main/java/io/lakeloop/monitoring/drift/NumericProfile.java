@@ -5,12 +5,17 @@ import java.util.Arrays;
 
 /**
  * The mergeable profile of one numeric column over one window, binned on the baseline's sorted,
- * distinct edges: bin k holds the finite values v with exactly k edges ≤ v, i.e. [e(k-1), e(k)),
- * the outer bins open-ended. Per bin it keeps the count and the sum of the values (the sums make
- * Wasserstein distances exact wherever the two CDFs do not cross inside a bin, see {@link
- * DriftStatistics}). Null and NaN count as null; ±∞ are counted apart (binned into the outer bins
- * for PSI, left out of KS, Wasserstein and the moments). Adding a value is a binary search; the
- * state is (edges + 1) x 16 bytes.
+ * distinct, finite edges: bin k holds the finite values v with exactly k edges ≤ v, i.e. [e(k-1),
+ * e(k)), the outer bins open-ended (NumPy's {@code searchsorted(edges, v, side='right')}). Per bin
+ * it keeps the count and the sum of the values; the sums make Wasserstein distances exact wherever
+ * the two CDFs do not cross inside a bin (see {@link DriftStatistics}). Null and NaN count as null;
+ * ±∞ are counted apart (binned into the outer bins for PSI, left out of KS, Wasserstein and the
+ * moments).
+ *
+ * <p>Cost: adding a value is one binary search over the edges, no allocation; merging is one pass
+ * over the bins; the state is about 16 bytes per bin. Profiles on the same edges may share one
+ * edges array (it is not copied and must not be changed). Merging is exact for the counts; the
+ * double sums add in merge order, so a different order may change their last bits.
  */
 public final class NumericProfile implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -29,10 +34,14 @@ public final class NumericProfile implements Serializable {
   private final long[] binCounts;
   private final double[] binSums;
 
-  /** An empty profile on {@code edges} (sorted ascending, distinct; may be empty). */
+  /** An empty profile on {@code edges} (finite, sorted ascending, distinct; may be empty). */
   public NumericProfile(double[] edges) {
-    for (int i = 1; i < edges.length; i++) {
-      if (!(edges[i - 1] < edges[i])) {
+    for (int i = 0; i < edges.length; i++) {
+      if (!Double.isFinite(edges[i])) {
+        throw new IllegalArgumentException(
+            "profile edges must be finite, sorted and distinct; edge " + i + " is " + edges[i]);
+      }
+      if (i > 0 && !(edges[i - 1] < edges[i])) {
         throw new IllegalArgumentException(
             "profile edges must be finite, sorted and distinct; got "
                 + edges[i - 1]
@@ -45,7 +54,13 @@ public final class NumericProfile implements Serializable {
     this.binSums = new double[edges.length + 1];
   }
 
-  /** A profile from its stored fields (see the accessors). */
+  /**
+   * A profile from its stored fields (see the accessors), e.g. read back from a table row. The
+   * counts must add up: {@code count = nullCount + posInfCount + negInfCount + finiteCount}, {@code
+   * finiteCount} = the sum of {@code binCounts}, {@code nanCount ≤ nullCount}; the arrays are copied.
+   *
+   * @throws IllegalArgumentException naming the field that does not fit
+   */
   public NumericProfile(
       double[] edges,
       long count,
@@ -73,6 +88,37 @@ public final class NumericProfile implements Serializable {
               + binSums.length
               + " sums");
     }
+    long binned = 0;
+    for (long c : binCounts) {
+      binned += c;
+      if (c < 0) {
+        throw new IllegalArgumentException("profile bin counts must be ≥ 0; got " + c);
+      }
+    }
+    if (nullCount < 0
+        || nanCount < 0
+        || posInfCount < 0
+        || negInfCount < 0
+        || nanCount > nullCount
+        || finiteCount != binned
+        || count != nullCount + posInfCount + negInfCount + finiteCount) {
+      throw new IllegalArgumentException(
+          "inconsistent profile counts: count="
+              + count
+              + " must be nullCount="
+              + nullCount
+              + " + posInfCount="
+              + posInfCount
+              + " + negInfCount="
+              + negInfCount
+              + " + finiteCount="
+              + finiteCount
+              + ", finiteCount must be the sum of the bin counts ("
+              + binned
+              + ") and 0 ≤ nanCount="
+              + nanCount
+              + " ≤ nullCount");
+    }
     this.count = count;
     this.nullCount = nullCount;
     this.nanCount = nanCount;
@@ -87,11 +133,22 @@ public final class NumericProfile implements Serializable {
     System.arraycopy(binSums, 0, this.binSums, 0, binSums.length);
   }
 
+  /** Counts one null row. */
   public void addNull() {
     count++;
     nullCount++;
   }
 
+  /** Counts one row whose value may be null (the boxed path, for callers that have a Double). */
+  public void add(Double v) {
+    if (v == null) {
+      addNull();
+    } else {
+      add(v.doubleValue());
+    }
+  }
+
+  /** Counts one row: NaN as null, ±∞ apart, a finite value into its bin. No allocation. */
   public void add(double v) {
     count++;
     if (Double.isNaN(v)) {
@@ -128,15 +185,21 @@ public final class NumericProfile implements Serializable {
     return lo;
   }
 
-  /** Adds another profile of the same column on the same edges into this one; returns this. */
+  /**
+   * Adds another profile of the same column on the same edges into this one; returns this.
+   *
+   * @throws IllegalArgumentException when the edges differ (the message names the first
+   *     difference): profiles of one column must all be binned on the baseline's edges
+   */
   public NumericProfile merge(NumericProfile o) {
     if (o.edges != edges && !Arrays.equals(o.edges, edges)) {
+      int i = Arrays.mismatch(edges, o.edges);
       throw new IllegalArgumentException(
-          "cannot merge profiles on different edges ("
-              + edges.length
-              + " vs "
-              + o.edges.length
-              + " edges): profiles must share the baseline's edges");
+          "cannot merge profiles on different edges: "
+              + (i >= edges.length || i >= o.edges.length
+                  ? edges.length + " vs " + o.edges.length + " edges"
+                  : "edge " + i + " is " + edges[i] + " vs " + o.edges[i])
+              + "; profiles of one column must share the baseline's edges");
     }
     count += o.count;
     nullCount += o.nullCount;
@@ -156,10 +219,22 @@ public final class NumericProfile implements Serializable {
   }
 
   /**
-   * Counts on the PSI bins, whose edges are the fine edges at {@code psiIndex} (ascending): one
-   * count per PSI bin with -∞ in the first and +∞ in the last, then the null bin.
+   * Counts on the PSI bins, whose edges are the fine edges at {@code psiIndex} (strictly ascending
+   * indexes into {@link #edges()}): one count per PSI bin with -∞ in the first and +∞ in the last,
+   * then the null bin; psiIndex.length + 2 counts that add up to {@link #count()}.
    */
   public long[] psiCounts(int[] psiIndex) {
+    for (int j = 0; j < psiIndex.length; j++) {
+      if (psiIndex[j] < 0
+          || psiIndex[j] >= edges.length
+          || (j > 0 && psiIndex[j] <= psiIndex[j - 1])) {
+        throw new IllegalArgumentException(
+            "PSI edge indexes must be strictly ascending indexes into the "
+                + edges.length
+                + " fine edges; got "
+                + Arrays.toString(psiIndex));
+      }
+    }
     long[] out = new long[psiIndex.length + 2];
     int j = 0;
     for (int k = 0; k < binCounts.length; k++) {
@@ -175,20 +250,49 @@ public final class NumericProfile implements Serializable {
     return out;
   }
 
-  /** Sample standard deviation (ddof = 1) of the finite values; NaN with fewer than two. */
+  /** A copy without the null rows (for columns where null means "not known yet"). */
+  public NumericProfile withoutNulls() {
+    return new NumericProfile(
+        edges,
+        count - nullCount,
+        0,
+        0,
+        posInfCount,
+        negInfCount,
+        finiteCount,
+        sum,
+        sumSquares,
+        min,
+        max,
+        binCounts,
+        binSums);
+  }
+
+  /**
+   * Sample standard deviation (ddof = 1) of the finite values; NaN with fewer than two, exactly 0
+   * when they are all equal. From the sum of squares, so its relative error grows like
+   * ε·(mean/std)²: fine for 1e-9 unless |mean| exceeds std by 10³ or more.
+   */
   public double std() {
     if (finiteCount < 2) {
       return Double.NaN;
+    }
+    if (min == max) {
+      // a constant column: the cancellation below could leave a tiny positive variance, and a
+      // spurious std of 1e-9 would blow wasserstein_norm up instead of omitting it
+      return 0;
     }
     double mean = sum / finiteCount;
     double var = (sumSquares - finiteCount * mean * mean) / (finiteCount - 1);
     return Math.sqrt(Math.max(0, var));
   }
 
+  /** Mean of the finite values; NaN without any. */
   public double mean() {
     return finiteCount == 0 ? Double.NaN : sum / finiteCount;
   }
 
+  /** The edges the profile is binned on (shared, not a copy: do not change it). */
   public double[] edges() {
     return edges;
   }
@@ -197,6 +301,7 @@ public final class NumericProfile implements Serializable {
     return count;
   }
 
+  /** Null and NaN rows. */
   public long nullCount() {
     return nullCount;
   }
@@ -213,6 +318,7 @@ public final class NumericProfile implements Serializable {
     return negInfCount;
   }
 
+  /** Finite values: n, the sample size of KS, Wasserstein and the moments. */
   public long finiteCount() {
     return finiteCount;
   }
@@ -235,10 +341,12 @@ public final class NumericProfile implements Serializable {
     return max;
   }
 
+  /** Finite values per bin (a copy; edges.length + 1 entries). */
   public long[] binCounts() {
     return binCounts.clone();
   }
 
+  /** Sum of the finite values per bin (a copy; edges.length + 1 entries). */
   public double[] binSums() {
     return binSums.clone();
   }

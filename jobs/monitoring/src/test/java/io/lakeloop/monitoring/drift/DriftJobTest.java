@@ -15,8 +15,11 @@ import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The drift job end to end on generated churn traffic (6,000 rows over 14 days from 2026-01-01; the
@@ -25,13 +28,15 @@ import org.junit.jupiter.api.TestInstance;
  * merge of its days, the injected drift is found and nothing else, and a rerun changes nothing.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DriftJobTest extends SparkTestBase {
+  private String warehouse;
   private LakeloopConfig config;
   private Lakehouse lh;
 
   @BeforeAll
   void generate() throws Exception {
-    String warehouse = newWarehouse("drift");
+    warehouse = newWarehouse("drift");
     config = config(warehouse);
     lh = new Lakehouse(spark(), warehouse);
     JobRunner.run(new GenerateJob(), spark(), config, "--rows", "6000", "--run-id", "g1");
@@ -72,6 +77,7 @@ class DriftJobTest extends SparkTestBase {
   }
 
   @Test
+  @Order(1)
   void findsTheInjectedDriftMergesDaysIntoWeeksAndRerunsChangeNothing() throws Exception {
     JobResult first =
         JobRunner.run(
@@ -168,8 +174,18 @@ class DriftJobTest extends SparkTestBase {
     stat("1 day", "2026-01-10", "CONSECUTIVE", "monthly_charges", "ks");
     stat("1 week", "2026-01-12", "CONSECUTIVE", "monthly_charges", "wasserstein");
     stat("1 day", "2026-01-12", "BASELINE", "*", DriftRows.DRIFTED_SHARE);
-    // no NaN anywhere, every statistic of a drift column has a threshold and verdict or none
+    // no NaN anywhere
     assertThat(drift().where(isnan(col(Columns.VALUE))).count()).isZero();
+    // labels not arrived yet are not drift: the label column compares known labels only
+    assertThat(
+            drift()
+                .where(
+                    col(Columns.COLUMN)
+                        .equalTo("label")
+                        .and(col(Columns.STATISTIC).equalTo("null_rate_change")))
+                .count())
+        .isZero();
+    stat("1 day", "2026-01-14", "BASELINE", "label", "chi_square");
 
     // rerunning the same run changes nothing
     Dataset<Row> driftBefore = drift().cache();
@@ -193,5 +209,74 @@ class DriftJobTest extends SparkTestBase {
     JobResult empty =
         JobRunner.run(new DriftJob(), spark(), config, "--date", "2026-01-20", "--run-id", "d20");
     assertThat(empty.summary()).containsEntry("empty_days", "1");
+  }
+
+  @Test
+  @Order(2)
+  void aTableBaselineAMissingColumnAndNonFiniteValuesHaveDefinedResults() throws Exception {
+    // the "training data": the first week with one more feature the live log does not have
+    lh.read(Tables.PREDICTION_LOG)
+        .data()
+        .where(col(Columns.EVENT_DATE).between("2026-01-01", "2026-01-07"))
+        .withColumn("extra_feature", col("monthly_charges").multiply(2))
+        .write()
+        .format("delta")
+        .save(lh.path("training"));
+    // three rows of 2026-01-13 with a NaN, +Infinity and -Infinity monthly_charges
+    lh.read(Tables.PREDICTION_LOG)
+        .data()
+        .where(col(Columns.EVENT_DATE).equalTo("2026-01-13"))
+        .orderBy(Columns.REQUEST_ID)
+        .limit(3)
+        .withColumn("_i", monotonically_increasing_id())
+        .withColumn(Columns.REQUEST_ID, concat(col(Columns.REQUEST_ID), lit("-odd")))
+        .withColumn(
+            "monthly_charges",
+            when(col("_i").equalTo(0), lit(Double.NaN))
+                .when(col("_i").equalTo(1), lit(Double.POSITIVE_INFINITY))
+                .otherwise(lit(Double.NEGATIVE_INFINITY)))
+        .drop("_i")
+        .write()
+        .format("delta")
+        .mode("append")
+        .save(lh.path(Tables.PREDICTION_LOG));
+    LakeloopConfig table =
+        config(
+            warehouse,
+            "lakeloop.models.churn.numeric-features=[monthly_charges, data_usage_gb,"
+                + " tenure_months, support_calls, extra_feature]",
+            "lakeloop.models.churn.baseline.source=table",
+            "lakeloop.models.churn.baseline.table=training",
+            "lakeloop.models.churn.baseline.version=0");
+    JobRunner.run(
+        new DriftJob(), spark(), table, "--date", "2026-01-13", "--baseline", "--run-id", "dt");
+    Row base =
+        profiles()
+            .where(
+                col(Columns.PROFILE_KIND)
+                    .equalTo("BASELINE")
+                    .and(col(Columns.COLUMN).equalTo("extra_feature")))
+            .head();
+    assertThat(base.getString(base.fieldIndex(Columns.SOURCE_TABLE))).isEqualTo("training");
+    assertThat(base.getLong(base.fieldIndex(Columns.SOURCE_VERSION))).isZero();
+    // the live log lacks extra_feature: one column_missing row, counted as drifted
+    Row missing = stat("1 day", "2026-01-13", "BASELINE", "extra_feature", "column_missing");
+    assertThat(missing.getBoolean(missing.fieldIndex(Columns.DRIFTED))).isTrue();
+    // NaN is null, the infinities are counted apart and kept out of KS/Wasserstein
+    Row day =
+        profiles()
+            .where(
+                col(Columns.PROFILE_KIND)
+                    .equalTo("WINDOW")
+                    .and(col(Columns.GRANULARITY).equalTo("1 day"))
+                    .and(col(Columns.WINDOW_DATE).equalTo(lit("2026-01-13").cast("date")))
+                    .and(col(Columns.COLUMN).equalTo("monthly_charges")))
+            .head();
+    assertThat(day.getLong(day.fieldIndex(Columns.NAN_COUNT))).isEqualTo(1);
+    assertThat(day.getLong(day.fieldIndex(Columns.POS_INF_COUNT))).isEqualTo(1);
+    assertThat(day.getLong(day.fieldIndex(Columns.NEG_INF_COUNT))).isEqualTo(1);
+    assertThat(Double.isFinite(day.getDouble(day.fieldIndex(Columns.SUM)))).isTrue();
+    Row ks = stat("1 day", "2026-01-13", "BASELINE", "monthly_charges", "ks");
+    assertThat(ks.getDouble(ks.fieldIndex(Columns.VALUE))).isBetween(0.0, 1.0);
   }
 }
