@@ -22,17 +22,18 @@ import org.apache.commons.math3.special.Gamma;
  *   <li>{@code ks}: D_grid, the largest gap between the two empirical CDFs of the finite values
  *       just below the fine edges, with the asymptotic p-value {@code kstwobign.sf(√(nm/(n+m))·D)};
  *       its error bound covers the exact two-sample statistic (see {@link #ks});
- *   <li>{@code wasserstein} = ∫|F_B − F_C| over the finite values, from the per-bin counts and sums;
- *       exact wherever the CDFs do not cross inside a bin, and never above the exact value: exact ∈
- *       [value, value + errorBound] (see {@link #wasserstein}). {@code wasserstein_norm} divides
- *       value and bound by the baseline's standard deviation (ddof = 1), passed in by the caller;
- *   <li>{@code chi_square}: the statistic of {@code chi2_contingency(table, correction=False)} on the
- *       2×k table of the category bins with all-zero bins dropped, p-value from the regularised upper
- *       incomplete gamma function (relative accuracy kept far into the tail, e.g. 1e-259);
- *   <li>{@code linf}, {@code total_variation}: max and half the sum of |b_i − c_i| over the category
- *       bins; {@code unseen_share}: the share of the current non-null values whose value has no count
- *       in the reference, before folding into {@code __other__}; {@code null_rate_change}: null
- *       share(C) − null share(B), where a numeric null is null or NaN.
+ *   <li>{@code wasserstein} = ∫|F_B − F_C| over the finite values, from the per-bin counts and
+ *       sums; exact wherever the CDFs do not cross inside a bin, and never above the exact value:
+ *       exact ∈ [value, value + errorBound] (see {@link #wasserstein}). {@code wasserstein_norm}
+ *       divides value and bound by the baseline's standard deviation (ddof = 1), passed in by the
+ *       caller;
+ *   <li>{@code chi_square}: the statistic of {@code chi2_contingency(table, correction=False)} on
+ *       the 2×k table of the category bins with all-zero bins dropped, p-value from the regularised
+ *       upper incomplete gamma function (relative accuracy kept far into the tail, e.g. 1e-259);
+ *   <li>{@code linf}, {@code total_variation}: max and half the sum of |b_i − c_i| over the
+ *       category bins; {@code unseen_share}: the share of the current non-null values whose value
+ *       has no count in the reference, before folding into {@code __other__}; {@code
+ *       null_rate_change}: null share(C) − null share(B), where a numeric null is null or NaN.
  * </ul>
  *
  * <p>Every input has a defined result, never NaN, ∞ or an exception (statistics that cannot be
@@ -74,15 +75,15 @@ public final class DriftStatistics {
   private static final int BOUND_STEPS = 32;
 
   /**
-   * One statistic: its value, p-value (tests only) and error bound (|exact − value| ≤ errorBound for
-   * statistics the binning limits; null where the value is exact).
+   * One statistic: its value, p-value (tests only) and error bound (|exact − value| ≤ errorBound
+   * for statistics the binning limits; null where the value is exact).
    */
   public record Statistic(String name, double value, Double pValue, Double errorBound) {}
 
   /**
    * Numeric drift of {@code cur} against {@code ref}, both binned on the same fine edges; {@code
-   * psiIndex} gives the PSI edges as strictly ascending indexes into them; {@code baselineStd} scales
-   * {@code wasserstein_norm}. Rows in this order: psi, js_distance, ks, wasserstein,
+   * psiIndex} gives the PSI edges as strictly ascending indexes into them; {@code baselineStd}
+   * scales {@code wasserstein_norm}. Rows in this order: psi, js_distance, ks, wasserstein,
    * wasserstein_norm, null_rate_change (see the class comment for which are left out when).
    */
   public static List<Statistic> numeric(
@@ -117,7 +118,12 @@ public final class DriftStatistics {
         }
       }
     }
-    out.add(new Statistic("null_rate_change", nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()), null, null));
+    out.add(
+        new Statistic(
+            "null_rate_change",
+            nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()),
+            null,
+            null));
     return finite(out);
   }
 
@@ -161,7 +167,12 @@ public final class DriftStatistics {
       }
       out.add(new Statistic("unseen_share", (double) unseen / nonNull, null, null));
     }
-    out.add(new Statistic("null_rate_change", nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()), null, null));
+    out.add(
+        new Statistic(
+            "null_rate_change",
+            nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()),
+            null,
+            null));
     return finite(out);
   }
 
@@ -241,8 +252,8 @@ public final class DriftStatistics {
   /**
    * True when every finite value of {@code p} in bin k sits on the bin's left edge e(k−1), read
    * from the bin sum: the values are ≥ the edge, so their sum equals count × edge only if all of
-   * them do. This trusts the sum to be exact, which it is for the data that put many values on
-   * one edge in practice — integers, codes, counts (any values whose partial sums are exact in a
+   * them do. This trusts the sum to be exact, which it is for the data that put many values on one
+   * edge in practice — integers, codes, counts (any values whose partial sums are exact in a
    * double). When rounding makes the test fail, the bounds just fall back to the general case; a
    * false positive needs values within a few ulps·count of the edge whose rounding cancels.
    */
@@ -256,10 +267,10 @@ public final class DriftStatistics {
    * is a side's share of finite values below e; SciPy's exact statistic D = sup_x |d(x)| with d =
    * F_B − F_C (right-continuous CDFs) is never smaller, and the bound covers the gap.
    *
-   * <p>Proof of the bound. Take bin k = [a, b) with the grid values g_L = d(a⁻) and g_R = d(b⁻)
-   * (g = 0 left of the first bin, where a = −∞, and right of the last one, where b = +∞, because
-   * both CDFs are 0 there and 1 there). Let p, q be the shares of B and C in the bin and i_B, i_C
-   * the shares strictly inside (a, b): 0 when all of a side's bin values sit on a ({@link
+   * <p>Proof of the bound. Take bin k = [a, b) with the grid values g_L = d(a⁻) and g_R = d(b⁻) (g
+   * = 0 left of the first bin, where a = −∞, and right of the last one, where b = +∞, because both
+   * CDFs are 0 there and 1 there). Let p, q be the shares of B and C in the bin and i_B, i_C the
+   * shares strictly inside (a, b): 0 when all of a side's bin values sit on a ({@link
    * #onLeftEdge}), else p or q; in the first bin everything counts as inside. For x in [a, b):
    *
    * <ul>
@@ -305,27 +316,27 @@ public final class DriftStatistics {
   }
 
   /**
-   * {Wasserstein-1 of the finite values, error bound}: the value never exceeds the exact W1 =
-   * ∫|d|, d = F_B − F_C, and the exact one never exceeds value + bound.
+   * {Wasserstein-1 of the finite values, error bound}: the value never exceeds the exact W1 = ∫|d|,
+   * d = F_B − F_C, and the exact one never exceeds value + bound.
    *
    * <p>Per bin [a, b) (the outer bins bounded by the overall finite min and max of both sides, so
    * every width is finite) with d0 = d(a⁻), the side's share p (or q) of the bin and its bin sum s
    * over n values: a side's within-bin CDF G (its share of the bin values ≤ x) integrates to ∫_a^b
    * G = Σ (b − v)/n = (p·n·b − s)/n =: I, so J = ∫_a^b d = d0·(b−a) + I_B − I_C exactly (up to
-   * rounding). Write ∫|d| = P + N with P = ∫d⁺, N = ∫d⁻; then J = P − N and ∫|d| = |J| +
-   * 2·min(P, N). The value adds |J| per bin, so it is exact in every bin where d keeps one sign, and
-   * the bound adds an upper bound of 2·min(P, N):
+   * rounding). Write ∫|d| = P + N with P = ∫d⁺, N = ∫d⁻; then J = P − N and ∫|d| = |J| + 2·min(P,
+   * N). The value adds |J| per bin, so it is exact in every bin where d keeps one sign, and the
+   * bound adds an upper bound of 2·min(P, N):
    *
    * <ul>
    *   <li>d(x) = d0 + G_B(x) − G_C(x) stays in [d0 − q, d0 + p]; if that interval does not straddle
-   *       0, min(P, N) = 0 and the bin is exact. Else, since |d| ≤ max(q − d0, d0 + p), ∫|d| − |J| ≤
-   *       (b−a)·max(q − d0, d0 + p) − |J|;
+   *       0, min(P, N) = 0 and the bin is exact. Else, since |d| ≤ max(q − d0, d0 + p), ∫|d| − |J|
+   *       ≤ (b−a)·max(q − d0, d0 + p) − |J|;
    *   <li>G is non-decreasing, 0 ≤ G ≤ p and ∫G = I, so for a < x < b: G(x)·(b − x) ≤ ∫_x^b G ≤ I
    *       gives G(x) ≤ U(x) = min(p, I/(b − x)), and I ≤ G(x)·(x − a) + p·(b − x) gives G(x) ≥ L(x)
-   *       = max(0, (I − p·(b − x))/(x − a)). At x = a, G(a) ≥ L(a) = p when all the side's bin values
-   *       sit on a, else 0; U(b) = p. On a sub-interval [x_i, x_{i+1}), G_B ≤ U_B(x_{i+1}) and G_C ≥
-   *       L_C(x_i), so P ≤ Σ (x_{i+1} − x_i)·(d0 + U_B(x_{i+1}) − L_C(x_i))⁺ and likewise N ≤ Σ (x_{i+1}
-   *       − x_i)·(U_C(x_{i+1}) − L_B(x_i) − d0)⁺. The sub-intervals are 32 equal
+   *       = max(0, (I − p·(b − x))/(x − a)). At x = a, G(a) ≥ L(a) = p when all the side's bin
+   *       values sit on a, else 0; U(b) = p. On a sub-interval [x_i, x_{i+1}), G_B ≤ U_B(x_{i+1})
+   *       and G_C ≥ L_C(x_i), so P ≤ Σ (x_{i+1} − x_i)·(d0 + U_B(x_{i+1}) − L_C(x_i))⁺ and likewise
+   *       N ≤ Σ (x_{i+1} − x_i)·(U_C(x_{i+1}) − L_B(x_i) − d0)⁺. The sub-intervals are 32 equal
    *       steps plus a few tiny ones next to a, where L jumps when a side's values sit just above
    *       a.
    * </ul>
@@ -362,7 +373,11 @@ public final class DriftStatistics {
           double fine =
               2
                   * crossingBound(
-                      a, b, d0, new Side(p, ib, onLeftEdge(ref, k)), new Side(q, ic, onLeftEdge(cur, k)));
+                      a,
+                      b,
+                      d0,
+                      new Side(p, ib, onLeftEdge(ref, k)),
+                      new Side(q, ic, onLeftEdge(cur, k)));
           bound += Math.max(0, Math.min(crude, fine));
         }
       }
@@ -402,7 +417,10 @@ public final class DriftStatistics {
     double x0 = a;
     // a few tiny steps next to a (where L can jump from 0 to nearly p), then equal steps
     for (int i = -4; i < BOUND_STEPS; i++) {
-      double x1 = i < 0 ? a + w * Math.pow(1e-3, -i) : (i + 1 == BOUND_STEPS ? b : a + w * (i + 1) / BOUND_STEPS);
+      double x1 =
+          i < 0
+              ? a + w * Math.pow(1e-3, -i)
+              : (i + 1 == BOUND_STEPS ? b : a + w * (i + 1) / BOUND_STEPS);
       if (x1 <= x0) {
         continue;
       }

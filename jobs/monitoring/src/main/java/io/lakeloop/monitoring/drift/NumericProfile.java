@@ -57,7 +57,8 @@ public final class NumericProfile implements Serializable {
   /**
    * A profile from its stored fields (see the accessors), e.g. read back from a table row. The
    * counts must add up: {@code count = nullCount + posInfCount + negInfCount + finiteCount}, {@code
-   * finiteCount} = the sum of {@code binCounts}, {@code nanCount ≤ nullCount}; the arrays are copied.
+   * finiteCount} = the sum of {@code binCounts}, {@code nanCount ≤ nullCount}; the arrays are
+   * copied.
    *
    * @throws IllegalArgumentException naming the field that does not fit
    */
