@@ -300,7 +300,11 @@ def main(outdir):
     with open(os.path.join(outdir, "kolmogorov.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["x", "sf"])
-        for x in [0.05, 0.2, 0.5, 0.8, 0.99, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 8.0, 12.0]:
+        # both branches of a hand-written sf (a theta series below ~1, the alternating series
+        # above) and the far tail, down to 1e-281 at x = 18
+        xs = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.6, 0.8, 0.9, 0.95, 0.99, 1.0, 1.01, 1.05, 1.1,
+              1.2, 1.3, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 18.0]
+        for x in xs:
             w.writerow([fmt_float(x), fmt_float(float(stats.kstwobign.sf(x)))])
 
 
