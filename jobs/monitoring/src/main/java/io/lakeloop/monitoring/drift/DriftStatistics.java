@@ -36,8 +36,8 @@ import org.apache.commons.math3.special.Gamma;
  *       null_rate_change}: null share(C) − null share(B), where a numeric null is null or NaN.
  * </ul>
  *
- * <p>Every input has a defined result, never NaN, ∞ or an exception (statistics that cannot be
- * defined are left out, so a reader never has to tell a real 0 from "not computed"):
+ * <p>Every state of the data has a defined result, never NaN, ∞ or an exception (statistics that
+ * cannot be defined are left out, so a reader never has to tell a real 0 from "not computed"):
  *
  * <table>
  *   <caption>What each case yields</caption>
