@@ -247,17 +247,8 @@ public record Baseline(
     return out;
   }
 
-  /** The model's stored baseline, if one was built. Reads the profiles table (aggregates). */
-  static Optional<Baseline> load(Lakehouse lh, String model, DriftColumns columns) {
-    if (!lh.exists(Tables.PROFILES)) {
-      return Optional.empty();
-    }
-    List<Row> rows =
-        lh.read(Tables.PROFILES)
-            .data()
-            .where(
-                col(MODEL_NAME).equalTo(model).and(col(PROFILE_KIND).equalTo(ProfileRows.BASELINE)))
-            .collectAsList();
+  /** The model's stored baseline from its BASELINE rows of profiles, if one was built. */
+  static Optional<Baseline> load(List<Row> rows, DriftColumns columns) {
     if (rows.isEmpty()) {
       return Optional.empty();
     }

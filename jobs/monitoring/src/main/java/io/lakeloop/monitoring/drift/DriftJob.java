@@ -124,8 +124,20 @@ public final class DriftJob implements Job {
     lh.ensure(Tables.PROFILES_SPEC);
     lh.ensure(Tables.DRIFT_METRICS_SPEC);
 
+    LocalDate first = since(ctx).orElse(date);
+    if (first.isAfter(date)) {
+      throw new LakeloopException("--since " + first + " is after --date " + date);
+    }
+    List<Window> windows = windows(settings, first, date);
+    // one read of every stored profile the run needs: the baseline, the earlier days of its
+    // windows and the windows before them
+    LocalDate earliest =
+        windows.stream().map(w -> w.previous().startDate()).min(LocalDate::compareTo).get();
+    List<Row> storedRows = WindowProfiles.read(lh, model.name(), earliest, date);
     Optional<Baseline> stored =
-        ctx.args().has("baseline") ? Optional.empty() : Baseline.load(lh, model.name(), columns);
+        ctx.args().has("baseline")
+            ? Optional.empty()
+            : Baseline.load(WindowProfiles.baselineRows(storedRows), columns);
     Baseline baseline;
     if (stored.isPresent()) {
       baseline = stored.get();
@@ -145,10 +157,6 @@ public final class DriftJob implements Job {
       ctx.recordOutput(Tables.PROFILES, v);
     }
 
-    LocalDate first = since(ctx).orElse(date);
-    if (first.isAfter(date)) {
-      throw new LakeloopException("--since " + first + " is after --date " + date);
-    }
     // One pass over days [first, D]: a profile per model version and day, on the baseline's edges.
     List<DriftColumns.Spec> numeric =
         columns.numeric().stream().filter(c -> baseline.numeric().contains(c.name())).toList();
@@ -185,13 +193,12 @@ public final class DriftJob implements Job {
             categorical.stream().map(c -> DriftColumns.valueOrNull(c, days)).toList());
     Long logVersion = ctx.inputs().get(Tables.PREDICTION_LOG);
     WindowProfiles store =
-        new WindowProfiles(lh, model.name(), baseline, numeric, categorical, logVersion);
+        new WindowProfiles(storedRows, model.name(), baseline, numeric, categorical, logVersion);
 
     // Every window touching the days: the merge of its days, fresh ones from the pass, the
     // others from the stored daily profiles (a week is the merge of its days — no rescan).
-    List<Window> windows = windows(settings, first, date);
-    LocalDate earliest = windows.stream().map(Window::startDate).min(LocalDate::compareTo).get();
-    Map<LocalDate, Map<String, ColumnProfiles>> daily = store.days(earliest, first.minusDays(1));
+    LocalDate firstWindow = windows.stream().map(Window::startDate).min(LocalDate::compareTo).get();
+    Map<LocalDate, Map<String, ColumnProfiles>> daily = store.days(firstWindow, first.minusDays(1));
     for (LocalDate d = first; !d.isAfter(date); d = d.plusDays(1)) {
       daily.put(d, new LinkedHashMap<>());
     }

@@ -20,7 +20,7 @@ import org.apache.spark.sql.Row;
 final class WindowProfiles {
   private static final String DAY = "1 day";
 
-  private final Lakehouse lh;
+  private final List<Row> stored;
   private final String model;
   private final Baseline baseline;
   private final List<DriftColumns.Spec> numeric;
@@ -31,13 +31,19 @@ final class WindowProfiles {
    * @param sourceVersion the prediction_log version the run read (recorded in new rows)
    */
   WindowProfiles(
-      Lakehouse lh,
+      List<Row> stored,
       String model,
       Baseline baseline,
       List<DriftColumns.Spec> numeric,
       List<DriftColumns.Spec> categorical,
       Long sourceVersion) {
-    this.lh = lh;
+    this.stored =
+        stored.stream()
+            .filter(
+                r ->
+                    ProfileRows.WINDOW.equals(r.getString(r.fieldIndex(PROFILE_KIND)))
+                        && baseline.id().equals(r.getString(r.fieldIndex(BASELINE_ID))))
+            .toList();
     this.model = model;
     this.baseline = baseline;
     this.numeric = numeric;
@@ -54,12 +60,13 @@ final class WindowProfiles {
     for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
       out.put(d, new LinkedHashMap<>());
     }
-    for (Row r :
-        rows(
-            col(GRANULARITY)
-                .equalTo(DAY)
-                .and(col(WINDOW_DATE).between(from.toString(), to.toString())))) {
+    for (Row r : stored) {
       LocalDate d = r.getDate(r.fieldIndex(WINDOW_DATE)).toLocalDate();
+      if (!DAY.equals(r.getString(r.fieldIndex(GRANULARITY)))
+          || d.isBefore(from)
+          || d.isAfter(to)) {
+        continue;
+      }
       String version =
           r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
       ColumnProfiles p = out.get(d).computeIfAbsent(version, v -> empty());
@@ -70,24 +77,25 @@ final class WindowProfiles {
 
   /** Per model version, the stored profile of a window (empty if it was never profiled). */
   Map<String, ColumnProfiles> stored(DriftJob.Window w) {
-    return read(
-        col(GRANULARITY)
-            .equalTo(w.granularity().label())
-            .and(col(WINDOW_DATE).equalTo(w.startDate().toString()))
-            .and(col(WINDOW_START).equalTo(lit(java.sql.Timestamp.from(w.start())))));
-  }
-
-  private Map<String, ColumnProfiles> read(org.apache.spark.sql.Column where) {
     Map<String, ColumnProfiles> out = new LinkedHashMap<>();
-    for (Row r : rows(where)) {
-      String version =
-          r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
-      set(out.computeIfAbsent(version, v -> empty()), r);
+    for (Row r : stored) {
+      if (w.granularity().label().equals(r.getString(r.fieldIndex(GRANULARITY)))
+          && r.getTimestamp(r.fieldIndex(WINDOW_START)).toInstant().equals(w.start())) {
+        String version =
+            r.isNullAt(r.fieldIndex(MODEL_VERSION))
+                ? null
+                : r.getString(r.fieldIndex(MODEL_VERSION));
+        set(out.computeIfAbsent(version, v -> empty()), r);
+      }
     }
     return out;
   }
 
-  private List<Row> rows(org.apache.spark.sql.Column where) {
+  /**
+   * One read of the profiles a run needs: the model's baseline rows and its window rows with a
+   * window date in [from, to]. Aggregates only (columns x windows rows).
+   */
+  static List<Row> read(Lakehouse lh, String model, LocalDate from, LocalDate to) {
     if (!lh.exists(Tables.PROFILES)) {
       return List.of();
     }
@@ -96,10 +104,21 @@ final class WindowProfiles {
         .where(
             col(MODEL_NAME)
                 .equalTo(model)
-                .and(col(PROFILE_KIND).equalTo(ProfileRows.WINDOW))
-                .and(col(BASELINE_ID).equalTo(baseline.id()))
-                .and(where))
+                .and(
+                    col(PROFILE_KIND)
+                        .equalTo(ProfileRows.BASELINE)
+                        .or(
+                            col(PROFILE_KIND)
+                                .equalTo(ProfileRows.WINDOW)
+                                .and(col(WINDOW_DATE).between(from.toString(), to.toString())))))
         .collectAsList();
+  }
+
+  /** The baseline rows among the rows {@link #read} returned. */
+  static List<Row> baselineRows(List<Row> rows) {
+    return rows.stream()
+        .filter(r -> ProfileRows.BASELINE.equals(r.getString(r.fieldIndex(PROFILE_KIND))))
+        .toList();
   }
 
   /** Puts one stored column profile into its place. */
