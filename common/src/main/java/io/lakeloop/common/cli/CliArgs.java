@@ -140,13 +140,19 @@ public final class CliArgs {
   }
 
   public Optional<LocalDate> date() {
-    return get("date")
+    return date("date");
+  }
+
+  /** A date flag's value (YYYY-MM-DD); a malformed one fails naming the flag and the form. */
+  public Optional<LocalDate> date(String flag) {
+    return get(flag)
         .map(
             d -> {
               try {
                 return LocalDate.parse(d);
               } catch (DateTimeParseException e) {
-                throw new LakeloopException("--date '" + d + "' is not a date; use YYYY-MM-DD");
+                throw new LakeloopException(
+                    "--" + flag + " '" + d + "' is not a date; use YYYY-MM-DD");
               }
             });
   }

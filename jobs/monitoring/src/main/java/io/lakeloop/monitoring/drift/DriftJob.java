@@ -124,7 +124,7 @@ public final class DriftJob implements Job {
     lh.ensure(Tables.PROFILES_SPEC);
     lh.ensure(Tables.DRIFT_METRICS_SPEC);
 
-    LocalDate first = since(ctx).orElse(date);
+    LocalDate first = ctx.args().date("since").orElse(date);
     if (first.isAfter(date)) {
       throw new LakeloopException("--since " + first + " is after --date " + date);
     }
@@ -310,19 +310,6 @@ public final class DriftJob implements Job {
             mv,
             DriftRows.table(metricRows, settings, date)),
         summary);
-  }
-
-  private static Optional<LocalDate> since(JobContext ctx) {
-    return ctx.args()
-        .get("since")
-        .map(
-            v -> {
-              try {
-                return LocalDate.parse(v);
-              } catch (java.time.format.DateTimeParseException e) {
-                throw new LakeloopException("--since '" + v + "' is not a date; use YYYY-MM-DD");
-              }
-            });
   }
 
   /** The replaceWhere predicate covering exactly the run's windows of one model. */

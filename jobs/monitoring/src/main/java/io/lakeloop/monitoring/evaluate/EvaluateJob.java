@@ -16,7 +16,6 @@ import io.lakeloop.monitoring.LabeledPredictions;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -139,18 +138,7 @@ public final class EvaluateJob implements Job {
                     new LakeloopException(
                         "evaluate needs --date YYYY-MM-DD: the logical date whose labels are"
                             + " known (e.g. the last day of traffic)"));
-    Optional<LocalDate> since =
-        ctx.args()
-            .get("since")
-            .map(
-                s -> {
-                  try {
-                    return LocalDate.parse(s);
-                  } catch (DateTimeParseException e) {
-                    throw new LakeloopException(
-                        "--since '" + s + "' is not a date; use YYYY-MM-DD");
-                  }
-                });
+    Optional<LocalDate> since = ctx.args().date("since");
     ModelSpec model = ctx.model();
     EvalSettings settings = EvalSettings.from(ctx.config());
     Plan plan = plan(model, settings, date, since);
