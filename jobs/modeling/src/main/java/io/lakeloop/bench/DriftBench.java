@@ -43,30 +43,32 @@ public final class DriftBench {
   static final LocalDate FIRST_DAY = LocalDate.of(2026, 1, 1);
   static final int DAYS = 14;
 
-  record Options(long rows, String dir, int naivePairs, boolean regenerate) {
+  record Options(long rows, String dir, int naivePairs, boolean regenerate, boolean generateOnly) {
     static Options parse(String[] args) {
       long rows = 20_000_000L;
       String dir = new File(System.getProperty("java.io.tmpdir"), "lakeloop-bench").getPath();
       int naive = 4;
       boolean regenerate = false;
+      boolean generateOnly = false;
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--rows" -> rows = Long.parseLong(args[++i].replace("_", ""));
           case "--dir" -> dir = args[++i];
           case "--naive-pairs" -> naive = Integer.parseInt(args[++i]);
           case "--regenerate" -> regenerate = true;
+          case "--generate-only" -> generateOnly = true;
           default ->
               throw new IllegalArgumentException(
                   "unknown argument '"
                       + args[i]
-                      + "'; use --rows N --dir DIR --naive-pairs N --regenerate");
+                      + "'; use --rows N --dir DIR --naive-pairs N --regenerate --generate-only");
         }
       }
       if (rows < 10_000 || naive < 1) {
         throw new IllegalArgumentException(
             "--rows must be at least 10000, --naive-pairs at least 1");
       }
-      return new Options(rows, dir, naive, regenerate);
+      return new Options(rows, dir, naive, regenerate, generateOnly);
     }
   }
 
@@ -94,6 +96,9 @@ public final class DriftBench {
     long smallRows = Math.max(o.rows() / 10, 10_000L);
     String big = warehouse(spark, o, o.rows());
     String small = warehouse(spark, o, smallRows);
+    if (o.generateOnly()) {
+      return "bench: tables ready at " + big + " and " + small;
+    }
     LakeloopConfig bigConfig = config(big);
     int cores = spark.sparkContext().defaultParallelism();
     String last = FIRST_DAY.plusDays(DAYS - 1).toString();
@@ -107,7 +112,7 @@ public final class DriftBench {
     Dataset<Row> labels = spark.read().format("delta").load(big + "/" + Tables.LABELS_TABLE);
     long scanned = log.count();
 
-    log("warm-up scan");
+    Phase.log("warm-up scan");
     rawScan(log, labels);
     List<Phase> phases = new ArrayList<>();
     Phase raw =
@@ -164,7 +169,7 @@ public final class DriftBench {
         "| phase | seconds | rows/s/core (days 8-14) | Spark jobs | peak heap after GC (MiB) |\n");
     md.append("|---|---:|---:|---:|---:|\n");
     for (Phase p : phases) {
-      md.append(row(p, scanned, cores));
+      md.append(p.tableRow(scanned, cores));
     }
     md.append(
         String.format(
@@ -174,7 +179,7 @@ public final class DriftBench {
             naiveAll,
             scanned / naiveAll / cores,
             Math.round((double) naive.jobs() / o.naivePairs() * pairs)));
-    md.append(row(oursSmall, scanned / 10, cores));
+    md.append(oursSmall.tableRow(scanned / 10, cores));
     md.append("\n");
     md.append(
         String.format(
@@ -192,9 +197,9 @@ public final class DriftBench {
         String.format(
             Locale.ROOT,
             "- peak heap after GC, lakeloop drift: %.0f MiB at %,d rows, %.0f MiB at %,d rows%n",
-            mib(oursSmall.peakHeapBytes()),
+            Phase.mib(oursSmall.peakHeapBytes()),
             smallRows,
-            mib(ours.peakHeapBytes()),
+            Phase.mib(ours.peakHeapBytes()),
             o.rows()));
     return md.toString();
   }
@@ -258,10 +263,10 @@ public final class DriftBench {
     File dir = new File(o.dir(), "drift_" + rows);
     String path = dir.getAbsolutePath();
     if (!o.regenerate() && new File(path, Tables.PREDICTION_LOG + "/_delta_log").isDirectory()) {
-      log("reusing " + path);
+      Phase.log("reusing " + path);
       return path;
     }
-    log("generating " + String.format(Locale.ROOT, "%,d", rows) + " rows at " + path);
+    Phase.log("generating " + String.format(Locale.ROOT, "%,d", rows) + " rows at " + path);
     String landing = new File(dir, "landing").getAbsolutePath();
     Job gen = new GenerateJob();
     CliArgs parsed =
@@ -302,24 +307,5 @@ public final class DriftBench {
         .partitionBy(Columns.LABEL_DATE)
         .save(path + "/" + Tables.LABELS_TABLE);
     return path;
-  }
-
-  private static String row(Phase p, long rows, int cores) {
-    return String.format(
-        Locale.ROOT,
-        "| %s | %.1f | %,.0f | %d | %.0f |%n",
-        p.name(),
-        p.seconds(),
-        rows / p.seconds() / cores,
-        p.jobs(),
-        mib(p.peakHeapBytes()));
-  }
-
-  private static double mib(long bytes) {
-    return bytes / (1024.0 * 1024.0);
-  }
-
-  private static void log(String what) {
-    System.err.println("bench: " + what);
   }
 }

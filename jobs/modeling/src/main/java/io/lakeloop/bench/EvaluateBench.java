@@ -98,7 +98,7 @@ public final class EvaluateBench {
     Dataset<Row> data = spark.read().format("delta").load(big);
     int cores = spark.sparkContext().defaultParallelism();
 
-    log("warm-up scan");
+    Phase.log("warm-up scan");
     rawScan(data);
     List<Phase> phases = new ArrayList<>();
     phases.add(Phase.run(spark, "raw scan (sum of every column read)", () -> rawScan(data)));
@@ -136,7 +136,7 @@ public final class EvaluateBench {
     md.append("| phase | seconds | rows/s/core | Spark jobs | peak heap after GC (MiB) |\n");
     md.append("|---|---:|---:|---:|---:|\n");
     for (Phase p : phases) {
-      md.append(row(p, o.rows(), cores));
+      md.append(p.tableRow(o.rows(), cores));
     }
     md.append(
         String.format(
@@ -146,7 +146,7 @@ public final class EvaluateBench {
             naiveAll,
             o.rows() / naiveAll / cores,
             Math.round((double) naive.jobs() / combos.size() * DAYS * (REGIONS + 1))));
-    md.append(row(oursSmall, smallRows, cores));
+    md.append(oursSmall.tableRow(smallRows, cores));
     md.append("\n");
     md.append(
         String.format(
@@ -167,9 +167,9 @@ public final class EvaluateBench {
         String.format(
             Locale.ROOT,
             "- peak heap after GC, lakeloop: %.0f MiB at %,d rows, %.0f MiB at %,d rows%n",
-            mib(oursSmall.peakHeapBytes()),
+            Phase.mib(oursSmall.peakHeapBytes()),
             smallRows,
-            mib(ours.peakHeapBytes()),
+            Phase.mib(ours.peakHeapBytes()),
             o.rows()));
     md.append(
         String.format(
@@ -177,25 +177,6 @@ public final class EvaluateBench {
             "- lakeloop wrote %s metric rows (all windows x slices x metrics, with intervals)%n",
             ours.result()));
     return md.toString();
-  }
-
-  private static String row(Phase p, long rows, int cores) {
-    return String.format(
-        Locale.ROOT,
-        "| %s | %.1f | %,.0f | %d | %.0f |%n",
-        p.name(),
-        p.seconds(),
-        rows / p.seconds() / cores,
-        p.jobs(),
-        mib(p.peakHeapBytes()));
-  }
-
-  private static double mib(long bytes) {
-    return bytes / (1024.0 * 1024.0);
-  }
-
-  private static void log(String what) {
-    System.err.println("bench: " + what);
   }
 
   static ModelSpec spec() {
@@ -213,10 +194,10 @@ public final class EvaluateBench {
   static String table(SparkSession spark, Options o, long rows) {
     String path = new File(o.dir(), "predictions_" + rows).getAbsolutePath();
     if (!o.regenerate() && new File(path, "_delta_log").isDirectory()) {
-      log("reusing " + path);
+      Phase.log("reusing " + path);
       return path;
     }
-    log("generating " + String.format(Locale.ROOT, "%,d", rows) + " rows at " + path);
+    Phase.log("generating " + String.format(Locale.ROOT, "%,d", rows) + " rows at " + path);
     long seconds = DAYS * 86_400L;
     int partitions = (int) Math.max(2, rows / 1_000_000L);
     Column truth = col("_truth");

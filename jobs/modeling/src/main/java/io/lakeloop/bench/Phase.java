@@ -72,4 +72,25 @@ record Phase(String name, double seconds, int jobs, long peakHeapBytes, Object r
     }
     return used;
   }
+
+  /** This phase as a row of a report table: name, seconds, rows/s/core, jobs, peak heap MiB. */
+  String tableRow(long rows, int cores) {
+    return String.format(
+        java.util.Locale.ROOT,
+        "| %s | %.1f | %,.0f | %d | %.0f |%n",
+        name,
+        seconds,
+        rows / seconds / cores,
+        jobs,
+        mib(peakHeapBytes));
+  }
+
+  static double mib(long bytes) {
+    return bytes / (1024.0 * 1024.0);
+  }
+
+  /** Progress for the person running a bench (stderr; stdout is the report). */
+  static void log(String what) {
+    System.err.println("bench: " + what);
+  }
 }
