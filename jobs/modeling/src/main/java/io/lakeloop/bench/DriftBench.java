@@ -11,13 +11,13 @@ import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.drift.DriftJob;
-import io.lakeloop.monitoring.generate.GenerateJob;
 import java.io.File;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -258,8 +258,14 @@ public final class DriftBench {
     return n;
   }
 
-  /** A warehouse with prediction_log and labels of this many rows, generated once. */
-  static String warehouse(SparkSession spark, Options o, long rows) throws Exception {
+  /**
+   * A warehouse with prediction_log and labels of this many rows for the demo model (churn),
+   * generated once with seeded Spark columns and no shuffle (bin/lakeloop generate's realism —
+   * malformed rows, duplicates — would cost a shuffle of every row here): 14 days, traffic spread
+   * evenly; monthly_charges shifts by one standard deviation from day 10 and the plan mix tilts;
+   * nine in ten predictions get a label within three days.
+   */
+  static String warehouse(SparkSession spark, Options o, long rows) {
     File dir = new File(o.dir(), "drift_" + rows);
     String path = dir.getAbsolutePath();
     if (!o.regenerate() && new File(path, Tables.PREDICTION_LOG + "/_delta_log").isDirectory()) {
@@ -267,43 +273,83 @@ public final class DriftBench {
       return path;
     }
     Phase.log("generating " + String.format(Locale.ROOT, "%,d", rows) + " rows at " + path);
-    String landing = new File(dir, "landing").getAbsolutePath();
-    Job gen = new GenerateJob();
-    CliArgs parsed =
-        CliArgs.parse(
-            gen.name(),
-            new String[] {
-              "--rows",
-              Long.toString(rows),
-              "--days",
-              Integer.toString(DAYS),
-              "--output",
-              landing,
-              "--format",
-              "parquet",
-              "--run-id",
-              "bench-gen"
-            },
-            gen.flags(),
-            false);
-    JobLauncher.run(gen, parsed, config(path), spark);
-    // straight into Delta (the bench measures drift, not ingest's validation)
-    Dataset<Row> p = spark.read().parquet(landing + "/" + Tables.PREDICTION_LOG);
-    if (!java.util.Arrays.asList(p.columns()).contains(Columns.EVENT_DATE)) {
-      p = p.withColumn(Columns.EVENT_DATE, to_date(col(Columns.EVENT_TIME)));
-    }
-    p.write()
+    long seconds = DAYS * 86_400L;
+    int partitions = (int) Math.max(2, rows / 1_000_000L);
+    Column day = floor(col("id").multiply(DAYS).divide(rows));
+    Column drifted = day.geq(9);
+    Column u = rand(17);
+    Dataset<Row> log =
+        spark
+            .range(0, rows, 1, partitions)
+            .withColumn(Columns.REQUEST_ID, concat(lit("req-"), col("id").cast("string")))
+            .withColumn(
+                Columns.EVENT_TIME,
+                timestamp_seconds(
+                    lit(FIRST_DAY.toEpochDay() * 86_400L)
+                        .plus(col("id").multiply(seconds).divide(rows).cast("long"))))
+            .withColumn(Columns.EVENT_DATE, to_date(col(Columns.EVENT_TIME)))
+            .withColumn(Columns.MODEL_NAME, lit("churn"))
+            .withColumn(Columns.MODEL_VERSION, lit("1"))
+            .withColumn(
+                "monthly_charges",
+                lit(70.0).plus(randn(3).multiply(20)).plus(when(drifted, lit(20.0)).otherwise(0)))
+            .withColumn("data_usage_gb", exp(randn(5).multiply(0.8).plus(2)))
+            .withColumn("tenure_months", floor(rand(7).multiply(72)).cast("double"))
+            .withColumn("support_calls", floor(pow(rand(11), 3).multiply(8)).cast("double"))
+            .withColumn(
+                "plan",
+                when(u.lt(when(drifted, 0.25).otherwise(0.4)), "standard")
+                    .when(u.lt(0.7), "basic")
+                    .when(u.lt(0.9), "premium")
+                    .otherwise("family"))
+            .withColumn(
+                "device",
+                element_at(
+                    array(lit("android"), lit("ios"), lit("web")),
+                    floor(rand(13).multiply(3)).cast("int").plus(1)))
+            .withColumn(
+                "region",
+                element_at(
+                    array(lit("na"), lit("eu"), lit("apac"), lit("latam"), lit("mea")),
+                    floor(pow(rand(19), 2).multiply(5)).cast("int").plus(1)))
+            .withColumn(
+                "_p",
+                lit(1.0)
+                    .divide(
+                        lit(1.0)
+                            .plus(
+                                exp(
+                                    col("monthly_charges")
+                                        .minus(70)
+                                        .divide(-20)
+                                        .plus(col("support_calls").multiply(-0.5))
+                                        .plus(1.2)))))
+            .withColumn(Columns.SCORES, array(lit(1.0).minus(col("_p")), col("_p")))
+            .withColumn(Columns.PREDICTION, when(col("_p").geq(0.5), 1.0).otherwise(0.0))
+            .withColumn(Columns.LABEL, when(rand(23).lt(col("_p")), 1.0).otherwise(0.0))
+            .withColumn(
+                Columns.LABEL_TIME,
+                timestamp_seconds(
+                    unix_seconds(col(Columns.EVENT_TIME))
+                        .plus(floor(rand(29).multiply(3 * 86_400)).cast("long"))))
+            .withColumn("_labeled", rand(31).lt(0.9));
+    log.drop("_p", "_labeled", Columns.LABEL, Columns.LABEL_TIME)
+        .write()
         .format("delta")
         .mode("overwrite")
+        .option("overwriteSchema", "true")
         .partitionBy(Columns.EVENT_DATE)
         .save(path + "/" + Tables.PREDICTION_LOG);
-    Dataset<Row> l = spark.read().parquet(landing + "/" + Tables.LABELS_TABLE);
-    if (!java.util.Arrays.asList(l.columns()).contains(Columns.LABEL_DATE)) {
-      l = l.withColumn(Columns.LABEL_DATE, to_date(col(Columns.LABEL_TIME)));
-    }
-    l.write()
+    log.where(col("_labeled"))
+        .select(
+            col(Columns.REQUEST_ID),
+            col(Columns.LABEL),
+            col(Columns.LABEL_TIME),
+            to_date(col(Columns.LABEL_TIME)).as(Columns.LABEL_DATE))
+        .write()
         .format("delta")
         .mode("overwrite")
+        .option("overwriteSchema", "true")
         .partitionBy(Columns.LABEL_DATE)
         .save(path + "/" + Tables.LABELS_TABLE);
     return path;
