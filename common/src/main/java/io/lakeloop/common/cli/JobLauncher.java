@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * Runs a {@link Job} the same way from every entry point (bin/lakeloop, spark-submit, the demo,
  * tests): parse flags, load and validate config before Spark starts, build or reuse the session,
  * record the run in job_runs, run, log one summary line, print the job's output. Exit status: 0
- * success, 2 user error (message says what to fix), 1 unexpected failure.
+ * success, 2 user error (message says what to fix), 1 unexpected failure, 3 the run succeeded and
+ * found drift while asked to fail on it ({@code drift --fail-on-drift}).
  */
 public final class JobLauncher {
   private static final Logger LOG = LoggerFactory.getLogger(JobLauncher.class);
@@ -27,6 +28,7 @@ public final class JobLauncher {
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int USER_ERROR = 2;
+  public static final int DRIFT_DETECTED = 3;
 
   private JobLauncher() {}
 
@@ -62,7 +64,7 @@ public final class JobLauncher {
       }
       JobResult result = run(job, args, config, spark);
       out.println(result.output());
-      return OK;
+      return result.exitCode();
     } catch (LakeloopException e) {
       err.println("lakeloop " + job.name() + ": error: " + e.getMessage());
       if (verbose) {

@@ -9,10 +9,17 @@ import java.util.Map;
  *
  * @param output text printed to stdout by the CLI (the command's own output)
  * @param summary key/value facts for the ledger and the log
+ * @param exitCode the command's exit status: {@link JobLauncher#OK}, or a job's own status for a
+ *     run that succeeded but found what its caller asked to be told about (drift's {@link
+ *     JobLauncher#DRIFT_DETECTED})
  */
-public record JobResult(String output, Map<String, String> summary) {
+public record JobResult(String output, Map<String, String> summary, int exitCode) {
   public JobResult {
     summary = Map.copyOf(new LinkedHashMap<>(summary));
+  }
+
+  public JobResult(String output, Map<String, String> summary) {
+    this(output, summary, JobLauncher.OK);
   }
 
   /** The result of a run that an earlier attempt already completed: its summary, unchanged. */

@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 public final class LakeloopConfig {
   private static final Pattern SECRET =
-      Pattern.compile("(?i).*(secret|password|token|credential|access\\.key|session).*");
+      Pattern.compile("(?i).*(secret|password|token|credential|access\\.key|session|webhook).*");
 
   private final String warehouse;
   private final String defaultModel;

@@ -58,6 +58,10 @@ public final class Columns {
   public static final String NEG_INF_COUNT = "neg_inf_count";
   public static final String BIN_SUMS = "bin_sums";
   public static final String PSI_EDGES = "psi_edges";
+  public static final String DRIFTED_COLUMNS = "drifted_columns";
+  public static final String STATISTICS = "statistics";
+  public static final String DRIFTED_COLUMN_SHARE = "drifted_column_share";
+  public static final String DATASET_DRIFTED = "dataset_drifted";
   public static final String BASELINE_ID = "baseline_id";
   public static final String ERROR_BOUND = "error_bound";
   public static final String SOURCE_TABLE = "source_table";

@@ -26,6 +26,7 @@ public final class Tables {
   public static final String MODEL_ALIASES = "model_aliases";
   public static final String JOB_RUNS = "job_runs";
   public static final String QUARANTINE = "quarantine";
+  public static final String ALERTS = "alerts";
 
   private static StructField required(String name, DataType type) {
     return new StructField(name, type, false, Metadata.empty());
@@ -159,6 +160,47 @@ public final class Tables {
           List.of(WINDOW_DATE),
           false);
 
+  /**
+   * One deciding statistic of a drifted column, as an alert lists it (all nullable: Delta refuses
+   * NOT NULL inside arrays).
+   */
+  private static final StructType ALERT_STATISTIC =
+      new StructType(
+          new StructField[] {
+            optional(COLUMN, StringType),
+            optional(COLUMN_KIND, StringType),
+            optional(STATISTIC, StringType),
+            optional(VALUE, DoubleType),
+            optional(P_VALUE, DoubleType),
+            optional(THRESHOLD, DoubleType)
+          });
+
+  /**
+   * One row per model version, window and comparison in which a drift run found drift: the drifted
+   * columns, the statistics that decided it, the share of drifted columns. Rewritten with the run's
+   * windows (replaceWhere), so a rerun changes nothing.
+   */
+  public static final TableSpec ALERTS_SPEC =
+      new TableSpec(
+          ALERTS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                optional(MODEL_VERSION, StringType),
+                required(GRANULARITY, StringType),
+                required(WINDOW_START, TimestampType),
+                required(WINDOW_END, TimestampType),
+                required(COMPARISON, StringType),
+                required(DRIFTED_COLUMNS, createArrayType(StringType)),
+                required(STATISTICS, createArrayType(ALERT_STATISTIC)),
+                required(DRIFTED_COLUMN_SHARE, DoubleType),
+                required(DATASET_DRIFTED, BooleanType),
+                required(RUN_ID, StringType),
+                required(WINDOW_DATE, DateType)
+              }),
+          List.of(WINDOW_DATE),
+          false);
+
   private static final StructType TRAINING_DATA_ENTRY =
       new StructType(
           new StructField[] {
@@ -255,6 +297,7 @@ public final class Tables {
           EVAL_METRICS_SPEC,
           PROFILES_SPEC,
           DRIFT_METRICS_SPEC,
+          ALERTS_SPEC,
           MODEL_REGISTRY_SPEC,
           MODEL_ALIASES_SPEC,
           JOB_RUNS_SPEC,

@@ -166,6 +166,10 @@ class ConfigLoaderTest {
         local("lakeloop.spark.conf.\"spark.hadoop.fs.s3a.secret.key\"=SUPERSECRET-123");
     assertThat(c.spark().conf()).containsEntry("spark.hadoop.fs.s3a.secret.key", "SUPERSECRET-123");
     assertThat(c.describeRedacted()).doesNotContain("SUPERSECRET-123").contains("****");
+    // webhook URLs carry their token in the path
+    LakeloopConfig hook =
+        local("lakeloop.drift.alerts.webhook-url=\"https://hooks.example.com/T0/B1/XYZTOKEN\"");
+    assertThat(hook.describeRedacted()).doesNotContain("XYZTOKEN");
   }
 
   @Test

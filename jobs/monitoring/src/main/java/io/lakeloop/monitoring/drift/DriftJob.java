@@ -10,6 +10,7 @@ import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
@@ -37,9 +38,11 @@ import org.slf4j.LoggerFactory;
  * compares every such window with the baseline ({@code BASELINE}) and with the previous window of
  * the same length ({@code CONSECUTIVE}). The baseline is built once, the first time it is needed or
  * with {@code --baseline} ({@link Baseline}). Profiles and metrics of the run's windows are
- * overwritten with {@code replaceWhere}, so a rerun changes nothing. Cost: one scan of day D (plus
- * three scans of the baseline when it is built); the driver holds profiles only (columns x windows
- * x ~16 KB).
+ * overwritten with {@code replaceWhere}, so a rerun changes nothing. A comparison that finds drift
+ * raises an alert ({@link Alerts}): a row in {@code alerts}, a POST to the configured webhook, and
+ * with {@code --fail-on-drift} exit code {@link JobLauncher#DRIFT_DETECTED}. Cost: one scan of day
+ * D (plus three scans of the baseline when it is built); the driver holds profiles only (columns x
+ * windows x ~16 KB).
  */
 public final class DriftJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(DriftJob.class);
@@ -52,7 +55,11 @@ public final class DriftJob implements Job {
           Flag.value(
               "since",
               "YYYY-MM-DD",
-              "profile every day from this date to --date in the same single pass (backfill)"));
+              "profile every day from this date to --date in the same single pass (backfill)"),
+          Flag.toggle(
+              "fail-on-drift",
+              "exit with code 3 (after writing every table) when the run raised an alert, so a"
+                  + " scheduler can branch on it"));
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new DriftJob(), args));
@@ -123,6 +130,7 @@ public final class DriftJob implements Job {
     Lakehouse lh = ctx.lakehouse();
     lh.ensure(Tables.PROFILES_SPEC);
     lh.ensure(Tables.DRIFT_METRICS_SPEC);
+    lh.ensure(Tables.ALERTS_SPEC);
 
     LocalDate first = ctx.args().date("since").orElse(date);
     if (first.isAfter(date)) {
@@ -235,6 +243,7 @@ public final class DriftJob implements Job {
     // Compare each window with the baseline and with the previous window of its length.
     DriftRows drift = new DriftRows(settings, baseline, numeric, categorical, missing);
     List<Row> metricRows = new ArrayList<>();
+    List<Alerts.Alert> alerts = new ArrayList<>();
     int drifted = 0;
     int compared = 0;
     for (Map.Entry<Window, Map<String, ColumnProfiles>> e : current.entrySet()) {
@@ -258,13 +267,23 @@ public final class DriftJob implements Job {
         metricRows.addAll(base.rows());
         drifted += base.driftedColumns();
         compared += base.columns();
+        Alerts.of(settings.alerts(), model.name(), v.getKey(), w, "BASELINE", base, ctx.runId())
+            .ifPresent(alerts::add);
         ColumnProfiles prev = previous.get(v.getKey());
         if (prev != null) {
-          metricRows.addAll(
-              drift
-                  .compare(
-                      model.name(), v.getKey(), w, "CONSECUTIVE", prev, v.getValue(), ctx.runId())
-                  .rows());
+          DriftRows.Result consecutive =
+              drift.compare(
+                  model.name(), v.getKey(), w, "CONSECUTIVE", prev, v.getValue(), ctx.runId());
+          metricRows.addAll(consecutive.rows());
+          Alerts.of(
+                  settings.alerts(),
+                  model.name(),
+                  v.getKey(),
+                  w,
+                  "CONSECUTIVE",
+                  consecutive,
+                  ctx.runId())
+              .ifPresent(alerts::add);
         }
       }
     }
@@ -275,6 +294,22 @@ public final class DriftJob implements Job {
             predicate(model.name(), windows, "true"),
             ctx.runId());
     ctx.recordOutput(Tables.DRIFT_METRICS, mv);
+    long av =
+        lh.replaceWhere(
+            ctx.spark().createDataFrame(Alerts.rows(alerts), Tables.ALERTS_SPEC.schema()),
+            Tables.ALERTS_SPEC,
+            predicate(model.name(), windows, "true"),
+            ctx.runId());
+    ctx.recordOutput(Tables.ALERTS, av);
+    String webhookUrl = settings.alerts().webhookUrl();
+    if (!alerts.isEmpty() && !webhookUrl.isEmpty()) {
+      new Webhook(
+              "lakeloop.drift.alerts.webhook-url",
+              webhookUrl,
+              settings.alerts().webhookTimeout(),
+              settings.alerts().webhookAttempts())
+          .post(Alerts.document(model.name(), ctx.runId(), alerts));
+    }
     long emptyDays =
         daily.entrySet().stream()
             .filter(d -> !d.getKey().isBefore(first) && d.getValue().isEmpty())
@@ -295,10 +330,12 @@ public final class DriftJob implements Job {
     summary.put("empty_days", Long.toString(emptyDays));
     summary.put("metric_rows", Integer.toString(metricRows.size()));
     summary.put("drifted_columns", drifted + "/" + compared);
+    summary.put("alerts", Integer.toString(alerts.size()));
+    boolean fail = ctx.args().has("fail-on-drift") && !alerts.isEmpty();
     return new JobResult(
         String.format(
             "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
-                + " (%d windows); %d rows in drift_metrics v%d%n%s",
+                + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
             model.name(),
             first,
             date,
@@ -308,8 +345,12 @@ public final class DriftJob implements Job {
             windows.size(),
             metricRows.size(),
             mv,
+            alerts.size(),
+            av,
+            fail ? " (--fail-on-drift: exit code " + JobLauncher.DRIFT_DETECTED + ")" : "",
             DriftRows.table(metricRows, settings, date)),
-        summary);
+        summary,
+        fail ? JobLauncher.DRIFT_DETECTED : JobLauncher.OK);
   }
 
   /** The replaceWhere predicate covering exactly the run's windows of one model. */

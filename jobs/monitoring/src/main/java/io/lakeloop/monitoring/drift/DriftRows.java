@@ -47,8 +47,28 @@ final class DriftRows {
     this.missing = List.copyOf(missing);
   }
 
-  /** A comparison's rows, and how many columns were judged and how many drifted. */
-  record Result(List<Row> rows, int columns, int driftedColumns) {}
+  /** The statistic that found a column drifted. */
+  record Verdict(
+      String column,
+      String kind,
+      String statistic,
+      Double value,
+      Double pValue,
+      Double threshold) {}
+
+  /**
+   * A comparison's rows; how many columns were judged; the drifted ones, each with its deciding
+   * statistic (or {@code column_missing}); whether the dataset-level share crossed its threshold.
+   */
+  record Result(List<Row> rows, int columns, List<Verdict> drifted, boolean datasetDrifted) {
+    int driftedColumns() {
+      return drifted.size();
+    }
+
+    double driftedShare() {
+      return columns == 0 ? 0 : (double) drifted.size() / columns;
+    }
+  }
 
   Result compare(
       String model,
@@ -60,7 +80,7 @@ final class DriftRows {
       String runId) {
     List<Row> rows = new ArrayList<>();
     int judged = 0;
-    int drifted = 0;
+    List<Verdict> drifted = new ArrayList<>();
     Map<String, Object> base = new HashMap<>();
     base.put(MODEL_NAME, model);
     base.put(MODEL_VERSION, version);
@@ -78,7 +98,7 @@ final class DriftRows {
       judged++;
       if (missing.contains(column)) {
         rows.add(row(base, column, kind, COLUMN_MISSING, 1.0, null, null, true, null));
-        drifted++;
+        drifted.add(new Verdict(column, kind, COLUMN_MISSING, 1.0, null, null));
         continue;
       }
       DriftColumns.Spec spec = isNumeric ? numeric.get(j) : categorical.get(j - numeric.size());
@@ -107,7 +127,7 @@ final class DriftRows {
         stats = stats.stream().filter(x -> !x.name().equals("null_rate_change")).toList();
       }
       String decision = isNumeric ? settings.numericDecision() : settings.categoricalDecision();
-      boolean columnDrifted = false;
+      Verdict deciding = null;
       for (DriftStatistics.Statistic s : stats) {
         boolean finite = Double.isFinite(s.value());
         Boolean verdict = finite ? settings.drifted(s.name(), s.value(), s.pValue()) : null;
@@ -124,15 +144,18 @@ final class DriftRows {
                 verdict,
                 s.errorBound()));
         if (s.name().equals(decision) && Boolean.TRUE.equals(verdict)) {
-          columnDrifted = true;
+          deciding =
+              new Verdict(column, kind, s.name(), s.value(), finitePValue(s.pValue()), threshold);
         }
       }
-      if (columnDrifted) {
-        drifted++;
+      if (deciding != null) {
+        drifted.add(deciding);
       }
     }
+    boolean datasetDrifted = false;
     if (judged > 0) {
-      double share = (double) drifted / judged;
+      double share = (double) drifted.size() / judged;
+      datasetDrifted = share >= settings.datasetDriftShare();
       rows.add(
           row(
               base,
@@ -142,10 +165,14 @@ final class DriftRows {
               share,
               null,
               settings.datasetDriftShare(),
-              share >= settings.datasetDriftShare(),
+              datasetDrifted,
               null));
     }
-    return new Result(rows, judged, drifted);
+    return new Result(rows, judged, drifted, datasetDrifted);
+  }
+
+  private static Double finitePValue(Double p) {
+    return p != null && Double.isFinite(p) ? p : null;
   }
 
   private static Row row(
@@ -163,7 +190,7 @@ final class DriftRows {
     v.put(COLUMN_KIND, kind);
     v.put(STATISTIC, statistic);
     v.put(VALUE, value);
-    v.put(P_VALUE, pValue != null && Double.isFinite(pValue) ? pValue : null);
+    v.put(P_VALUE, finitePValue(pValue));
     v.put(THRESHOLD, threshold);
     v.put(DRIFTED, drifted);
     v.put(ERROR_BOUND, errorBound);

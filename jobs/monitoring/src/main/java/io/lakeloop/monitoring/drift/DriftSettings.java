@@ -16,6 +16,7 @@ import java.util.Set;
  *
  * @param granularities window lengths; the first is one day (longer ones merge stored days)
  * @param thresholds per statistic name, the value (or p-value) at which it counts as drifted
+ * @param alerts when a comparison raises an alert and where it is sent
  */
 public record DriftSettings(
     List<Granularity> granularities,
@@ -28,8 +29,71 @@ public record DriftSettings(
     Map<String, Double> thresholds,
     String numericDecision,
     String categoricalDecision,
-    double datasetDriftShare)
+    double datasetDriftShare,
+    AlertSettings alerts)
     implements Serializable {
+
+  /**
+   * The {@code lakeloop.drift.alerts} section.
+   *
+   * @param comparisons the comparisons (BASELINE, CONSECUTIVE) that raise alerts
+   * @param datasetOnly alert only when the dataset-level share crosses its threshold, not on any
+   *     drifted column
+   * @param webhookUrl where the run POSTs its alerts as JSON; empty for none
+   * @param webhookTimeout how long one POST may take
+   * @param webhookAttempts POSTs tried before the run fails (connection errors and 5xx answers)
+   */
+  public record AlertSettings(
+      Set<String> comparisons,
+      boolean datasetOnly,
+      String webhookUrl,
+      java.time.Duration webhookTimeout,
+      int webhookAttempts)
+      implements Serializable {
+    public AlertSettings {
+      comparisons = Set.copyOf(comparisons);
+    }
+
+    static AlertSettings from(Settings a) {
+      Set<String> comparisons = new java.util.LinkedHashSet<>();
+      for (String c : a.strings("comparisons")) {
+        if (!c.equals("BASELINE") && !c.equals("CONSECUTIVE")) {
+          throw new ConfigError(
+              "lakeloop.drift.alerts.comparisons: '" + c + "' is not BASELINE or CONSECUTIVE");
+        }
+        comparisons.add(c);
+      }
+      String on = a.string("on");
+      if (!on.equals("any-column") && !on.equals("dataset")) {
+        throw new ConfigError(
+            "lakeloop.drift.alerts.on must be \"any-column\" or \"dataset\", got '" + on + "'");
+      }
+      String url = a.string("webhook-url").trim();
+      if (!url.isEmpty()) {
+        try {
+          java.net.URI u = new java.net.URI(url);
+          if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
+              || u.getHost() == null) {
+            throw new java.net.URISyntaxException(url, "not an http(s) URL with a host");
+          }
+        } catch (java.net.URISyntaxException e) {
+          throw new ConfigError(
+              "lakeloop.drift.alerts.webhook-url: '"
+                  + url
+                  + "' is not an http(s) URL ("
+                  + e.getReason()
+                  + "); set it to e.g. \"https://hooks.example.com/lakeloop\" or to \"\" for"
+                  + " no webhook");
+        }
+      }
+      return new AlertSettings(
+          comparisons,
+          on.equals("dataset"),
+          url,
+          a.duration("webhook-timeout"),
+          a.intAtLeast("webhook-attempts", 1));
+    }
+  }
 
   /** Statistics judged by their p-value (drifted when p < threshold); the rest by the value. */
   public static final Set<String> BY_P_VALUE = Set.of("chi_square");
@@ -104,7 +168,8 @@ public record DriftSettings(
         thresholds,
         numeric,
         categorical,
-        s.doubleIn("dataset-drift-share", 0, 1));
+        s.doubleIn("dataset-drift-share", 0, 1),
+        AlertSettings.from(s.child("alerts")));
   }
 
   /** The threshold of a statistic, or null when it has none (it is then never "drifted"). */

@@ -103,7 +103,7 @@ final class ProfileRows {
     return RowFactory.create(out);
   }
 
-  private static <T> scala.collection.Seq<T> seq(List<T> list) {
+  static <T> scala.collection.Seq<T> seq(List<T> list) {
     return JavaConverters.asScalaBuffer(list).toList();
   }
 

@@ -3,15 +3,27 @@ package io.lakeloop.monitoring.drift;
 import static org.apache.spark.sql.functions.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.testing.ProjectFiles;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.monitoring.JobRunner;
 import io.lakeloop.monitoring.generate.GenerateJob;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
@@ -278,5 +290,149 @@ class DriftJobTest extends SparkTestBase {
     assertThat(Double.isFinite(day.getDouble(day.fieldIndex(Columns.SUM)))).isTrue();
     Row ks = stat("1 day", "2026-01-13", "BASELINE", "monthly_charges", "ks");
     assertThat(ks.getDouble(ks.fieldIndex(Columns.VALUE))).isBetween(0.0, 1.0);
+  }
+
+  /** Starts an HTTP server on loopback that answers 503 once, then 200, recording each body. */
+  private static com.sun.net.httpserver.HttpServer hookServer(List<String> bodies)
+      throws IOException {
+    AtomicInteger calls = new AtomicInteger();
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/alerts",
+        exchange -> {
+          bodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          int status = calls.getAndIncrement() == 0 ? 503 : 200;
+          exchange.sendResponseHeaders(status, -1);
+          exchange.close();
+        });
+    server.start();
+    return server;
+  }
+
+  private int launch(List<String> extraSets, String... args) {
+    List<String> argv = new ArrayList<>(List.of(args));
+    argv.addAll(
+        List.of(
+            "--config",
+            ProjectFiles.find("configs/local.conf").toString(),
+            "--set",
+            "lakeloop.warehouse=\"" + warehouse + "\""));
+    for (String s : extraSets) {
+      argv.add("--set");
+      argv.add(s);
+    }
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        JobLauncher.launch(
+            new DriftJob(),
+            argv.toArray(new String[0]),
+            spark(),
+            new PrintStream(new ByteArrayOutputStream()),
+            new PrintStream(err));
+    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isIn(0, JobLauncher.DRIFT_DETECTED);
+    return code;
+  }
+
+  private Dataset<Row> alerts() {
+    return lh.read(Tables.ALERTS).data();
+  }
+
+  @Test
+  @Order(3)
+  void driftRaisesAnAlertRowAWebhookPostAndADistinctExitCode() throws Exception {
+    List<String> bodies = new CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer server = hookServer(bodies);
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/alerts";
+    try {
+      int code =
+          launch(
+              List.of("lakeloop.drift.alerts.webhook-url=\"" + url + "\""),
+              "--date",
+              "2026-01-12",
+              "--baseline",
+              "--fail-on-drift",
+              "--run-id",
+              "a12");
+      assertThat(code).isEqualTo(JobLauncher.DRIFT_DETECTED);
+    } finally {
+      server.stop(0);
+    }
+    // the day's alert against the baseline names the shifted feature and its deciding PSI
+    Row psi = stat("1 day", "2026-01-12", "BASELINE", "monthly_charges", "psi");
+    Row share = stat("1 day", "2026-01-12", "BASELINE", "*", DriftRows.DRIFTED_SHARE);
+    List<Row> day =
+        alerts()
+            .where(
+                col(Columns.GRANULARITY)
+                    .equalTo("1 day")
+                    .and(col(Columns.WINDOW_DATE).equalTo(lit("2026-01-12").cast("date"))))
+            .collectAsList();
+    assertThat(day).hasSize(1);
+    Row alert = day.get(0);
+    assertThat(alert.getString(alert.fieldIndex(Columns.COMPARISON))).isEqualTo("BASELINE");
+    assertThat(alert.getString(alert.fieldIndex(Columns.RUN_ID))).isEqualTo("a12");
+    List<String> columns = alert.getList(alert.fieldIndex(Columns.DRIFTED_COLUMNS));
+    assertThat(columns).contains("monthly_charges").doesNotContain("tenure_months");
+    long driftedByMetrics =
+        drift()
+            .where(
+                col(Columns.RUN_ID)
+                    .equalTo("a12")
+                    .and(col(Columns.GRANULARITY).equalTo("1 day"))
+                    .and(col(Columns.COMPARISON).equalTo("BASELINE"))
+                    .and(col(Columns.DRIFTED))
+                    .and(
+                        col(Columns.STATISTIC)
+                            .isin("psi", DriftRows.COLUMN_MISSING)
+                            .and(col(Columns.COLUMN).notEqual("*"))))
+            .count();
+    assertThat(columns).hasSize((int) driftedByMetrics);
+    assertThat(alert.getDouble(alert.fieldIndex(Columns.DRIFTED_COLUMN_SHARE)))
+        .isEqualTo(share.getDouble(share.fieldIndex(Columns.VALUE)));
+    Row stat =
+        alert.<Row>getList(alert.fieldIndex(Columns.STATISTICS)).stream()
+            .filter(r -> r.getString(0).equals("monthly_charges"))
+            .findFirst()
+            .get();
+    assertThat(stat.getString(2)).isEqualTo("psi");
+    assertThat(stat.getDouble(3)).isEqualTo(psi.getDouble(psi.fieldIndex(Columns.VALUE)));
+
+    // the webhook got the same alerts as JSON, after one retry of a 503
+    assertThat(bodies).hasSize(2);
+    assertThat(bodies.get(1)).isEqualTo(bodies.get(0));
+    JsonNode doc = new ObjectMapper().readTree(bodies.get(1));
+    assertThat(doc.get("run_id").asText()).isEqualTo("a12");
+    assertThat(doc.get("alerts").size())
+        .isEqualTo((int) alerts().where(col(Columns.RUN_ID).equalTo("a12")).count());
+    JsonNode sent = null;
+    for (JsonNode a : doc.get("alerts")) {
+      if (a.get("granularity").asText().equals("1 day")) {
+        sent = a;
+      }
+    }
+    assertThat(sent.get("window_start").asText()).isEqualTo("2026-01-12T00:00:00Z");
+    assertThat(sent.get("drifted_columns").findValuesAsText("column"))
+        .containsExactlyElementsOf(columns);
+
+    // rerunning the run (no webhook now) leaves the alerts table as it was
+    Dataset<Row> before = alerts().cache();
+    before.count();
+    JobRunner.run(new DriftJob(), spark(), config, "--date", "2026-01-12", "--run-id", "a12");
+    assertThat(difference(alerts(), before)).isZero();
+
+    // alerting on the dataset level only: the share stays under its threshold, so the same run
+    // raises nothing, removes its earlier alerts, and --fail-on-drift exits 0
+    assertThat(share.getDouble(share.fieldIndex(Columns.VALUE))).isLessThan(0.5);
+    assertThat(
+            launch(
+                List.of("lakeloop.drift.alerts.on=dataset"),
+                "--date",
+                "2026-01-12",
+                "--fail-on-drift",
+                "--run-id",
+                "a12"))
+        .isZero();
+    assertThat(alerts().where(col(Columns.RUN_ID).equalTo("a12")).count()).isZero();
   }
 }
