@@ -24,16 +24,30 @@ public final class LabeledPredictions {
   /** Predictions with {@code event_date} in [first, last], labels with label_date in the same. */
   public static Dataset<Row> read(
       JobContext ctx, ModelSpec model, LocalDate first, LocalDate last) {
-    Lakehouse lh = ctx.lakehouse();
-    Lakehouse.Snapshot predictions = lh.read(Tables.PREDICTION_LOG);
+    return withLabels(ctx, predictions(ctx, model, first, last), first, last);
+  }
+
+  /** The model's predictions with {@code event_date} in [first, last], without labels. */
+  public static Dataset<Row> predictions(
+      JobContext ctx, ModelSpec model, LocalDate first, LocalDate last) {
+    Lakehouse.Snapshot predictions = ctx.lakehouse().read(Tables.PREDICTION_LOG);
     ctx.recordInput(Tables.PREDICTION_LOG, predictions.version());
-    Dataset<Row> logs =
-        predictions
-            .data()
-            .where(
-                col(MODEL_NAME)
-                    .equalTo(model.name())
-                    .and(col(EVENT_DATE).between(first.toString(), last.toString())));
+    return predictions
+        .data()
+        .where(
+            col(MODEL_NAME)
+                .equalTo(model.name())
+                .and(col(EVENT_DATE).between(first.toString(), last.toString())));
+  }
+
+  /**
+   * {@code logs} (predictions of [first, last], any projection with {@code request_id}) left-joined
+   * with the latest label known per request among labels with label_date in [first, last]. Project
+   * {@code logs} to the columns needed first: the join shuffles every column it carries.
+   */
+  public static Dataset<Row> withLabels(
+      JobContext ctx, Dataset<Row> logs, LocalDate first, LocalDate last) {
+    Lakehouse lh = ctx.lakehouse();
     Dataset<Row> labels;
     if (lh.exists(Tables.LABELS_TABLE)) {
       Lakehouse.Snapshot l = lh.read(Tables.LABELS_TABLE);

@@ -30,6 +30,23 @@ public final class ColumnProfiles implements Serializable {
     return this;
   }
 
+  /**
+   * These profiles followed by another set's (columns profiled apart over the same rows): numeric
+   * then categorical, each kind in the order this, then {@code more}. Null {@code more} appends
+   * nothing.
+   */
+  ColumnProfiles append(ColumnProfiles more) {
+    if (more == null) {
+      return this;
+    }
+    NumericProfile[] n = Arrays.copyOf(numeric, numeric.length + more.numeric.length);
+    System.arraycopy(more.numeric, 0, n, numeric.length, more.numeric.length);
+    CategoricalProfile[] c =
+        Arrays.copyOf(categorical, categorical.length + more.categorical.length);
+    System.arraycopy(more.categorical, 0, c, categorical.length, more.categorical.length);
+    return new ColumnProfiles(n, c);
+  }
+
   @Override
   public String toString() {
     return "ColumnProfiles" + Arrays.toString(numeric) + Arrays.toString(categorical);

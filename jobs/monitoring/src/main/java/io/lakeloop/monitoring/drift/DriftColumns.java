@@ -16,7 +16,8 @@ import org.apache.spark.sql.Row;
  * The columns whose distributions drift is measured on, for one model: its numeric and categorical
  * features, its predictions (the positive-class score of a binary model, each class's score of a
  * multiclass one, the predicted class; the prediction itself for regression) and its labels.
- * Numeric columns come first, then categorical ones — the order of {@link ColumnProfiles}.
+ * Numeric columns come first, then categorical ones — the order of {@link ColumnProfiles}; within
+ * each kind the label column comes last (it is profiled apart, from a join with the labels).
  */
 public final class DriftColumns {
   /** A column kind as written to profiles.column_kind and drift_metrics.column_kind. */
@@ -34,6 +35,11 @@ public final class DriftColumns {
       String name, String kind, List<String> sources, Column expression, boolean nullIsUnknown) {
     Spec(String name, String kind, List<String> sources, Column expression) {
       this(name, kind, sources, expression, false);
+    }
+
+    /** Whether the column comes from the labels table (joined), not from prediction_log. */
+    boolean isLabel() {
+      return sources.contains(LABEL);
     }
   }
 

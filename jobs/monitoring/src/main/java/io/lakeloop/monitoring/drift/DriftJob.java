@@ -165,19 +165,21 @@ public final class DriftJob implements Job {
       ctx.recordOutput(Tables.PROFILES, v);
     }
 
-    // One pass over days [first, D]: a profile per model version and day, on the baseline's edges.
-    List<DriftColumns.Spec> numeric =
-        columns.numeric().stream().filter(c -> baseline.numeric().contains(c.name())).toList();
-    List<DriftColumns.Spec> categorical =
-        columns.categorical().stream()
-            .filter(c -> baseline.categorical().contains(c.name()))
-            .toList();
-    Dataset<Row> days = LabeledPredictions.read(ctx, model, first, date);
+    // One pass over days [first, D] of prediction_log: a profile per model version and day, on the
+    // baseline's edges. The label column needs the labels: only (request_id, version, day) of the
+    // same rows are joined with them, in a second, narrow pass — the join's shuffle carries three
+    // columns, not every feature. Label columns come last in each list (ColumnProfiles' order).
+    List<DriftColumns.Spec> numeric = inBaseline(columns.numeric(), baseline.numeric());
+    List<DriftColumns.Spec> categorical = inBaseline(columns.categorical(), baseline.categorical());
+    Dataset<Row> log = LabeledPredictions.predictions(ctx, model, first, date);
     List<String> missing = new ArrayList<>();
-    for (DriftColumns.Spec c : columns.all()) {
-      boolean inBaseline =
-          baseline.numeric().contains(c.name()) || baseline.categorical().contains(c.name());
-      if (inBaseline && !DriftColumns.available(c, days)) {
+    for (DriftColumns.Spec c : numeric) {
+      if (!c.isLabel() && !DriftColumns.available(c, log)) {
+        missing.add(c.name());
+      }
+    }
+    for (DriftColumns.Spec c : categorical) {
+      if (!c.isLabel() && !DriftColumns.available(c, log)) {
         missing.add(c.name());
       }
     }
@@ -187,18 +189,32 @@ public final class DriftJob implements Job {
               + " column_missing",
           missing);
     }
-    Profiler profiler =
-        new Profiler(
-            numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
-            categorical.size(),
-            settings.maxCategories());
     Map<Profiler.Key, ColumnProfiles> profiled =
-        profiler.profile(
-            days,
-            col(MODEL_VERSION),
-            datediff(col(EVENT_DATE), lit("1970-01-01")),
-            numeric.stream().map(c -> DriftColumns.valueOrNull(c, days)).toList(),
-            categorical.stream().map(c -> DriftColumns.valueOrNull(c, days)).toList());
+        profile(
+            baseline,
+            settings,
+            log,
+            numeric.stream().filter(c -> !c.isLabel()).toList(),
+            categorical.stream().filter(c -> !c.isLabel()).toList());
+    List<DriftColumns.Spec> numericLabels =
+        numeric.stream().filter(DriftColumns.Spec::isLabel).toList();
+    List<DriftColumns.Spec> categoricalLabels =
+        categorical.stream().filter(DriftColumns.Spec::isLabel).toList();
+    if (!numericLabels.isEmpty() || !categoricalLabels.isEmpty()) {
+      Dataset<Row> labeled =
+          LabeledPredictions.withLabels(
+              ctx, log.select(col(REQUEST_ID), col(MODEL_VERSION), col(EVENT_DATE)), first, date);
+      Map<Profiler.Key, ColumnProfiles> labels =
+          profile(baseline, settings, labeled, numericLabels, categoricalLabels);
+      profiled.replaceAll(
+          (k, p) -> {
+            ColumnProfiles l = labels.get(k);
+            if (l == null) { // a left join keeps every row, so every (version, day) is there
+              throw new IllegalStateException("drift: no label profile for " + k);
+            }
+            return p.append(l);
+          });
+    }
     Long logVersion = ctx.inputs().get(Tables.PREDICTION_LOG);
     WindowProfiles store =
         new WindowProfiles(storedRows, model.name(), baseline, numeric, categorical, logVersion);
@@ -351,6 +367,31 @@ public final class DriftJob implements Job {
             DriftRows.table(metricRows, settings, date)),
         summary,
         fail ? JobLauncher.DRIFT_DETECTED : JobLauncher.OK);
+  }
+
+  /** The columns of a kind the baseline has, in DriftColumns order. */
+  private static List<DriftColumns.Spec> inBaseline(
+      List<DriftColumns.Spec> specs, java.util.Collection<String> names) {
+    return specs.stream().filter(c -> names.contains(c.name())).toList();
+  }
+
+  /** Profiles the given columns of {@code data} per model version and day, in one Spark job. */
+  private static Map<Profiler.Key, ColumnProfiles> profile(
+      Baseline baseline,
+      DriftSettings settings,
+      Dataset<Row> data,
+      List<DriftColumns.Spec> numeric,
+      List<DriftColumns.Spec> categorical) {
+    return new Profiler(
+            numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
+            categorical.size(),
+            settings.maxCategories())
+        .profile(
+            data,
+            col(MODEL_VERSION),
+            datediff(col(EVENT_DATE), lit("1970-01-01")),
+            numeric.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList(),
+            categorical.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList());
   }
 
   /** The replaceWhere predicate covering exactly the run's windows of one model. */
