@@ -142,82 +142,23 @@ public final class DriftJob implements Job {
     LocalDate earliest =
         windows.stream().map(w -> w.previous().startDate()).min(LocalDate::compareTo).get();
     List<Row> storedRows = WindowProfiles.read(lh, model.name(), earliest, date);
-    Optional<Baseline> stored =
-        ctx.args().has("baseline")
-            ? Optional.empty()
-            : Baseline.load(WindowProfiles.baselineRows(storedRows), columns);
-    Baseline baseline;
-    if (stored.isPresent()) {
-      baseline = stored.get();
-    } else {
-      BaselineSpec spec = BaselineSpec.of(ctx.config(), model.name());
-      LOG.info("drift: building the baseline of model {} from {}", model.name(), spec.describe());
-      Baseline.Source source = Baseline.read(ctx, model, spec);
-      baseline = Baseline.build(source, columns, settings, spec.describe(), ctx.runId(), date);
-      long v =
-          lh.replaceWhere(
-              ctx.spark()
-                  .createDataFrame(
-                      baseline.rows(model.name(), ctx.runId()), Tables.PROFILES_SPEC.schema()),
-              Tables.PROFILES_SPEC,
-              MODEL_NAME + " = '" + model.name() + "' AND " + PROFILE_KIND + " = 'BASELINE'",
-              ctx.runId());
-      ctx.recordOutput(Tables.PROFILES, v);
-    }
+    Baseline baseline = baseline(ctx, model, columns, settings, storedRows, date);
 
-    // One pass over days [first, D] of prediction_log: a profile per model version and day, on the
-    // baseline's edges. The label column needs the labels: only (request_id, version, day) of the
-    // same rows are joined with them, in a second, narrow pass — the join's shuffle carries three
-    // columns, not every feature. Label columns come last in each list (ColumnProfiles' order).
+    // One pass over days [first, D]: a profile per model version and day, on the baseline's edges.
     List<DriftColumns.Spec> numeric = inBaseline(columns.numeric(), baseline.numeric());
     List<DriftColumns.Spec> categorical = inBaseline(columns.categorical(), baseline.categorical());
     Dataset<Row> log = LabeledPredictions.predictions(ctx, model, first, date);
-    List<String> missing = new ArrayList<>();
-    for (DriftColumns.Spec c : numeric) {
-      if (!c.isLabel() && !DriftColumns.available(c, log)) {
-        missing.add(c.name());
-      }
-    }
-    for (DriftColumns.Spec c : categorical) {
-      if (!c.isLabel() && !DriftColumns.available(c, log)) {
-        missing.add(c.name());
-      }
-    }
-    if (!missing.isEmpty()) {
-      LOG.warn(
-          "drift: prediction_log lacks the baseline columns {}; they are reported as"
-              + " column_missing",
-          missing);
-    }
+    List<String> missing = missing(log, numeric, categorical);
     Map<Profiler.Key, ColumnProfiles> profiled =
-        profile(
-            baseline,
-            settings,
-            log,
-            numeric.stream().filter(c -> !c.isLabel()).toList(),
-            categorical.stream().filter(c -> !c.isLabel()).toList());
-    List<DriftColumns.Spec> numericLabels =
-        numeric.stream().filter(DriftColumns.Spec::isLabel).toList();
-    List<DriftColumns.Spec> categoricalLabels =
-        categorical.stream().filter(DriftColumns.Spec::isLabel).toList();
-    if (!numericLabels.isEmpty() || !categoricalLabels.isEmpty()) {
-      Dataset<Row> labeled =
-          LabeledPredictions.withLabels(
-              ctx, log.select(col(REQUEST_ID), col(MODEL_VERSION), col(EVENT_DATE)), first, date);
-      Map<Profiler.Key, ColumnProfiles> labels =
-          profile(baseline, settings, labeled, numericLabels, categoricalLabels);
-      profiled.replaceAll(
-          (k, p) -> {
-            ColumnProfiles l = labels.get(k);
-            if (l == null) { // a left join keeps every row, so every (version, day) is there
-              throw new IllegalStateException("drift: no label profile for " + k);
-            }
-            return p.append(l);
-          });
-    }
-    Long logVersion = ctx.inputs().get(Tables.PREDICTION_LOG);
+        profileDays(ctx, baseline, settings, log, numeric, categorical, first, date);
     WindowProfiles store =
-        new WindowProfiles(storedRows, model.name(), baseline, numeric, categorical, logVersion);
+        new WindowProfiles(
+            storedRows,
+            model.name(),
+            baseline,
+            numeric,
+            categorical,
+            ctx.inputs().get(Tables.PREDICTION_LOG));
 
     // Every window touching the days: the merge of its days, fresh ones from the pass, the
     // others from the stored daily profiles (a week is the merge of its days — no rescan).
@@ -229,36 +170,211 @@ public final class DriftJob implements Job {
     profiled.forEach((k, p) -> daily.get(LocalDate.ofEpochDay(k.day())).put(k.version(), p));
     Map<Window, Map<String, ColumnProfiles>> current = new LinkedHashMap<>();
     for (Window w : windows) {
-      Map<String, ColumnProfiles> byVersion = new LinkedHashMap<>();
-      for (LocalDate d = w.startDate();
-          d.isBefore(w.endDate()) && !d.isAfter(date);
-          d = d.plusDays(1)) {
-        daily
-            .getOrDefault(d, Map.of())
-            .forEach(
-                (version, p) -> byVersion.computeIfAbsent(version, v -> store.empty()).merge(p));
-      }
-      current.put(w, byVersion);
+      current.put(w, merged(w, daily, date, store));
     }
-
-    // Write the windows' profiles (replacing what an earlier attempt wrote).
     List<Row> profileRows = new ArrayList<>();
     current.forEach(
         (w, byVersion) ->
             byVersion.forEach(
                 (version, p) ->
                     profileRows.addAll(store.rows(w, version, p, missing, ctx.runId()))));
-    long pv =
-        lh.replaceWhere(
-            ctx.spark().createDataFrame(profileRows, Tables.PROFILES_SPEC.schema()),
-            Tables.PROFILES_SPEC,
-            predicate(model.name(), windows, PROFILE_KIND + " = 'WINDOW'"),
-            ctx.runId());
-    ctx.recordOutput(Tables.PROFILES, pv);
+    write(ctx, Tables.PROFILES_SPEC, profileRows, model, windows, PROFILE_KIND + " = 'WINDOW'");
 
     // Compare each window with the baseline and with the previous window of its length.
-    DriftRows drift = new DriftRows(settings, baseline, numeric, categorical, missing);
-    List<Row> metricRows = new ArrayList<>();
+    Comparisons c =
+        compare(
+            ctx,
+            model,
+            settings,
+            current,
+            store,
+            baseline,
+            new DriftRows(settings, baseline, numeric, categorical, missing));
+    long mv = write(ctx, Tables.DRIFT_METRICS_SPEC, c.rows(), model, windows, "true");
+    long av = write(ctx, Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), model, windows, "true");
+    String webhookUrl = settings.alerts().webhookUrl();
+    if (!c.alerts().isEmpty() && !webhookUrl.isEmpty()) {
+      new Webhook(
+              "lakeloop.drift.alerts.webhook-url",
+              webhookUrl,
+              settings.alerts().webhookTimeout(),
+              settings.alerts().webhookAttempts())
+          .post(Alerts.document(model.name(), ctx.runId(), c.alerts()));
+    }
+    long emptyDays =
+        daily.entrySet().stream()
+            .filter(d -> !d.getKey().isBefore(first) && d.getValue().isEmpty())
+            .count();
+    if (emptyDays > 0) {
+      LOG.warn(
+          "drift: {} of the days {}..{} had no predictions of model {}; they have no profile",
+          emptyDays,
+          first,
+          date,
+          model.name());
+    }
+
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("model", model.name());
+    summary.put("baseline", baseline.id());
+    summary.put("days", first + ".." + date);
+    summary.put("empty_days", Long.toString(emptyDays));
+    summary.put("metric_rows", Integer.toString(c.rows().size()));
+    summary.put("drifted_columns", c.drifted() + "/" + c.compared());
+    summary.put("alerts", Integer.toString(c.alerts().size()));
+    boolean fail = ctx.args().has("fail-on-drift") && !c.alerts().isEmpty();
+    return new JobResult(
+        String.format(
+            "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
+                + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
+            model.name(),
+            first,
+            date,
+            baseline.description(),
+            c.drifted(),
+            c.compared(),
+            windows.size(),
+            c.rows().size(),
+            mv,
+            c.alerts().size(),
+            av,
+            fail ? " (--fail-on-drift: exit code " + JobLauncher.DRIFT_DETECTED + ")" : "",
+            DriftRows.table(c.rows(), settings, date)),
+        summary,
+        fail ? JobLauncher.DRIFT_DETECTED : JobLauncher.OK);
+  }
+
+  /** The stored baseline, or (with --baseline or none stored) a new one, built and stored. */
+  private static Baseline baseline(
+      JobContext ctx,
+      ModelSpec model,
+      DriftColumns columns,
+      DriftSettings settings,
+      List<Row> storedRows,
+      LocalDate date) {
+    Optional<Baseline> stored =
+        ctx.args().has("baseline")
+            ? Optional.empty()
+            : Baseline.load(WindowProfiles.baselineRows(storedRows), columns);
+    if (stored.isPresent()) {
+      return stored.get();
+    }
+    BaselineSpec spec = BaselineSpec.of(ctx.config(), model.name());
+    LOG.info("drift: building the baseline of model {} from {}", model.name(), spec.describe());
+    Baseline.Source source = Baseline.read(ctx, model, spec);
+    Baseline baseline =
+        Baseline.build(source, columns, settings, spec.describe(), ctx.runId(), date);
+    long v =
+        ctx.lakehouse()
+            .replaceWhere(
+                ctx.spark()
+                    .createDataFrame(
+                        baseline.rows(model.name(), ctx.runId()), Tables.PROFILES_SPEC.schema()),
+                Tables.PROFILES_SPEC,
+                MODEL_NAME + " = '" + model.name() + "' AND " + PROFILE_KIND + " = 'BASELINE'",
+                ctx.runId());
+    ctx.recordOutput(Tables.PROFILES, v);
+    return baseline;
+  }
+
+  /** Baseline columns (labels aside) that prediction_log lacks; logged, reported per window. */
+  private static List<String> missing(
+      Dataset<Row> log, List<DriftColumns.Spec> numeric, List<DriftColumns.Spec> categorical) {
+    List<String> missing = new ArrayList<>();
+    for (List<DriftColumns.Spec> kind : List.of(numeric, categorical)) {
+      for (DriftColumns.Spec c : kind) {
+        if (!c.isLabel() && !DriftColumns.available(c, log)) {
+          missing.add(c.name());
+        }
+      }
+    }
+    if (!missing.isEmpty()) {
+      LOG.warn(
+          "drift: prediction_log lacks the baseline columns {}; they are reported as"
+              + " column_missing",
+          missing);
+    }
+    return missing;
+  }
+
+  /**
+   * Profiles per model version and day of {@code log}: the features and predictions straight from
+   * the log (one Spark job), the label columns from (request_id, version, day) of the same rows
+   * joined with the labels — the join's shuffle carries three columns, not every feature. Label
+   * columns come last in each kind (ColumnProfiles' order).
+   */
+  private static Map<Profiler.Key, ColumnProfiles> profileDays(
+      JobContext ctx,
+      Baseline baseline,
+      DriftSettings settings,
+      Dataset<Row> log,
+      List<DriftColumns.Spec> numeric,
+      List<DriftColumns.Spec> categorical,
+      LocalDate first,
+      LocalDate date) {
+    Map<Profiler.Key, ColumnProfiles> profiled =
+        profile(
+            baseline,
+            settings,
+            log,
+            numeric.stream().filter(c -> !c.isLabel()).toList(),
+            categorical.stream().filter(c -> !c.isLabel()).toList());
+    List<DriftColumns.Spec> numericLabels =
+        numeric.stream().filter(DriftColumns.Spec::isLabel).toList();
+    List<DriftColumns.Spec> categoricalLabels =
+        categorical.stream().filter(DriftColumns.Spec::isLabel).toList();
+    if (numericLabels.isEmpty() && categoricalLabels.isEmpty()) {
+      return profiled;
+    }
+    Dataset<Row> labeled =
+        LabeledPredictions.withLabels(
+            ctx, log.select(col(REQUEST_ID), col(MODEL_VERSION), col(EVENT_DATE)), first, date);
+    Map<Profiler.Key, ColumnProfiles> labels =
+        profile(baseline, settings, labeled, numericLabels, categoricalLabels);
+    profiled.replaceAll(
+        (k, p) -> {
+          ColumnProfiles l = labels.get(k);
+          if (l == null) { // a left join keeps every row, so every (version, day) is there
+            throw new IllegalStateException("drift: no label profile for " + k);
+          }
+          return p.append(l);
+        });
+    return profiled;
+  }
+
+  /** A window's profile per model version: the merge of its days up to {@code date}. */
+  private static Map<String, ColumnProfiles> merged(
+      Window w,
+      Map<LocalDate, Map<String, ColumnProfiles>> daily,
+      LocalDate date,
+      WindowProfiles store) {
+    Map<String, ColumnProfiles> byVersion = new LinkedHashMap<>();
+    for (LocalDate d = w.startDate();
+        d.isBefore(w.endDate()) && !d.isAfter(date);
+        d = d.plusDays(1)) {
+      daily
+          .getOrDefault(d, Map.of())
+          .forEach((version, p) -> byVersion.computeIfAbsent(version, v -> store.empty()).merge(p));
+    }
+    return byVersion;
+  }
+
+  /** The run's drift_metrics rows and alerts, and how many column comparisons drifted. */
+  record Comparisons(List<Row> rows, List<Alerts.Alert> alerts, int drifted, int compared) {}
+
+  /**
+   * Compares each window's profile of each model version with the baseline and (with {@code
+   * consecutive}) with the previous window of its length — from this run or stored.
+   */
+  private static Comparisons compare(
+      JobContext ctx,
+      ModelSpec model,
+      DriftSettings settings,
+      Map<Window, Map<String, ColumnProfiles>> current,
+      WindowProfiles store,
+      Baseline baseline,
+      DriftRows drift) {
+    List<Row> rows = new ArrayList<>();
     List<Alerts.Alert> alerts = new ArrayList<>();
     int drifted = 0;
     int compared = 0;
@@ -271,102 +387,51 @@ public final class DriftJob implements Job {
                   ? current.get(w.previous())
                   : store.stored(w.previous());
       for (Map.Entry<String, ColumnProfiles> v : e.getValue().entrySet()) {
-        DriftRows.Result base =
-            drift.compare(
-                model.name(),
-                v.getKey(),
-                w,
-                "BASELINE",
-                baseline.profiles(),
-                v.getValue(),
-                ctx.runId());
-        metricRows.addAll(base.rows());
-        drifted += base.driftedColumns();
-        compared += base.columns();
-        Alerts.of(settings.alerts(), model.name(), v.getKey(), w, "BASELINE", base, ctx.runId())
-            .ifPresent(alerts::add);
-        ColumnProfiles prev = previous.get(v.getKey());
-        if (prev != null) {
-          DriftRows.Result consecutive =
+        List<Map.Entry<String, ColumnProfiles>> references = new ArrayList<>();
+        references.add(Map.entry("BASELINE", baseline.profiles()));
+        if (previous.get(v.getKey()) != null) {
+          references.add(Map.entry("CONSECUTIVE", previous.get(v.getKey())));
+        }
+        for (Map.Entry<String, ColumnProfiles> ref : references) {
+          DriftRows.Result r =
               drift.compare(
-                  model.name(), v.getKey(), w, "CONSECUTIVE", prev, v.getValue(), ctx.runId());
-          metricRows.addAll(consecutive.rows());
-          Alerts.of(
-                  settings.alerts(),
                   model.name(),
                   v.getKey(),
                   w,
-                  "CONSECUTIVE",
-                  consecutive,
-                  ctx.runId())
+                  ref.getKey(),
+                  ref.getValue(),
+                  v.getValue(),
+                  ctx.runId());
+          rows.addAll(r.rows());
+          if (ref.getKey().equals("BASELINE")) {
+            drifted += r.driftedColumns();
+            compared += r.columns();
+          }
+          Alerts.of(settings.alerts(), model.name(), v.getKey(), w, ref.getKey(), r, ctx.runId())
               .ifPresent(alerts::add);
         }
       }
     }
-    long mv =
-        lh.replaceWhere(
-            ctx.spark().createDataFrame(metricRows, Tables.DRIFT_METRICS_SPEC.schema()),
-            Tables.DRIFT_METRICS_SPEC,
-            predicate(model.name(), windows, "true"),
-            ctx.runId());
-    ctx.recordOutput(Tables.DRIFT_METRICS, mv);
-    long av =
-        lh.replaceWhere(
-            ctx.spark().createDataFrame(Alerts.rows(alerts), Tables.ALERTS_SPEC.schema()),
-            Tables.ALERTS_SPEC,
-            predicate(model.name(), windows, "true"),
-            ctx.runId());
-    ctx.recordOutput(Tables.ALERTS, av);
-    String webhookUrl = settings.alerts().webhookUrl();
-    if (!alerts.isEmpty() && !webhookUrl.isEmpty()) {
-      new Webhook(
-              "lakeloop.drift.alerts.webhook-url",
-              webhookUrl,
-              settings.alerts().webhookTimeout(),
-              settings.alerts().webhookAttempts())
-          .post(Alerts.document(model.name(), ctx.runId(), alerts));
-    }
-    long emptyDays =
-        daily.entrySet().stream()
-            .filter(d -> !d.getKey().isBefore(first) && d.getValue().isEmpty())
-            .count();
-    if (emptyDays > 0) {
-      LOG.warn(
-          "drift: {} of the days {}..{} had no predictions of model {}; they have no" + " profile",
-          emptyDays,
-          first,
-          date,
-          model.name());
-    }
+    return new Comparisons(rows, alerts, drifted, compared);
+  }
 
-    Map<String, String> summary = new LinkedHashMap<>();
-    summary.put("model", model.name());
-    summary.put("baseline", baseline.id());
-    summary.put("days", first + ".." + date);
-    summary.put("empty_days", Long.toString(emptyDays));
-    summary.put("metric_rows", Integer.toString(metricRows.size()));
-    summary.put("drifted_columns", drifted + "/" + compared);
-    summary.put("alerts", Integer.toString(alerts.size()));
-    boolean fail = ctx.args().has("fail-on-drift") && !alerts.isEmpty();
-    return new JobResult(
-        String.format(
-            "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
-                + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
-            model.name(),
-            first,
-            date,
-            baseline.description(),
-            drifted,
-            compared,
-            windows.size(),
-            metricRows.size(),
-            mv,
-            alerts.size(),
-            av,
-            fail ? " (--fail-on-drift: exit code " + JobLauncher.DRIFT_DETECTED + ")" : "",
-            DriftRows.table(metricRows, settings, date)),
-        summary,
-        fail ? JobLauncher.DRIFT_DETECTED : JobLauncher.OK);
+  /** Replaces the run's windows of one model in a table with {@code rows}; returns the version. */
+  private static long write(
+      JobContext ctx,
+      io.lakeloop.common.table.TableSpec table,
+      List<Row> rows,
+      ModelSpec model,
+      List<Window> windows,
+      String extra) {
+    long v =
+        ctx.lakehouse()
+            .replaceWhere(
+                ctx.spark().createDataFrame(rows, table.schema()),
+                table,
+                predicate(model.name(), windows, extra),
+                ctx.runId());
+    ctx.recordOutput(table.name(), v);
+    return v;
   }
 
   /** The columns of a kind the baseline has, in DriftColumns order. */

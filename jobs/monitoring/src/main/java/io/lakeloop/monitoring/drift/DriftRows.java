@@ -104,27 +104,21 @@ final class DriftRows {
       DriftColumns.Spec spec = isNumeric ? numeric.get(j) : categorical.get(j - numeric.size());
       List<DriftStatistics.Statistic> stats;
       if (isNumeric) {
-        NumericProfile r = reference.numeric[j];
-        NumericProfile c = current.numeric[j];
         stats =
-            spec.nullIsUnknown()
-                ? DriftStatistics.numeric(
-                    r.withoutNulls(),
-                    c.withoutNulls(),
-                    baseline.std(column),
-                    baseline.psiIndex(column))
-                : DriftStatistics.numeric(r, c, baseline.std(column), baseline.psiIndex(column));
+            DriftStatistics.numeric(
+                reference.numeric[j],
+                current.numeric[j],
+                baseline.std(column),
+                baseline.psiIndex(column),
+                spec.nullIsUnknown());
       } else {
-        CategoricalProfile r = reference.categorical[j - numeric.size()];
-        CategoricalProfile c = current.categorical[j - numeric.size()];
-        List<String> kept = baseline.topCategories(column, settings.topKCategories());
+        int k = j - numeric.size();
         stats =
-            spec.nullIsUnknown()
-                ? DriftStatistics.categorical(r.withoutNulls(), c.withoutNulls(), kept)
-                : DriftStatistics.categorical(r, c, kept);
-      }
-      if (spec.nullIsUnknown()) { // nulls are rows not labeled yet: their share is not drift
-        stats = stats.stream().filter(x -> !x.name().equals("null_rate_change")).toList();
+            DriftStatistics.categorical(
+                reference.categorical[k],
+                current.categorical[k],
+                baseline.topCategories(column, settings.topKCategories()),
+                spec.nullIsUnknown());
       }
       String decision = isNumeric ? settings.numericDecision() : settings.categoricalDecision();
       Verdict deciding = null;

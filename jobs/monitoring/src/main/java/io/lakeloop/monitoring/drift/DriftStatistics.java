@@ -66,6 +66,9 @@ import org.apache.commons.math3.special.Gamma;
  * that are not ascending fine-edge indexes), throw IllegalArgumentException.
  */
 public final class DriftStatistics {
+  /** The change of the null share, computed for every column. */
+  public static final String NULL_RATE_CHANGE = "null_rate_change";
+
   private DriftStatistics() {}
 
   /** A zero share's stand-in in PSI (DESIGN.md). */
@@ -118,12 +121,7 @@ public final class DriftStatistics {
         }
       }
     }
-    out.add(
-        new Statistic(
-            "null_rate_change",
-            nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()),
-            null,
-            null));
+    out.add(nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()));
     return finite(out);
   }
 
@@ -167,17 +165,42 @@ public final class DriftStatistics {
       }
       out.add(new Statistic("unseen_share", (double) unseen / nonNull, null, null));
     }
-    out.add(
-        new Statistic(
-            "null_rate_change",
-            nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()),
-            null,
-            null));
+    out.add(nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()));
     return finite(out);
   }
 
-  private static double nullRateChange(long refNulls, long refCount, long curNulls, long curCount) {
-    return (double) curNulls / curCount - (double) refNulls / refCount;
+  private static Statistic nullRateChange(
+      long refNulls, long refCount, long curNulls, long curCount) {
+    return new Statistic(
+        NULL_RATE_CHANGE, (double) curNulls / curCount - (double) refNulls / refCount, null, null);
+  }
+
+  /**
+   * {@link #numeric(NumericProfile, NumericProfile, double, int[])}, or for a column whose null
+   * means "not known yet" (a label that has not arrived) the same over the non-null values, without
+   * {@code null_rate_change} — otherwise label delay would look like drift.
+   */
+  public static List<Statistic> numeric(
+      NumericProfile ref,
+      NumericProfile cur,
+      double baselineStd,
+      int[] psiIndex,
+      boolean nullIsUnknown) {
+    return nullIsUnknown
+        ? withoutNullRate(numeric(ref.withoutNulls(), cur.withoutNulls(), baselineStd, psiIndex))
+        : numeric(ref, cur, baselineStd, psiIndex);
+  }
+
+  /** {@link #categorical(CategoricalProfile, CategoricalProfile, List)}, nulls as for numeric. */
+  public static List<Statistic> categorical(
+      CategoricalProfile ref, CategoricalProfile cur, List<String> kept, boolean nullIsUnknown) {
+    return nullIsUnknown
+        ? withoutNullRate(categorical(ref.withoutNulls(), cur.withoutNulls(), kept))
+        : categorical(ref, cur, kept);
+  }
+
+  private static List<Statistic> withoutNullRate(List<Statistic> rows) {
+    return rows.stream().filter(x -> !x.name().equals(NULL_RATE_CHANGE)).toList();
   }
 
   /** Leaves out the rows whose value or bound overflowed (only with |values| near 1e308). */

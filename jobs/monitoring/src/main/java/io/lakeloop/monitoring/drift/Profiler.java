@@ -22,16 +22,14 @@ import scala.Tuple2;
  * Profiles every drift column of many windows in one pass: each input partition folds its rows into
  * one {@link ColumnProfiles} per (model version, day) it meets — numeric values binned by a binary
  * search on the baseline's edges, categorical values counted exactly up to {@code maxCategories}
- * distinct values per column (rarer ones are counted together as {@link #OVERFLOW}) — then one
- * shuffle brings each window's partial profiles together, merged in input partition order so that a
- * rerun adds the same doubles in the same order (identical sums). The driver receives only the
- * merged profiles (columns x windows). One Spark job.
+ * distinct values per column (rarer ones are counted together as {@link
+ * CategoricalProfile#OVERFLOW}) — then one shuffle brings each window's partial profiles together,
+ * merged in input partition order so that a rerun adds the same doubles in the same order
+ * (identical sums). The driver receives only the merged profiles (columns x windows). One Spark
+ * job.
  */
 public final class Profiler implements Serializable {
   private static final long serialVersionUID = 1L;
-
-  /** The category that stands for values beyond {@code maxCategories} distinct ones. */
-  public static final String OVERFLOW = CategoricalProfile.OVERFLOW;
 
   /** A window of the fold: a model version (null for a baseline) and a day (epoch day). */
   public record Key(String version, int day) implements Serializable {}
@@ -184,7 +182,7 @@ public final class Profiler implements Serializable {
         Map<String, Long> values = new HashMap<>();
         counts.get(j).forEach((k, v) -> values.put(k.toString(), v[0]));
         if (overflow[j] > 0) {
-          values.merge(OVERFLOW, overflow[j], Long::sum);
+          values.merge(CategoricalProfile.OVERFLOW, overflow[j], Long::sum);
         }
         cat[j] = new CategoricalProfile(count[j], nulls[j], values);
       }
