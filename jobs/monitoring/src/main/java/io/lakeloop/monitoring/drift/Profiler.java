@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.drift;
 
+import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -9,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -32,9 +32,17 @@ public final class Profiler implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** A window of the fold: a model version (null for a baseline) and a day (epoch day). */
-  public record Key(String version, int day) implements Serializable {}
-
-  private record Tagged(Key key, int partition) implements Serializable {}
+  public record Key(String version, int day) implements Serializable, Comparable<Key> {
+    /** By day, then version (a null version — a baseline — after every named one). */
+    @Override
+    public int compareTo(Key o) {
+      int c = Integer.compare(day, o.day);
+      if (c == 0) {
+        c = Objects.toString(version, "").compareTo(Objects.toString(o.version, ""));
+      }
+      return c != 0 ? c : Boolean.compare(version == null, o.version == null);
+    }
+  }
 
   private final List<double[]> edges;
   private final int categoricalColumns;
@@ -81,22 +89,23 @@ public final class Profiler implements Serializable {
     int reducers = Math.max(1, Math.min(rows.getNumPartitions(), 8));
     Profiler self = this;
     List<Tuple2<Key, ColumnProfiles>> merged =
-        rows.mapPartitionsWithIndex((p, it) -> self.fold(p, it), false)
-            .mapToPair(t -> t)
-            .repartitionAndSortWithinPartitions(new ByKey(reducers), new InOrder())
-            .mapPartitions(Profiler::mergeSorted)
+        OrderedMerge.merge(
+                rows.mapPartitionsWithIndex((p, it) -> self.fold(p, it), false).mapToPair(t -> t),
+                reducers,
+                ColumnProfiles::merge,
+                (Key key, ColumnProfiles profiles) ->
+                    List.of(new Tuple2<>(key, profiles)).iterator())
             .collect();
     Map<Key, ColumnProfiles> out = new LinkedHashMap<>();
     merged.stream()
-        .sorted(
-            Comparator.comparing((Tuple2<Key, ColumnProfiles> t) -> t._1().day())
-                .thenComparing(t -> Objects.toString(t._1().version(), "")))
+        .sorted(Comparator.comparing((Tuple2<Key, ColumnProfiles> t) -> t._1()))
         .forEach(t -> out.put(t._1(), t._2()));
     return out;
   }
 
   /** The map side: one partition's rows into per-window profiles. */
-  Iterator<Tuple2<Tagged, ColumnProfiles>> fold(int partition, Iterator<InternalRow> rows) {
+  Iterator<Tuple2<OrderedMerge.Tagged<Key>, ColumnProfiles>> fold(
+      int partition, Iterator<InternalRow> rows) {
     Map<Key, Acc> open = new LinkedHashMap<>();
     Map<UTF8String, String> versions = new HashMap<>();
     Key lastKey = null;
@@ -140,8 +149,9 @@ public final class Profiler implements Serializable {
         }
       }
     }
-    List<Tuple2<Tagged, ColumnProfiles>> out = new ArrayList<>(open.size());
-    open.forEach((k, a) -> out.add(new Tuple2<>(new Tagged(k, partition), a.profiles())));
+    List<Tuple2<OrderedMerge.Tagged<Key>, ColumnProfiles>> out = new ArrayList<>(open.size());
+    open.forEach(
+        (k, a) -> out.add(new Tuple2<>(new OrderedMerge.Tagged<>(k, partition, 0), a.profiles())));
     return out.iterator();
   }
 
@@ -187,67 +197,6 @@ public final class Profiler implements Serializable {
         cat[j] = new CategoricalProfile(count[j], nulls[j], values);
       }
       return new ColumnProfiles(numeric, cat);
-    }
-  }
-
-  /** The reduce side: merges consecutive partial profiles of one window, in partition order. */
-  private static Iterator<Tuple2<Key, ColumnProfiles>> mergeSorted(
-      Iterator<Tuple2<Tagged, ColumnProfiles>> sorted) {
-    List<Tuple2<Key, ColumnProfiles>> out = new ArrayList<>();
-    Key key = null;
-    ColumnProfiles acc = null;
-    while (sorted.hasNext()) {
-      Tuple2<Tagged, ColumnProfiles> t = sorted.next();
-      if (acc != null && t._1().key().equals(key)) {
-        acc.merge(t._2());
-      } else {
-        if (acc != null) {
-          out.add(new Tuple2<>(key, acc));
-        }
-        key = t._1().key();
-        acc = t._2();
-      }
-    }
-    if (acc != null) {
-      out.add(new Tuple2<>(key, acc));
-    }
-    return out.iterator();
-  }
-
-  private static final class ByKey extends Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int partitions;
-
-    ByKey(int partitions) {
-      this.partitions = partitions;
-    }
-
-    @Override
-    public int numPartitions() {
-      return partitions;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return Math.floorMod(((Tagged) key).key().hashCode(), partitions);
-    }
-  }
-
-  private static final class InOrder implements Comparator<Tagged>, Serializable {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public int compare(Tagged a, Tagged b) {
-      int c = Integer.compare(a.key().day(), b.key().day());
-      if (c == 0) {
-        c =
-            Objects.toString(a.key().version(), "")
-                .compareTo(Objects.toString(b.key().version(), ""));
-      }
-      if (c == 0) {
-        c = Boolean.compare(a.key().version() == null, b.key().version() == null);
-      }
-      return c != 0 ? c : Integer.compare(a.partition(), b.partition());
     }
   }
 }

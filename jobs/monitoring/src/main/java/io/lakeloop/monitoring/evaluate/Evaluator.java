@@ -7,6 +7,7 @@ import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.OrderedMerge;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
@@ -245,11 +246,11 @@ public final class Evaluator {
                 scan.getNumPartitions(),
                 Integer.parseInt(rows.sparkSession().conf().get("spark.sql.shuffle.partitions"))));
     JavaRDD<Row> metricRows =
-        scan.mapPartitionsWithIndex(mapSide, false)
-            .mapToPair(t -> t)
-            .repartitionAndSortWithinPartitions(
-                new PartitionStates.ByGroup(reducers), new PartitionStates.InMergeOrder())
-            .mapPartitions(it -> PartitionStates.merged(it, output));
+        OrderedMerge.merge(
+            scan.mapPartitionsWithIndex(mapSide, false).mapToPair(t -> t),
+            reducers,
+            SliceState::merge,
+            (key, state) -> output.rows(key, state).iterator());
     return rows.sparkSession().createDataFrame(metricRows, MetricRows.schema());
   }
 

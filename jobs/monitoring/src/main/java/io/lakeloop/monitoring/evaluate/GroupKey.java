@@ -9,7 +9,7 @@ import java.util.Objects;
  * the key the evaluation's state is aggregated under. A plain class rather than a record so that
  * Kryo, when a session uses it, can serialize it too.
  */
-final class GroupKey implements Serializable {
+final class GroupKey implements Serializable, Comparable<GroupKey> {
   private static final long serialVersionUID = 1L;
 
   static final Comparator<GroupKey> ORDER =
@@ -58,27 +58,8 @@ final class GroupKey implements Serializable {
     return Objects.hash(model, version, granularity, windowStart, sliceKey, sliceValue);
   }
 
-  /**
-   * A partial state's key after the map side: the group plus where it came from (input partition,
-   * then flush number), so that the reduce side merges partial states in one fixed order and a
-   * rerun adds the same floating-point numbers in the same order: bit-identical results.
-   */
-  static final class Tagged implements Serializable {
-    private static final long serialVersionUID = 1L;
-
-    static final Comparator<Tagged> ORDER =
-        Comparator.comparing((Tagged t) -> t.key, GroupKey.ORDER)
-            .thenComparingInt(t -> t.partition)
-            .thenComparingInt(t -> t.sequence);
-
-    final GroupKey key;
-    final int partition;
-    final int sequence;
-
-    Tagged(GroupKey key, int partition, int sequence) {
-      this.key = key;
-      this.partition = partition;
-      this.sequence = sequence;
-    }
+  @Override
+  public int compareTo(GroupKey o) {
+    return ORDER.compare(this, o);
   }
 }

@@ -1,8 +1,8 @@
 package io.lakeloop.monitoring.evaluate;
 
+import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.ArrayDeque;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import org.apache.spark.Partitioner;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
@@ -35,7 +34,9 @@ import scala.Tuple2;
  */
 final class PartitionStates
     implements Function2<
-        Integer, Iterator<InternalRow>, Iterator<Tuple2<GroupKey.Tagged, SliceState>>> {
+        Integer,
+        Iterator<InternalRow>,
+        Iterator<Tuple2<OrderedMerge.Tagged<GroupKey>, SliceState>>> {
   private static final long serialVersionUID = 1L;
 
   /**
@@ -102,16 +103,18 @@ final class PartitionStates
   }
 
   @Override
-  public Iterator<Tuple2<GroupKey.Tagged, SliceState>> call(
+  public Iterator<Tuple2<OrderedMerge.Tagged<GroupKey>, SliceState>> call(
       Integer partition, Iterator<InternalRow> rows) {
     return new Folder(partition, rows);
   }
 
-  private final class Folder implements Iterator<Tuple2<GroupKey.Tagged, SliceState>> {
+  private final class Folder
+      implements Iterator<Tuple2<OrderedMerge.Tagged<GroupKey>, SliceState>> {
     private final int partition;
     private final Iterator<InternalRow> rows;
     private final Map<GroupKey, SliceState> open = new LinkedHashMap<>(64, 0.75f, true);
-    private final ArrayDeque<Tuple2<GroupKey.Tagged, SliceState>> ready = new ArrayDeque<>();
+    private final ArrayDeque<Tuple2<OrderedMerge.Tagged<GroupKey>, SliceState>> ready =
+        new ArrayDeque<>();
     private final long maxTotals = Math.max(2, memoryBytes / shape.bytes() / 4);
     private final long maxOpen = Math.max(4, memoryBytes / shape.bytes() - maxTotals);
     private final boolean derivedAll = sliceColumns.length > 0;
@@ -162,7 +165,7 @@ final class PartitionStates
     }
 
     @Override
-    public Tuple2<GroupKey.Tagged, SliceState> next() {
+    public Tuple2<OrderedMerge.Tagged<GroupKey>, SliceState> next() {
       if (!hasNext()) {
         throw new NoSuchElementException();
       }
@@ -197,7 +200,7 @@ final class PartitionStates
     }
 
     private void send(GroupKey key, SliceState state) {
-      ready.add(new Tuple2<>(new GroupKey.Tagged(key, partition, sequence++), state));
+      ready.add(new Tuple2<>(new OrderedMerge.Tagged<>(key, partition, sequence++), state));
     }
 
     private void add(InternalRow row) {
@@ -310,78 +313,5 @@ final class PartitionStates
       cached.put(sliceValue, s);
       return s;
     }
-  }
-
-  /** Sends every partial state of a group to the same reducer. */
-  static final class ByGroup extends Partitioner {
-    private static final long serialVersionUID = 1L;
-    private final int partitions;
-
-    ByGroup(int partitions) {
-      this.partitions = partitions;
-    }
-
-    @Override
-    public int numPartitions() {
-      return partitions;
-    }
-
-    @Override
-    public int getPartition(Object key) {
-      return Math.floorMod(((GroupKey.Tagged) key).key.hashCode(), partitions);
-    }
-  }
-
-  /** The reduce side's order: by group, then by origin (see {@link GroupKey.Tagged}). */
-  static final class InMergeOrder implements Comparator<GroupKey.Tagged>, Serializable {
-    private static final long serialVersionUID = 1L;
-
-    @Override
-    public int compare(GroupKey.Tagged a, GroupKey.Tagged b) {
-      return GroupKey.Tagged.ORDER.compare(a, b);
-    }
-  }
-
-  /**
-   * The reduce side: merges the sorted partial states of each group, in order, and yields the
-   * group's metric rows; holds one group's state at a time.
-   */
-  static Iterator<org.apache.spark.sql.Row> merged(
-      Iterator<Tuple2<GroupKey.Tagged, SliceState>> sorted, MetricRows output) {
-    return new Iterator<>() {
-      private Tuple2<GroupKey.Tagged, SliceState> pending;
-      private Iterator<org.apache.spark.sql.Row> current = java.util.Collections.emptyIterator();
-
-      @Override
-      public boolean hasNext() {
-        while (!current.hasNext()) {
-          if (pending == null && !sorted.hasNext()) {
-            return false;
-          }
-          Tuple2<GroupKey.Tagged, SliceState> first = pending != null ? pending : sorted.next();
-          pending = null;
-          GroupKey key = first._1().key;
-          SliceState state = first._2();
-          while (sorted.hasNext()) {
-            Tuple2<GroupKey.Tagged, SliceState> t = sorted.next();
-            if (!t._1().key.equals(key)) {
-              pending = t;
-              break;
-            }
-            state.merge(t._2());
-          }
-          current = output.rows(key, state).iterator();
-        }
-        return true;
-      }
-
-      @Override
-      public org.apache.spark.sql.Row next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        return current.next();
-      }
-    };
   }
 }
