@@ -1,6 +1,9 @@
 package io.lakeloop.common.table;
 
 import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -17,5 +20,15 @@ public record TableSpec(
         throw new IllegalArgumentException("partition column " + p + " not in schema of " + name);
       }
     }
+  }
+
+  /** A row of this table from values by column name, in schema order; absent columns are null. */
+  public Row row(Map<String, Object> values) {
+    String[] names = schema.fieldNames();
+    Object[] out = new Object[names.length];
+    for (int i = 0; i < names.length; i++) {
+      out[i] = values.get(names[i]);
+    }
+    return RowFactory.create(out);
   }
 }

@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Alerts of a drift run: which comparisons raise one ({@code lakeloop.drift.alerts}), their rows in
@@ -64,12 +63,7 @@ final class Alerts {
       v.put(DATASET_DRIFTED, result.datasetDrifted());
       v.put(RUN_ID, runId);
       v.put(WINDOW_DATE, Date.valueOf(window.startDate()));
-      StructType schema = Tables.ALERTS_SPEC.schema();
-      Object[] out = new Object[schema.size()];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = v.get(schema.fieldNames()[i]);
-      }
-      return RowFactory.create(out);
+      return Tables.ALERTS_SPEC.row(v);
     }
 
     ObjectNode json() {

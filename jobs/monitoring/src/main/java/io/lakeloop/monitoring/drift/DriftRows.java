@@ -11,8 +11,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Turns a comparison of two windows' profiles into drift_metrics rows: every statistic of every
@@ -188,13 +186,7 @@ final class DriftRows {
     v.put(THRESHOLD, threshold);
     v.put(DRIFTED, drifted);
     v.put(ERROR_BOUND, errorBound);
-    StructType schema = Tables.DRIFT_METRICS_SPEC.schema();
-    String[] names = schema.fieldNames();
-    Object[] out = new Object[names.length];
-    for (int i = 0; i < names.length; i++) {
-      out[i] = v.get(names[i]);
-    }
-    return RowFactory.create(out);
+    return Tables.DRIFT_METRICS_SPEC.row(v);
   }
 
   /** A drift_metrics column's position (rows built here carry no schema). */

@@ -12,8 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.StructType;
 import scala.collection.JavaConverters;
 
 /**
@@ -94,13 +92,7 @@ final class ProfileRows {
   }
 
   private static Row row(Map<String, Object> values) {
-    StructType schema = Tables.PROFILES_SPEC.schema();
-    Object[] out = new Object[schema.size()];
-    String[] names = schema.fieldNames();
-    for (int i = 0; i < names.length; i++) {
-      out[i] = values.get(names[i]);
-    }
-    return RowFactory.create(out);
+    return Tables.PROFILES_SPEC.row(values);
   }
 
   static <T> scala.collection.Seq<T> seq(List<T> list) {
