@@ -12,10 +12,10 @@ import java.util.Arrays;
  * ±∞ are counted apart (binned into the outer bins for PSI, left out of KS, Wasserstein and the
  * moments).
  *
- * <p>Cost: adding a value is one binary search over the edges, no allocation; merging is one pass
- * over the bins; the state is about 16 bytes per bin. Profiles on the same edges may share one
- * edges array (it is not copied and must not be changed). Merging is exact for the counts; the
- * double sums add in merge order, so a different order may change their last bits.
+ * <p>Cost: adding a value is an {@link EdgeIndex} lookup (a few comparisons), no allocation;
+ * merging is one pass over the bins; the state is about 16 bytes per bin. Profiles on the same
+ * edges may share one edges array (it is not copied and must not be changed). Merging is exact for
+ * the counts; the double sums add in merge order, so a different order may change their last bits.
  */
 public final class NumericProfile implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -33,6 +33,9 @@ public final class NumericProfile implements Serializable {
   private double max = Double.NEGATIVE_INFINITY;
   private final long[] binCounts;
   private final double[] binSums;
+
+  /** Finds bins fast; shared by the profiles of one column, built on first use otherwise. */
+  private transient EdgeIndex index;
 
   /** An empty profile on {@code edges} (finite, sorted ascending, distinct; may be empty). */
   public NumericProfile(double[] edges) {
@@ -52,6 +55,12 @@ public final class NumericProfile implements Serializable {
     this.edges = edges;
     this.binCounts = new long[edges.length + 1];
     this.binSums = new double[edges.length + 1];
+  }
+
+  /** An empty profile on the index's edges, binning through that (shared) index. */
+  NumericProfile(EdgeIndex index) {
+    this(index.edges());
+    this.index = index;
   }
 
   /**
@@ -173,17 +182,10 @@ public final class NumericProfile implements Serializable {
 
   /** The bin of a finite value: the number of edges ≤ v. */
   int bin(double v) {
-    int lo = 0;
-    int hi = edges.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (edges[mid] <= v) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
+    if (index == null) {
+      index = EdgeIndex.of(edges);
     }
-    return lo;
+    return index.bin(v);
   }
 
   /**

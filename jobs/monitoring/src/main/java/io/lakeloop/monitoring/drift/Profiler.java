@@ -44,7 +44,7 @@ public final class Profiler implements Serializable {
     }
   }
 
-  private final List<double[]> edges;
+  private final List<EdgeIndex> edges;
   private final int categoricalColumns;
   private final int maxCategories;
 
@@ -52,7 +52,7 @@ public final class Profiler implements Serializable {
    * @param edges per numeric column, the baseline's fine edges (sorted, distinct)
    */
   public Profiler(List<double[]> edges, int categoricalColumns, int maxCategories) {
-    this.edges = List.copyOf(edges);
+    this.edges = edges.stream().map(EdgeIndex::of).toList();
     this.categoricalColumns = categoricalColumns;
     this.maxCategories = maxCategories;
   }
@@ -108,18 +108,21 @@ public final class Profiler implements Serializable {
       int partition, Iterator<InternalRow> rows) {
     Map<Key, Acc> open = new LinkedHashMap<>();
     Map<UTF8String, String> versions = new HashMap<>();
+    UTF8String lastBytes = null; // the last row's version: rows of one version come in runs
+    String version = null;
     Key lastKey = null;
     Acc last = null;
     int numeric = edges.size();
     while (rows.hasNext()) {
       InternalRow r = rows.next();
-      String version = null;
-      if (!r.isNullAt(0)) {
+      if (r.isNullAt(0)) {
+        version = null;
+        lastBytes = null;
+      } else {
         UTF8String v = r.getUTF8String(0);
-        version = versions.get(v);
-        if (version == null) {
-          version = v.toString();
-          versions.put(v.clone(), version);
+        if (lastBytes == null || !lastBytes.equals(v)) {
+          lastBytes = v.clone();
+          version = versions.computeIfAbsent(lastBytes, UTF8String::toString);
         }
       }
       int day = r.isNullAt(1) ? Integer.MIN_VALUE : r.getInt(1);
@@ -145,7 +148,7 @@ public final class Profiler implements Serializable {
         if (r.isNullAt(at)) {
           acc.nulls[j]++;
         } else {
-          acc.add(j, r.getUTF8String(at));
+          acc.counts[j].add(r.getUTF8String(at));
         }
       }
     }
@@ -160,39 +163,23 @@ public final class Profiler implements Serializable {
     final NumericProfile[] numeric = new NumericProfile[edges.size()];
     final long[] count = new long[categoricalColumns];
     final long[] nulls = new long[categoricalColumns];
-    final List<Map<UTF8String, long[]>> counts = new ArrayList<>();
-    final long[] overflow = new long[categoricalColumns];
+    final CategoryCounter[] counts = new CategoryCounter[categoricalColumns];
 
     Acc() {
       for (int j = 0; j < numeric.length; j++) {
         numeric[j] = new NumericProfile(edges.get(j));
       }
       for (int j = 0; j < categoricalColumns; j++) {
-        counts.add(new HashMap<>());
+        counts[j] = new CategoryCounter(maxCategories);
       }
-    }
-
-    void add(int column, UTF8String value) {
-      Map<UTF8String, long[]> m = counts.get(column);
-      long[] c = m.get(value);
-      if (c == null) {
-        if (m.size() >= maxCategories) {
-          overflow[column]++;
-          return;
-        }
-        c = new long[1];
-        m.put(value.clone(), c); // the row's bytes are reused for the next row
-      }
-      c[0]++;
     }
 
     ColumnProfiles profiles() {
       CategoricalProfile[] cat = new CategoricalProfile[categoricalColumns];
       for (int j = 0; j < categoricalColumns; j++) {
-        Map<String, Long> values = new HashMap<>();
-        counts.get(j).forEach((k, v) -> values.put(k.toString(), v[0]));
-        if (overflow[j] > 0) {
-          values.merge(CategoricalProfile.OVERFLOW, overflow[j], Long::sum);
+        Map<String, Long> values = counts[j].counts();
+        if (counts[j].overflow() > 0) {
+          values.merge(CategoricalProfile.OVERFLOW, counts[j].overflow(), Long::sum);
         }
         cat[j] = new CategoricalProfile(count[j], nulls[j], values);
       }
