@@ -22,7 +22,7 @@ final class EdgeIndex implements Serializable {
   /** Below this many edges a plain binary search is as fast as the table. */
   static final int MIN_EDGES_FOR_TABLE = 16;
 
-  private static final int BUCKETS_PER_EDGE = 4;
+  private static final int BUCKETS_PER_EDGE = 2;
   private static final int MAX_BUCKETS = 1 << 16;
 
   private final double[] edges;

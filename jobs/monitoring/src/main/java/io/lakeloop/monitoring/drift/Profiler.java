@@ -139,7 +139,7 @@ public final class Profiler implements Serializable {
         if (r.isNullAt(2 + j)) {
           acc.numeric[j].addNull();
         } else {
-          acc.numeric[j].add(r.getDouble(2 + j));
+          acc.add(j, r.getDouble(2 + j));
         }
       }
       for (int j = 0; j < categoricalColumns; j++) {
@@ -158,9 +158,18 @@ public final class Profiler implements Serializable {
     return out.iterator();
   }
 
-  /** One window's accumulators within a partition. */
+  /**
+   * One window's accumulators within a partition. Numeric values wait in a small buffer per column
+   * and are binned a block at a time, column by column: one column's edges, index and bins stay in
+   * the CPU cache for the whole block instead of every column's competing for it on every row. Each
+   * column still receives its values in row order, so the sums are the same.
+   */
   private final class Acc {
+    static final int BLOCK = 1024;
+
     final NumericProfile[] numeric = new NumericProfile[edges.size()];
+    final double[][] pending = new double[edges.size()][BLOCK];
+    final int[] pendingCount = new int[edges.size()];
     final long[] count = new long[categoricalColumns];
     final long[] nulls = new long[categoricalColumns];
     final CategoryCounter[] counts = new CategoryCounter[categoricalColumns];
@@ -174,7 +183,28 @@ public final class Profiler implements Serializable {
       }
     }
 
+    void add(int column, double value) {
+      int n = pendingCount[column];
+      pending[column][n] = value;
+      pendingCount[column] = ++n;
+      if (n == BLOCK) {
+        flush(column);
+      }
+    }
+
+    void flush(int column) {
+      double[] values = pending[column];
+      NumericProfile p = numeric[column];
+      for (int i = 0, n = pendingCount[column]; i < n; i++) {
+        p.add(values[i]);
+      }
+      pendingCount[column] = 0;
+    }
+
     ColumnProfiles profiles() {
+      for (int j = 0; j < numeric.length; j++) {
+        flush(j);
+      }
       CategoricalProfile[] cat = new CategoricalProfile[categoricalColumns];
       for (int j = 0; j < categoricalColumns; j++) {
         Map<String, Long> values = counts[j].counts();
