@@ -47,6 +47,21 @@ public final class LabeledPredictions {
    */
   public static Dataset<Row> withLabels(
       JobContext ctx, Dataset<Row> logs, LocalDate first, LocalDate last) {
+    Dataset<Row> known =
+        labels(ctx, first, last)
+            .groupBy(REQUEST_ID)
+            // a request labeled twice counts once, with its latest label
+            .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
+    return logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
+        .drop(known.col(REQUEST_ID));
+  }
+
+  /**
+   * Every label row that can belong to predictions of [first, last] — label_date in the same range
+   * (labels arrive after their predictions) — at the pinned snapshot, recorded as an input; empty
+   * when the labels table does not exist yet. A request may have several.
+   */
+  public static Dataset<Row> labels(JobContext ctx, LocalDate first, LocalDate last) {
     Lakehouse lh = ctx.lakehouse();
     Dataset<Row> labels;
     if (lh.exists(Tables.LABELS_TABLE)) {
@@ -56,14 +71,6 @@ public final class LabeledPredictions {
     } else {
       labels = ctx.spark().createDataFrame(List.of(), Tables.LABELS.schema());
     }
-    Dataset<Row> known =
-        labels
-            // labels arrive after their predictions: older ones cannot belong to these dates
-            .where(col(LABEL_DATE).between(first.toString(), last.toString()))
-            .groupBy(REQUEST_ID)
-            // a request labeled twice counts once, with its latest label
-            .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
-    return logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
-        .drop(known.col(REQUEST_ID));
+    return labels.where(col(LABEL_DATE).between(first.toString(), last.toString()));
   }
 }

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
@@ -300,8 +301,9 @@ public final class DriftJob implements Job {
   /**
    * Profiles per model version and day of {@code log}: the features and predictions straight from
    * the log (one Spark job), the label columns from (request_id, version, day) of the same rows
-   * joined with the labels — the join's shuffle carries three columns, not every feature. Label
-   * columns come last in each kind (ColumnProfiles' order).
+   * paired with each request's latest label ({@link LatestLabels}: one shuffle and sort of three
+   * columns per side, not every feature). Label columns come last in each kind (ColumnProfiles'
+   * order).
    */
   private static Map<Profiler.Key, ColumnProfiles> profileDays(
       JobContext ctx,
@@ -326,15 +328,23 @@ public final class DriftJob implements Job {
     if (numericLabels.isEmpty() && categoricalLabels.isEmpty()) {
       return profiled;
     }
-    Dataset<Row> labeled =
-        LabeledPredictions.withLabels(
-            ctx, log.select(col(REQUEST_ID), col(MODEL_VERSION), col(EVENT_DATE)), first, date);
-    Map<Profiler.Key, ColumnProfiles> labels =
-        profile(baseline, settings, labeled, numericLabels, categoricalLabels);
+    List<DriftColumns.Spec> labelSpecs = new ArrayList<>(numericLabels);
+    labelSpecs.addAll(categoricalLabels);
+    Dataset<Row> labels = LabeledPredictions.labels(ctx, first, date);
+    Map<Profiler.Key, ColumnProfiles> labelProfiles =
+        profiler(baseline, settings, numericLabels, categoricalLabels)
+            .profile(
+                LatestLabels.rows(
+                    log,
+                    col(MODEL_VERSION),
+                    epochDay(),
+                    labels,
+                    labelSpecs.stream().map(DriftColumns.Spec::expression).toList(),
+                    numericLabels.size()));
     profiled.replaceAll(
         (k, p) -> {
-          ColumnProfiles l = labels.get(k);
-          if (l == null) { // a left join keeps every row, so every (version, day) is there
+          ColumnProfiles l = labelProfiles.get(k);
+          if (l == null) { // every prediction row is paired, so every (version, day) is there
             throw new IllegalStateException("drift: no label profile for " + k);
           }
           return p.append(l);
@@ -447,16 +457,30 @@ public final class DriftJob implements Job {
       Dataset<Row> data,
       List<DriftColumns.Spec> numeric,
       List<DriftColumns.Spec> categorical) {
-    return new Profiler(
-            numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
-            categorical.size(),
-            settings.maxCategories())
+    return profiler(baseline, settings, numeric, categorical)
         .profile(
             data,
             col(MODEL_VERSION),
-            datediff(col(EVENT_DATE), lit("1970-01-01")),
+            epochDay(),
             numeric.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList(),
             categorical.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList());
+  }
+
+  /** A profiler for the given columns on the baseline's edges. */
+  private static Profiler profiler(
+      Baseline baseline,
+      DriftSettings settings,
+      List<DriftColumns.Spec> numeric,
+      List<DriftColumns.Spec> categorical) {
+    return new Profiler(
+        numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
+        categorical.size(),
+        settings.maxCategories());
+  }
+
+  /** A prediction's day as the profiler keys it: days since 1970-01-01. */
+  private static Column epochDay() {
+    return datediff(col(EVENT_DATE), lit("1970-01-01"));
   }
 
   /** The replaceWhere predicate covering exactly the run's windows of one model. */

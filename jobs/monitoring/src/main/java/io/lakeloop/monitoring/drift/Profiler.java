@@ -84,8 +84,17 @@ public final class Profiler implements Serializable {
     cols.add(day.cast("int"));
     numeric.forEach(c -> cols.add(c.cast("double")));
     categorical.forEach(c -> cols.add(c.cast("string")));
-    JavaRDD<InternalRow> rows =
-        data.select(cols.toArray(Column[]::new)).queryExecution().toRdd().toJavaRDD();
+    return profile(data.select(cols.toArray(Column[]::new)).queryExecution().toRdd().toJavaRDD());
+  }
+
+  /**
+   * Profiles rows already in the profiler's layout: the model version (string, may be null), the
+   * epoch day (int), then the numeric columns (doubles) and the categorical columns (strings), in
+   * the order given at construction; nulls allowed in every value column. The rows may be reused
+   * buffers (values are copied when kept). One Spark job: a fold per partition, then a merge of
+   * each window's partial profiles in partition order.
+   */
+  public Map<Key, ColumnProfiles> profile(JavaRDD<InternalRow> rows) {
     int reducers = Math.max(1, Math.min(rows.getNumPartitions(), 8));
     Profiler self = this;
     List<Tuple2<Key, ColumnProfiles>> merged =

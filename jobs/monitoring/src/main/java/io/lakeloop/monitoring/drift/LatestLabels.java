@@ -1,0 +1,223 @@
+package io.lakeloop.monitoring.drift;
+
+import static io.lakeloop.common.table.Columns.LABEL_TIME;
+import static io.lakeloop.common.table.Columns.REQUEST_ID;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
+
+/**
+ * Pairs every prediction with the latest label of its request, in the layout {@link Profiler}
+ * reads: the drift job's one join, for the label columns.
+ *
+ * <p>Sort-based, one shuffle: the predictions' (request_id, version, day) and the labels'
+ * (request_id, label_time, values) are unioned, partitioned by request_id and sorted within each
+ * partition by a 64-bit hash of request_id, then request_id itself — the hash first, so that the
+ * sort's 8-byte key prefix tells nearly every pair of keys apart even where ids share their first
+ * bytes ("req-000…"). One pass over each partition then walks the runs of equal request_id and
+ * gives the run's latest label (greatest label_time; at equal times the greatest value) to each of
+ * its predictions; a prediction without a label, or without a request_id, gets nulls. There is no
+ * aggregation or join operator: memory is bounded by the sort, which spills, and by the longest run
+ * (the rows of one request). The result is what a left join with each request's latest label gives,
+ * rows in a deterministic order.
+ */
+final class LatestLabels {
+  private static final String HASH = "_lakeloop_request_hash";
+  private static final String IS_LABEL = "_lakeloop_is_label";
+  private static final String VERSION = "_lakeloop_version";
+  private static final String DAY = "_lakeloop_day";
+  private static final int VALUES_AT = 6;
+
+  private LatestLabels() {}
+
+  /**
+   * Rows [version, day, values...], one per row of {@code predictions}.
+   *
+   * @param version the predictions' model version (cast to string)
+   * @param day the predictions' epoch day (cast to int)
+   * @param values the label columns as computed from {@code labels} — numeric ones as doubles,
+   *     categorical ones as strings, in the profiler's order
+   * @param numericValues how many of {@code values} (the first ones) are numeric
+   */
+  static JavaRDD<InternalRow> rows(
+      Dataset<Row> predictions,
+      Column version,
+      Column day,
+      Dataset<Row> labels,
+      List<Column> values,
+      int numericValues) {
+    List<Column> predictionSide = new ArrayList<>();
+    List<Column> labelSide = new ArrayList<>();
+    predictionSide.addAll(
+        List.of(
+            col(REQUEST_ID),
+            xxhash64(col(REQUEST_ID)).as(HASH),
+            lit(false).as(IS_LABEL),
+            version.cast("string").as(VERSION),
+            day.cast("int").as(DAY),
+            lit(null).cast("timestamp").as(LABEL_TIME)));
+    labelSide.addAll(
+        List.of(
+            col(REQUEST_ID),
+            xxhash64(col(REQUEST_ID)).as(HASH),
+            lit(true).as(IS_LABEL),
+            lit(null).cast("string").as(VERSION),
+            lit(null).cast("int").as(DAY),
+            col(LABEL_TIME).cast("timestamp").as(LABEL_TIME)));
+    for (int i = 0; i < values.size(); i++) {
+      String type = i < numericValues ? "double" : "string";
+      predictionSide.add(lit(null).cast(type).as("_lakeloop_value_" + i));
+      labelSide.add(values.get(i).cast(type).as("_lakeloop_value_" + i));
+    }
+    Dataset<Row> sorted =
+        predictions
+            .select(predictionSide.toArray(Column[]::new))
+            .union(labels.select(labelSide.toArray(Column[]::new)))
+            .repartition(col(REQUEST_ID))
+            .sortWithinPartitions(
+                col(HASH), col(REQUEST_ID), col(IS_LABEL), col(VERSION), col(DAY), col(LABEL_TIME));
+    int n = values.size();
+    return sorted
+        .queryExecution()
+        .toRdd()
+        .toJavaRDD()
+        .mapPartitions(rows -> new Runs(rows, n, numericValues));
+  }
+
+  /** The pass over one sorted partition: a run of equal request_id in, its predictions out. */
+  static final class Runs implements Iterator<InternalRow> {
+    private final Iterator<InternalRow> in;
+    private final int values;
+    private final int numericValues;
+    private final ArrayDeque<InternalRow> out = new ArrayDeque<>();
+    private final List<Object[]> pending = new ArrayList<>(); // the run's (version, day)
+    private UTF8String run; // the run's request_id, null before the first run
+    private Object[] latest; // the run's latest label values, null while it has none
+    private long latestTime;
+    private UTF8String lastVersion;
+
+    Runs(Iterator<InternalRow> in, int values, int numericValues) {
+      this.in = in;
+      this.values = values;
+      this.numericValues = numericValues;
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (out.isEmpty()) {
+        if (!in.hasNext()) {
+          close();
+          return !out.isEmpty();
+        }
+        InternalRow r = in.next();
+        if (r.isNullAt(0)) {
+          close();
+          if (!r.getBoolean(2)) {
+            emit(version(r), day(r), null); // no request_id: no label can be found
+          }
+          continue;
+        }
+        UTF8String id = r.getUTF8String(0);
+        if (run == null || !run.equals(id)) {
+          close();
+          run = id.clone();
+        }
+        if (r.getBoolean(2)) {
+          label(r);
+        } else {
+          pending.add(new Object[] {version(r), day(r)});
+        }
+      }
+      return true;
+    }
+
+    @Override
+    public InternalRow next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return out.poll();
+    }
+
+    /** Ends the current run: each of its predictions with the run's latest label. */
+    private void close() {
+      for (Object[] p : pending) {
+        emit(p[0], p[1], latest);
+      }
+      pending.clear();
+      run = null;
+      latest = null;
+    }
+
+    private void label(InternalRow r) {
+      long time = r.isNullAt(5) ? Long.MIN_VALUE : r.getLong(5);
+      Object[] v = new Object[values];
+      for (int i = 0; i < values; i++) {
+        int at = VALUES_AT + i;
+        if (!r.isNullAt(at)) {
+          v[i] = i < numericValues ? (Object) r.getDouble(at) : r.getUTF8String(at).clone();
+        }
+      }
+      if (latest == null || time > latestTime || (time == latestTime && greater(v, latest))) {
+        latest = v;
+        latestTime = time;
+      }
+    }
+
+    /** Whether label values {@code a} come after {@code b} (first differing value; null first). */
+    @SuppressWarnings("unchecked")
+    private static boolean greater(Object[] a, Object[] b) {
+      for (int i = 0; i < a.length; i++) {
+        int c;
+        if (a[i] == null || b[i] == null) {
+          c = Boolean.compare(a[i] != null, b[i] != null);
+        } else {
+          c = ((Comparable<Object>) a[i]).compareTo(b[i]);
+        }
+        if (c != 0) {
+          return c > 0;
+        }
+      }
+      return false;
+    }
+
+    private void emit(Object version, Object day, Object[] label) {
+      Object[] row = new Object[2 + values];
+      row[0] = version;
+      row[1] = day;
+      if (label != null) {
+        System.arraycopy(label, 0, row, 2, values);
+      }
+      out.add(new GenericInternalRow(row));
+    }
+
+    /** The row's version, shared with the previous prediction's when equal (few versions). */
+    private UTF8String version(InternalRow r) {
+      if (r.isNullAt(3)) {
+        return null;
+      }
+      UTF8String v = r.getUTF8String(3);
+      if (lastVersion == null || !lastVersion.equals(v)) {
+        lastVersion = v.clone();
+      }
+      return lastVersion;
+    }
+
+    private static Integer day(InternalRow r) {
+      return r.isNullAt(4) ? null : r.getInt(4);
+    }
+  }
+}

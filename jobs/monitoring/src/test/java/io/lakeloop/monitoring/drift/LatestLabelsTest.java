@@ -1,0 +1,121 @@
+package io.lakeloop.monitoring.drift;
+
+import static io.lakeloop.common.table.Columns.LABEL;
+import static io.lakeloop.common.table.Columns.LABEL_TIME;
+import static io.lakeloop.common.table.Columns.REQUEST_ID;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.when;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.lakeloop.common.testing.SparkTestBase;
+import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The sort-based pairing against the definition, computed here in plain Java: every prediction row
+ * once, with the label of its request's latest label row (greatest label_time, ties to the greatest
+ * value) or null.
+ */
+class LatestLabelsTest extends SparkTestBase {
+  private static final StructType PREDICTIONS =
+      new StructType()
+          .add(REQUEST_ID, DataTypes.StringType)
+          .add("model_version", DataTypes.StringType)
+          .add("day", DataTypes.IntegerType);
+  private static final StructType LABELS =
+      new StructType()
+          .add(REQUEST_ID, DataTypes.StringType)
+          .add(LABEL, DataTypes.DoubleType)
+          .add(LABEL_TIME, DataTypes.TimestampType);
+
+  @Test
+  void everyPredictionGetsItsRequestsLatestLabel() {
+    Random random = new Random(17);
+    List<Row> predictions = new ArrayList<>();
+    List<Row> labels = new ArrayList<>();
+    Map<String, double[]> latest = new HashMap<>(); // request -> {time, label}
+    for (int i = 0; i < 3000; i++) {
+      // ids sharing long prefixes, as generated ids do; some requests scored by two versions
+      String id = "req-00000000-" + i;
+      int day = 20_000 + random.nextInt(3);
+      predictions.add(RowFactory.create(id, "1", day));
+      if (i % 7 == 0) {
+        predictions.add(RowFactory.create(id, "2", day));
+      }
+      int labelRows = i % 5 == 0 ? 0 : 1 + random.nextInt(3); // a fifth never labeled
+      for (int k = 0; k < labelRows; k++) {
+        long time = 1_000_000L + random.nextInt(4) * 1000L; // equal times happen
+        double label = random.nextInt(3);
+        labels.add(RowFactory.create(id, label, new Timestamp(time)));
+        double[] best = latest.get(id);
+        if (best == null || time > best[0] || (time == best[0] && label > best[1])) {
+          latest.put(id, new double[] {time, label});
+        }
+      }
+    }
+    for (int i = 0; i < 50; i++) { // labels of requests outside the window are left out
+      labels.add(RowFactory.create("other-" + i, 1.0, new Timestamp(5_000_000L)));
+    }
+    predictions.add(RowFactory.create(null, "1", 20_000)); // no request_id: no label
+    labels.add(RowFactory.create(null, 2.0, new Timestamp(1_000_000L)));
+    Collections.shuffle(predictions, random);
+    Collections.shuffle(labels, random);
+
+    Dataset<Row> p = spark().createDataFrame(predictions, PREDICTIONS).repartition(3);
+    Dataset<Row> l = spark().createDataFrame(labels, LABELS).repartition(2);
+    JavaRDD<InternalRow> rows =
+        LatestLabels.rows(
+            p,
+            col("model_version"),
+            col("day"),
+            l,
+            List.of(
+                col(LABEL),
+                when(col(LABEL).equalTo(0.0), "no")
+                    .when(col(LABEL).equalTo(1.0), "yes")
+                    .otherwise(col(LABEL).cast("string"))),
+            1);
+    List<String> got =
+        rows.map(
+                r ->
+                    r.getUTF8String(0)
+                        + "|"
+                        + r.getInt(1)
+                        + "|"
+                        + (r.isNullAt(2) ? "null" : r.getDouble(2))
+                        + "|"
+                        + (r.isNullAt(3) ? "null" : r.getUTF8String(3)))
+            .collect();
+
+    List<String> expected = new ArrayList<>();
+    for (Row row : predictions) {
+      String id = row.getString(0);
+      double[] best = id == null ? null : latest.get(id);
+      String name =
+          best == null ? "null" : best[1] == 0 ? "no" : best[1] == 1 ? "yes" : "" + best[1];
+      expected.add(
+          row.getString(1)
+              + "|"
+              + row.getInt(2)
+              + "|"
+              + (best == null ? "null" : best[1])
+              + "|"
+              + name);
+    }
+    assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(got).filteredOn(s -> s.contains("|2.0|2.0")).isNotEmpty(); // a third class exists
+  }
+}
