@@ -8,8 +8,12 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
@@ -24,15 +28,16 @@ import org.apache.spark.unsafe.types.UTF8String;
  * reads: the drift job's one join, for the label columns.
  *
  * <p>Sort-based, one shuffle: the predictions' (request_id, version, day) and the labels'
- * (request_id, label_time, values) are unioned, partitioned by request_id and sorted within each
- * partition by a 64-bit hash of request_id, then request_id itself — the hash first, so that the
- * sort's 8-byte key prefix tells nearly every pair of keys apart even where ids share their first
- * bytes ("req-000…"). One pass over each partition then walks the runs of equal request_id and
- * gives the run's latest label (greatest label_time; at equal times the greatest value) to each of
- * its predictions; a prediction without a label, or without a request_id, gets nulls. There is no
- * aggregation or join operator: memory is bounded by the sort, which spills, and by the longest run
- * (the rows of one request). The result is what a left join with each request's latest label gives,
- * rows in a deterministic order.
+ * (request_id, label_time, values) are unioned, partitioned and sorted within each partition by a
+ * 64-bit hash of request_id alone — a single integral key, which Spark sorts by radix instead of by
+ * comparisons. One pass over each partition then walks the runs of equal hash (in practice one
+ * request each; a hash collision puts several requests in a run, and the run is split by
+ * request_id, so the answer stays exact) and gives each request's latest label (greatest
+ * label_time; at equal times the greatest value) to each of its predictions; a prediction without a
+ * label, or without a request_id, gets nulls. There is no aggregation or join operator: memory is
+ * bounded by the sort, which spills, and by the longest run. The result is what a left join with
+ * each request's latest label gives; within a run predictions come out ordered by (request_id,
+ * version, day), so reruns feed the profiler the same rows in the same order.
  */
 final class LatestLabels {
   private static final String HASH = "_lakeloop_request_hash";
@@ -86,9 +91,8 @@ final class LatestLabels {
         predictions
             .select(predictionSide.toArray(Column[]::new))
             .union(labels.select(labelSide.toArray(Column[]::new)))
-            .repartition(col(REQUEST_ID))
-            .sortWithinPartitions(
-                col(HASH), col(REQUEST_ID), col(IS_LABEL), col(VERSION), col(DAY), col(LABEL_TIME));
+            .repartition(col(HASH))
+            .sortWithinPartitions(col(HASH));
     int n = values.size();
     return sorted
         .queryExecution()
@@ -97,16 +101,33 @@ final class LatestLabels {
         .mapPartitions(rows -> new Runs(rows, n, numericValues));
   }
 
-  /** The pass over one sorted partition: a run of equal request_id in, its predictions out. */
+  /** A prediction waiting for the end of its run. */
+  private record Prediction(UTF8String request, UTF8String version, Integer day)
+      implements Comparable<Prediction> {
+    private static final Comparator<Prediction> ORDER =
+        Comparator.comparing(Prediction::request)
+            .thenComparing(Prediction::version, Comparator.nullsFirst(Comparator.naturalOrder()))
+            .thenComparing(Prediction::day, Comparator.nullsFirst(Comparator.naturalOrder()));
+
+    @Override
+    public int compareTo(Prediction o) {
+      return ORDER.compare(this, o);
+    }
+  }
+
+  /** A request's latest label so far. */
+  private record Latest(long time, Object[] values) {}
+
+  /** The pass over one sorted partition: a run of equal hash in, its predictions out. */
   static final class Runs implements Iterator<InternalRow> {
     private final Iterator<InternalRow> in;
     private final int values;
     private final int numericValues;
     private final ArrayDeque<InternalRow> out = new ArrayDeque<>();
-    private final List<Object[]> pending = new ArrayList<>(); // the run's (version, day)
-    private UTF8String run; // the run's request_id, null before the first run
-    private Object[] latest; // the run's latest label values, null while it has none
-    private long latestTime;
+    private final List<Prediction> pending = new ArrayList<>();
+    private final Map<UTF8String, Latest> latest = new HashMap<>();
+    private boolean open;
+    private long hash;
     private UTF8String lastVersion;
 
     Runs(Iterator<InternalRow> in, int values, int numericValues) {
@@ -123,22 +144,24 @@ final class LatestLabels {
           return !out.isEmpty();
         }
         InternalRow r = in.next();
+        boolean isLabel = r.getBoolean(2);
         if (r.isNullAt(0)) {
-          close();
-          if (!r.getBoolean(2)) {
+          if (!isLabel) {
             emit(version(r), day(r), null); // no request_id: no label can be found
           }
           continue;
         }
-        UTF8String id = r.getUTF8String(0);
-        if (run == null || !run.equals(id)) {
+        long h = r.getLong(1);
+        if (!open || h != hash) {
           close();
-          run = id.clone();
+          open = true;
+          hash = h;
         }
-        if (r.getBoolean(2)) {
-          label(r);
+        UTF8String id = r.getUTF8String(0).clone();
+        if (isLabel) {
+          label(id, r);
         } else {
-          pending.add(new Object[] {version(r), day(r)});
+          pending.add(new Prediction(id, version(r), day(r)));
         }
       }
       return true;
@@ -152,17 +175,21 @@ final class LatestLabels {
       return out.poll();
     }
 
-    /** Ends the current run: each of its predictions with the run's latest label. */
+    /** Ends the current run: each of its predictions with its request's latest label. */
     private void close() {
-      for (Object[] p : pending) {
-        emit(p[0], p[1], latest);
+      if (pending.size() > 1) {
+        Collections.sort(pending);
+      }
+      for (Prediction p : pending) {
+        Latest l = latest.get(p.request());
+        emit(p.version(), p.day(), l == null ? null : l.values());
       }
       pending.clear();
-      run = null;
-      latest = null;
+      latest.clear();
+      open = false;
     }
 
-    private void label(InternalRow r) {
+    private void label(UTF8String id, InternalRow r) {
       long time = r.isNullAt(5) ? Long.MIN_VALUE : r.getLong(5);
       Object[] v = new Object[values];
       for (int i = 0; i < values; i++) {
@@ -171,9 +198,11 @@ final class LatestLabels {
           v[i] = i < numericValues ? (Object) r.getDouble(at) : r.getUTF8String(at).clone();
         }
       }
-      if (latest == null || time > latestTime || (time == latestTime && greater(v, latest))) {
-        latest = v;
-        latestTime = time;
+      Latest best = latest.get(id);
+      if (best == null
+          || time > best.time()
+          || (time == best.time() && greater(v, best.values()))) {
+        latest.put(id, new Latest(time, v));
       }
     }
 
@@ -194,7 +223,7 @@ final class LatestLabels {
       return false;
     }
 
-    private void emit(Object version, Object day, Object[] label) {
+    private void emit(UTF8String version, Integer day, Object[] label) {
       Object[] row = new Object[2 + values];
       row[0] = version;
       row[1] = day;
