@@ -64,12 +64,25 @@ final class LatestLabels {
       Dataset<Row> labels,
       List<Column> values,
       int numericValues) {
+    return rows(
+        predictions, version, day, labels, values, numericValues, xxhash64(col(REQUEST_ID)));
+  }
+
+  /** As above with the hash of request_id given (tests pass a poor one to force collisions). */
+  static JavaRDD<InternalRow> rows(
+      Dataset<Row> predictions,
+      Column version,
+      Column day,
+      Dataset<Row> labels,
+      List<Column> values,
+      int numericValues,
+      Column hash) {
     List<Column> predictionSide = new ArrayList<>();
     List<Column> labelSide = new ArrayList<>();
     predictionSide.addAll(
         List.of(
             col(REQUEST_ID),
-            xxhash64(col(REQUEST_ID)).as(HASH),
+            hash.cast("long").as(HASH),
             lit(false).as(IS_LABEL),
             version.cast("string").as(VERSION),
             day.cast("int").as(DAY),
@@ -77,7 +90,7 @@ final class LatestLabels {
     labelSide.addAll(
         List.of(
             col(REQUEST_ID),
-            xxhash64(col(REQUEST_ID)).as(HASH),
+            hash.cast("long").as(HASH),
             lit(true).as(IS_LABEL),
             lit(null).cast("string").as(VERSION),
             lit(null).cast("int").as(DAY),

@@ -4,7 +4,10 @@ import static io.lakeloop.common.table.Columns.LABEL;
 import static io.lakeloop.common.table.Columns.LABEL_TIME;
 import static io.lakeloop.common.table.Columns.REQUEST_ID;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.pmod;
 import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lakeloop.common.testing.SparkTestBase;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -76,29 +80,25 @@ class LatestLabelsTest extends SparkTestBase {
 
     Dataset<Row> p = spark().createDataFrame(predictions, PREDICTIONS).repartition(3);
     Dataset<Row> l = spark().createDataFrame(labels, LABELS).repartition(2);
-    JavaRDD<InternalRow> rows =
-        LatestLabels.rows(
-            p,
-            col("model_version"),
-            col("day"),
-            l,
-            List.of(
-                col(LABEL),
-                when(col(LABEL).equalTo(0.0), "no")
-                    .when(col(LABEL).equalTo(1.0), "yes")
-                    .otherwise(col(LABEL).cast("string"))),
-            1);
+    List<Column> values =
+        List.of(
+            col(LABEL),
+            when(col(LABEL).equalTo(0.0), "no")
+                .when(col(LABEL).equalTo(1.0), "yes")
+                .otherwise(col(LABEL).cast("string")));
     List<String> got =
-        rows.map(
-                r ->
-                    r.getUTF8String(0)
-                        + "|"
-                        + r.getInt(1)
-                        + "|"
-                        + (r.isNullAt(2) ? "null" : r.getDouble(2))
-                        + "|"
-                        + (r.isNullAt(3) ? "null" : r.getUTF8String(3)))
-            .collect();
+        strings(LatestLabels.rows(p, col("model_version"), col("day"), l, values, 1));
+    // a hash with three values: every run holds a thousand requests, as collisions would
+    List<String> collided =
+        strings(
+            LatestLabels.rows(
+                p,
+                col("model_version"),
+                col("day"),
+                l,
+                values,
+                1,
+                pmod(xxhash64(col(REQUEST_ID)), lit(3L))));
 
     List<String> expected = new ArrayList<>();
     for (Row row : predictions) {
@@ -116,6 +116,21 @@ class LatestLabelsTest extends SparkTestBase {
               + name);
     }
     assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(collided).containsExactlyInAnyOrderElementsOf(expected);
     assertThat(got).filteredOn(s -> s.contains("|2.0|2.0")).isNotEmpty(); // a third class exists
+  }
+
+  /** Each output row as "version|day|numeric label|class name". */
+  private static List<String> strings(JavaRDD<InternalRow> rows) {
+    return rows.map(
+            r ->
+                r.getUTF8String(0)
+                    + "|"
+                    + r.getInt(1)
+                    + "|"
+                    + (r.isNullAt(2) ? "null" : r.getDouble(2))
+                    + "|"
+                    + (r.isNullAt(3) ? "null" : r.getUTF8String(3)))
+        .collect();
   }
 }
