@@ -12,11 +12,13 @@ import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import scala.Option;
 import scala.collection.JavaConverters;
 
 /**
@@ -61,7 +63,18 @@ public final class Lakehouse {
   }
 
   public boolean exists(String table) {
-    return DeltaTable.isDeltaTable(spark, path(table));
+    return latest(table).isPresent();
+  }
+
+  /**
+   * The table's latest snapshot, straight from its Delta log: Delta caches the log per path and
+   * only lists it for commits made since, so asking again (exists, ensure, read, the version after
+   * a write) costs a listing, not a Spark job. Empty when there is no Delta table at the path.
+   */
+  private Optional<org.apache.spark.sql.delta.Snapshot> latest(String table) {
+    org.apache.spark.sql.delta.Snapshot s =
+        DeltaLog.forTable(spark, path(table)).update(false, Option.empty(), Option.empty());
+    return s.version() < 0 ? Optional.empty() : Optional.of(s);
   }
 
   /**
@@ -94,8 +107,11 @@ public final class Lakehouse {
   }
 
   private void checkAndEvolve(TableSpec spec, String path) {
-    DeltaTable table = DeltaTable.forPath(spark, path);
-    StructType actual = table.toDF().schema();
+    org.apache.spark.sql.delta.Snapshot snapshot =
+        latest(spec.name())
+            .orElseThrow(
+                () -> new LakeloopException("table " + spec.name() + " vanished at " + path));
+    StructType actual = snapshot.schema();
     List<StructField> missing = new ArrayList<>();
     for (StructField expected : spec.schema().fields()) {
       Optional<StructField> found = field(actual, expected.name());
@@ -117,7 +133,8 @@ public final class Lakehouse {
                 + " lakeloop.warehouse elsewhere or migrate the column");
       }
     }
-    List<String> partitions = partitionColumns(path);
+    List<String> partitions =
+        new ArrayList<>(JavaConverters.seqAsJavaList(snapshot.metadata().partitionColumns()));
     if (!partitions.equals(spec.partitionColumns())) {
       throw new LakeloopException(
           "table "
@@ -171,19 +188,9 @@ public final class Lakehouse {
     return DataType.equalsIgnoreNullability(a, b);
   }
 
-  private List<String> partitionColumns(String path) {
-    Row detail =
-        spark.sql("DESCRIBE DETAIL delta.`" + path + "`").select("partitionColumns").head();
-    return new ArrayList<>(JavaConverters.seqAsJavaList(detail.<String>getSeq(0)));
-  }
-
   /** The latest committed version of a table, or empty if it does not exist. */
   public Optional<Long> latestVersion(String table) {
-    if (!exists(table)) {
-      return Optional.empty();
-    }
-    Row last = DeltaTable.forPath(spark, path(table)).history(1).select("version").head();
-    return Optional.of(last.getLong(0));
+    return latest(table).map(org.apache.spark.sql.delta.Snapshot::version);
   }
 
   /** A table pinned at the version read, so a job's inputs can be recorded and re-read. */
