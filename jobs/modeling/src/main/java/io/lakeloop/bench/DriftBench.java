@@ -184,12 +184,13 @@ public final class DriftBench {
     columns.add("score");
     columns.addAll(categoricalFeatures());
     columns.add(Columns.PREDICTION);
+    columns.add(Columns.LABEL);
     List<String> timed = spread(columns, o.naiveColumns());
     Phase naive =
         Phase.run(
             spark,
             "naive: " + timed.size() + " of " + columns.size() + " columns",
-            () -> naive(log, timed, edges));
+            () -> naive(log, labels, timed, edges));
     phases.add(naive);
     LakeloopConfig smallConfig = config(small);
     drift(spark, smallConfig, "--baseline");
@@ -333,10 +334,13 @@ public final class DriftBench {
   /**
    * The naive way, per column: numeric — {@code approxQuantile} of 1,000 quantiles (for KS and
    * Wasserstein), a count per baseline decile bin (PSI, JS), and one aggregation of moments and
-   * nulls; categorical — the category counts (PSI, JS, chi-square, L-inf, TV) and the null count.
-   * Each a Spark job over the window, as a notebook or a per-column tool issues them.
+   * nulls; categorical — the category counts (PSI, JS, chi-square, L-inf, TV) and the null count;
+   * the label — each prediction's latest label (a left join with the labels grouped by request,
+   * Spark's own way) counted per class. Each a Spark job over the window, as a notebook or a
+   * per-column tool issues them.
    */
-  static Object naive(Dataset<Row> log, List<String> columns, Baselines baselines) {
+  static Object naive(
+      Dataset<Row> log, Dataset<Row> labels, List<String> columns, Baselines baselines) {
     Dataset<Row> data =
         log.withColumn("score", element_at(col(Columns.SCORES), 2))
             .withColumn(Columns.PREDICTION, col(Columns.PREDICTION).cast("string"));
@@ -348,7 +352,19 @@ public final class DriftBench {
     for (String c : columns) {
       Phase.log("naive: " + c);
       double[] edges = baselines.psiEdges().get(c);
-      if (edges != null) {
+      if (c.equals(Columns.LABEL)) {
+        Dataset<Row> latest =
+            labels
+                .groupBy(Columns.REQUEST_ID)
+                .agg(max_by(col(Columns.LABEL), col(Columns.LABEL_TIME)).as(Columns.LABEL));
+        n +=
+            log.select(Columns.REQUEST_ID)
+                .join(latest, Columns.REQUEST_ID, "left")
+                .groupBy(Columns.LABEL)
+                .count()
+                .collectAsList()
+                .size();
+      } else if (edges != null) {
         n += data.stat().approxQuantile(c, probabilities, 1e-3).length;
         Bucketizer bins =
             new Bucketizer()
