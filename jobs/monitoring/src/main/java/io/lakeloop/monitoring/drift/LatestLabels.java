@@ -138,9 +138,11 @@ final class LatestLabels {
     private final int numericValues;
     private final ArrayDeque<InternalRow> out = new ArrayDeque<>();
     private final List<Prediction> pending = new ArrayList<>();
-    private final Map<UTF8String, Latest> latest = new HashMap<>();
     private boolean open;
     private long hash;
+    private UTF8String runId; // the run's first request_id (most runs hold no other)
+    private Latest runLatest; // its latest label so far
+    private final Map<UTF8String, Latest> others = new HashMap<>(); // other ids: hash collisions
     private UTF8String lastVersion;
 
     Runs(Iterator<InternalRow> in, int values, int numericValues) {
@@ -169,8 +171,10 @@ final class LatestLabels {
           close();
           open = true;
           hash = h;
+          runId = r.getUTF8String(0).clone();
         }
-        UTF8String id = r.getUTF8String(0).clone();
+        UTF8String id = r.getUTF8String(0);
+        id = id.equals(runId) ? runId : id.clone();
         if (isLabel) {
           label(id, r);
         } else {
@@ -194,14 +198,17 @@ final class LatestLabels {
         Collections.sort(pending);
       }
       for (Prediction p : pending) {
-        Latest l = latest.get(p.request());
+        Latest l = p.request() == runId ? runLatest : others.get(p.request());
         emit(p.version(), p.day(), l == null ? null : l.values());
       }
       pending.clear();
-      latest.clear();
+      others.clear();
+      runLatest = null;
+      runId = null;
       open = false;
     }
 
+    /** A label row of request {@code id} (the run's own id object, or a copy for another id). */
     private void label(UTF8String id, InternalRow r) {
       long time = r.isNullAt(5) ? Long.MIN_VALUE : r.getLong(5);
       Object[] v = new Object[values];
@@ -211,11 +218,15 @@ final class LatestLabels {
           v[i] = i < numericValues ? (Object) r.getDouble(at) : r.getUTF8String(at).clone();
         }
       }
-      Latest best = latest.get(id);
+      Latest best = id == runId ? runLatest : others.get(id);
       if (best == null
           || time > best.time()
           || (time == best.time() && greater(v, best.values()))) {
-        latest.put(id, new Latest(time, v));
+        if (id == runId) {
+          runLatest = new Latest(time, v);
+        } else {
+          others.put(id, new Latest(time, v));
+        }
       }
     }
 
