@@ -50,8 +50,9 @@ public final class LabeledPredictions {
     Dataset<Row> known =
         labels(ctx, first, last)
             .groupBy(REQUEST_ID)
-            // a request labeled twice counts once, with its latest label
-            .agg(max_by(col(LABEL), col(LABEL_TIME)).as(LABEL));
+            // a request labeled twice counts once, with its latest label; two labels at the same
+            // time resolve to the greater one, so every job (and every rerun) picks the same
+            .agg(max_by(col(LABEL), struct(col(LABEL_TIME), col(LABEL))).as(LABEL));
     return logs.join(known, logs.col(REQUEST_ID).equalTo(known.col(REQUEST_ID)), "left")
         .drop(known.col(REQUEST_ID));
   }

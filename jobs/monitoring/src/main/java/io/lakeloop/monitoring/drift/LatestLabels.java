@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.drift;
 
+import static io.lakeloop.common.table.Columns.LABEL;
 import static io.lakeloop.common.table.Columns.LABEL_TIME;
 import static io.lakeloop.common.table.Columns.REQUEST_ID;
 import static org.apache.spark.sql.functions.col;
@@ -33,18 +34,21 @@ import org.apache.spark.unsafe.types.UTF8String;
  * comparisons. One pass over each partition then walks the runs of equal hash (in practice one
  * request each; a hash collision puts several requests in a run, and the run is split by
  * request_id, so the answer stays exact) and gives each request's latest label (greatest
- * label_time; at equal times the greatest value) to each of its predictions; a prediction without a
- * label, or without a request_id, gets nulls. There is no aggregation or join operator: memory is
- * bounded by the sort, which spills, and by the longest run. The result is what a left join with
- * each request's latest label gives; within a run predictions come out ordered by (request_id,
- * version, day), so reruns feed the profiler the same rows in the same order.
+ * label_time; at equal times the greatest label, as {@link
+ * io.lakeloop.monitoring.LabeledPredictions#withLabels} picks it) to each of its predictions; a
+ * prediction without a label, or without a request_id, gets nulls. There is no aggregation or join
+ * operator: memory is bounded by the sort, which spills, and by the longest run. The result is what
+ * a left join with each request's latest label gives; within a run predictions come out ordered by
+ * (request_id, version, day), so reruns feed the profiler the same rows in the same order.
  */
 final class LatestLabels {
   private static final String HASH = "_lakeloop_request_hash";
   private static final String IS_LABEL = "_lakeloop_is_label";
   private static final String VERSION = "_lakeloop_version";
   private static final String DAY = "_lakeloop_day";
-  private static final int VALUES_AT = 6;
+  private static final String TIE = "_lakeloop_tie";
+  private static final int TIE_AT = 6;
+  private static final int VALUES_AT = 7;
 
   private LatestLabels() {}
 
@@ -86,7 +90,8 @@ final class LatestLabels {
             lit(false).as(IS_LABEL),
             version.cast("string").as(VERSION),
             day.cast("int").as(DAY),
-            lit(null).cast("timestamp").as(LABEL_TIME)));
+            lit(null).cast("timestamp").as(LABEL_TIME),
+            lit(null).cast("double").as(TIE)));
     labelSide.addAll(
         List.of(
             col(REQUEST_ID),
@@ -94,7 +99,8 @@ final class LatestLabels {
             lit(true).as(IS_LABEL),
             lit(null).cast("string").as(VERSION),
             lit(null).cast("int").as(DAY),
-            col(LABEL_TIME).cast("timestamp").as(LABEL_TIME)));
+            col(LABEL_TIME).cast("timestamp").as(LABEL_TIME),
+            col(LABEL).cast("double").as(TIE)));
     for (int i = 0; i < values.size(); i++) {
       String type = i < numericValues ? "double" : "string";
       predictionSide.add(lit(null).cast(type).as("_lakeloop_value_" + i));
@@ -129,7 +135,7 @@ final class LatestLabels {
   }
 
   /** A request's latest label so far. */
-  private record Latest(long time, Object[] values) {}
+  private record Latest(long time, double label, Object[] values) {}
 
   /** The pass over one sorted partition: a run of equal hash in, its predictions out. */
   static final class Runs implements Iterator<InternalRow> {
@@ -211,6 +217,12 @@ final class LatestLabels {
     /** A label row of request {@code id} (the run's own id object, or a copy for another id). */
     private void label(UTF8String id, InternalRow r) {
       long time = r.isNullAt(5) ? Long.MIN_VALUE : r.getLong(5);
+      double label = r.isNullAt(TIE_AT) ? Double.NEGATIVE_INFINITY : r.getDouble(TIE_AT);
+      Latest best = id == runId ? runLatest : others.get(id);
+      if (best != null
+          && (time < best.time() || (time == best.time() && !(label > best.label())))) {
+        return; // not later, or as late with a label that is not greater
+      }
       Object[] v = new Object[values];
       for (int i = 0; i < values; i++) {
         int at = VALUES_AT + i;
@@ -218,33 +230,12 @@ final class LatestLabels {
           v[i] = i < numericValues ? (Object) r.getDouble(at) : r.getUTF8String(at).clone();
         }
       }
-      Latest best = id == runId ? runLatest : others.get(id);
-      if (best == null
-          || time > best.time()
-          || (time == best.time() && greater(v, best.values()))) {
-        if (id == runId) {
-          runLatest = new Latest(time, v);
-        } else {
-          others.put(id, new Latest(time, v));
-        }
+      Latest l = new Latest(time, label, v);
+      if (id == runId) {
+        runLatest = l;
+      } else {
+        others.put(id, l);
       }
-    }
-
-    /** Whether label values {@code a} come after {@code b} (first differing value; null first). */
-    @SuppressWarnings("unchecked")
-    private static boolean greater(Object[] a, Object[] b) {
-      for (int i = 0; i < a.length; i++) {
-        int c;
-        if (a[i] == null || b[i] == null) {
-          c = Boolean.compare(a[i] != null, b[i] != null);
-        } else {
-          c = ((Comparable<Object>) a[i]).compareTo(b[i]);
-        }
-        if (c != 0) {
-          return c > 0;
-        }
-      }
-      return false;
     }
 
     private void emit(UTF8String version, Integer day, Object[] label) {
