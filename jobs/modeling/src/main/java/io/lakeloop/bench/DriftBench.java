@@ -78,7 +78,7 @@ public final class DriftBench {
       long rows = 20_000_000L;
       long small = -1;
       String dir = new File(System.getProperty("java.io.tmpdir"), "lakeloop-bench").getPath();
-      int naive = NUMERIC + CATEGORICAL + 2;
+      int naive = NUMERIC + CATEGORICAL + 3; // features, score, prediction, label
       boolean regenerate = false;
       boolean generateOnly = false;
       for (int i = 0; i < args.length; i++) {
@@ -100,10 +100,10 @@ public final class DriftBench {
       if (small < 0) {
         small = Math.max(rows / 5, 10_000L);
       }
-      if (rows < 10_000 || small < 10_000 || naive < 1 || naive > NUMERIC + CATEGORICAL + 2) {
+      if (rows < 10_000 || small < 10_000 || naive < 1 || naive > NUMERIC + CATEGORICAL + 3) {
         throw new IllegalArgumentException(
             "--rows and --small-rows must be at least 10000, --naive-columns 1.."
-                + (NUMERIC + CATEGORICAL + 2));
+                + (NUMERIC + CATEGORICAL + 3));
       }
       return new Options(rows, small, dir, naive, regenerate, generateOnly);
     }
