@@ -47,6 +47,14 @@ public final class ColumnProfiles implements Serializable {
     return new ColumnProfiles(n, c);
   }
 
+  /** The rows profiled (every column counts every row, nulls included); 0 without columns. */
+  long rows() {
+    if (numeric.length > 0) {
+      return numeric[0].count();
+    }
+    return categorical.length > 0 ? categorical[0].count() : 0;
+  }
+
   @Override
   public String toString() {
     return "ColumnProfiles" + Arrays.toString(numeric) + Arrays.toString(categorical);

@@ -193,6 +193,13 @@ public final class DriftJob implements Job {
             new DriftRows(settings, baseline, numeric, categorical, missing));
     long mv = write(ctx, Tables.DRIFT_METRICS_SPEC, c.rows(), model, windows, "true");
     long av = write(ctx, Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), model, windows, "true");
+    LOG.info(
+        "drift: wrote {} profile rows, {} drift_metrics rows (v{}) and {} alerts (v{})",
+        profileRows.size(),
+        c.rows().size(),
+        mv,
+        c.alerts().size(),
+        av);
     String webhookUrl = settings.alerts().webhookUrl();
     if (!c.alerts().isEmpty() && !webhookUrl.isEmpty()) {
       new Webhook(
@@ -314,6 +321,13 @@ public final class DriftJob implements Job {
       List<DriftColumns.Spec> categorical,
       LocalDate first,
       LocalDate date) {
+    long started = System.nanoTime();
+    LOG.info(
+        "drift: profiling {} columns of prediction_log v{} for days [{}, {}] (one pass)",
+        numeric.size() + categorical.size(),
+        ctx.inputs().get(Tables.PREDICTION_LOG),
+        first,
+        date);
     Map<Profiler.Key, ColumnProfiles> profiled =
         profile(
             baseline,
@@ -321,6 +335,11 @@ public final class DriftJob implements Job {
             log,
             numeric.stream().filter(c -> !c.isLabel()).toList(),
             categorical.stream().filter(c -> !c.isLabel()).toList());
+    LOG.info(
+        "drift: profiled {} rows in {} (model version, day) windows in {} s",
+        profiled.values().stream().mapToLong(ColumnProfiles::rows).sum(),
+        profiled.size(),
+        seconds(started));
     List<DriftColumns.Spec> numericLabels =
         numeric.stream().filter(DriftColumns.Spec::isLabel).toList();
     List<DriftColumns.Spec> categoricalLabels =
@@ -331,6 +350,7 @@ public final class DriftJob implements Job {
     List<DriftColumns.Spec> labelSpecs = new ArrayList<>(numericLabels);
     labelSpecs.addAll(categoricalLabels);
     Dataset<Row> labels = LabeledPredictions.labels(ctx, first, date);
+    started = System.nanoTime();
     Map<Profiler.Key, ColumnProfiles> labelProfiles =
         profiler(baseline, settings, numericLabels, categoricalLabels)
             .profile(
@@ -341,6 +361,11 @@ public final class DriftJob implements Job {
                     labels,
                     labelSpecs.stream().map(DriftColumns.Spec::expression).toList(),
                     numericLabels.size()));
+    LOG.info(
+        "drift: paired the predictions with their latest labels (labels v{}) and profiled them in"
+            + " {} s",
+        ctx.inputs().get(Tables.LABELS_TABLE),
+        seconds(started));
     profiled.replaceAll(
         (k, p) -> {
           ColumnProfiles l = labelProfiles.get(k);
@@ -476,6 +501,10 @@ public final class DriftJob implements Job {
         numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
         categorical.size(),
         settings.maxCategories());
+  }
+
+  private static String seconds(long startedNanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9);
   }
 
   /** A prediction's day as the profiler keys it: days since 1970-01-01. */
