@@ -179,7 +179,6 @@ public final class DriftJob implements Job {
             byVersion.forEach(
                 (version, p) ->
                     profileRows.addAll(store.rows(w, version, p, missing, ctx.runId()))));
-    write(ctx, Tables.PROFILES_SPEC, profileRows, model, windows, PROFILE_KIND + " = 'WINDOW'");
 
     // Compare each window with the baseline and with the previous window of its length.
     Comparisons c =
@@ -191,15 +190,28 @@ public final class DriftJob implements Job {
             store,
             baseline,
             new DriftRows(settings, baseline, numeric, categorical, missing));
-    long mv = write(ctx, Tables.DRIFT_METRICS_SPEC, c.rows(), model, windows, "true");
-    long av = write(ctx, Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), model, windows, "true");
+    long started = System.nanoTime();
+    long[] v =
+        writeAll(
+            ctx,
+            model,
+            windows,
+            List.of(
+                new Write(Tables.PROFILES_SPEC, profileRows, PROFILE_KIND + " = 'WINDOW'"),
+                new Write(Tables.DRIFT_METRICS_SPEC, c.rows(), "true"),
+                new Write(Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), "true")));
+    long mv = v[1];
+    long av = v[2];
     LOG.info(
-        "drift: wrote {} profile rows, {} drift_metrics rows (v{}) and {} alerts (v{})",
+        "drift: wrote {} profile rows (v{}), {} drift_metrics rows (v{}) and {} alerts (v{}) in {}"
+            + " s",
         profileRows.size(),
+        v[0],
         c.rows().size(),
         mv,
         c.alerts().size(),
-        av);
+        av,
+        seconds(started));
     String webhookUrl = settings.alerts().webhookUrl();
     if (!c.alerts().isEmpty() && !webhookUrl.isEmpty()) {
       new Webhook(
@@ -450,23 +462,59 @@ public final class DriftJob implements Job {
     return new Comparisons(rows, alerts, drifted, compared);
   }
 
-  /** Replaces the run's windows of one model in a table with {@code rows}; returns the version. */
-  private static long write(
-      JobContext ctx,
-      io.lakeloop.common.table.TableSpec table,
-      List<Row> rows,
-      ModelSpec model,
-      List<Window> windows,
-      String extra) {
-    long v =
-        ctx.lakehouse()
-            .replaceWhere(
-                ctx.spark().createDataFrame(rows, table.schema()),
-                table,
-                predicate(model.name(), windows, extra),
-                ctx.runId());
-    ctx.recordOutput(table.name(), v);
-    return v;
+  /** The run's rows for one table; {@code extra} narrows the replaced windows' rows. */
+  private record Write(io.lakeloop.common.table.TableSpec table, List<Row> rows, String extra) {}
+
+  /**
+   * Replaces the run's windows of one model in each table with its rows; returns the versions, in
+   * order. The tables are independent and each commit is small and bound by Delta's per-commit
+   * latency, so they are written side by side, one thread each; every write has ended (committed or
+   * failed) before this returns, and the first failure is rethrown. A rerun rewrites the same rows,
+   * so a run that failed halfway converges when repeated.
+   */
+  private static long[] writeAll(
+      JobContext ctx, ModelSpec model, List<Window> windows, List<Write> writes) {
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(writes.size());
+    try {
+      List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
+      for (Write w : writes) {
+        futures.add(
+            pool.submit(
+                () ->
+                    ctx.lakehouse()
+                        .replaceWhere(
+                            ctx.spark().createDataFrame(w.rows(), w.table().schema()),
+                            w.table(),
+                            predicate(model.name(), windows, w.extra()),
+                            ctx.runId())));
+      }
+      long[] versions = new long[writes.size()];
+      RuntimeException failure = null;
+      for (int i = 0; i < futures.size(); i++) {
+        try {
+          versions[i] = futures.get(i).get();
+          ctx.recordOutput(writes.get(i).table().name(), versions[i]);
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (failure == null) {
+            failure =
+                e.getCause() instanceof RuntimeException r
+                    ? r
+                    : new LakeloopException(
+                        "drift: writing " + writes.get(i).table().name() + " failed", e.getCause());
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new LakeloopException("drift: interrupted while writing its tables", e);
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      return versions;
+    } finally {
+      pool.shutdown();
+    }
   }
 
   /** The columns of a kind the baseline has, in DriftColumns order. */
