@@ -11,13 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The index's bin equals the definition (how many edges are ≤ v) for every kind of edge set. */
 class EdgeIndexTest {
   private static int binByDefinition(double[] edges, double v) {
-    int k = 0;
-    for (double e : edges) {
-      if (e <= v) {
-        k++;
-      }
-    }
-    return k;
+    return NumericProfileTest.binByDefinition(edges, v);
   }
 
   private static double[] edges(int n, DoubleSupplier draw) {

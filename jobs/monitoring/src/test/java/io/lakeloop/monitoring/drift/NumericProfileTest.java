@@ -15,7 +15,7 @@ class NumericProfileTest {
   private static final double[] EDGES = {-1, 0, 1};
 
   /** The bin by definition: how many edges are ≤ v (a linear scan, not the profile's search). */
-  private static int binByDefinition(double[] edges, double v) {
+  static int binByDefinition(double[] edges, double v) {
     int k = 0;
     for (double e : edges) {
       if (e <= v) {
