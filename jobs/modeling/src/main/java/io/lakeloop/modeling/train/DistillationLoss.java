@@ -61,38 +61,50 @@ public final class DistillationLoss implements ILossFunction {
     return z.diviColumnVector(z.sum(1).reshape(z.rows(), 1));
   }
 
-  private static int classes(INDArray labels, INDArray logits) {
-    if (labels.columns() != 2 * logits.columns()) {
-      throw new IllegalArgumentException(
-          "distillation labels must be [hard one-hot | teacher probabilities], "
-              + 2 * logits.columns()
-              + " columns for "
-              + logits.columns()
-              + " classes; got "
-              + labels.columns());
+  /** One minibatch: the student's logits and the label halves. */
+  private record Batch(INDArray logits, INDArray hard, INDArray soft) {
+    static Batch of(
+        INDArray labels, INDArray preOutput, IActivation activationFn, boolean training) {
+      INDArray logits = activationFn.getActivation(preOutput.dup(), training);
+      int k = logits.columns();
+      if (labels.columns() != 2 * k) {
+        throw new IllegalArgumentException(
+            "distillation labels must be [hard one-hot | teacher probabilities], "
+                + 2 * k
+                + " columns for "
+                + k
+                + " classes; got "
+                + labels.columns());
+      }
+      return new Batch(
+          logits,
+          labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k)),
+          labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k)));
     }
-    return logits.columns();
+  }
+
+  /** Zeroes the rows of masked-out examples (no mask: unchanged). */
+  private static INDArray masked(INDArray perExample, INDArray mask) {
+    if (mask != null) {
+      perExample.muliColumnVector(mask.reshape(-1, 1).castTo(perExample.dataType()));
+    }
+    return perExample;
   }
 
   @Override
   public INDArray computeScoreArray(
       INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-    INDArray logits = activationFn.getActivation(preOutput.dup(), false);
-    int k = classes(labels, logits);
-    INDArray hard = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k));
-    INDArray soft = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k));
+    Batch b = Batch.of(labels, preOutput, activationFn, false);
+    INDArray logits = b.logits();
+    INDArray soft = b.soft();
     double tiny = logits.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? 1e-300 : 1e-30;
     INDArray logQ = Transforms.log(softmax(logits, 1).addi(tiny), false);
     INDArray logQt = Transforms.log(softmax(logits, temperature).addi(tiny), false);
     INDArray logP = Transforms.log(soft.add(tiny), false);
-    INDArray ce = hard.mul(logQ).sum(1).negi();
+    INDArray ce = b.hard().mul(logQ).sum(1).negi();
     INDArray kl = soft.mul(logP.subi(logQt)).sum(1);
-    INDArray score =
-        ce.muli(1 - alpha).addi(kl.muli(alpha * temperature * temperature)).reshape(-1, 1);
-    if (mask != null) {
-      score.muliColumnVector(mask.reshape(-1, 1).castTo(score.dataType()));
-    }
-    return score;
+    return masked(
+        ce.muli(1 - alpha).addi(kl.muli(alpha * temperature * temperature)).reshape(-1, 1), mask);
   }
 
   @Override
@@ -109,18 +121,14 @@ public final class DistillationLoss implements ILossFunction {
   @Override
   public INDArray computeGradient(
       INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-    INDArray logits = activationFn.getActivation(preOutput.dup(), true);
-    int k = classes(labels, logits);
-    INDArray hard = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(0, k));
-    INDArray soft = labels.get(NDArrayIndex.all(), NDArrayIndex.interval(k, 2 * k));
+    Batch b = Batch.of(labels, preOutput, activationFn, true);
     INDArray dLdz =
-        softmax(logits, 1)
-            .subi(hard)
-            .muli(1 - alpha)
-            .addi(softmax(logits, temperature).subi(soft).muli(alpha * temperature));
-    if (mask != null) {
-      dLdz.muliColumnVector(mask.reshape(-1, 1).castTo(dLdz.dataType()));
-    }
+        masked(
+            softmax(b.logits(), 1)
+                .subi(b.hard())
+                .muli(1 - alpha)
+                .addi(softmax(b.logits(), temperature).subi(b.soft()).muli(alpha * temperature)),
+            mask);
     // through the output activation (the identity by contract, but do it properly)
     return activationFn.backprop(preOutput.dup(), dLdz).getFirst();
   }
