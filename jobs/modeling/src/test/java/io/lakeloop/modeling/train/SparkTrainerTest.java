@@ -36,7 +36,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * network untouched.
  */
 class SparkTrainerTest extends SparkTestBase {
-  private static final ModelSpec MODEL =
+  static final ModelSpec MODEL =
       new ModelSpec(
           "m",
           Task.BINARY,
@@ -51,7 +51,7 @@ class SparkTrainerTest extends SparkTestBase {
           .add("color", DataTypes.StringType)
           .add("label", DataTypes.DoubleType);
 
-  private static Dataset<Row> data(int n, long seed) {
+  static Dataset<Row> data(int n, long seed) {
     Random random = new Random(seed);
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -63,7 +63,7 @@ class SparkTrainerTest extends SparkTestBase {
     return spark().createDataFrame(rows, SCHEMA).repartition(2);
   }
 
-  private static double accuracy(MultiLayerNetwork net, List<DataSet> batches) {
+  static double accuracy(MultiLayerNetwork net, List<DataSet> batches) {
     Evaluation e = new Evaluation(2);
     for (DataSet b : batches) {
       INDArray out = net.output(b.getFeatures(), false);

@@ -1,0 +1,63 @@
+package io.lakeloop.modeling.train;
+
+import java.util.Iterator;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The teacher's softened predictions for distillation, computed where the data is: the teacher's
+ * configuration (as JSON) and parameters are broadcast once, each partition rebuilds the network
+ * and scores its minibatches, and every label row becomes {@code [hard one-hot | p_T]} — the layout
+ * {@link DistillationLoss} reads.
+ *
+ * <p>The teacher ends in a softmax, so its output p is softmax(z); at temperature T the softened
+ * distribution softmax(z / T) equals p^(1/T) renormalised (log p differs from z by a constant per
+ * row), which is how it is computed here — no access to the teacher's logits needed.
+ */
+public final class SoftTargets {
+  private SoftTargets() {}
+
+  /** {@code data} with the teacher's softened probabilities appended to every label row. */
+  public static JavaRDD<DataSet> attach(
+      JavaSparkContext sc, MultiLayerNetwork teacher, JavaRDD<DataSet> data, double temperature) {
+    if (!(temperature > 0) || !Double.isFinite(temperature)) {
+      throw new IllegalArgumentException("temperature must be finite and > 0; got " + temperature);
+    }
+    Broadcast<String> conf = sc.broadcast(teacher.getLayerWiseConfigurations().toJson());
+    Broadcast<INDArray> params = sc.broadcast(teacher.params().dup());
+    return data.mapPartitions(
+        batches -> {
+          MultiLayerNetwork net =
+              new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.value()));
+          net.init(params.value().dup(), false);
+          return softened(net, batches, temperature);
+        });
+  }
+
+  static Iterator<DataSet> softened(
+      MultiLayerNetwork teacher, Iterator<DataSet> batches, double temperature) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return batches.hasNext();
+      }
+
+      @Override
+      public DataSet next() {
+        DataSet b = batches.next();
+        INDArray p = teacher.output(b.getFeatures(), false);
+        INDArray soft = Transforms.pow(p, 1.0 / temperature, true);
+        soft.diviColumnVector(soft.sum(1).reshape(soft.rows(), 1));
+        INDArray labels = Nd4j.hstack(b.getLabels(), soft.castTo(b.getLabels().dataType()));
+        return new DataSet(b.getFeatures(), labels);
+      }
+    };
+  }
+}
