@@ -5,22 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.model.FeatureEncoding;
+import io.lakeloop.modeling.testing.Nets;
 import java.io.File;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Random;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /** Scoring a row through a loaded artifact equals scoring it with the model as trained. */
 class ModelArtifactTest {
@@ -31,26 +27,8 @@ class ModelArtifactTest {
   private static final List<String> COLORS = java.util.Arrays.asList("red", "green", "blue", null);
 
   private static MultiLayerNetwork trained(Random random) {
-    MultiLayerConfiguration conf =
-        new NeuralNetConfiguration.Builder()
-            .seed(7)
-            .updater(new Adam(0.05))
-            .list()
-            .layer(
-                new DenseLayer.Builder()
-                    .nIn(ENCODING.width())
-                    .nOut(8)
-                    .activation(Activation.RELU)
-                    .build())
-            .layer(
-                new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .nIn(8)
-                    .nOut(2)
-                    .activation(Activation.SOFTMAX)
-                    .build())
-            .build();
-    MultiLayerNetwork net = new MultiLayerNetwork(conf);
-    net.init();
+    MultiLayerNetwork net =
+        Nets.mlp(ENCODING.width(), 8, 2, Activation.SOFTMAX, new LossMCXENT(), 0.05, 7);
     float[][] x = new float[200][];
     float[][] y = new float[200][];
     for (int i = 0; i < 200; i++) {

@@ -6,6 +6,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.modeling.testing.Nets;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -20,15 +21,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
@@ -84,28 +81,7 @@ class DigitsTest extends SparkTestBase {
   }
 
   private static MultiLayerNetwork mlp(int hidden, Activation out, ILossFunction loss, long seed) {
-    MultiLayerNetwork net =
-        new MultiLayerNetwork(
-            new NeuralNetConfiguration.Builder()
-                .seed(seed)
-                .updater(new Adam(0.005))
-                .list()
-                .layer(
-                    new DenseLayer.Builder()
-                        .nIn(2 * PIXELS)
-                        .nOut(hidden)
-                        .activation(Activation.RELU)
-                        .build())
-                .layer(
-                    new OutputLayer.Builder()
-                        .lossFunction(loss)
-                        .nIn(hidden)
-                        .nOut(10)
-                        .activation(out)
-                        .build())
-                .build());
-    net.init();
-    return net;
+    return Nets.mlp(2 * PIXELS, hidden, 10, out, loss, 0.005, seed);
   }
 
   private static double accuracy(MultiLayerNetwork net, List<DataSet> batches) {

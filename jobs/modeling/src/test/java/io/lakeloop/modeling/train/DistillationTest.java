@@ -4,19 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.modeling.testing.Nets;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
@@ -29,28 +26,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 class DistillationTest extends SparkTestBase {
   private static MultiLayerNetwork mlp(
       int in, int hidden, Activation out, ILossFunction loss, long seed) {
-    MultiLayerNetwork net =
-        new MultiLayerNetwork(
-            new NeuralNetConfiguration.Builder()
-                .seed(seed)
-                .updater(new Adam(0.01))
-                .list()
-                .layer(
-                    new DenseLayer.Builder()
-                        .nIn(in)
-                        .nOut(hidden)
-                        .activation(Activation.RELU)
-                        .build())
-                .layer(
-                    new OutputLayer.Builder()
-                        .lossFunction(loss)
-                        .nIn(hidden)
-                        .nOut(2)
-                        .activation(out)
-                        .build())
-                .build());
-    net.init();
-    return net;
+    return Nets.mlp(in, hidden, 2, out, loss, 0.01, seed);
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.modeling.testing.Nets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,17 +19,13 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 
 /**
  * Parameter-averaging training on local Spark learns a rule the data follows, keeps the best
@@ -82,25 +79,7 @@ class SparkTrainerTest extends SparkTestBase {
     JavaRDD<DataSet> validationSets =
         TrainingData.dataSets(validation, MODEL, encoding, 256, invalid);
     MultiLayerNetwork initial =
-        new MultiLayerNetwork(
-            new NeuralNetConfiguration.Builder()
-                .seed(3)
-                .updater(new Adam(0.01))
-                .list()
-                .layer(
-                    new DenseLayer.Builder()
-                        .nIn(encoding.width())
-                        .nOut(16)
-                        .activation(Activation.RELU)
-                        .build())
-                .layer(
-                    new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                        .nIn(16)
-                        .nOut(2)
-                        .activation(Activation.SOFTMAX)
-                        .build())
-                .build());
-    initial.init();
+        Nets.mlp(encoding.width(), 16, 2, Activation.SOFTMAX, new LossMCXENT(), 0.01, 3);
     INDArray before = initial.params().dup();
     List<DataSet> validationLocal = validationSets.collect();
     double untrained = accuracy(initial, validationLocal);
