@@ -20,9 +20,9 @@ import scala.Tuple2;
 
 /**
  * Profiles every drift column of many windows in one pass: each input partition folds its rows into
- * one {@link ColumnProfiles} per (model version, day) it meets — numeric values binned by a binary
- * search on the baseline's edges, categorical values counted exactly up to {@code maxCategories}
- * distinct values per column (rarer ones are counted together as {@link
+ * one {@link ColumnProfiles} per (model version, day) it meets — numeric values binned on the
+ * baseline's edges through an {@link EdgeIndex}, categorical values counted exactly up to {@code
+ * maxCategories} distinct values per column (rarer ones are counted together as {@link
  * CategoricalProfile#OVERFLOW}) — then one shuffle brings each window's partial profiles together,
  * merged in input partition order so that a rerun adds the same doubles in the same order
  * (identical sums). The driver receives only the merged profiles (columns x windows). One Spark
@@ -44,7 +44,7 @@ public final class Profiler implements Serializable {
     }
   }
 
-  private final List<EdgeIndex> edges;
+  private final List<EdgeIndex> indexes; // per numeric column, its edges' index
   private final int categoricalColumns;
   private final int maxCategories;
 
@@ -52,7 +52,7 @@ public final class Profiler implements Serializable {
    * @param edges per numeric column, the baseline's fine edges (sorted, distinct)
    */
   public Profiler(List<double[]> edges, int categoricalColumns, int maxCategories) {
-    this.edges = edges.stream().map(EdgeIndex::of).toList();
+    this.indexes = edges.stream().map(EdgeIndex::of).toList();
     this.categoricalColumns = categoricalColumns;
     this.maxCategories = maxCategories;
   }
@@ -68,14 +68,14 @@ public final class Profiler implements Serializable {
       Column day,
       List<Column> numeric,
       List<Column> categorical) {
-    if (numeric.size() != edges.size() || categorical.size() != categoricalColumns) {
+    if (numeric.size() != indexes.size() || categorical.size() != categoricalColumns) {
       throw new IllegalArgumentException(
           "profile: "
               + numeric.size()
               + " numeric and "
               + categorical.size()
               + " categorical columns given, the profiler was built for "
-              + edges.size()
+              + indexes.size()
               + " and "
               + categoricalColumns);
     }
@@ -121,7 +121,7 @@ public final class Profiler implements Serializable {
     String version = null;
     Key lastKey = null;
     Acc last = null;
-    int numeric = edges.size();
+    int numeric = indexes.size();
     while (rows.hasNext()) {
       InternalRow r = rows.next();
       if (r.isNullAt(0)) {
@@ -176,16 +176,16 @@ public final class Profiler implements Serializable {
   private final class Acc {
     static final int BLOCK = 1024;
 
-    final NumericProfile[] numeric = new NumericProfile[edges.size()];
-    final double[][] pending = new double[edges.size()][BLOCK];
-    final int[] pendingCount = new int[edges.size()];
+    final NumericProfile[] numeric = new NumericProfile[indexes.size()];
+    final double[][] pending = new double[indexes.size()][BLOCK];
+    final int[] pendingCount = new int[indexes.size()];
     final long[] count = new long[categoricalColumns];
     final long[] nulls = new long[categoricalColumns];
     final CategoryCounter[] counts = new CategoryCounter[categoricalColumns];
 
     Acc() {
       for (int j = 0; j < numeric.length; j++) {
-        numeric[j] = new NumericProfile(edges.get(j));
+        numeric[j] = new NumericProfile(indexes.get(j));
       }
       for (int j = 0; j < categoricalColumns; j++) {
         counts[j] = new CategoryCounter(maxCategories);
