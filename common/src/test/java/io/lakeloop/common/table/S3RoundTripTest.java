@@ -2,27 +2,55 @@ package io.lakeloop.common.table;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.testing.MotoServer;
 import io.lakeloop.common.testing.SparkTestBase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Delta table round trip on a real S3-compatible server (moto) through s3a://, with credentials
  * from the environment (Surefire sets AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as a user's shell
- * or instance profile would) and the endpoint set per bucket.
+ * or instance profile would) and the endpoint set per bucket; model artifacts the same way.
  */
 class S3RoundTripTest extends SparkTestBase {
+  /** Points the session's s3a settings for {@code bucket} at the moto server. */
+  private static Configuration s3a(MotoServer moto, String bucket) {
+    moto.client().createBucket(bucket);
+    Configuration hadoop = spark().sparkContext().hadoopConfiguration();
+    hadoop.set("fs.s3a.bucket." + bucket + ".endpoint", moto.endpoint());
+    hadoop.set("fs.s3a.bucket." + bucket + ".path.style.access", "true");
+    hadoop.set("fs.s3a.bucket." + bucket + ".connection.ssl.enabled", "false");
+    hadoop.set("fs.s3a.bucket." + bucket + ".endpoint.region", "us-east-1");
+    return hadoop;
+  }
+
+  @Test
+  void modelArtifactsAreStoredAndFetchedVerifiedOnS3a(@TempDir Path tmp) throws Exception {
+    try (MotoServer moto = MotoServer.start()) {
+      String bucket = "lakeloop-artifacts";
+      ArtifactStore store = new ArtifactStore(s3a(moto, bucket), "s3a://" + bucket + "/wh");
+      byte[] bytes = new byte[70_001];
+      new Random(3).nextBytes(bytes);
+      Path local = Files.write(tmp.resolve("m.zip"), bytes);
+      ArtifactStore.Stored s = store.put("churn", local, "zip");
+      assertThat(s.uri()).isEqualTo("s3a://" + bucket + "/wh/models/churn/" + s.sha256() + ".zip");
+      assertThat(moto.client().listObjectsV2(bucket, "wh/models/churn/").getKeyCount())
+          .isEqualTo(1);
+      assertThat(Files.readAllBytes(store.fetch(s.uri(), s.sha256(), tmp.resolve("back.zip"))))
+          .isEqualTo(bytes);
+    }
+  }
+
   @Test
   void deltaTableWritesAppendsReadsAndTimeTravelsOnS3a() throws Exception {
     try (MotoServer moto = MotoServer.start()) {
       String bucket = "lakeloop-roundtrip";
-      moto.client().createBucket(bucket);
-      Configuration hadoop = spark().sparkContext().hadoopConfiguration();
-      hadoop.set("fs.s3a.bucket." + bucket + ".endpoint", moto.endpoint());
-      hadoop.set("fs.s3a.bucket." + bucket + ".path.style.access", "true");
-      hadoop.set("fs.s3a.bucket." + bucket + ".connection.ssl.enabled", "false");
-      hadoop.set("fs.s3a.bucket." + bucket + ".endpoint.region", "us-east-1");
+      s3a(moto, bucket);
 
       Lakehouse lh = new Lakehouse(spark(), "s3a://" + bucket + "/warehouse");
       assertThat(lh.root()).isEqualTo("s3a://" + bucket + "/warehouse");
