@@ -1,10 +1,9 @@
 package io.lakeloop.modeling.train;
 
+import io.lakeloop.modeling.model.BroadcastNetwork;
 import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -30,15 +29,8 @@ public final class SoftTargets {
     if (!(temperature > 0) || !Double.isFinite(temperature)) {
       throw new IllegalArgumentException("temperature must be finite and > 0; got " + temperature);
     }
-    Broadcast<String> conf = sc.broadcast(teacher.getLayerWiseConfigurations().toJson());
-    Broadcast<INDArray> params = sc.broadcast(teacher.params().dup());
-    return data.mapPartitions(
-        batches -> {
-          MultiLayerNetwork net =
-              new MultiLayerNetwork(MultiLayerConfiguration.fromJson(conf.value()));
-          net.init(params.value().dup(), false);
-          return softened(net, batches, temperature);
-        });
+    BroadcastNetwork shipped = BroadcastNetwork.of(sc, teacher);
+    return data.mapPartitions(batches -> softened(shipped.network(), batches, temperature));
   }
 
   static Iterator<DataSet> softened(
