@@ -105,6 +105,19 @@ public final class Columns {
   public static final String RECORD = "record";
   public static final String SOURCE_PATH = "source_path";
 
+  // gate_decisions
+  public static final String CANDIDATE = "candidate";
+  public static final String CANDIDATE_VERSION = "candidate_version";
+  public static final String PARAMETERS = "parameters";
+  public static final String CHAMPION = "champion";
+  public static final String BLESSED = "blessed";
+  public static final String WINNER = "winner";
+  public static final String CHECK_KIND = "check_kind";
+  public static final String REFERENCE = "reference";
+  public static final String BOUND = "bound";
+  public static final String PASSED = "passed";
+  public static final String MARGIN = "margin";
+
   private static final Set<String> RESERVED_LOG_COLUMNS =
       Set.of(
           REQUEST_ID,

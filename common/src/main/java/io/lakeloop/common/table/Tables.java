@@ -27,6 +27,7 @@ public final class Tables {
   public static final String JOB_RUNS = "job_runs";
   public static final String QUARANTINE = "quarantine";
   public static final String ALERTS = "alerts";
+  public static final String GATE_DECISIONS = "gate_decisions";
 
   private static StructField required(String name, DataType type) {
     return new StructField(name, type, false, Metadata.empty());
@@ -290,6 +291,37 @@ public final class Tables {
           List.of(SOURCE_TABLE),
           false);
 
+  /**
+   * One row per check the quality gate made on a candidate (a candidate without checks gets one row
+   * with null check columns): which model, what it was compared with, the limit, the margin, the
+   * reason in words, and whether the candidate was blessed and won.
+   */
+  public static final TableSpec GATE_DECISIONS_SPEC =
+      new TableSpec(
+          GATE_DECISIONS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                required(RUN_ID, StringType),
+                optional(LOGICAL_DATE, DateType),
+                required(CANDIDATE, StringType),
+                optional(CANDIDATE_VERSION, IntegerType),
+                required(PARAMETERS, LongType),
+                optional(CHAMPION, StringType),
+                required(BLESSED, BooleanType),
+                required(WINNER, BooleanType),
+                optional(CHECK_KIND, StringType),
+                optional(METRIC, StringType),
+                optional(VALUE, DoubleType),
+                optional(REFERENCE, DoubleType),
+                optional(BOUND, DoubleType),
+                optional(PASSED, BooleanType),
+                optional(MARGIN, DoubleType),
+                optional(REASON, StringType)
+              }),
+          List.of(),
+          false);
+
   /** Tables whose schema does not depend on a model spec. */
   public static final List<TableSpec> FIXED =
       List.of(
@@ -300,6 +332,7 @@ public final class Tables {
           ALERTS_SPEC,
           MODEL_REGISTRY_SPEC,
           MODEL_ALIASES_SPEC,
+          GATE_DECISIONS_SPEC,
           JOB_RUNS_SPEC,
           QUARANTINE_SPEC);
 }

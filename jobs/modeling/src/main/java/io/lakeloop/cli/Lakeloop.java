@@ -3,6 +3,7 @@ package io.lakeloop.cli;
 import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.modeling.demo.DemoJob;
+import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
@@ -30,12 +31,12 @@ public final class Lakeloop {
           new IngestJob(),
           new EvaluateJob(),
           new DriftJob(),
+          new TrainJob(),
           new QueryJob()
         }) {
       JOBS.put(j.name(), j);
     }
     PLANNED.put("score", "the registry and publishing issue (#6)");
-    PLANNED.put("train", "the training issue (#5)");
     PLANNED.put("compress", "the compression issue (#6)");
     PLANNED.put("publish", "the compression issue (#6)");
     PLANNED.put("registry", "the compression issue (#6)");

@@ -47,8 +47,21 @@ public final class LabeledPredictions {
    */
   public static Dataset<Row> withLabels(
       JobContext ctx, Dataset<Row> logs, LocalDate first, LocalDate last) {
+    return join(logs, labels(ctx, first, last));
+  }
+
+  /**
+   * {@code logs} left-joined with the latest label of each request among every label the pinned
+   * snapshot holds with label_date from {@code first} on — all that is known, however late it
+   * arrived (training uses it; the snapshot's version, recorded as an input, makes it rebuildable).
+   */
+  public static Dataset<Row> withKnownLabels(JobContext ctx, Dataset<Row> logs, LocalDate first) {
+    return join(logs, labelSnapshot(ctx).where(col(LABEL_DATE).geq(first.toString())));
+  }
+
+  private static Dataset<Row> join(Dataset<Row> logs, Dataset<Row> labels) {
     Dataset<Row> known =
-        labels(ctx, first, last)
+        labels
             .groupBy(REQUEST_ID)
             // a request labeled twice counts once, with its latest label; two labels at the same
             // time resolve to the greater one, so every job (and every rerun) picks the same
@@ -63,6 +76,11 @@ public final class LabeledPredictions {
    * when the labels table does not exist yet. A request may have several.
    */
   public static Dataset<Row> labels(JobContext ctx, LocalDate first, LocalDate last) {
+    return labelSnapshot(ctx).where(col(LABEL_DATE).between(first.toString(), last.toString()));
+  }
+
+  /** The labels table at its latest version, recorded as an input (empty if it does not exist). */
+  private static Dataset<Row> labelSnapshot(JobContext ctx) {
     Lakehouse lh = ctx.lakehouse();
     Dataset<Row> labels;
     if (lh.exists(Tables.LABELS_TABLE)) {
@@ -72,6 +90,6 @@ public final class LabeledPredictions {
     } else {
       labels = ctx.spark().createDataFrame(List.of(), Tables.LABELS.schema());
     }
-    return labels.where(col(LABEL_DATE).between(first.toString(), last.toString()));
+    return labels;
   }
 }

@@ -6,6 +6,7 @@ import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
@@ -28,8 +29,7 @@ public final class DemoJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(DemoJob.class);
 
   /** Stages of the loop that later work adds, so the demo can say what it did not run. */
-  static final List<String> NOT_YET =
-      List.of("score", "train", "distill", "compress", "gate", "publish", "report");
+  static final List<String> NOT_YET = List.of("score", "compress", "publish", "report");
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new DemoJob(), args));
@@ -125,6 +125,18 @@ public final class DemoJob implements Job {
             "--since",
             start.toString()));
 
+    // Retrain on the last days (the injected concept drift), distil a student, and gate both
+    // against the deployed model on held-out rows; the step prints the decision and its reasons.
+    lines.add(
+        step(
+            ctx,
+            new TrainJob(),
+            "train, distil and gate",
+            "--run-id",
+            "demo-train",
+            "--date",
+            start.plusDays(generatedDays - 1).toString()));
+
     // What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of
     // the deployed model's predictions, where the injected concept drift shows.
     ctx.spark()
@@ -167,6 +179,13 @@ public final class DemoJob implements Job {
         "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"");
     lines.add("  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"");
     lines.add(
+        "  bin/lakeloop query \"select model_name, version, parent_version, status,"
+            + " metrics['holdout.accuracy'] as accuracy, metrics['parameters'] as parameters"
+            + " from model_registry order by version\"");
+    lines.add(
+        "  bin/lakeloop query \"select candidate, candidate_version, blessed, winner, passed,"
+            + " reason from gate_decisions\"");
+    lines.add(
         "  bin/lakeloop query \"select window_start, value, ci_low, ci_high from eval_metrics where"
             + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"");
     lines.add(
@@ -175,7 +194,8 @@ public final class DemoJob implements Job {
     lines.add(
         "  tables: "
             + ctx.lakehouse().root()
-            + "/{prediction_log,labels,eval_metrics,profiles,drift_metrics,quarantine,job_runs}");
+            + "/{prediction_log,labels,eval_metrics,profiles,drift_metrics,model_registry,"
+            + "model_aliases,gate_decisions,quarantine,job_runs} and models/");
     return new JobResult(String.join("\n", lines), Map.of());
   }
 

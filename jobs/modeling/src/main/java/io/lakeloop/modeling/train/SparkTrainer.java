@@ -3,13 +3,17 @@ package io.lakeloop.modeling.train;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.deeplearning4j.spark.stats.EventStats;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.dataset.DataSet;
 import org.slf4j.Logger;
@@ -49,8 +53,28 @@ public final class SparkTrainer {
   public record Epoch(
       int epoch, double loss, double validationAccuracy, double examplesPerSecond) {}
 
-  /** The best network (a copy) and every epoch's figures. */
-  public record Result(MultiLayerNetwork network, int bestEpoch, List<Epoch> epochs) {}
+  /**
+   * The best network (a copy), every epoch's figures, and DL4J's Spark training statistics summed
+   * over the run: per statistic (worker-side ones prefixed {@code worker.}) its total milliseconds.
+   */
+  public record Result(
+      MultiLayerNetwork network,
+      int bestEpoch,
+      List<Epoch> epochs,
+      Map<String, Long> statsMillis) {}
+
+  /**
+   * DL4J stamps its training statistics with a clock that asks a network time server unless told
+   * otherwise; lakeloop runs where there may be none. Executors of a cluster need the same system
+   * property (bin/lakeloop and the spark-submit docs pass it).
+   */
+  private static final String TIME_SOURCE = "org.deeplearning4j.spark.time.TimeSource";
+
+  static {
+    if (System.getProperty(TIME_SOURCE) == null) {
+      System.setProperty(TIME_SOURCE, "org.deeplearning4j.spark.time.SystemClockTimeSource");
+    }
+  }
 
   private SparkTrainer() {}
 
@@ -79,7 +103,7 @@ public final class SparkTrainer {
             .rddTrainingApproach(RDDTrainingApproach.Direct)
             .saveUpdater(true) // the updater's state carries over between epochs
             .rngSeed(settings.seed())
-            .collectTrainingStats(false)
+            .collectTrainingStats(true)
             .storageLevel(StorageLevel.MEMORY_AND_DISK())
             .build();
     SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(sc, initial.clone(), master);
@@ -124,6 +148,22 @@ public final class SparkTrainer {
       train.unpersist(false);
       validation.unpersist(false);
     }
-    return new Result(best, bestEpoch, epochs);
+    Map<String, Long> stats = new TreeMap<>();
+    sum(net.getSparkTrainingStats(), "", stats);
+    return new Result(best, bestEpoch, epochs, stats);
+  }
+
+  private static void sum(SparkTrainingStats stats, String prefix, Map<String, Long> out) {
+    if (stats == null) {
+      return;
+    }
+    for (String key : stats.getKeySet()) {
+      long ms = 0;
+      for (EventStats e : stats.getValue(key)) {
+        ms += e.getDurationMs();
+      }
+      out.merge(prefix + key, ms, Long::sum);
+    }
+    sum(stats.getNestedTrainingStats(), "worker.", out);
   }
 }

@@ -1,0 +1,106 @@
+package io.lakeloop.modeling.train;
+
+import io.lakeloop.common.config.ConfigError;
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.Settings;
+import io.lakeloop.modeling.gate.GateSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+
+/** {@code lakeloop.train}, validated: see reference.conf for the meaning of every key. */
+public record TrainSettings(
+    int windowDays,
+    int replayDays,
+    double replayFraction,
+    double holdoutFraction,
+    double validationFraction,
+    int maxCategories,
+    long seed,
+    int batchSizePerWorker,
+    int averagingFrequency,
+    Architecture teacher,
+    Architecture student,
+    double maxStudentShare,
+    double alpha,
+    double temperature,
+    OptionalInt teacherVersion,
+    GateSettings gate) {
+
+  /** A network shape and how long to train it. */
+  public record Architecture(List<Integer> hidden, double learningRate, int epochs, int patience) {
+    public Architecture {
+      hidden = List.copyOf(hidden);
+    }
+  }
+
+  public SparkTrainer.Settings trainer(Architecture a) {
+    return new SparkTrainer.Settings(
+        batchSizePerWorker, averagingFrequency, a.epochs(), a.patience(), seed);
+  }
+
+  public static TrainSettings from(LakeloopConfig config) {
+    Settings s = config.section("train");
+    String teacher = s.string("distillation.teacher");
+    OptionalInt teacherVersion;
+    if (teacher.equals("updated")) {
+      teacherVersion = OptionalInt.empty();
+    } else {
+      try {
+        teacherVersion = OptionalInt.of(Integer.parseInt(teacher.trim()));
+      } catch (NumberFormatException e) {
+        throw new ConfigError(
+            "lakeloop.train.distillation.teacher: '"
+                + teacher
+                + "' is neither \"updated\" nor a registry version number");
+      }
+    }
+    double alpha = s.doubleIn("distillation.alpha", 0, 1);
+    double temperature = s.doubleIn("distillation.temperature", 1e-3, 1e3);
+    return new TrainSettings(
+        days(s, "window"),
+        s.intAtLeast("replay.days", 0),
+        s.doubleIn("replay.fraction", 0, 1),
+        s.doubleIn("holdout-fraction", 0.01, 0.9),
+        s.doubleIn("validation-fraction", 0.01, 0.9),
+        s.intAtLeast("max-categories", 1),
+        s.raw().getLong("seed"),
+        s.intAtLeast("batch-size-per-worker", 1),
+        s.intAtLeast("averaging-frequency", 1),
+        architecture(s.child("teacher")),
+        architecture(s.child("student")),
+        s.doubleIn("student.max-parameter-share", 0.001, 1),
+        alpha,
+        temperature,
+        teacherVersion,
+        GateSettings.from(s.child("gate")));
+  }
+
+  private static int days(Settings s, String key) {
+    Duration d = s.duration(key);
+    if (d.toDays() < 1 || !d.equals(Duration.ofDays(d.toDays()))) {
+      throw new ConfigError(
+          "lakeloop.train." + key + ": '" + d + "' is not a whole number of days, e.g. 3 days");
+    }
+    return (int) d.toDays();
+  }
+
+  private static Architecture architecture(Settings s) {
+    List<Integer> hidden = new ArrayList<>();
+    for (Object o : s.raw().getIntList("hidden")) {
+      int h = (Integer) o;
+      if (h < 1) {
+        throw new ConfigError(
+            "lakeloop.train.*.hidden: layer sizes must be ≥ 1; got "
+                + s.raw().getIntList("hidden"));
+      }
+      hidden.add(h);
+    }
+    return new Architecture(
+        hidden,
+        s.doubleIn("learning-rate", 1e-7, 10),
+        s.intAtLeast("epochs", 1),
+        s.intAtLeast("patience", 1));
+  }
+}

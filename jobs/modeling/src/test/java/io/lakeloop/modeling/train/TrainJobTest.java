@@ -1,0 +1,229 @@
+package io.lakeloop.modeling.train;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lakeloop.common.cli.CliArgs;
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.ConfigError;
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.registry.ArtifactStore;
+import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.monitoring.generate.GenerateJob;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The train job end to end on generated churn traffic (12,000 rows over 14 days; the true relation
+ * changes from day 12, the deployed model keeps scoring the old way): from scratch when there is no
+ * champion, then fine-tuning a champion; registry rows, artifacts, gate decisions and the
+ * challenger alias checked against what the job reports, and the gate's held-out accuracy checked
+ * against scoring the held-out rows one by one through the registered artifact.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TrainJobTest extends SparkTestBase {
+  private static final String DATE = "2026-01-14";
+
+  /** Small networks and few epochs: the test checks the plumbing, DigitsTest the learning. */
+  private static final String[] SMALL = {
+    "lakeloop.train.teacher.hidden=[32]",
+    "lakeloop.train.teacher.epochs=6",
+    "lakeloop.train.teacher.patience=2",
+    "lakeloop.train.student.hidden=[4]",
+    "lakeloop.train.student.epochs=6",
+    "lakeloop.train.student.patience=2",
+    "lakeloop.train.batch-size-per-worker=32"
+  };
+
+  private String warehouse;
+  private LakeloopConfig config;
+  private Lakehouse lh;
+  private ModelRegistry registry;
+
+  @BeforeAll
+  void generate() throws Exception {
+    warehouse = newWarehouse("train");
+    config = config(warehouse, SMALL);
+    lh = new Lakehouse(spark(), warehouse);
+    run(new GenerateJob(), config, "--rows", "12000", "--run-id", "g1");
+    registry = new ModelRegistry(lh);
+  }
+
+  private static JobResult run(Job job, LakeloopConfig config, String... args) throws Exception {
+    return JobLauncher.run(
+        job, CliArgs.parse(job.name(), args, job.flags(), false), config, spark());
+  }
+
+  private List<Row> decisions(String runId) {
+    return lh.read(Tables.GATE_DECISIONS).data().where(col(RUN_ID).equalTo(runId)).collectAsList();
+  }
+
+  @Test
+  @Order(1)
+  void fromScratchRegistersTeacherAndStudentAndGatesThemAgainstTheDeployedModel(@TempDir Path tmp)
+      throws Exception {
+    JobResult r = run(new TrainJob(), config, "--date", DATE, "--run-id", "t1");
+    System.out.println(r.output());
+
+    List<ModelRegistry.Entry> versions = registry.versions("churn");
+    assertThat(versions).hasSize(2);
+    ModelRegistry.Entry teacher = versions.get(0);
+    ModelRegistry.Entry student = versions.get(1);
+    assertThat(teacher.parentVersion()).isNull();
+    assertThat(student.parentVersion()).isEqualTo(teacher.version());
+    assertThat(versions).allMatch(e -> e.status().equals(ModelRegistry.CANDIDATE));
+    assertThat(student.metrics().get("parameters") * 4)
+        .isLessThanOrEqualTo(teacher.metrics().get("parameters"));
+    // lineage: exactly the snapshots the run read
+    assertThat(teacher.trainingData())
+        .containsExactlyInAnyOrder(
+            new ModelRegistry.Lineage(
+                Tables.PREDICTION_LOG,
+                lh.latestVersion(Tables.PREDICTION_LOG).orElseThrow(),
+                lh.latestVersion(Tables.PREDICTION_LOG).orElseThrow()),
+            new ModelRegistry.Lineage(
+                Tables.LABELS_TABLE,
+                lh.latestVersion(Tables.LABELS_TABLE).orElseThrow(),
+                lh.latestVersion(Tables.LABELS_TABLE).orElseThrow()));
+    assertThat(student.metrics())
+        .containsKeys("holdout.accuracy", "hard_label_student.accuracy", "validation_accuracy");
+
+    // the gate: one row per check, each check's verdict agreeing with its margin, blessed = all
+    List<Row> rows = decisions("t1");
+    assertThat(rows).hasSize(2 * 3); // 1 value threshold + 2 change thresholds, 2 candidates
+    for (Row d : rows) {
+      assertThat(d.<Boolean>getAs(PASSED)).isEqualTo(d.<Double>getAs(MARGIN) >= 0);
+      assertThat(d.<String>getAs(CHAMPION)).startsWith("deployed v1");
+    }
+    for (String c : List.of(TrainJob.TEACHER, TrainJob.STUDENT)) {
+      List<Row> mine = rows.stream().filter(d -> d.getAs(CANDIDATE).equals(c)).toList();
+      boolean all = mine.stream().allMatch(d -> d.<Boolean>getAs(PASSED));
+      assertThat(mine).allMatch(d -> d.<Boolean>getAs(BLESSED) == all);
+    }
+    Optional<Row> won = rows.stream().filter(d -> d.<Boolean>getAs(WINNER)).findFirst();
+    assertThat(r.exitCode()).isEqualTo(won.isPresent() ? JobLauncher.OK : TrainJob.NOTHING_BLESSED);
+    assertThat(registry.alias("churn", ModelRegistry.CHALLENGER))
+        .isEqualTo(won.map(d -> d.<Integer>getAs(CANDIDATE_VERSION)));
+    // on the concept-drifted days a model trained on them beats the deployed one
+    Row accuracyChange =
+        rows.stream()
+            .filter(
+                d ->
+                    d.getAs(CANDIDATE).equals(TrainJob.TEACHER)
+                        && "change".equals(d.getAs(CHECK_KIND))
+                        && "accuracy".equals(d.getAs(METRIC)))
+            .findFirst()
+            .orElseThrow();
+    assertThat(accuracyChange.<Double>getAs(VALUE))
+        .isGreaterThan(accuracyChange.<Double>getAs(REFERENCE));
+
+    // the artifact in the registry: intact, and its held-out accuracy is what scoring the held-out
+    // rows one at a time through it gives
+    ModelArtifact loaded =
+        ModelArtifact.read(
+            new ArtifactStore(spark().sparkContext().hadoopConfiguration(), warehouse)
+                .fetch(teacher.artifactUri(), teacher.sha256(), tmp.resolve("t.zip"))
+                .toFile());
+    assertThat(teacher.sha256()).isEqualTo(ArtifactStore.sha256(tmp.resolve("t.zip")));
+    ModelSpec model = config.model(null);
+    JobContext ctx =
+        new JobContext(
+            spark(),
+            config,
+            lh,
+            CliArgs.parse("train", new String[0], List.of(), false),
+            "probe",
+            Optional.of(LocalDate.parse(DATE)),
+            Optional.empty());
+    long correct = 0;
+    long n = 0;
+    try (TrainExamples ex =
+        TrainExamples.read(ctx, model, TrainSettings.from(config), LocalDate.parse(DATE))) {
+      for (Row h : ex.holdout().collectAsList()) {
+        Double[] num = new Double[model.numericFeatures().size()];
+        for (int i = 0; i < num.length; i++) {
+          num[i] = h.getAs(model.numericFeatures().get(i));
+        }
+        String[] cat = new String[model.categoricalFeatures().size()];
+        for (int j = 0; j < cat.length; j++) {
+          cat[j] = h.getAs(model.categoricalFeatures().get(j));
+        }
+        float[] p = loaded.score(num, cat);
+        int best = p[1] > p[0] ? 1 : 0;
+        correct += best == h.<Double>getAs(LABEL) ? 1 : 0;
+        n++;
+      }
+    }
+    assertThat(n).isGreaterThan(300);
+    assertThat(teacher.metrics().get("holdout.accuracy"))
+        .isCloseTo((double) correct / n, org.assertj.core.data.Offset.offset(1e-12));
+
+    // the run record keeps DL4J's Spark training statistics
+    Row ledger =
+        lh.read(Tables.JOB_RUNS)
+            .data()
+            .where(col(JOB).equalTo("train").and(col(RUN_ID).equalTo("t1")))
+            .collectAsList()
+            .get(0);
+    Map<String, String> summary = ledger.getJavaMap(ledger.fieldIndex(SUMMARY));
+    assertThat(summary.keySet()).anyMatch(k -> k.startsWith("teacher.dl4j_stats_ms."));
+
+    // a rerun of the same run: nothing new
+    run(new TrainJob(), config, "--date", DATE, "--run-id", "t1");
+    assertThat(registry.versions("churn")).hasSize(2);
+    assertThat(decisions("t1")).hasSize(rows.size());
+  }
+
+  @Test
+  @Order(2)
+  void aChampionIsFineTunedAndAFailedGateLeavesTheChallengerAndExitsWithItsCode() throws Exception {
+    Optional<Integer> challenger = registry.alias("churn", ModelRegistry.CHALLENGER);
+    assertThat(registry.setAlias("churn", ModelRegistry.CHAMPION, Optional.empty(), 1, "test"))
+        .isTrue();
+    String[] sets = java.util.Arrays.copyOf(SMALL, SMALL.length + 1);
+    sets[SMALL.length] = "lakeloop.train.gate.value-thresholds.accuracy.min=0.999";
+    LakeloopConfig strict = config(warehouse, sets);
+    JobResult r = run(new TrainJob(), strict, "--date", DATE, "--run-id", "t2");
+    System.out.println(r.output());
+    assertThat(r.exitCode()).isEqualTo(TrainJob.NOTHING_BLESSED);
+    assertThat(r.output()).contains("no candidate is blessed; the champion stays");
+    List<ModelRegistry.Entry> versions = registry.versions("churn");
+    assertThat(versions).hasSize(4);
+    assertThat(versions.get(2).parentVersion()).isEqualTo(1); // the fine-tuned champion
+    assertThat(decisions("t2")).allMatch(d -> d.<String>getAs(CHAMPION).equals("champion"));
+    assertThat(decisions("t2")).noneMatch(d -> d.<Boolean>getAs(BLESSED));
+    assertThat(registry.alias("churn", ModelRegistry.CHALLENGER)).isEqualTo(challenger);
+    assertThat(registry.alias("churn", ModelRegistry.CHAMPION)).contains(1);
+  }
+
+  @Test
+  void aStudentLargerThanTheConfiguredShareIsRefused() {
+    TrainSettings s = TrainSettings.from(config);
+    TrainJob.checkStudentSize(25, 100, s);
+    assertThatThrownBy(() -> TrainJob.checkStudentSize(26, 100, s))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("max-parameter-share");
+  }
+}
