@@ -41,6 +41,7 @@ public final class TrainExamples implements AutoCloseable {
   private final Map<String, Long> counts;
   private final List<ModelRegistry.Lineage> lineage;
   private final LocalDate first;
+  private final LocalDate windowStart;
   private final LocalDate last;
 
   private TrainExamples(
@@ -48,11 +49,13 @@ public final class TrainExamples implements AutoCloseable {
       Map<String, Long> counts,
       List<ModelRegistry.Lineage> lineage,
       LocalDate first,
+      LocalDate windowStart,
       LocalDate last) {
     this.examples = examples;
     this.counts = counts;
     this.lineage = lineage;
     this.first = first;
+    this.windowStart = windowStart;
     this.last = last;
   }
 
@@ -109,7 +112,7 @@ public final class TrainExamples implements AutoCloseable {
                 lineage.add(new ModelRegistry.Lineage(table, version, version));
               }
             });
-    TrainExamples out = new TrainExamples(examples, counts, lineage, replayFirst, date);
+    TrainExamples out = new TrainExamples(examples, counts, lineage, replayFirst, first, date);
     if (counts.get(TRAIN) == 0 || counts.get(VALIDATION) == 0 || counts.get(HOLDOUT) == 0) {
       out.close();
       throw new LakeloopException(
@@ -159,6 +162,11 @@ public final class TrainExamples implements AutoCloseable {
   /** The event dates read: the first replay day … --date. */
   public LocalDate firstDate() {
     return first;
+  }
+
+  /** The first day of new data (the window's). */
+  public LocalDate windowStart() {
+    return windowStart;
   }
 
   public LocalDate lastDate() {

@@ -108,7 +108,8 @@ public final class TrainJob implements Job {
           examples.counts().get(TrainExamples.HOLDOUT),
           examples.firstDate(),
           date);
-      summary.put("window", examples.firstDate() + ".." + date);
+      summary.put("window", examples.windowStart() + ".." + date);
+      summary.put("replay_from", examples.firstDate().toString());
       examples.counts().forEach((k, v) -> summary.put("rows_" + k, Long.toString(v)));
 
       Optional<ModelRegistry.Entry> championEntry =
@@ -244,13 +245,13 @@ public final class TrainJob implements Job {
               scratch.resolve("teacher-candidate.zip"),
               parent,
               examples.lineage(),
-              metrics(held.get(TEACHER), teacher, Map.of()));
+              metrics(held.get(TEACHER), teacher, hyperParameters(s, s.teacher())));
       registered.put(TEACHER, teacherEntry);
-      Map<String, Double> studentExtra = new LinkedHashMap<>();
+      Map<String, Double> studentExtra = new LinkedHashMap<>(hyperParameters(s, s.student()));
       held.get(STUDENT_HARD).forEach((k, v) -> studentExtra.put("hard_label_student." + k, v));
       studentExtra.put("hard_label_student.parameters", (double) hard.network().numParams());
-      studentExtra.put("distillation.alpha", s.alpha());
-      studentExtra.put("distillation.temperature", s.temperature());
+      studentExtra.put("hp.distillation.alpha", s.alpha());
+      studentExtra.put("hp.distillation.temperature", s.temperature());
       registered.put(
           STUDENT,
           register(
@@ -358,6 +359,24 @@ public final class TrainJob implements Job {
             runId));
   }
 
+  /** How a candidate was trained, as registry metrics under {@code hp.}. */
+  static Map<String, Double> hyperParameters(TrainSettings s, TrainSettings.Architecture a) {
+    Map<String, Double> hp = new LinkedHashMap<>();
+    for (int i = 0; i < a.hidden().size(); i++) {
+      hp.put("hp.hidden." + i, (double) a.hidden().get(i));
+    }
+    hp.put("hp.learning_rate", a.learningRate());
+    hp.put("hp.max_epochs", (double) a.epochs());
+    hp.put("hp.patience", (double) a.patience());
+    hp.put("hp.batch_size_per_worker", (double) s.batchSizePerWorker());
+    hp.put("hp.averaging_frequency", (double) s.averagingFrequency());
+    hp.put("hp.seed", (double) s.seed());
+    hp.put("hp.window_days", (double) s.windowDays());
+    hp.put("hp.replay_days", (double) s.replayDays());
+    hp.put("hp.replay_fraction", s.replayFraction());
+    return hp;
+  }
+
   /** Held-out metrics plus the training figures of a candidate, for its registry row. */
   private static Map<String, Double> metrics(
       Map<String, Double> heldOut, SparkTrainer.Result r, Map<String, Double> extra) {
@@ -400,13 +419,22 @@ public final class TrainJob implements Job {
     lines.add(
         String.format(
             Locale.ROOT,
-            "model %s: trained on %d rows (validation %d), gated on %d held-out rows of %s..%s",
+            "model %s: window %s..%s (%s): trained on %d rows, early stopping on %d, gated on %d"
+                + " held-out rows of the window",
             model.name(),
+            examples.windowStart(),
+            examples.lastDate(),
+            s.replayDays() == 0 || s.replayFraction() == 0
+                ? "no replay"
+                : String.format(
+                    Locale.ROOT,
+                    "replay: %.0f %% of %s..%s",
+                    100 * s.replayFraction(),
+                    examples.firstDate(),
+                    examples.windowStart().minusDays(1)),
             examples.counts().get(TrainExamples.TRAIN),
             examples.counts().get(TrainExamples.VALIDATION),
-            examples.counts().get(TrainExamples.HOLDOUT),
-            examples.firstDate(),
-            examples.lastDate()));
+            examples.counts().get(TrainExamples.HOLDOUT)));
     lines.add(
         String.format(
             Locale.ROOT,
@@ -436,16 +464,14 @@ public final class TrainJob implements Job {
     Map<String, Double> hardOnly = held.get(STUDENT_HARD);
     String pm = s.gate().primaryMetric();
     if (distilled.get(pm) != null && hardOnly.get(pm) != null) {
-      double gain = distilled.get(pm) - hardOnly.get(pm);
       lines.add(
-          String.format(
-              Locale.ROOT,
-              "  distillation vs the same student on hard labels: %s %+.4f (%s)",
-              pm,
-              gain,
-              (s.gate().primaryHigherIsBetter() ? gain > 0 : gain < 0)
-                  ? "distillation helped"
-                  : gain == 0 ? "no difference" : "distillation did not help on this data"));
+          "  distillation vs the same student on hard labels: "
+              + distillationVerdict(
+                  pm,
+                  distilled.get(pm),
+                  hardOnly.get(pm),
+                  s.gate().primaryHigherIsBetter(),
+                  examples.counts().get(TrainExamples.HOLDOUT)));
     }
     for (Gate.Verdict v : decision.verdicts()) {
       lines.add("  gate: " + v.candidate().name() + " " + (v.blessed() ? "BLESSED" : "REJECTED"));
@@ -461,6 +487,32 @@ public final class TrainJob implements Job {
                     + w.ref()
                     + " (the compression job's input); the champion is unchanged"));
     return String.join("\n", lines);
+  }
+
+  /**
+   * Whether distillation helped, said no more strongly than the held-out data allows: for accuracy
+   * a difference within two standard errors of the difference of two proportions over {@code n}
+   * rows (unpaired, so conservative for these paired predictions) is called noise; other metrics
+   * get the difference only.
+   */
+  static String distillationVerdict(
+      String metric, double distilled, double hardOnly, boolean higherIsBetter, long n) {
+    double gain = distilled - hardOnly;
+    String diff = String.format(Locale.ROOT, "%s %+.4f", metric, gain);
+    if (!metric.equals("accuracy") || n < 1) {
+      return diff + " (no interval for this metric)";
+    }
+    double se = Math.sqrt((distilled * (1 - distilled) + hardOnly * (1 - hardOnly)) / (double) n);
+    String bound = String.format(Locale.ROOT, "two standard errors: %.4f", 2 * se);
+    if (Math.abs(gain) <= 2 * se) {
+      return diff + " — within noise on " + n + " held-out rows (" + bound + ")";
+    }
+    boolean better = higherIsBetter ? gain > 0 : gain < 0;
+    return diff
+        + (better ? " — distillation helped" : " — distillation did worse on this data")
+        + " ("
+        + bound
+        + ")";
   }
 
   private static String num(Double x) {

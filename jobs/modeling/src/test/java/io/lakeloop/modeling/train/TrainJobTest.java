@@ -36,10 +36,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The train job end to end on generated churn traffic (12,000 rows over 14 days; the true relation
- * changes from day 12, the deployed model keeps scoring the old way): from scratch when there is no
- * champion, then fine-tuning a champion; registry rows, artifacts, gate decisions and the
- * challenger alias checked against what the job reports, and the gate's held-out accuracy checked
- * against scoring the held-out rows one by one through the registered artifact.
+ * changes from 2026-01-13, the deployed model keeps scoring the old way): from scratch when there
+ * is no champion; then a champion trained before the drift, fine-tuned after it. Registry rows,
+ * artifacts, gate decisions and the challenger alias are checked against what the job reports, and
+ * the gate's held-out accuracy against scoring the held-out rows one by one through the registered
+ * artifact.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -108,11 +109,16 @@ class TrainJobTest extends SparkTestBase {
                 lh.latestVersion(Tables.LABELS_TABLE).orElseThrow(),
                 lh.latestVersion(Tables.LABELS_TABLE).orElseThrow()));
     assertThat(student.metrics())
-        .containsKeys("holdout.accuracy", "hard_label_student.accuracy", "validation_accuracy");
+        .containsKeys("holdout.accuracy", "hard_label_student.accuracy", "validation_accuracy")
+        .containsEntry("hp.hidden.0", 4.0)
+        .containsEntry("hp.distillation.alpha", 0.7);
+    assertThat(teacher.metrics())
+        .containsEntry("hp.hidden.0", 32.0)
+        .containsEntry("hp.patience", 2.0);
 
     // the gate: one row per check, each check's verdict agreeing with its margin, blessed = all
     List<Row> rows = decisions("t1");
-    assertThat(rows).hasSize(2 * 3); // 1 value threshold + 2 change thresholds, 2 candidates
+    assertThat(rows).hasSize(2 * 4); // 1 value threshold + 3 change thresholds, 2 candidates
     for (Row d : rows) {
       assertThat(d.<Boolean>getAs(PASSED)).isEqualTo(d.<Double>getAs(MARGIN) >= 0);
       assertThat(d.<String>getAs(CHAMPION)).startsWith("deployed v1");
@@ -198,24 +204,77 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   @Order(2)
-  void aChampionIsFineTunedAndAFailedGateLeavesTheChallengerAndExitsWithItsCode() throws Exception {
+  void anUpdateRecoversWhatTheChampionLostToConceptDriftAndAFailedGateExitsWithItsCode()
+      throws Exception {
     Optional<Integer> challenger = registry.alias("churn", ModelRegistry.CHALLENGER);
-    assertThat(registry.setAlias("churn", ModelRegistry.CHAMPION, Optional.empty(), 1, "test"))
+    // a champion trained before the concept drift (the window ending on day 11)
+    run(new TrainJob(), config, "--date", "2026-01-11", "--run-id", "t0");
+    ModelRegistry.Entry old = registry.versions("churn").get(2);
+    assertThat(old.runId()).isEqualTo("t0");
+    assertThat(registry.setAlias("churn", ModelRegistry.CHAMPION, Optional.empty(), 3, "test"))
         .isTrue();
-    String[] sets = java.util.Arrays.copyOf(SMALL, SMALL.length + 1);
-    sets[SMALL.length] = "lakeloop.train.gate.value-thresholds.accuracy.min=0.999";
-    LakeloopConfig strict = config(warehouse, sets);
-    JobResult r = run(new TrainJob(), strict, "--date", DATE, "--run-id", "t2");
+    challenger = registry.alias("churn", ModelRegistry.CHALLENGER);
+
+    // the update on the two drifted days alone (no replay of the old relation), with a gate
+    // nothing can pass
+    List<String> sets = new java.util.ArrayList<>(List.of(SMALL));
+    sets.add("lakeloop.train.window=2 days");
+    sets.add("lakeloop.train.replay.fraction=0");
+    sets.add("lakeloop.train.holdout-fraction=0.3");
+    sets.add("lakeloop.train.gate.value-thresholds.accuracy.min=0.999");
+    JobResult r =
+        run(
+            new TrainJob(),
+            config(warehouse, sets.toArray(new String[0])),
+            "--date",
+            DATE,
+            "--run-id",
+            "t2");
     System.out.println(r.output());
     assertThat(r.exitCode()).isEqualTo(TrainJob.NOTHING_BLESSED);
     assertThat(r.output()).contains("no candidate is blessed; the champion stays");
     List<ModelRegistry.Entry> versions = registry.versions("churn");
-    assertThat(versions).hasSize(4);
-    assertThat(versions.get(2).parentVersion()).isEqualTo(1); // the fine-tuned champion
-    assertThat(decisions("t2")).allMatch(d -> d.<String>getAs(CHAMPION).equals("champion"));
-    assertThat(decisions("t2")).noneMatch(d -> d.<Boolean>getAs(BLESSED));
+    assertThat(versions).hasSize(6);
+    assertThat(versions.get(4).parentVersion()).isEqualTo(3); // the fine-tuned champion
+    List<Row> rows = decisions("t2");
+    assertThat(rows).allMatch(d -> d.<String>getAs(CHAMPION).equals("champion"));
+    assertThat(rows).noneMatch(d -> d.<Boolean>getAs(BLESSED));
     assertThat(registry.alias("churn", ModelRegistry.CHALLENGER)).isEqualTo(challenger);
-    assertThat(registry.alias("churn", ModelRegistry.CHAMPION)).contains(1);
+    assertThat(registry.alias("churn", ModelRegistry.CHAMPION)).contains(3);
+
+    // ROC-AUC, which no decision threshold blurs: what the drift cost the champion, and what the
+    // update won back, on the same held-out rows
+    Row auc =
+        rows.stream()
+            .filter(
+                d ->
+                    d.getAs(CANDIDATE).equals(TrainJob.TEACHER)
+                        && "change".equals(d.getAs(CHECK_KIND))
+                        && "roc_auc".equals(d.getAs(METRIC)))
+            .findFirst()
+            .orElseThrow();
+    double championBefore = old.metrics().get("holdout.roc_auc");
+    double championAfter = auc.getAs(REFERENCE);
+    double updated = auc.getAs(VALUE);
+    System.out.printf(
+        "champion ROC-AUC: %.4f on its own held-out rows, %.4f on the drifted ones; updated:"
+            + " %.4f%n",
+        championBefore, championAfter, updated);
+    assertThat(championAfter).isLessThan(championBefore - 0.03); // the drift cost it
+    assertThat(updated).isGreaterThan(championAfter + 0.03); // the update won it back
+  }
+
+  @Test
+  void theDistillationVerdictDoesNotClaimMoreThanTheDataShows() {
+    // 0.8139 vs 0.8072 on 446 rows: two standard errors are about 0.052
+    assertThat(TrainJob.distillationVerdict("accuracy", 0.8139, 0.8072, true, 446))
+        .contains("within noise");
+    assertThat(TrainJob.distillationVerdict("accuracy", 0.95, 0.80, true, 1000))
+        .contains("distillation helped");
+    assertThat(TrainJob.distillationVerdict("accuracy", 0.80, 0.95, true, 1000))
+        .contains("did worse");
+    assertThat(TrainJob.distillationVerdict("log_loss", 0.3, 0.4, false, 1000))
+        .contains("no interval");
   }
 
   @Test
