@@ -77,6 +77,18 @@ class TrainJobTest extends SparkTestBase {
         job, CliArgs.parse(job.name(), args, job.flags(), false), config, spark());
   }
 
+  /** The gate's change check of the teacher on {@code metric}. */
+  private static Row teacherChange(List<Row> rows, String metric) {
+    return rows.stream()
+        .filter(
+            d ->
+                d.getAs(CANDIDATE).equals(TrainJob.TEACHER)
+                    && "change".equals(d.getAs(CHECK_KIND))
+                    && metric.equals(d.getAs(METRIC)))
+        .findFirst()
+        .orElseThrow();
+  }
+
   private List<Row> decisions(String runId) {
     return lh.read(Tables.GATE_DECISIONS).data().where(col(RUN_ID).equalTo(runId)).collectAsList();
   }
@@ -133,15 +145,7 @@ class TrainJobTest extends SparkTestBase {
     assertThat(registry.alias("churn", ModelRegistry.CHALLENGER))
         .isEqualTo(won.map(d -> d.<Integer>getAs(CANDIDATE_VERSION)));
     // on the concept-drifted days a model trained on them beats the deployed one
-    Row accuracyChange =
-        rows.stream()
-            .filter(
-                d ->
-                    d.getAs(CANDIDATE).equals(TrainJob.TEACHER)
-                        && "change".equals(d.getAs(CHECK_KIND))
-                        && "accuracy".equals(d.getAs(METRIC)))
-            .findFirst()
-            .orElseThrow();
+    Row accuracyChange = teacherChange(rows, "accuracy");
     assertThat(accuracyChange.<Double>getAs(VALUE))
         .isGreaterThan(accuracyChange.<Double>getAs(REFERENCE));
 
@@ -244,15 +248,7 @@ class TrainJobTest extends SparkTestBase {
 
     // ROC-AUC, which no decision threshold blurs: what the drift cost the champion, and what the
     // update won back, on the same held-out rows
-    Row auc =
-        rows.stream()
-            .filter(
-                d ->
-                    d.getAs(CANDIDATE).equals(TrainJob.TEACHER)
-                        && "change".equals(d.getAs(CHECK_KIND))
-                        && "roc_auc".equals(d.getAs(METRIC)))
-            .findFirst()
-            .orElseThrow();
+    Row auc = teacherChange(rows, "roc_auc");
     double championBefore = old.metrics().get("holdout.roc_auc");
     double championAfter = auc.getAs(REFERENCE);
     double updated = auc.getAs(VALUE);
