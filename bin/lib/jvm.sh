@@ -22,6 +22,11 @@ LAKELOOP_JVM_FLAGS=(
   -Daeron.publication.unblock.timeout=60000000000
 )
 
+# ND4J (DL4J's math) starts one native thread per core for every operation; Spark already runs
+# one task per core, so the two oversubscribe the CPU (bench/train: Spark training at 0.24-0.49 of
+# a single-JVM fit with ND4J's default threads, 0.79 with one). One per operation unless set.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+
 LAKELOOP_CP_FILE="$ROOT/jobs/modeling/target/classpath.txt"
 
 # True when the jars are missing or any source, resource or pom is newer than the last build.
