@@ -20,17 +20,12 @@ import org.apache.spark.sql.Row;
  * most {@code lakeloop.query.max-rows} rows (the driver never holds more).
  */
 public final class QueryJob implements Job {
+  /** Every lakeloop table: prediction_log and each table whose schema is fixed. */
   static final List<String> TABLES =
-      List.of(
-          Tables.PREDICTION_LOG,
-          Tables.LABELS_TABLE,
-          Tables.EVAL_METRICS,
-          Tables.PROFILES,
-          Tables.DRIFT_METRICS,
-          Tables.MODEL_REGISTRY,
-          Tables.MODEL_ALIASES,
-          Tables.JOB_RUNS,
-          Tables.QUARANTINE);
+      java.util.stream.Stream.concat(
+              java.util.stream.Stream.of(Tables.PREDICTION_LOG),
+              Tables.FIXED.stream().map(io.lakeloop.common.table.TableSpec::name))
+          .toList();
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new QueryJob(), args));
