@@ -53,6 +53,8 @@ public final class ArtifactStore {
     }
     Path target = new Path(root + "/" + model + "/" + sha + "." + extension);
     try (FileSystem fs = fileSystem(target)) {
+      // a full URI (file:/abs/path, s3a://bucket/key): the registry row must resolve anywhere
+      target = fs.makeQualified(target);
       if (fs.exists(target) && fs.getFileStatus(target).getLen() == size) {
         return new Stored(target.toString(), sha, size);
       }

@@ -151,6 +151,46 @@ public final class ModelRegistry {
             + " attempts: other writers kept committing first; retry the run");
   }
 
+  /** Every version of every model, by model name then version. */
+  public List<Entry> all() {
+    List<Entry> out = new ArrayList<>();
+    for (Row r : table().orderBy(MODEL_NAME, VERSION).collectAsList()) {
+      out.add(entry(r));
+    }
+    return out;
+  }
+
+  /** The aliases of a model and the versions they point at, by alias name. */
+  public Map<String, Integer> aliases(String model) {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    aliases()
+        .where(col(MODEL_NAME).equalTo(model))
+        .select(ALIAS, VERSION)
+        .collectAsList()
+        .forEach(r -> out.put(r.getString(0), r.getInt(1)));
+    return out;
+  }
+
+  /**
+   * The entry a reference names.
+   *
+   * @throws LakeloopException naming the reference when the version or alias does not exist
+   */
+  public Entry resolve(ModelRef ref) {
+    Optional<Entry> e =
+        ref.version().isPresent()
+            ? get(ref.model(), ref.version().get())
+            : resolve(ref.model(), ref.alias().orElseThrow());
+    return e.orElseThrow(
+        () ->
+            new LakeloopException(
+                "the registry has no "
+                    + ref
+                    + (ref.alias().isPresent() ? " (the alias is not set)" : "")
+                    + "; see bin/lakeloop registry list "
+                    + ref.model()));
+  }
+
   /** Every version of a model, oldest first. */
   public List<Entry> versions(String model) {
     return entries(col(MODEL_NAME).equalTo(model));

@@ -47,8 +47,10 @@ class ArtifactStoreTest {
   @Test
   void aTamperedArtifactIsRefusedAndNotLeftBehind() throws Exception {
     Path local = Files.writeString(tmp.resolve("m.zip"), "weights");
-    ArtifactStore store = new ArtifactStore(new Configuration(), tmp.toUri().toString());
+    // a warehouse given as a plain path: the stored URI still names its file system
+    ArtifactStore store = new ArtifactStore(new Configuration(), tmp.toString());
     ArtifactStore.Stored s = store.put("m", local, "zip");
+    assertThat(s.uri()).startsWith("file:/");
     Files.writeString(tmp.resolve("models/m/" + s.sha256() + ".zip"), "weightz");
     Path target = tmp.resolve("fetched.zip");
     assertThatThrownBy(() -> store.fetch(s.uri(), s.sha256(), target))

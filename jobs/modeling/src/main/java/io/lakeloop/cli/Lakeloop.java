@@ -3,6 +3,7 @@ package io.lakeloop.cli;
 import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.modeling.demo.DemoJob;
+import io.lakeloop.modeling.registry.RegistryJob;
 import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
@@ -32,6 +33,7 @@ public final class Lakeloop {
           new EvaluateJob(),
           new DriftJob(),
           new TrainJob(),
+          new RegistryJob(),
           new QueryJob()
         }) {
       JOBS.put(j.name(), j);
@@ -39,7 +41,6 @@ public final class Lakeloop {
     PLANNED.put("score", "the registry and publishing issue (#6)");
     PLANNED.put("compress", "the compression issue (#6)");
     PLANNED.put("publish", "the compression issue (#6)");
-    PLANNED.put("registry", "the compression issue (#6)");
     PLANNED.put("report", "the report issue (#8)");
   }
 
