@@ -178,6 +178,7 @@ public final class DemoJob implements Job {
     lines.add(
         "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"");
     lines.add("  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"");
+    lines.add("  bin/lakeloop registry list        (then: registry show churn@challenger)");
     lines.add(
         "  bin/lakeloop query \"select model_name, version, parent_version, status,"
             + " metrics['holdout.accuracy'] as accuracy, metrics['parameters'] as parameters"
