@@ -10,6 +10,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.api.stats.SparkTrainingStats;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
@@ -93,6 +94,21 @@ public final class SparkTrainer {
       JavaRDD<DataSet> validation,
       long examples,
       Settings settings) {
+    return train(sc, initial, train, validation, examples, settings, List.of());
+  }
+
+  /**
+   * As {@link #train(JavaSparkContext, MultiLayerNetwork, JavaRDD, JavaRDD, long, Settings)}, with
+   * {@code hooks} called on the workers around every minibatch update (e.g. a pruning mask).
+   */
+  public static Result train(
+      JavaSparkContext sc,
+      MultiLayerNetwork initial,
+      JavaRDD<DataSet> train,
+      JavaRDD<DataSet> validation,
+      long examples,
+      Settings settings,
+      List<TrainingHook> hooks) {
     train.persist(StorageLevel.MEMORY_AND_DISK());
     validation.persist(StorageLevel.MEMORY_AND_DISK());
     ParameterAveragingTrainingMaster master =
@@ -105,6 +121,7 @@ public final class SparkTrainer {
             .rngSeed(settings.seed())
             .collectTrainingStats(true)
             .storageLevel(StorageLevel.MEMORY_AND_DISK())
+            .trainingHooks(hooks)
             .build();
     SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(sc, initial.clone(), master);
     List<Epoch> epochs = new ArrayList<>();
