@@ -1,0 +1,84 @@
+package io.lakeloop.modeling.compress;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.model.FeatureEncoding;
+import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.model.Networks;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class CompactArtifactTest {
+  @TempDir Path tmp;
+
+  private static final FeatureEncoding ENCODING =
+      new FeatureEncoding(
+          List.of(new FeatureEncoding.Numeric("a", 0, 1), new FeatureEncoding.Numeric("b", 2, 3)),
+          List.of(new FeatureEncoding.Categorical("c", List.of("x", "y", "z"))));
+
+  private static MultiLayerNetwork net(long seed) {
+    return Networks.classifier(ENCODING.width(), List.of(256, 128), 3, 0.01, seed);
+  }
+
+  @Test
+  void aLoadedCompactModelPredictsExactlyAsTheQuantizedModelInEveryLayout() {
+    INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 50, ENCODING.width());
+    Map<Double, String> layoutOfFirstLayer = Map.of(0.0, "dense", 0.8, "bitmap", 0.995, "csr");
+    for (Map.Entry<Double, String> c : layoutOfFirstLayer.entrySet()) {
+      for (boolean asymmetric : new boolean[] {false, true}) {
+        MultiLayerNetwork net = net(7);
+        if (c.getKey() > 0) {
+          PruningMask.prune(net, c.getKey(), false, false);
+        }
+        File f = tmp.resolve("m-" + c.getKey() + "-" + asymmetric + ".llc").toFile();
+        Map<Integer, CompactArtifact.Stored> stored =
+            CompactArtifact.write(net, ENCODING, asymmetric, f);
+        assertThat(stored.get(1).layout()).as("%s", c).isEqualTo(c.getValue());
+        CompactArtifact.Loaded loaded = CompactArtifact.read(f);
+        assertThat(loaded.encoding()).isEqualTo(ENCODING);
+        MultiLayerNetwork expected = CompactArtifact.quantized(net, asymmetric);
+        assertThat(loaded.network().output(x, false))
+            .as("%s asymmetric=%s", c, asymmetric)
+            .isEqualTo(expected.output(x, false));
+        // pruned weights are still exactly zero after the round trip
+        INDArray w = loaded.network().getLayer(1).paramTable().get("W");
+        assertThat(MagnitudePruning.sparsity(w.dup('c').data().asFloat()))
+            .isGreaterThanOrEqualTo(Math.floor(c.getKey() * 256 * 128) / (256 * 128));
+      }
+    }
+  }
+
+  @Test
+  void eightyPercentSparseInt8IsFarSmallerThanTheUncompressedDl4jFile() throws Exception {
+    MultiLayerNetwork net = net(3);
+    File dl4j = tmp.resolve("m.zip").toFile();
+    new ModelArtifact(net, ENCODING).write(dl4j); // the model as trained, before compression
+    PruningMask.prune(net, 0.8, false, false);
+    File compact = tmp.resolve("m.llc").toFile();
+    CompactArtifact.write(net, ENCODING, false, compact);
+    double ratio = (double) Files.size(dl4j.toPath()) / Files.size(compact.toPath());
+    System.out.printf(
+        "compact: %d bytes vs DL4J %d bytes (%.1fx) for %d parameters at 80%% sparsity%n",
+        Files.size(compact.toPath()), Files.size(dl4j.toPath()), ratio, net.numParams());
+    assertThat(ratio).isGreaterThan(8);
+  }
+
+  @Test
+  void aFileThatIsNotACompactArtifactIsRefusedByName() throws Exception {
+    File dl4j = tmp.resolve("plain.zip").toFile();
+    new ModelArtifact(net(1), ENCODING).write(dl4j);
+    assertThatThrownBy(() -> CompactArtifact.read(dl4j))
+        .isInstanceOf(LakeloopException.class)
+        .hasMessageContaining("plain.zip");
+  }
+}
