@@ -2,6 +2,7 @@ package io.lakeloop.cli;
 
 import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.demo.DemoJob;
 import io.lakeloop.modeling.registry.RegistryJob;
 import io.lakeloop.modeling.train.TrainJob;
@@ -34,12 +35,12 @@ public final class Lakeloop {
           new DriftJob(),
           new TrainJob(),
           new RegistryJob(),
+          new CompressJob(),
           new QueryJob()
         }) {
       JOBS.put(j.name(), j);
     }
     PLANNED.put("score", "the registry and publishing issue (#6)");
-    PLANNED.put("compress", "the compression issue (#6)");
     PLANNED.put("publish", "the compression issue (#6)");
     PLANNED.put("report", "the report issue (#8)");
   }

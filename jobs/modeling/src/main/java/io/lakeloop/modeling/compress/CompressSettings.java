@@ -1,0 +1,33 @@
+package io.lakeloop.modeling.compress;
+
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.Settings;
+
+/** {@code lakeloop.compress}, validated: see reference.conf for every key. */
+public record CompressSettings(
+    double targetSparsity,
+    int pruningSteps,
+    int epochsPerStep,
+    boolean global,
+    boolean includeOutputLayer,
+    boolean asymmetric,
+    int maxAttempts,
+    double sparsityBackoff,
+    double maxAccuracyDrop,
+    double maxRocAucDrop) {
+
+  public static CompressSettings from(LakeloopConfig config) {
+    Settings s = config.section("compress");
+    return new CompressSettings(
+        s.doubleIn("target-sparsity", 0, 0.99),
+        s.intAtLeast("pruning-steps", 1),
+        s.intAtLeast("epochs-per-step", 1),
+        s.string("pruning-scope").equals("global"),
+        s.bool("prune-output-layer"),
+        s.bool("asymmetric"),
+        s.intAtLeast("max-attempts", 1),
+        s.doubleIn("sparsity-backoff", 0, 0.99),
+        s.doubleIn("gate.max-accuracy-drop", 0, 1),
+        s.doubleIn("gate.max-roc-auc-drop", 0, 1));
+  }
+}
