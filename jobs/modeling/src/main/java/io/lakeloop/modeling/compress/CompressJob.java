@@ -215,9 +215,7 @@ public final class CompressJob implements Job {
       return new JobResult(
           String.join("\n", lines), Map.of("published", published.ref()), JobLauncher.OK);
     } finally {
-      try (var files = Files.walk(scratch)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      io.lakeloop.modeling.Scratch.delete(scratch);
     }
   }
 

@@ -59,10 +59,12 @@ public final class SparkTrainer {
    * over the run: per statistic (worker-side ones prefixed {@code worker.}) its total milliseconds.
    */
   public record Result(
-      MultiLayerNetwork network,
-      int bestEpoch,
-      List<Epoch> epochs,
-      Map<String, Long> statsMillis) {}
+      MultiLayerNetwork network, int bestEpoch, List<Epoch> epochs, Map<String, Long> statsMillis) {
+    /** The epochs' examples per second, averaged (0 without epochs). */
+    public double meanExamplesPerSecond() {
+      return epochs.stream().mapToDouble(Epoch::examplesPerSecond).average().orElse(0);
+    }
+  }
 
   /**
    * DL4J stamps its training statistics with a clock that asks a network time server unless told

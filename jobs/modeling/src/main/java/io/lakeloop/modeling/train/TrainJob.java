@@ -306,7 +306,7 @@ public final class TrainJob implements Job {
       String out = report(model, s, examples, gate, decision, registered, winner, held);
       return new JobResult(out, summary, winner.isPresent() ? JobLauncher.OK : NOTHING_BLESSED);
     } finally {
-      deleteRecursively(scratch);
+      io.lakeloop.modeling.Scratch.delete(scratch);
     }
   }
 
@@ -387,22 +387,14 @@ public final class TrainJob implements Job {
     m.put("epochs", (double) r.epochs().size());
     SparkTrainer.Epoch best = r.epochs().get(r.bestEpoch() - 1);
     m.put("validation_accuracy", best.validationAccuracy());
-    m.put(
-        "examples_per_second",
-        r.epochs().stream().mapToDouble(SparkTrainer.Epoch::examplesPerSecond).average().orElse(0));
+    m.put("examples_per_second", r.meanExamplesPerSecond());
     m.putAll(extra);
     return m;
   }
 
   private static void putTraining(Map<String, String> summary, String name, SparkTrainer.Result r) {
     summary.put(name + ".epochs", r.bestEpoch() + "/" + r.epochs().size());
-    summary.put(
-        name + ".examples_per_second",
-        fmt(
-            r.epochs().stream()
-                .mapToDouble(SparkTrainer.Epoch::examplesPerSecond)
-                .average()
-                .orElse(0)));
+    summary.put(name + ".examples_per_second", fmt(r.meanExamplesPerSecond()));
     r.statsMillis().forEach((k, v) -> summary.put(name + ".dl4j_stats_ms." + k, Long.toString(v)));
   }
 
@@ -521,13 +513,5 @@ public final class TrainJob implements Job {
 
   private static String fmt(double x) {
     return String.format(Locale.ROOT, "%.4f", x);
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (var files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (java.io.IOException e) {
-      LOG.warn("train: could not delete the scratch folder {}: {}", dir, e.toString());
-    }
   }
 }

@@ -1,0 +1,24 @@
+package io.lakeloop.modeling;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A job's local scratch folder (model files on their way to or from the warehouse). */
+public final class Scratch {
+  private static final Logger LOG = LoggerFactory.getLogger(Scratch.class);
+
+  private Scratch() {}
+
+  /** Deletes the folder and everything in it; a failure is logged, never thrown. */
+  public static void delete(Path dir) {
+    try (var files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.warn("could not delete the scratch folder {}: {}", dir, e.toString());
+    }
+  }
+}
