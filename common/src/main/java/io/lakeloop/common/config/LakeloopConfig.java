@@ -162,6 +162,14 @@ public final class LakeloopConfig {
             "warehouse", com.typesafe.config.ConfigValueFactory.fromAnyRef(newWarehouse)));
   }
 
+  /**
+   * A copy with one setting replaced, validated like a {@code --set}: {@code key} is relative to
+   * {@code lakeloop} (e.g. {@code generate.concept-drift.start-day}).
+   */
+  public LakeloopConfig withSetting(String key, Object value) {
+    return from(raw.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value)));
+  }
+
   /** The effective configuration as HOCON, with anything that looks like a secret masked. */
   public String describeRedacted() {
     Config masked = raw;

@@ -5,6 +5,7 @@ import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.demo.DemoJob;
 import io.lakeloop.modeling.registry.RegistryJob;
+import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
@@ -36,11 +37,11 @@ public final class Lakeloop {
           new TrainJob(),
           new RegistryJob(),
           new CompressJob(),
+          new ScoreJob(),
           new QueryJob()
         }) {
       JOBS.put(j.name(), j);
     }
-    PLANNED.put("score", "the registry and publishing issue (#6)");
     PLANNED.put("publish", "the compression issue (#6)");
     PLANNED.put("report", "the report issue (#8)");
   }

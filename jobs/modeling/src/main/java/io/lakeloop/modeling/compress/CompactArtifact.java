@@ -1,26 +1,31 @@
 package io.lakeloop.modeling.compress;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.model.CompactModel;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.model.Int8Quantizer;
 import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -29,15 +34,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * the parameters — every weight matrix ({@code W}) as per-channel int8 codes with float32 scales
  * (and zero points when asymmetric) stored dense, as a bitmap of non-zero codes, or row by row as
  * column indices (CSR), whichever is smallest for that matrix; every other parameter (biases) as
- * float32. {@link #read} rebuilds a DL4J network with the dequantized weights: its outputs equal
- * those of {@link #quantized} (the same float values), bit for bit.
+ * float32. The format and its Spark-free reader live in {@link CompactModel}; this class writes it
+ * from a DL4J network and {@link #read} rebuilds a DL4J network with the dequantized weights: its
+ * outputs equal those of {@link #quantized} (the same float values), bit for bit.
  */
 public final class CompactArtifact {
-  public static final String FORMAT = "lakeloop-compact-v1";
-  private static final String MANIFEST = "manifest.json";
-  private static final String CONFIGURATION = "configuration.json";
-  private static final String ENCODING = "encoding.json";
-  private static final String PARAMS = "params.bin";
+  public static final String FORMAT = CompactModel.FORMAT;
 
   /** How one weight matrix was stored, for the manifest and reports. */
   public record Stored(int layer, int rows, int cols, String layout, int bytes, double sparsity) {}
@@ -75,6 +77,7 @@ public final class CompactArtifact {
       for (int i = 0; i < net.getnLayers(); i++) {
         ObjectNode layer = layers.addObject();
         layer.put("index", i);
+        layer.put("activation", activation(net, i));
         ArrayNode keys = layer.putArray("params");
         for (Map.Entry<String, INDArray> p : net.getLayer(i).paramTable().entrySet()) {
           keys.add(p.getKey());
@@ -85,7 +88,7 @@ public final class CompactArtifact {
             float[] w = v.dup('c').data().asFloat();
             Int8Quantizer.Quantized q = Int8Quantizer.quantize(w, rows, cols, asymmetric, null);
             int before = out.size();
-            String layout = writeWeights(out, q);
+            String layout = CompactModel.writeWeights(out, q);
             stored.put(
                 i,
                 new Stored(
@@ -104,13 +107,13 @@ public final class CompactArtifact {
     }
     try (ZipOutputStream zip =
         new ZipOutputStream(java.nio.file.Files.newOutputStream(file.toPath()))) {
-      put(zip, MANIFEST, json.writeValueAsBytes(manifest));
+      put(zip, CompactModel.MANIFEST, json.writeValueAsBytes(manifest));
       put(
           zip,
-          CONFIGURATION,
+          CompactModel.CONFIGURATION,
           net.getLayerWiseConfigurations().toJson().getBytes(StandardCharsets.UTF_8));
-      put(zip, ENCODING, encoding.toJson().getBytes(StandardCharsets.UTF_8));
-      put(zip, PARAMS, params.toByteArray());
+      put(zip, CompactModel.ENCODING, encoding.toJson().getBytes(StandardCharsets.UTF_8));
+      put(zip, CompactModel.PARAMS, params.toByteArray());
     } catch (IOException e) {
       throw new LakeloopException("cannot write the compact artifact " + file + ": " + e, e);
     }
@@ -123,173 +126,53 @@ public final class CompactArtifact {
     zip.closeEntry();
   }
 
-  /** Writes scales (+ zero points), then the codes in the smallest of three layouts. */
-  private static String writeWeights(DataOutputStream out, Int8Quantizer.Quantized q)
-      throws IOException {
-    int rows = q.rows();
-    int cols = q.cols();
-    out.writeInt(rows);
-    out.writeInt(cols);
-    for (float s : q.scales()) {
-      out.writeFloat(s);
-    }
-    if (!q.symmetric()) {
-      for (int z : q.zeroPoints()) {
-        out.writeByte(z);
-      }
-    }
-    byte[] v = q.values();
-    int nonZero = 0;
-    for (int i = 0; i < v.length; i++) {
-      if (v[i] != zero(q, i % cols)) {
-        nonZero++;
-      }
-    }
-    long dense = v.length;
-    long bitmap = (v.length + 7) / 8 + nonZero;
-    long csr = 4L * rows + 2L * nonZero + nonZero; // row counts, 16-bit columns, codes
-    boolean csrFits = cols <= 65_536;
-    if (dense <= bitmap && (dense <= csr || !csrFits)) {
-      out.writeByte(0);
-      out.write(v);
-      return "dense";
-    }
-    if (bitmap <= csr || !csrFits) {
-      out.writeByte(1);
-      byte[] bits = new byte[(v.length + 7) / 8];
-      for (int i = 0; i < v.length; i++) {
-        if (v[i] != zero(q, i % cols)) {
-          bits[i >> 3] |= (byte) (1 << (i & 7));
-        }
-      }
-      out.write(bits);
-      for (int i = 0; i < v.length; i++) {
-        if (v[i] != zero(q, i % cols)) {
-          out.writeByte(v[i]);
-        }
-      }
-      return "bitmap";
-    }
-    out.writeByte(2);
-    for (int r = 0; r < rows; r++) {
-      int count = 0;
-      for (int c = 0; c < cols; c++) {
-        count += v[r * cols + c] != zero(q, c) ? 1 : 0;
-      }
-      out.writeInt(count);
-      for (int c = 0; c < cols; c++) {
-        if (v[r * cols + c] != zero(q, c)) {
-          out.writeShort(c);
-          out.writeByte(v[r * cols + c]);
-        }
-      }
-    }
-    return "csr";
-  }
-
-  private static int zero(Int8Quantizer.Quantized q, int col) {
-    return q.symmetric() ? 0 : q.zeroPoints()[col];
-  }
-
   /** A compact artifact loaded back: the network (dequantized weights) and its encoding. */
   public record Loaded(MultiLayerNetwork network, FeatureEncoding encoding) {}
 
   public static Loaded read(File file) {
-    try (ZipFile zip = new ZipFile(file)) {
-      JsonNode manifest = new ObjectMapper().readTree(bytes(zip, MANIFEST));
-      if (!FORMAT.equals(manifest.path("format").asText())) {
-        throw new LakeloopException(
-            file + " is not a " + FORMAT + " artifact (format: " + manifest.path("format") + ")");
-      }
-      boolean asymmetric = manifest.path("asymmetric").asBoolean();
+    CompactModel model = CompactModel.read(file.toPath());
+    try {
       MultiLayerNetwork net =
-          new MultiLayerNetwork(
-              MultiLayerConfiguration.fromJson(
-                  new String(bytes(zip, CONFIGURATION), StandardCharsets.UTF_8)));
+          new MultiLayerNetwork(MultiLayerConfiguration.fromJson(model.configuration()));
       net.init();
-      FeatureEncoding encoding =
-          FeatureEncoding.fromJson(new String(bytes(zip, ENCODING), StandardCharsets.UTF_8));
-      try (DataInputStream in =
-          new DataInputStream(new java.io.ByteArrayInputStream(bytes(zip, PARAMS)))) {
-        for (JsonNode layer : manifest.path("layers")) {
-          int i = layer.path("index").asInt();
-          for (JsonNode key : layer.path("params")) {
-            INDArray target = net.getLayer(i).paramTable().get(key.asText());
-            if (key.asText().equals("W")) {
-              target.assign(readWeights(in, asymmetric));
-            } else {
-              float[] f = new float[in.readInt()];
-              for (int k = 0; k < f.length; k++) {
-                f[k] = in.readFloat();
-              }
-              target.assign(Nd4j.create(f, target.shape(), 'c'));
-            }
-          }
+      for (CompactModel.Layer layer : model.layers()) {
+        for (Map.Entry<String, float[]> p : layer.params().entrySet()) {
+          INDArray target = net.getLayer(layer.index()).paramTable().get(p.getKey());
+          target.assign(Nd4j.create(p.getValue(), target.shape(), 'c'));
         }
       }
-      return new Loaded(net, encoding);
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof LakeloopException l) {
-        throw l;
-      }
-      throw new LakeloopException("cannot read the compact artifact " + file + ": " + e, e);
+      return new Loaded(net, model.encoding());
+    } catch (RuntimeException e) {
+      throw new LakeloopException(
+          "cannot load the compact artifact " + file + " into DL4J: " + e, e);
     }
   }
 
-  private static byte[] bytes(ZipFile zip, String name) throws IOException {
-    ZipEntry e = zip.getEntry(name);
-    if (e == null) {
-      throw new IOException("entry " + name + " is missing");
+  /**
+   * The layer's activation by the name {@link CompactModel} knows it ({@code relu}, {@code
+   * softmax}, …), or DL4J's class name for any other.
+   */
+  static String activation(MultiLayerNetwork net, int layer) {
+    Layer conf = net.getLayerWiseConfigurations().getConf(layer).getLayer();
+    if (!(conf instanceof BaseLayer base)) {
+      return conf.getClass().getName();
     }
-    try (InputStream in = zip.getInputStream(e)) {
-      return in.readAllBytes();
+    IActivation a = base.getActivationFn();
+    if (a instanceof ActivationIdentity) {
+      return "identity";
     }
-  }
-
-  private static INDArray readWeights(DataInputStream in, boolean asymmetric) throws IOException {
-    int rows = in.readInt();
-    int cols = in.readInt();
-    float[] scales = new float[cols];
-    for (int c = 0; c < cols; c++) {
-      scales[c] = in.readFloat();
+    if (a instanceof ActivationReLU) {
+      return "relu";
     }
-    int[] zeros = null;
-    if (asymmetric) {
-      zeros = new int[cols];
-      for (int c = 0; c < cols; c++) {
-        zeros[c] = in.readByte();
-      }
+    if (a instanceof ActivationTanH) {
+      return "tanh";
     }
-    byte[] v = new byte[rows * cols];
-    int layout = in.readByte();
-    if (zeros != null) {
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (byte) zeros[i % cols];
-      }
+    if (a instanceof ActivationSigmoid) {
+      return "sigmoid";
     }
-    switch (layout) {
-      case 0 -> in.readFully(v);
-      case 1 -> {
-        byte[] bits = new byte[(v.length + 7) / 8];
-        in.readFully(bits);
-        for (int i = 0; i < v.length; i++) {
-          if ((bits[i >> 3] & (1 << (i & 7))) != 0) {
-            v[i] = in.readByte();
-          }
-        }
-      }
-      case 2 -> {
-        for (int r = 0; r < rows; r++) {
-          int count = in.readInt();
-          for (int k = 0; k < count; k++) {
-            int c = in.readUnsignedShort();
-            v[r * cols + c] = in.readByte();
-          }
-        }
-      }
-      default -> throw new IOException("unknown weight layout " + layout);
+    if (a instanceof ActivationSoftmax) {
+      return "softmax";
     }
-    float[] w = new Int8Quantizer.Quantized(rows, cols, v, scales, zeros).dequantize();
-    return Nd4j.create(w, new long[] {rows, cols}, 'c');
+    return a.getClass().getName();
   }
 }

@@ -8,7 +8,11 @@ import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
+import io.lakeloop.modeling.gate.GateSettings;
+import io.lakeloop.modeling.model.Artifacts;
 import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.train.SparkTrainer;
 import io.lakeloop.modeling.train.TrainExamples;
@@ -37,8 +41,9 @@ import org.slf4j.LoggerFactory;
  * challenger} alias), checks the compressed model against the uncompressed one on the same held-out
  * rows, backs off when it lost too much, and publishes the first attempt that holds: the compact
  * artifact, a {@code published} registry row with its compression details, and the {@code champion}
- * alias moved to it by compare-and-set. Every attempt is logged and printed (not yet written to a
- * table). Work in progress (issue 6): not yet wired into the CLI or the demo.
+ * alias moved to it by compare-and-set. Every attempt's checks are printed and written to {@code
+ * gate_decisions} (job {@code compress}: candidate = the attempt, reference = the uncompressed
+ * model, winner = the published one).
  */
 public final class CompressJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(CompressJob.class);
@@ -61,16 +66,27 @@ public final class CompressJob implements Job {
         + " held-out rows (backing off when it loses too much), and publish it as the champion.";
   }
 
-  /** One try: its settings and what the gate saw. */
+  /** One try: its settings, what the gate saw and its verdict. */
   record Attempt(
       int number,
       double sparsity,
       boolean asymmetric,
       Map<String, Double> compressed,
       Map<String, Double> uncompressed,
-      boolean passed,
-      String reason,
-      File file) {}
+      Gate.Verdict verdict,
+      File file) {
+    boolean passed() {
+      return verdict.blessed();
+    }
+
+    String reason() {
+      List<String> why = verdict.checks().stream().map(Gate.Check::reason).toList();
+      return verdict.candidate().name()
+          + ": "
+          + String.join("; ", why)
+          + (passed() ? " → passes" : " → fails");
+    }
+  }
 
   @Override
   public JobResult run(JobContext ctx) throws Exception {
@@ -98,11 +114,7 @@ public final class CompressJob implements Job {
                             + " winner becomes the challenger)"));
     Path scratch = Files.createTempDirectory("lakeloop-compress-");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
-    ModelArtifact original =
-        ModelArtifact.read(
-            store
-                .fetch(source.artifactUri(), source.sha256(), scratch.resolve("source.zip"))
-                .toFile());
+    ModelArtifact original = Artifacts.fetch(store, source, scratch.resolve("source"));
     try (TrainExamples ex = TrainExamples.read(ctx, model, ts, date)) {
       var invalid = ctx.spark().sparkContext().longAccumulator("invalid labels");
       JavaRDD<DataSet> train =
@@ -145,7 +157,7 @@ public final class CompressJob implements Job {
         models.put("compressed", new ModelArtifact(loaded.network(), loaded.encoding()));
         Map<String, Map<String, Double>> m =
             GateRun.evaluate(ctx, model, ts, ex.holdout(), models, true).metrics();
-        Attempt attempt = judge(a, sparsity, asymmetric, m, cs, file);
+        Attempt attempt = judge(a, sparsity, asymmetric, nonZero(net), m, cs, file);
         LOG.info("compress: attempt {}: {}", a, attempt.reason());
         attempts.add(attempt);
         if (attempt.passed()) {
@@ -160,8 +172,9 @@ public final class CompressJob implements Job {
       Optional<Attempt> winner = attempts.stream().filter(Attempt::passed).findFirst();
       List<String> lines = new ArrayList<>();
       lines.add("compress " + source.ref() + ":");
-      attempts.forEach(at -> lines.add("  attempt " + at.number() + ": " + at.reason()));
+      attempts.forEach(at -> lines.add("  " + at.reason()));
       if (winner.isEmpty()) {
+        record(ctx, model, source, attempts, Optional.empty(), date);
         lines.add("  nothing published; the champion stays");
         return new JobResult(String.join("\n", lines), Map.of("published", ""), NOTHING_PUBLISHED);
       }
@@ -189,8 +202,9 @@ public final class CompressJob implements Job {
                   Instant.now(),
                   ctx.runId()));
       ctx.lakehouse()
-          .latestVersion(io.lakeloop.common.table.Tables.MODEL_REGISTRY)
-          .ifPresent(v -> ctx.recordOutput(io.lakeloop.common.table.Tables.MODEL_REGISTRY, v));
+          .latestVersion(Tables.MODEL_REGISTRY)
+          .ifPresent(v -> ctx.recordOutput(Tables.MODEL_REGISTRY, v));
+      record(ctx, model, source, attempts, Optional.of(published), date);
       Optional<Integer> champion = registry.alias(model.name(), ModelRegistry.CHAMPION);
       if (!registry.setAlias(
           model.name(), ModelRegistry.CHAMPION, champion, published.version(), ctx.runId())) {
@@ -202,8 +216,8 @@ public final class CompressJob implements Job {
                 + " is registered but not promoted — retry with bin/lakeloop registry alias");
       }
       ctx.lakehouse()
-          .latestVersion(io.lakeloop.common.table.Tables.MODEL_ALIASES)
-          .ifPresent(v -> ctx.recordOutput(io.lakeloop.common.table.Tables.MODEL_ALIASES, v));
+          .latestVersion(Tables.MODEL_ALIASES)
+          .ifPresent(v -> ctx.recordOutput(Tables.MODEL_ALIASES, v));
       lines.add(
           String.format(
               Locale.ROOT,
@@ -219,45 +233,77 @@ public final class CompressJob implements Job {
     }
   }
 
+  /** Every attempt's checks into gate_decisions; the published one is the winner. */
+  private static void record(
+      JobContext ctx,
+      ModelSpec model,
+      ModelRegistry.Entry source,
+      List<Attempt> attempts,
+      Optional<ModelRegistry.Entry> published,
+      LocalDate date) {
+    Optional<Attempt> winner = attempts.stream().filter(Attempt::passed).findFirst();
+    Map<String, ModelRegistry.Entry> registered = new LinkedHashMap<>();
+    published.ifPresent(p -> registered.put(winner.orElseThrow().verdict().candidate().name(), p));
+    Gate.Decision decision =
+        new Gate.Decision(
+            attempts.stream().map(Attempt::verdict).toList(),
+            winner.map(w -> w.verdict().candidate()));
+    long v =
+        GateRun.record(
+            "compress",
+            model.name(),
+            "uncompressed " + source.ref(),
+            decision,
+            registered,
+            date,
+            ctx.runId(),
+            ctx.lakehouse());
+    ctx.recordOutput(Tables.GATE_DECISIONS, v);
+  }
+
+  /** Weights and biases that are not zero. */
+  static long nonZero(MultiLayerNetwork net) {
+    float[] p = net.params().dup().data().asFloat();
+    long n = 0;
+    for (float x : p) {
+      n += x != 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+  /**
+   * The compressed model against the uncompressed one on the same held-out rows: accuracy and
+   * ROC-AUC (when the uncompressed model has one) may drop at most the configured limits.
+   */
   static Attempt judge(
       int number,
       double sparsity,
       boolean asymmetric,
+      long nonZero,
       Map<String, Map<String, Double>> m,
       CompressSettings cs,
       File file) {
     Map<String, Double> c = m.getOrDefault("compressed", Map.of());
     Map<String, Double> u = m.getOrDefault("uncompressed", Map.of());
-    List<String> why = new ArrayList<>();
-    boolean passed = true;
-    for (String metric : List.of("accuracy", "roc_auc")) {
-      double limit = metric.equals("accuracy") ? cs.maxAccuracyDrop() : cs.maxRocAucDrop();
-      Double cv = c.get(metric);
-      Double uv = u.get(metric);
-      if (cv == null || uv == null) {
-        continue;
-      }
-      boolean ok = uv - cv <= limit;
-      passed &= ok;
-      why.add(
-          String.format(
-              Locale.ROOT,
-              "%s %.4f vs %.4f (drop %.4f, limit %.4f) %s",
-              metric,
-              cv,
-              uv,
-              uv - cv,
-              limit,
-              ok ? "ok" : "FAIL"));
+    List<GateSettings.ChangeThreshold> limits = new ArrayList<>();
+    limits.add(new GateSettings.ChangeThreshold("accuracy", true, cs.maxAccuracyDrop(), false));
+    Double auc = u.get("roc_auc");
+    if (auc != null && !auc.isNaN()) {
+      limits.add(new GateSettings.ChangeThreshold("roc_auc", true, cs.maxRocAucDrop(), false));
     }
-    String reason =
+    String name =
         String.format(
             Locale.ROOT,
-            "sparsity %.2f, int8 %s: %s → %s",
+            "attempt %d (sparsity %.2f, int8 %s)",
+            number,
             sparsity,
-            asymmetric ? "asymmetric" : "symmetric",
-            String.join("; ", why),
-            passed ? "passes" : "fails");
-    return new Attempt(number, sparsity, asymmetric, c, u, passed, reason, file);
+            asymmetric ? "asymmetric" : "symmetric");
+    Gate.Decision d =
+        Gate.decide(
+            new GateSettings("accuracy", List.of(), limits),
+            List.of(new Gate.Candidate(name, nonZero, c)),
+            Optional.of(u),
+            "the uncompressed model");
+    return new Attempt(number, sparsity, asymmetric, c, u, d.verdicts().get(0), file);
   }
 }

@@ -5,7 +5,11 @@ import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.Settings;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.compress.CompressJob;
+import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
@@ -22,14 +26,19 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code bin/lakeloop demo}: runs every stage of the loop that exists, in one session, on the
  * configured warehouse (the embedded default: ./lakehouse), and prints what each did and where to
- * look. Stages not built yet are listed as such; none is pretended. Idempotent: each stage has a
- * fixed run id, so a second demo run changes nothing.
+ * look: generate and ingest two weeks of traffic, evaluate, detect the drift, retrain and distil,
+ * compress and publish the winner, and let it score the days after. Stages not built yet are listed
+ * as such; none is pretended. Idempotent: each stage has a fixed run id, so a second demo run
+ * changes nothing.
  */
 public final class DemoJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(DemoJob.class);
 
   /** Stages of the loop that later work adds, so the demo can say what it did not run. */
-  static final List<String> NOT_YET = List.of("score", "compress", "publish", "report");
+  static final List<String> NOT_YET = List.of("report");
+
+  /** Days of traffic after the training date that the published model scores. */
+  static final int LATER_DAYS = 2;
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new DemoJob(), args));
@@ -127,15 +136,15 @@ public final class DemoJob implements Job {
 
     // Retrain on the last days (the injected concept drift), distil a student, and gate both
     // against the deployed model on held-out rows; the step prints the decision and its reasons.
-    lines.add(
-        step(
-            ctx,
-            new TrainJob(),
-            "train, distil and gate",
-            "--run-id",
-            "demo-train",
-            "--date",
-            start.plusDays(generatedDays - 1).toString()));
+    LocalDate last = start.plusDays(generatedDays - 1);
+    JobResult trained =
+        run(ctx, ctx.config(), new TrainJob(), "--run-id", "demo-train", "--date", last.toString());
+    lines.add(line("train, distil and gate", trained));
+    if (trained.exitCode() == JobLauncher.OK) {
+      lines.addAll(publishAndServe(ctx, landing, last));
+    } else {
+      lines.add("  compress, score: skipped — the gate blessed no model, the deployed one stays");
+    }
 
     // What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of
     // the deployed model's predictions, where the injected concept drift shows.
@@ -152,24 +161,27 @@ public final class DemoJob implements Job {
     List<Row> days =
         ctx.spark()
             .sql(
-                "select p.event_date, count(*) as n, count(l.label) as labeled,"
+                "select p.event_date, p.model_version, count(*) as n, count(l.label) as labeled,"
                     + " avg(cast(case when l.label is null then null when l.label = p.prediction then 1 else 0 end as double)) as accuracy"
                     + " from demo_log p left join demo_labels l on p.request_id = l.request_id"
                     + " where p.model_name = '"
                     + ctx.model().name()
                     + "'"
-                    + " group by p.event_date order by p.event_date")
+                    + " group by p.event_date, p.model_version order by p.event_date")
             .collectAsList();
     lines.add("");
-    lines.add("  day          predictions  labeled  accuracy (deployed model vs labels)");
+    lines.add(
+        "  day          model version  predictions  labeled  accuracy (vs labels; version 1 is"
+            + " the deployed model, the later days are scored by the published one)");
     for (Row r : days) {
       lines.add(
           String.format(
-              "  %s  %11d  %7d  %s",
+              "  %s  %13s  %11d  %7d  %s",
               r.get(0),
-              r.getLong(1),
+              r.get(1),
               r.getLong(2),
-              r.isNullAt(3) ? "-" : String.format("%.3f", r.getDouble(3))));
+              r.getLong(3),
+              r.isNullAt(4) ? "-" : String.format("%.3f", r.getDouble(4))));
     }
     lines.add("");
     lines.add("  not run (not built yet): " + String.join(", ", NOT_YET));
@@ -200,13 +212,112 @@ public final class DemoJob implements Job {
     return new JobResult(String.join("\n", lines), Map.of());
   }
 
+  /**
+   * Compresses and publishes the gate's winner, then lets it serve: {@link #LATER_DAYS} more days
+   * of traffic (the drifted world goes on) land as files, are scored by the new champion into
+   * prediction_log, get their labels and are evaluated.
+   */
+  private static List<String> publishAndServe(JobContext ctx, String landing, LocalDate last)
+      throws Exception {
+    List<String> lines = new ArrayList<>();
+    LakeloopConfig config = ctx.config();
+    JobResult compressed =
+        run(ctx, config, new CompressJob(), "--run-id", "demo-compress", "--date", "" + last);
+    lines.add(line("compress and publish", compressed));
+    if (compressed.exitCode() != JobLauncher.OK) {
+      lines.add("  score later days: skipped — no compressed model passed the gate");
+      return lines;
+    }
+    String later = landing + "-later";
+    Settings g = config.section("generate");
+    LakeloopConfig drifted =
+        config
+            .withSetting("generate.covariate-drift.start-day", 0)
+            .withSetting("generate.concept-drift.start-day", 0);
+    long rows = Math.max(1, g.positiveLong("rows") * LATER_DAYS / g.positiveLong("days"));
+    LocalDate end = last.plusDays(LATER_DAYS);
+    lines.add(
+        line(
+            "generate later days",
+            run(
+                ctx,
+                drifted,
+                new GenerateJob(),
+                "--run-id",
+                "demo-generate-later",
+                "--start-date",
+                "" + last.plusDays(1),
+                "--days",
+                "" + LATER_DAYS,
+                "--rows",
+                "" + rows,
+                "--seed",
+                "" + (g.positiveLong("seed") + 1),
+                "--output",
+                later,
+                "--format",
+                "json")));
+    lines.add(
+        line(
+            "score later days with the champion",
+            run(
+                ctx,
+                config,
+                new ScoreJob(),
+                "--run-id",
+                "demo-score",
+                "--date",
+                "" + end,
+                "--input",
+                later + "/" + Tables.PREDICTION_LOG,
+                "--format",
+                "json")));
+    lines.add(
+        line(
+            "ingest their labels",
+            run(
+                ctx,
+                config,
+                new IngestJob(),
+                "--run-id",
+                "demo-ingest-labels-later",
+                "--table",
+                Tables.LABELS_TABLE,
+                "--format",
+                "json",
+                "--path",
+                later + "/" + Tables.LABELS_TABLE)));
+    lines.add(
+        line(
+            "evaluate later days",
+            run(
+                ctx,
+                config,
+                new EvaluateJob(),
+                "--run-id",
+                "demo-evaluate-later",
+                "--date",
+                "" + end,
+                "--since",
+                "" + last.plusDays(1))));
+    return lines;
+  }
+
   private static String step(JobContext ctx, Job job, String title, String... args)
+      throws Exception {
+    return line(title, run(ctx, ctx.config(), job, args));
+  }
+
+  private static String line(String title, JobResult r) {
+    return "  " + title + ": " + r.output();
+  }
+
+  private static JobResult run(JobContext ctx, LakeloopConfig config, Job job, String... args)
       throws Exception {
     List<String> argv = new ArrayList<>(List.of(args));
     ctx.args().get("model").ifPresent(m -> argv.addAll(List.of("--model", m)));
     CliArgs parsed = CliArgs.parse(job.name(), argv.toArray(new String[0]), job.flags(), false);
-    LOG.info("demo: {}", title);
-    JobResult r = JobLauncher.run(job, parsed, ctx.config(), ctx.spark());
-    return "  " + title + ": " + r.output();
+    LOG.info("demo: {} {}", job.name(), String.join(" ", args));
+    return JobLauncher.run(job, parsed, config, ctx.spark());
   }
 }

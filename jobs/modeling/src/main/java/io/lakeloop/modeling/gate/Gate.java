@@ -64,6 +64,18 @@ public final class Gate {
    */
   public static Decision decide(
       GateSettings settings, List<Candidate> candidates, Optional<Map<String, Double>> champion) {
+    return decide(settings, candidates, champion, "the champion");
+  }
+
+  /**
+   * Judges the candidates against a reference that is not the champion (e.g. the uncompressed model
+   * a compressed one must stay close to), named {@code reference} in the checks' reasons.
+   */
+  public static Decision decide(
+      GateSettings settings,
+      List<Candidate> candidates,
+      Optional<Map<String, Double>> champion,
+      String reference) {
     List<Verdict> verdicts = new ArrayList<>();
     for (Candidate c : candidates) {
       List<Check> checks = new ArrayList<>();
@@ -71,7 +83,7 @@ public final class Gate {
         checks.add(value(c, t));
       }
       for (GateSettings.ChangeThreshold t : settings.changes()) {
-        checks.add(change(c, t, champion));
+        checks.add(change(c, t, champion, reference));
       }
       verdicts.add(new Verdict(c, checks.stream().allMatch(Check::passed), checks));
     }
@@ -145,7 +157,10 @@ public final class Gate {
   }
 
   private static Check change(
-      Candidate c, GateSettings.ChangeThreshold t, Optional<Map<String, Double>> champion) {
+      Candidate c,
+      GateSettings.ChangeThreshold t,
+      Optional<Map<String, Double>> champion,
+      String reference) {
     String kind = "change";
     Double v = metric(c.metrics(), t.metric());
     if (champion.isEmpty()) {
@@ -158,7 +173,10 @@ public final class Gate {
           null,
           true,
           null,
-          t.metric() + ": no champion to compare with; change threshold not applied");
+          t.metric()
+              + ": no "
+              + reference.replaceFirst("^the ", "")
+              + " to compare with; change threshold not applied");
     }
     Double ref = metric(champion.get(), t.metric());
     if (v == null || ref == null) {
@@ -173,7 +191,7 @@ public final class Gate {
           null,
           t.metric()
               + " was not computed for "
-              + (v == null ? "the candidate" : "the champion")
+              + (v == null ? "the candidate" : reference)
               + " on the held-out data; the change threshold cannot be checked");
     }
     double allowed = t.relative() ? Math.abs(ref) * t.tolerance() : t.tolerance();
@@ -191,10 +209,11 @@ public final class Gate {
         margin,
         String.format(
             Locale.ROOT,
-            "%s = %s vs champion %s (%+.4f): %s; %s may be at most %s%s %s than the champion"
+            "%s = %s vs %s %s (%+.4f): %s; %s may be at most %s%s %s than %s"
                 + " (limit %s, %s by %s)",
             t.metric(),
             fmt(v),
+            reference.replaceFirst("^the ", ""),
             fmt(ref),
             v - ref,
             passed ? "holds" : "fails",
@@ -202,6 +221,7 @@ public final class Gate {
             t.relative() ? fmt(100 * t.tolerance()) + " %" : fmt(t.tolerance()),
             t.relative() ? " (relative)" : "",
             t.higherIsBetter() ? "lower" : "higher",
+            reference,
             fmt(limit),
             passed ? "inside" : "outside",
             fmt(Math.abs(margin))));

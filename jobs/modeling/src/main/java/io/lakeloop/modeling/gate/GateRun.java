@@ -163,6 +163,23 @@ public final class GateRun {
    * registered versions (Delta's idempotent append), so a rerun of the same decision adds nothing.
    */
   public long record(
+      String model,
+      Gate.Decision decision,
+      Map<String, ModelRegistry.Entry> registered,
+      LocalDate date,
+      String runId,
+      Lakehouse lh) {
+    return record("train", model, championLabel, decision, registered, date, runId, lh);
+  }
+
+  /**
+   * Appends one gate_decisions row per check of each candidate of a {@code job}'s decision, the
+   * candidates compared with {@code reference}; idempotent per run and registered versions.
+   */
+  public static long record(
+      String job,
+      String model,
+      String reference,
       Gate.Decision decision,
       Map<String, ModelRegistry.Entry> registered,
       LocalDate date,
@@ -179,13 +196,13 @@ public final class GateRun {
           v.checks().isEmpty() ? java.util.Collections.singletonList(null) : v.checks();
       for (Gate.Check c : checks) {
         Map<String, Object> r = new LinkedHashMap<>();
-        r.put(MODEL_NAME, e == null ? null : e.modelName());
+        r.put(MODEL_NAME, model);
         r.put(RUN_ID, runId);
         r.put(LOGICAL_DATE, Date.valueOf(date));
         r.put(CANDIDATE, v.candidate().name());
         r.put(CANDIDATE_VERSION, e == null ? null : e.version());
         r.put(PARAMETERS, v.candidate().parameters());
-        r.put(CHAMPION, championLabel);
+        r.put(CHAMPION, reference);
         r.put(BLESSED, v.blessed());
         r.put(WINNER, v.candidate().name().equals(winner));
         if (c != null) {
@@ -205,7 +222,7 @@ public final class GateRun {
         lh.spark().createDataFrame(rows, Tables.GATE_DECISIONS_SPEC.schema()),
         Tables.GATE_DECISIONS_SPEC,
         runId,
-        "lakeloop/train/" + runId + "/" + Tables.GATE_DECISIONS,
+        "lakeloop/" + job + "/" + runId + "/" + Tables.GATE_DECISIONS,
         Math.max(1, txn));
   }
 }

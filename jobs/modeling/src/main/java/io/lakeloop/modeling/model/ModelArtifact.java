@@ -16,6 +16,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * triples the file) plus the encoding's JSON as an extra entry.
  */
 public record ModelArtifact(MultiLayerNetwork network, FeatureEncoding encoding) {
+  /** The registry's {@code format} of these artifacts. */
+  public static final String FORMAT = "dl4j-multilayer+encoding";
+
   /** The entry holding the encoding inside the model file. */
   static final String ENCODING_ENTRY = "lakeloop-feature-encoding.json";
 

@@ -10,6 +10,7 @@ import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.modeling.model.Artifacts;
 import io.lakeloop.modeling.model.ModelArtifact;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -313,8 +314,7 @@ public final class RegistryJob implements Job {
     ModelRegistry.Entry e = registry.resolve(ref);
     Path local = Files.createTempFile("lakeloop-load-", ".zip");
     try {
-      ModelArtifact artifact =
-          ModelArtifact.read(store.fetch(e.artifactUri(), e.sha256(), local).toFile());
+      ModelArtifact artifact = Artifacts.fetch(store, e, local);
       MultiLayerNetwork net = artifact.network();
       FeatureEncoding enc = artifact.encoding();
       List<String> lines = new ArrayList<>();

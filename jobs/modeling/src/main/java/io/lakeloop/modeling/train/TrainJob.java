@@ -12,6 +12,7 @@ import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
+import io.lakeloop.modeling.model.Artifacts;
 import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.model.Networks;
 import java.nio.file.Files;
@@ -54,7 +55,6 @@ public final class TrainJob implements Job {
   static final String TEACHER = "teacher";
   static final String STUDENT = "student";
   static final String STUDENT_HARD = "student_hard_labels";
-  static final String FORMAT = "dl4j-multilayer+encoding";
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new TrainJob(), args));
@@ -267,7 +267,8 @@ public final class TrainJob implements Job {
               examples.lineage(),
               metrics(held.get(STUDENT), distilled, studentExtra)));
 
-      long decisionsVersion = gate.record(decision, registered, date, ctx.runId(), ctx.lakehouse());
+      long decisionsVersion =
+          gate.record(model.name(), decision, registered, date, ctx.runId(), ctx.lakehouse());
       ctx.recordOutput(io.lakeloop.common.table.Tables.GATE_DECISIONS, decisionsVersion);
       ctx.lakehouse()
           .latestVersion(io.lakeloop.common.table.Tables.MODEL_REGISTRY)
@@ -327,7 +328,7 @@ public final class TrainJob implements Job {
 
   private static ModelArtifact load(ArtifactStore store, ModelRegistry.Entry e, Path local) {
     LOG.info("train: loading {} from {}", e.ref(), e.artifactUri());
-    return ModelArtifact.read(store.fetch(e.artifactUri(), e.sha256(), local).toFile());
+    return Artifacts.fetch(store, e, local);
   }
 
   private static ModelRegistry.Entry register(
@@ -349,7 +350,7 @@ public final class TrainJob implements Job {
             stored.uri(),
             stored.sha256(),
             stored.sizeBytes(),
-            FORMAT,
+            ModelArtifact.FORMAT,
             parent,
             lineage,
             metrics,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.model.CompactModel;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.model.Networks;
@@ -15,6 +16,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -56,6 +58,95 @@ class CompactArtifactTest {
             .isGreaterThanOrEqualTo(Math.floor(c.getKey() * 256 * 128) / (256 * 128));
       }
     }
+  }
+
+  @Test
+  void theSparkFreeForwardPassAgreesWithDl4jForEveryLayoutAndActivation() {
+    float[][] rows = new float[40][];
+    java.util.Random r = new java.util.Random(11);
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] =
+          ENCODING.encode(
+              new Double[] {r.nextGaussian(), i % 7 == 0 ? null : 2 + 3 * r.nextGaussian()},
+              new String[] {List.of("x", "y", "z", "w").get(i % 4)});
+    }
+    MultiLayerNetwork mixed =
+        new MultiLayerNetwork(
+            new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .seed(5)
+                .list()
+                .layer(dense(ENCODING.width(), 32, Activation.TANH))
+                .layer(dense(32, 16, Activation.SIGMOID))
+                .layer(
+                    new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder()
+                        .nIn(16)
+                        .nOut(2)
+                        .activation(Activation.IDENTITY)
+                        .lossFunction(org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MSE)
+                        .build())
+                .build());
+    mixed.init();
+    Map<String, MultiLayerNetwork> nets = new java.util.LinkedHashMap<>();
+    nets.put("relu+softmax dense", net(7));
+    MultiLayerNetwork bitmap = net(8);
+    PruningMask.prune(bitmap, 0.8, false, false);
+    nets.put("relu+softmax bitmap", bitmap);
+    MultiLayerNetwork csr = net(9);
+    PruningMask.prune(csr, 0.995, false, false);
+    nets.put("relu+softmax csr", csr);
+    nets.put("tanh+sigmoid+identity", mixed);
+    for (Map.Entry<String, MultiLayerNetwork> n : nets.entrySet()) {
+      for (boolean asymmetric : new boolean[] {false, true}) {
+        File f = tmp.resolve(n.getKey().replaceAll("\\W", "_") + asymmetric + ".llc").toFile();
+        CompactArtifact.write(n.getValue(), ENCODING, asymmetric, f);
+        CompactModel plain = CompactModel.read(f.toPath());
+        MultiLayerNetwork dl4j = CompactArtifact.read(f).network();
+        assertThat(plain.parameters()).isEqualTo(dl4j.numParams());
+        double worst = 0;
+        for (float[] x : rows) {
+          double[] expected = dl4j.output(Nd4j.create(new float[][] {x}), false).toDoubleVector();
+          double[] actual = plain.output(x);
+          assertThat(actual).hasSameSizeAs(expected);
+          for (int k = 0; k < expected.length; k++) {
+            worst = Math.max(worst, Math.abs(actual[k] - expected[k]));
+          }
+        }
+        assertThat(worst).as("%s asymmetric=%s", n.getKey(), asymmetric).isLessThan(1e-5);
+      }
+    }
+  }
+
+  @Test
+  void anActivationThePlainPredictorDoesNotComputeIsRefusedByName() {
+    MultiLayerNetwork elu =
+        new MultiLayerNetwork(
+            new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+                .list()
+                .layer(dense(ENCODING.width(), 4, Activation.ELU))
+                .layer(
+                    new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder()
+                        .nIn(4)
+                        .nOut(2)
+                        .activation(Activation.SOFTMAX)
+                        .build())
+                .build());
+    elu.init();
+    File f = tmp.resolve("elu.llc").toFile();
+    CompactArtifact.write(elu, ENCODING, false, f);
+    CompactModel plain = CompactModel.read(f.toPath());
+    assertThatThrownBy(() -> plain.output(new float[ENCODING.width()]))
+        .isInstanceOf(LakeloopException.class)
+        .hasMessageContaining("layer 0")
+        .hasMessageContaining("ActivationELU")
+        .hasMessageContaining("load the model with DL4J");
+  }
+
+  private static org.deeplearning4j.nn.conf.layers.DenseLayer dense(int in, int out, Activation a) {
+    return new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder()
+        .nIn(in)
+        .nOut(out)
+        .activation(a)
+        .build();
   }
 
   @Test

@@ -22,6 +22,7 @@ public final class SourceReader {
     String f = format.toLowerCase(Locale.ROOT);
     try {
       return switch (f) {
+        case "delta" -> spark.read().format("delta").load(path);
         case "parquet" -> spark.read().parquet(path);
         case "json" ->
             spark
@@ -42,7 +43,7 @@ public final class SourceReader {
         }
         default ->
             throw new LakeloopException(
-                "--format '" + format + "' is not supported; use csv, json or parquet");
+                "--format '" + format + "' is not supported; use csv, json, parquet or delta");
       };
     } catch (Exception e) {
       if (e instanceof org.apache.spark.sql.AnalysisException a) {

@@ -1,0 +1,151 @@
+package io.lakeloop.modeling.score;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.lit;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.Flag;
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.registry.ArtifactStore;
+import io.lakeloop.common.registry.ModelRef;
+import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.Scratch;
+import io.lakeloop.modeling.model.Artifacts;
+import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.monitoring.ingest.Ingestion;
+import io.lakeloop.monitoring.ingest.SourceReader;
+import io.lakeloop.monitoring.ingest.Validation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * {@code bin/lakeloop score --date D --input PATH}: scores a feature table with a registered model
+ * and appends the predictions to {@code prediction_log} under that model's name and version. The
+ * model ({@code --ref}, default {@code <model>@champion}) is fetched once on the driver, its
+ * SHA-256 verified, and broadcast: each executor receives its bytes once and each task scores its
+ * rows in minibatches ({@link ModelScorer}). The input needs {@code request_id}, {@code
+ * event_time}, the model spec's feature and slice columns; columns of an earlier prediction (model,
+ * prediction, scores) are replaced. Rows go through ingest's validation: malformed ones, duplicates
+ * and request ids already in prediction_log are quarantined with their reason, never lost and never
+ * written twice. A rerun of the same run id writes nothing.
+ */
+public final class ScoreJob implements Job {
+  static final List<Flag> FLAGS =
+      List.of(
+          Flag.value("input", "PATH", "the feature table or files to score"),
+          Flag.value("format", "delta|parquet|json|csv", "format of --input (default delta)"),
+          Flag.value(
+              "ref",
+              "NAME@ALIAS|NAME/VERSION",
+              "the model to score with (default <model>@champion)"));
+
+  public static void main(String[] args) {
+    System.exit(JobLauncher.launch(new ScoreJob(), args));
+  }
+
+  @Override
+  public String name() {
+    return "score";
+  }
+
+  @Override
+  public String description() {
+    return "Score a feature table with a registered model (default: the champion) on Spark and"
+        + " append the predictions to prediction_log with the model's name and version.";
+  }
+
+  @Override
+  public List<Flag> flags() {
+    return FLAGS;
+  }
+
+  @Override
+  public JobResult run(JobContext ctx) throws Exception {
+    if (ctx.previousSuccess().isPresent()) {
+      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
+    }
+    ModelSpec spec = ctx.model();
+    ctx.logicalDate().orElseThrow(() -> new LakeloopException("score needs --date YYYY-MM-DD"));
+    String input =
+        ctx.args()
+            .get("input")
+            .orElseThrow(
+                () -> new LakeloopException("score needs --input PATH (the features to score)"));
+    String format = ctx.args().get("format").orElse("delta");
+    ModelRef ref =
+        ModelRef.parse(ctx.args().get("ref").orElse(spec.name() + "@" + ModelRegistry.CHAMPION));
+    if (!ref.model().equals(spec.name())) {
+      throw new LakeloopException(
+          "--ref "
+              + ref
+              + " names model "
+              + ref.model()
+              + " but the run is for model "
+              + spec.name()
+              + "; pass --model "
+              + ref.model()
+              + " or a reference to "
+              + spec.name());
+    }
+    if (!spec.task().isClassification()) {
+      throw new LakeloopException(
+          "score predicts with lakeloop's classifiers; model "
+              + spec.name()
+              + " is a "
+              + spec.task()
+              + " model");
+    }
+    ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
+    ModelRegistry.Entry entry = registry.resolve(ref);
+    ArtifactStore store =
+        new ArtifactStore(ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
+    Path scratch = Files.createTempDirectory("lakeloop-score-");
+    try {
+      ModelArtifact artifact = Artifacts.fetch(store, entry, scratch.resolve("model"));
+      Dataset<Row> raw =
+          SourceReader.read(ctx.spark(), format, input, Tables.predictionLog(spec).schema());
+      Dataset<Row> features = raw.drop(MODEL_NAME, MODEL_VERSION, PREDICTION, SCORES, EVENT_DATE);
+      Dataset<Row> scored =
+          ModelScorer.score(
+                  JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()),
+                  artifact,
+                  spec,
+                  features)
+              .withColumn(MODEL_NAME, lit(entry.modelName()))
+              .withColumn(MODEL_VERSION, lit(Integer.toString(entry.version())));
+      Dataset<Row> classified =
+          Validation.predictions(
+              scored,
+              spec,
+              ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
+              Ingestion.existingIds(ctx, Tables.PREDICTION_LOG));
+      Ingestion.Outcome o =
+          Ingestion.commit(ctx, name(), Tables.predictionLog(spec), classified, input);
+      Map<String, String> summary = new LinkedHashMap<>();
+      summary.put("model", entry.ref());
+      summary.put("written", Long.toString(o.written()));
+      summary.put("quarantined", Long.toString(o.quarantined()));
+      summary.put("version", Long.toString(o.tableVersion()));
+      return new JobResult(
+          String.format(
+              "score: %,d rows of %s scored by %s into prediction_log (v%d), %,d quarantined"
+                  + " (see: bin/lakeloop query \"select reason, count(*) from quarantine where"
+                  + " run_id = '%s' group by reason\")",
+              o.written(), input, entry.ref(), o.tableVersion(), o.quarantined(), ctx.runId()),
+          summary);
+    } finally {
+      Scratch.delete(scratch);
+    }
+  }
+}
