@@ -98,6 +98,58 @@ class Int8QuantizerTest {
     assertThat(sym[4]).isGreaterThan(10 * worstSmall);
   }
 
+  /** Sum over sample rows and columns of (x · (w' - w))², computed directly. */
+  private static double outputError(float[] w, float[] wq, int rows, int cols, float[] x, int n) {
+    double e = 0;
+    for (int i = 0; i < n; i++) {
+      for (int c = 0; c < cols; c++) {
+        double d = 0;
+        for (int r = 0; r < rows; r++) {
+          d += x[i * rows + r] * (wq[r * cols + c] - w[r * cols + c]);
+        }
+        e += d * d;
+      }
+    }
+    return e;
+  }
+
+  @Test
+  void calibrationClipsAnOutlierChannelOnlyWhenThatLowersTheOutputErrorOnTheSample() {
+    int rows = 400;
+    int cols = 3;
+    int n = 64;
+    Random r = new Random(5);
+    float[] w = new float[rows * cols];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) (0.05 * r.nextGaussian());
+    }
+    w[7 * cols + 1] = 3f; // column 1: one weight 60 standard deviations out
+    float[] x = new float[n * rows];
+    for (int i = 0; i < x.length; i++) {
+      // input 7 is almost always zero in the sample: the outlier barely matters there
+      x[i] = (i % rows == 7) ? 0f : (float) r.nextGaussian();
+    }
+    double[] percentiles = {100, 99.9, 99.5, 99};
+    for (boolean asymmetric : new boolean[] {false, true}) {
+      float[] clip = Int8Quantizer.calibrate(w, rows, cols, x, n, asymmetric, percentiles);
+      float[] plain = Int8Quantizer.quantize(w, rows, cols, asymmetric, null).dequantize();
+      float[] calibrated = Int8Quantizer.quantize(w, rows, cols, asymmetric, clip).dequantize();
+      assertThat(clip[1]).as("asymmetric=%s", asymmetric).isLessThan(3f);
+      double before = outputError(w, plain, rows, cols, x, n);
+      double after = outputError(w, calibrated, rows, cols, x, n);
+      assertThat(after).as("asymmetric=%s", asymmetric).isLessThan(before / 10);
+    }
+    // where the outlier's input is active, clipping it costs more than it saves: not clipped
+    float[] active = x.clone();
+    for (int i = 0; i < n; i++) {
+      active[i * rows + 7] = 1f;
+    }
+    float[] clip = Int8Quantizer.calibrate(w, rows, cols, active, n, false, percentiles);
+    assertThat(clip[1]).isEqualTo(3f);
+    assertThatThrownBy(() -> Int8Quantizer.calibrate(w, rows, cols, x, n - 1, false, percentiles))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
   @Test
   void refusesBadInput() {
     assertThatThrownBy(() -> Int8Quantizer.quantize(new float[5], 2, 3, false, null))

@@ -32,7 +32,9 @@ import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,6 +128,7 @@ public final class CompressJob implements Job {
       long rows = ex.counts().get("train");
       double sparsity = cs.targetSparsity();
       boolean asymmetric = cs.asymmetric();
+      INDArray calibration = calibrationSample(train, cs.calibrationRows());
       List<Attempt> attempts = new ArrayList<>();
       for (int a = 1; a <= cs.maxAttempts(); a++) {
         MultiLayerNetwork net = original.network().clone();
@@ -150,7 +153,11 @@ public final class CompressJob implements Job {
                   .network();
         }
         File file = scratch.resolve("compact-" + a + ".llc").toFile();
-        CompactArtifact.write(net, original.encoding(), asymmetric, file);
+        Map<Integer, float[]> clips =
+            calibration == null
+                ? Map.of()
+                : CompactArtifact.calibrate(net, calibration, asymmetric, cs.clipPercentiles());
+        CompactArtifact.write(net, original.encoding(), asymmetric, clips, file);
         CompactArtifact.Loaded loaded = CompactArtifact.read(file);
         Map<String, ModelArtifact> models = new LinkedHashMap<>();
         models.put("uncompressed", original);
@@ -259,6 +266,30 @@ public final class CompressJob implements Job {
             ctx.runId(),
             ctx.lakehouse());
     ctx.recordOutput(Tables.GATE_DECISIONS, v);
+  }
+
+  /**
+   * The encoded features of the first {@code rows} training rows (whole minibatches, bounded: at
+   * most one minibatch more than asked), or null when calibration is off.
+   */
+  static INDArray calibrationSample(JavaRDD<DataSet> train, int rows) {
+    if (rows <= 0) {
+      return null;
+    }
+    List<INDArray> features = new ArrayList<>();
+    long have = 0;
+    int take = 1;
+    List<DataSet> batches = List.of();
+    while (have < rows) {
+      batches = train.take(take);
+      have = batches.stream().mapToLong(DataSet::numExamples).sum();
+      if (batches.size() < take) {
+        break; // the whole training set is smaller than asked
+      }
+      take *= 2;
+    }
+    batches.forEach(b -> features.add(b.getFeatures()));
+    return features.isEmpty() ? null : Nd4j.vstack(features.toArray(INDArray[]::new));
   }
 
   /** Weights and biases that are not zero. */
