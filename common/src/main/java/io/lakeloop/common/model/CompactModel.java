@@ -20,12 +20,13 @@ import java.util.zip.ZipFile;
 
 /**
  * lakeloop's compact model artifact, read without Spark or DL4J: a zip of {@code manifest.json}
- * (format, quantization mode, per layer its parameter keys and activation), the network's DL4J
- * configuration (kept for loading into DL4J), the {@link FeatureEncoding} and {@code params.bin}:
- * per layer and parameter, a weight matrix as int8 codes with per-column float32 scales (and zero
- * points when asymmetric) in the smallest of three layouts (dense, bitmap of non-zero codes, CSR),
- * every other parameter as float32. The weights come back dequantized, exactly the values the
- * quantized DL4J model computes with.
+ * (format, quantization mode, per layer its type, sizes, activation, loss and parameter keys), the
+ * network's DL4J configuration only when the manifest cannot describe it (layers other than dense
+ * and output ones), the {@link FeatureEncoding} and {@code params.bin}: per layer and parameter, a
+ * weight matrix as int8 codes with per-column float32 scales (and zero points when asymmetric) in
+ * the smallest of three layouts (dense, bitmap of non-zero codes, CSR), every other parameter as
+ * float32. The weights come back dequantized, exactly the values the quantized DL4J model computes
+ * with.
  *
  * <p>{@link #output} is a forward pass in plain Java for the dense networks lakeloop trains (each
  * layer {@code act(x W + b)}), so a service can predict from a published model with this library
@@ -45,8 +46,18 @@ public final class CompactModel {
   public static final List<String> ACTIVATIONS =
       List.of("identity", "relu", "tanh", "sigmoid", "softmax");
 
-  /** One layer: its activation (null when the artifact does not name it) and parameters. */
-  public record Layer(int index, String activation, Map<String, float[]> params, int in, int out) {}
+  /**
+   * One layer: its type ({@code dense} or {@code output}), activation and loss (DL4J class name,
+   * output layers) as the manifest names them (null when it does not), and parameters.
+   */
+  public record Layer(
+      int index,
+      String type,
+      String activation,
+      String loss,
+      Map<String, float[]> params,
+      int in,
+      int out) {}
 
   private final String source;
   private final JsonNode manifest;
@@ -81,7 +92,9 @@ public final class CompactModel {
       }
       boolean asymmetric = manifest.path("asymmetric").asBoolean();
       String configuration =
-          new String(bytes(zip, CONFIGURATION), java.nio.charset.StandardCharsets.UTF_8);
+          zip.getEntry(CONFIGURATION) == null
+              ? null
+              : new String(bytes(zip, CONFIGURATION), java.nio.charset.StandardCharsets.UTF_8);
       FeatureEncoding encoding =
           FeatureEncoding.fromJson(
               new String(bytes(zip, ENCODING), java.nio.charset.StandardCharsets.UTF_8));
@@ -105,9 +118,15 @@ public final class CompactModel {
               params.put(key.asText(), f);
             }
           }
-          String activation =
-              layer.hasNonNull("activation") ? layer.path("activation").asText() : null;
-          layers.add(new Layer(layer.path("index").asInt(), activation, params, rows, cols));
+          layers.add(
+              new Layer(
+                  layer.path("index").asInt(),
+                  text(layer, "type"),
+                  text(layer, "activation"),
+                  text(layer, "loss"),
+                  params,
+                  rows,
+                  cols));
         }
       }
       return new CompactModel(file.toString(), manifest, configuration, encoding, layers);
@@ -123,9 +142,12 @@ public final class CompactModel {
     return encoding;
   }
 
-  /** The DL4J {@code MultiLayerConfiguration} JSON the network was built from. */
-  public String configuration() {
-    return configuration;
+  /**
+   * The DL4J {@code MultiLayerConfiguration} JSON the network was built from; absent when the
+   * manifest's layers describe it fully (dense and output layers, see {@link #layers()}).
+   */
+  public java.util.Optional<String> configuration() {
+    return java.util.Optional.ofNullable(configuration);
   }
 
   public List<Layer> layers() {
@@ -230,6 +252,10 @@ public final class CompactModel {
       }
       default -> throw new IllegalStateException("unknown activation " + activation);
     }
+  }
+
+  private static String text(JsonNode node, String field) {
+    return node.hasNonNull(field) ? node.path(field).asText() : null;
   }
 
   private static byte[] bytes(ZipFile zip, String name) throws IOException {

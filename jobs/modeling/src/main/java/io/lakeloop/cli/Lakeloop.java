@@ -42,7 +42,6 @@ public final class Lakeloop {
         }) {
       JOBS.put(j.name(), j);
     }
-    PLANNED.put("publish", "the compression issue (#6)");
     PLANNED.put("report", "the report issue (#8)");
   }
 

@@ -230,8 +230,10 @@ public final class DemoJob implements Job {
     }
     String later = landing + "-later";
     Settings g = config.section("generate");
+    // the same world (true relation, deployed model), new rows (another seed), still drifted
     LakeloopConfig drifted =
         config
+            .withSetting("generate.world-seed", g.positiveLong("seed"))
             .withSetting("generate.covariate-drift.start-day", 0)
             .withSetting("generate.concept-drift.start-day", 0);
     long rows = Math.max(1, g.positiveLong("rows") * LATER_DAYS / g.positiveLong("days"));

@@ -101,6 +101,8 @@ class CompactArtifactTest {
         CompactArtifact.write(n.getValue(), ENCODING, asymmetric, f);
         CompactModel plain = CompactModel.read(f.toPath());
         MultiLayerNetwork dl4j = CompactArtifact.read(f).network();
+        // dense and output layers only: the manifest describes them, no DL4J JSON stored
+        assertThat(plain.configuration()).isEmpty();
         assertThat(plain.parameters()).isEqualTo(dl4j.numParams());
         double worst = 0;
         for (float[] x : rows) {
@@ -134,6 +136,11 @@ class CompactArtifactTest {
     File f = tmp.resolve("elu.llc").toFile();
     CompactArtifact.write(elu, ENCODING, false, f);
     CompactModel plain = CompactModel.read(f.toPath());
+    // the manifest cannot describe ELU: the DL4J configuration is kept and DL4J still loads it
+    assertThat(plain.configuration()).isPresent();
+    INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, ENCODING.width());
+    assertThat(CompactArtifact.read(f).network().output(x, false))
+        .isEqualTo(CompactArtifact.quantized(elu, false).output(x, false));
     assertThatThrownBy(() -> plain.output(new float[ENCODING.width()]))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("layer 0")
@@ -147,6 +154,20 @@ class CompactArtifactTest {
         .nOut(out)
         .activation(a)
         .build();
+  }
+
+  @Test
+  void aCalibratedArtifactLoadsExactlyAsTheCalibratedQuantizedModel() {
+    MultiLayerNetwork net = net(4);
+    PruningMask.prune(net, 0.5, false, false);
+    INDArray sample = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 256, ENCODING.width());
+    Map<Integer, float[]> clips =
+        CompactArtifact.calibrate(net, sample, false, new double[] {100, 99.9, 99});
+    assertThat(clips).containsOnlyKeys(0, 1, 2);
+    File f = tmp.resolve("calibrated.llc").toFile();
+    CompactArtifact.write(net, ENCODING, false, clips, f);
+    assertThat(CompactArtifact.read(f).network().output(sample, false))
+        .isEqualTo(CompactArtifact.quantized(net, false, clips).output(sample, false));
   }
 
   @Test

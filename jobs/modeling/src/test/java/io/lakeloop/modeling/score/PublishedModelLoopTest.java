@@ -112,7 +112,7 @@ class PublishedModelLoopTest extends SparkTestBase {
 
   @Test
   @Order(1)
-  void compressPublishesTheWinnerSmallerWithinTheGateAsTheChampion() {
+  void compressPublishesTheWinnerSmallerWithinTheGateAsTheChampion() throws Exception {
     assertThat(compressed.exitCode()).isEqualTo(JobLauncher.OK);
     ModelRegistry.Entry published = champion();
     assertThat(published.status()).isEqualTo(CompressJob.PUBLISHED);
@@ -126,6 +126,27 @@ class PublishedModelLoopTest extends SparkTestBase {
         published.metrics().get("uncompressed.holdout.accuracy")
             - published.metrics().get("holdout.accuracy");
     assertThat(drop).isLessThanOrEqualTo(0.05);
+    // every attempt's checks are in gate_decisions, the published attempt the winner
+    List<Row> checks =
+        spark()
+            .read()
+            .format("delta")
+            .load(warehouse + "/gate_decisions")
+            .where(col("run_id").equalTo("c1"))
+            .select("candidate", "candidate_version", "winner", "passed", "metric", "champion")
+            .collectAsList();
+    assertThat(checks).isNotEmpty();
+    assertThat(checks)
+        .filteredOn(r -> r.getBoolean(2))
+        .isNotEmpty()
+        .allMatch(r -> r.getInt(1) == published.version() && r.getBoolean(3))
+        .allMatch(r -> r.getString(5).equals("uncompressed " + challenger.ref()));
+    // a rerun of the run publishes nothing new
+    int versions = registry.versions("churn").size();
+    JobResult again = run(new CompressJob(), config, "--date", DATE, "--run-id", "c1");
+    assertThat(again.output()).contains("already succeeded");
+    assertThat(registry.versions("churn")).hasSize(versions);
+    assertThat(champion().version()).isEqualTo(published.version());
   }
 
   @Test

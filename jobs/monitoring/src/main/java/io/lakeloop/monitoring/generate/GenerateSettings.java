@@ -30,7 +30,8 @@ public record GenerateSettings(
     int conceptDriftStartDay,
     double conceptDriftStrength,
     String modelVersion,
-    Map<String, List<String>> categories) {
+    Map<String, List<String>> categories,
+    long worldSeed) {
 
   public GenerateSettings {
     categories = Map.copyOf(categories);
@@ -85,7 +86,10 @@ public record GenerateSettings(
         concept.intAtLeast("start-day", -1),
         concept.doubleIn("strength", 0, 10),
         s.string("model-version"),
-        categories);
+        categories,
+        s.raw().getLong("world-seed") < 0
+            ? args.longValue("seed", s.raw().getLong("seed"))
+            : s.raw().getLong("world-seed"));
   }
 
   /** First day (0-based) with covariate drift, or -1 for none. */

@@ -77,7 +77,7 @@ public final class SyntheticTraffic {
    * know partitions) plus the hidden columns above. Malformed rows are included.
    */
   public static Dataset<Row> traffic(SparkSession spark, ModelSpec spec, GenerateSettings s) {
-    Truth truth = Truth.draw(spec, s.seed());
+    Truth truth = Truth.draw(spec, s.worldSeed());
     Gen g = new Gen(s.seed());
     Dataset<Row> base = spark.range(0, s.rows(), 1, s.partitions()).toDF();
     base = base.withColumn(DAY, floor(g.u(S_DAY).multiply(s.days())).cast("int"));

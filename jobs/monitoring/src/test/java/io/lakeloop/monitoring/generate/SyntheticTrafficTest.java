@@ -63,7 +63,8 @@ class SyntheticTrafficTest extends SparkTestBase {
             s.conceptDriftStartDay(),
             s.conceptDriftStrength(),
             s.modelVersion(),
-            s.categories());
+            s.categories(),
+            s.worldSeed());
     Dataset<Row> a = SyntheticTraffic.traffic(spark(), spec, s);
     Dataset<Row> b = SyntheticTraffic.traffic(spark(), spec, other);
     assertThat(fingerprint(a)).isEqualTo(fingerprint(b));
