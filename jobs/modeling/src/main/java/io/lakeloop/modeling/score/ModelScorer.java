@@ -64,7 +64,8 @@ public final class ModelScorer {
     int categorical = encoding.categorical().size();
     return new Iterator<>() {
       private final List<Row> batch = new ArrayList<>(BATCH);
-      private INDArray probabilities;
+      private float[] probabilities; // the batch's outputs, row-major, copied once per batch
+      private int classes;
       private int next;
 
       @Override
@@ -93,8 +94,12 @@ public final class ModelScorer {
           }
           encoding.encode(num, cat, x, r * encoding.width());
         }
-        probabilities =
+        INDArray out =
             net.output(Nd4j.create(x, new long[] {batch.size(), encoding.width()}, 'c'), false);
+        classes = (int) out.columns();
+        // one copy per batch: a per-row getRow() is an ND4J op per row and costs more than the
+        // network itself
+        probabilities = out.dup('c').data().asFloat();
         return true;
       }
 
@@ -104,7 +109,10 @@ public final class ModelScorer {
           throw new NoSuchElementException();
         }
         Row r = batch.get(next);
-        double[] p = probabilities.getRow(next).toDoubleVector();
+        double[] p = new double[classes];
+        for (int k = 0; k < classes; k++) {
+          p[k] = probabilities[next * classes + k];
+        }
         next++;
         int best = 0;
         for (int k = 1; k < p.length; k++) {
