@@ -23,6 +23,7 @@ import io.lakeloop.modeling.score.ModelScorer;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainingData;
 import io.lakeloop.monitoring.generate.GenerateJob;
+import io.lakeloop.monitoring.ingest.IngestJob;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,7 +56,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li><b>scorer</b>: {@link ModelScorer} with the published (pruned, int8) demo-sized network,
  *       broadcast, minibatches of 1,024, into the {@code noop} sink;
  *   <li><b>score job</b>: {@code bin/lakeloop score} end to end (read, score, validate, dedupe
- *       against prediction_log, Delta append), each repetition into an empty warehouse.
+ *       against prediction_log, Delta append), each repetition into an empty warehouse;
+ *   <li><b>ingest (no scoring)</b>: {@code bin/lakeloop ingest} of the same rows as they are — the
+ *       validation and write the score job does besides scoring.
  * </ol>
  */
 public final class ScoreBench {
@@ -152,6 +155,24 @@ public final class ScoreBench {
           System.err.println("bench: warm-up score job: " + jr.output());
         }
         io.lakeloop.modeling.Scratch.delete(Path.of(target));
+        // the same rows through ingest (validation, dedupe, Delta append) without scoring: what
+        // the score job pays besides the scorer
+        String ingested = dir + "/ingest-" + System.nanoTime();
+        t0 = System.nanoTime();
+        run(
+            new IngestJob(),
+            config(ingested),
+            spark,
+            "--table",
+            Tables.PREDICTION_LOG,
+            "--format",
+            "delta",
+            "--path",
+            table,
+            "--run-id",
+            "bench-ingest-" + r);
+        record(seconds, "ingest (no scoring)", r, (System.nanoTime() - t0) / 1e9);
+        io.lakeloop.modeling.Scratch.delete(Path.of(ingested));
       }
       report(n, repeats, hidden, net.numParams(), seconds);
     } finally {

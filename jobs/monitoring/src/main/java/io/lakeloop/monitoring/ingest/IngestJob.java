@@ -30,7 +30,7 @@ public final class IngestJob implements Job {
   static final List<Flag> FLAGS =
       List.of(
           Flag.value("table", "prediction_log|labels", "which table the source feeds"),
-          Flag.value("format", "csv|json|parquet", "the source's format (default parquet)"),
+          Flag.value("format", "csv|json|parquet|delta", "the source's format (default parquet)"),
           Flag.value("path", "PATH", "file or folder to load (local path, file:, s3a:)"));
 
   public static void main(String[] args) {
