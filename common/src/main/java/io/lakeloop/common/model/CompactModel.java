@@ -221,6 +221,17 @@ public final class CompactModel {
     return a;
   }
 
+  /** The index of the largest probability, ties to the lower index: the predicted class. */
+  public static int mostProbable(double[] probabilities) {
+    int best = 0;
+    for (int k = 1; k < probabilities.length; k++) {
+      if (probabilities[k] > probabilities[best]) {
+        best = k;
+      }
+    }
+    return best;
+  }
+
   private static void activate(String activation, double[] z) {
     switch (activation.toLowerCase(Locale.ROOT)) {
       case "identity" -> {}

@@ -94,13 +94,7 @@ public final class PublishedModels {
         cat[j] = v == null ? null : v.toString();
       }
       double[] p = network.output(enc.encode(num, cat));
-      int best = 0;
-      for (int k = 1; k < p.length; k++) {
-        if (p[k] > p[best]) {
-          best = k;
-        }
-      }
-      return new Prediction(best, p);
+      return new Prediction(CompactModel.mostProbable(p), p);
     }
 
     private static Double number(String name, Object v) {

@@ -3,6 +3,7 @@ package io.lakeloop.modeling.score;
 import static org.apache.spark.sql.functions.col;
 
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.model.CompactModel;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.modeling.model.BroadcastNetwork;
 import io.lakeloop.modeling.model.ModelArtifact;
@@ -114,12 +115,7 @@ public final class ModelScorer {
           p[k] = probabilities[next * classes + k];
         }
         next++;
-        int best = 0;
-        for (int k = 1; k < p.length; k++) {
-          if (p[k] > p[best]) {
-            best = k;
-          }
-        }
+        int best = CompactModel.mostProbable(p);
         Object[] values = new Object[width + 2];
         for (int i = 0; i < width; i++) {
           values[i] = r.get(i);
