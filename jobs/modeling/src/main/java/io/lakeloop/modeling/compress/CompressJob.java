@@ -68,15 +68,19 @@ public final class CompressJob implements Job {
         + " held-out rows (backing off when it loses too much), and publish it as the champion.";
   }
 
-  /** One try: its settings, what the gate saw and its verdict. */
+  /** One try: its settings, the uncompressed model's metrics and the gate's verdict. */
   record Attempt(
       int number,
       double sparsity,
       boolean asymmetric,
-      Map<String, Double> compressed,
       Map<String, Double> uncompressed,
       Gate.Verdict verdict,
       File file) {
+    /** The compressed model's held-out metrics: those the gate judged. */
+    Map<String, Double> compressed() {
+      return verdict.candidate().metrics();
+    }
+
     boolean passed() {
       return verdict.blessed();
     }
@@ -335,6 +339,6 @@ public final class CompressJob implements Job {
             List.of(new Gate.Candidate(name, nonZero, c)),
             Optional.of(u),
             "the uncompressed model");
-    return new Attempt(number, sparsity, asymmetric, c, u, d.verdicts().get(0), file);
+    return new Attempt(number, sparsity, asymmetric, u, d.verdicts().get(0), file);
   }
 }
