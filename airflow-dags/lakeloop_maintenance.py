@@ -1,0 +1,73 @@
+"""lakeloop_maintenance: batch update, distillation, compression and publishing of the model."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from lakeloop_ops import (
+    COMMON_PARAMS_DOC,
+    CONFIG,
+    DEFAULT_ARGS,
+    GATE_REFUSED,
+    MODEL,
+    lakeloop_job,
+)
+
+# The logical date the jobs work on: the `date` param (set by lakeloop_monitoring), else the
+# run's own logical date.
+DATE = "{{ params.date or ds }}"
+
+DOC = f"""
+### lakeloop maintenance
+
+Triggered by `lakeloop_monitoring` when drift is found (or by hand, with a `date` param):
+
+1. **train** — `lakeloop train --date D`: fine-tunes the champion on the newest labeled data,
+   distils a student, gates both against the champion; the winner becomes the `challenger`.
+   Exit code 4 (nothing passed the gate: the champion stays) **skips** the rest;
+2. **compress_and_publish** — `lakeloop compress --date D`: prunes and int8-quantizes the
+   challenger, checks it against the uncompressed model on the same held-out rows, registers it
+   as `published` and moves the `champion` alias to it by compare-and-set. Exit code 4 (no
+   compressed attempt held) skips the rest, the champion stays;
+3. **verify_registry** — `lakeloop registry verify MODEL`: every artifact of the model re-hashed
+   against its registry row (fails on a missing or changed file).
+
+Airflow's `run_id` is lakeloop's run id: a retry reruns the same lakeloop run, and a run that
+succeeded changes nothing when rerun. Not scheduled (`schedule=None`, so catchup does not apply);
+**max_active_runs is 1** because two trainings at once would race for the `challenger` alias
+(compare-and-set lets one win) and Delta's default S3 log store wants one writer per table.
+
+{COMMON_PARAMS_DOC} `date` (YYYY-MM-DD, default: the run's logical date).
+"""
+
+with DAG(
+    dag_id="lakeloop_maintenance",
+    description="train -> compress and publish -> verify, when monitoring asks for it",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "date": Param(None, type=["null", "string"], format="date", description="logical date"),
+        "config": Param(CONFIG, type="string", description="HOCON file the jobs read"),
+        "model": Param(MODEL, type="string", description="model to update"),
+    },
+    tags=["lakeloop", "maintenance"],
+    doc_md=DOC,
+) as dag:
+    train = lakeloop_job(
+        "train",
+        ["--date", DATE],
+        skip_exit_codes={GATE_REFUSED: "no candidate passed the quality gate; the champion stays"},
+    )
+    compress = lakeloop_job(
+        "compress",
+        ["--date", DATE],
+        task_id="compress_and_publish",
+        skip_exit_codes={GATE_REFUSED: "no compressed attempt held; the champion stays"},
+    )
+    verify = lakeloop_job("registry", ["verify", "{{ params.model }}", "--date", DATE], task_id="verify_registry")
+
+    train >> compress >> verify

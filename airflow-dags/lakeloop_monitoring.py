@@ -1,0 +1,87 @@
+"""lakeloop_monitoring: every day, the model's quality and drift for the day that just ended."""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
+from airflow.sdk import DAG, Param, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from lakeloop_ops import (
+    COMMON_PARAMS_DOC,
+    CONFIG,
+    DEFAULT_ARGS,
+    DRIFT_FOUND,
+    MODEL,
+    DAY,
+    lakeloop_job,
+)
+
+DOC = f"""
+### lakeloop monitoring
+
+Once a day, for the day that just ended: the start of the run's data interval
+(`{{{{ data_interval_start | ds }}}}`; for a scheduled run that is `{{{{ ds }}}}`, for a manual one
+the day before it was triggered):
+
+1. **evaluate** — `lakeloop evaluate --date DAY`: quality per model version, window and slice
+   into `eval_metrics` (windows whose labels may still change are re-evaluated);
+2. **drift** — `lakeloop drift --date DAY --fail-on-drift`: drift of every feature, score and
+   label into `drift_metrics`, an `alerts` row per drifted comparison; exit code 3 means the run
+   succeeded and found drift, which this DAG reads as an outcome, not a failure;
+3. **branch** — drift found → **trigger_maintenance** starts `lakeloop_maintenance` for the
+   same day (train → compress/publish → verify); otherwise **healthy**.
+
+Airflow's `run_id` is lakeloop's run id: a retried task reruns the same lakeloop run, which
+changes nothing once it succeeded.
+
+**Schedule.** `@daily` over data intervals (UTC): the run for day D starts after D ends and
+evaluates D. **catchup is off**: a newly deployed DAG would otherwise queue one Spark run per
+missed day; `lakeloop evaluate --since D0` and `drift --since D0` backfill any range in one scan
+instead. **max_active_runs is 1**: consecutive days re-evaluate overlapping windows (the label
+delay) and Delta's default S3 log store is safe for one writer per table at a time.
+
+{COMMON_PARAMS_DOC}
+"""
+
+with DAG(
+    dag_id="lakeloop_monitoring",
+    description="Daily model quality and drift; drift triggers lakeloop_maintenance",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    params={
+        "config": Param(CONFIG, type="string", description="HOCON file the jobs read"),
+        "model": Param(MODEL, type="string", description="model to monitor"),
+    },
+    tags=["lakeloop", "monitoring"],
+    doc_md=DOC,
+) as dag:
+    evaluate = lakeloop_job("evaluate", ["--date", DAY])
+    drift = lakeloop_job(
+        "drift",
+        ["--date", DAY, "--fail-on-drift"],
+        outcome_exit_codes={DRIFT_FOUND: "drift found (alerts written)"},
+    )
+
+    @task.branch(task_id="branch_on_drift")
+    def branch_on_drift(outcome: dict | None) -> str:
+        """Maintenance when drift found drift, else nothing to do."""
+        if outcome and outcome.get("exit_code") == DRIFT_FOUND:
+            return "trigger_maintenance"
+        return "healthy"
+
+    trigger = TriggerDagRunOperator(
+        task_id="trigger_maintenance",
+        trigger_dag_id="lakeloop_maintenance",
+        trigger_run_id="from_monitoring__{{ run_id }}",
+        conf={"date": DAY, "config": "{{ params.config }}", "model": "{{ params.model }}"},
+        skip_when_already_exists=True,
+    )
+    healthy = EmptyOperator(task_id="healthy")
+
+    evaluate >> drift
+    branch_on_drift(drift.output) >> [trigger, healthy]

@@ -1,0 +1,182 @@
+"""What lakeloop's DAGs share: where the jars, the config and the Spark connection are, and the
+operator that submits one lakeloop job with spark-submit.
+
+Everything a deployment changes comes from the environment of the Airflow workers (read when a
+DAG file is parsed; no file or network I/O happens then) or from the DAG's params at trigger time:
+
+  LAKELOOP_HOME            the lakeloop checkout or install (default: the folder above airflow-dags)
+  LAKELOOP_MONITORING_JAR  default $LAKELOOP_HOME/jobs/monitoring/target/lakeloop-monitoring.jar
+  LAKELOOP_MODELING_JAR    default $LAKELOOP_HOME/jobs/modeling/target/lakeloop-modeling.jar
+  LAKELOOP_CONFIG          the HOCON file the jobs read (default $LAKELOOP_HOME/configs/local.conf;
+                           param `config` overrides it per run)
+  LAKELOOP_MODEL           the model the DAGs look after (default: churn; param `model`)
+  LAKELOOP_SPARK_CONN_ID   the Airflow Spark connection (default: spark_default); its host is the
+                           master (local[2], yarn, spark://host:7077, k8s://...), its extra JSON may
+                           set deploy-mode and spark-binary (spark-submit must be on the PATH)
+  LAKELOOP_SPARK_CONF      a JSON object of Spark settings laid over DEFAULT_SPARK_CONF
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+from airflow.sdk.exceptions import AirflowSkipException
+
+HOME = Path(os.environ.get("LAKELOOP_HOME") or Path(__file__).resolve().parents[2])
+MONITORING_JAR = os.environ.get("LAKELOOP_MONITORING_JAR") or str(
+    HOME / "jobs/monitoring/target/lakeloop-monitoring.jar"
+)
+MODELING_JAR = os.environ.get("LAKELOOP_MODELING_JAR") or str(
+    HOME / "jobs/modeling/target/lakeloop-modeling.jar"
+)
+CONFIG = os.environ.get("LAKELOOP_CONFIG") or str(HOME / "configs/local.conf")
+MODEL = os.environ.get("LAKELOOP_MODEL") or "churn"
+SPARK_CONN_ID = os.environ.get("LAKELOOP_SPARK_CONN_ID") or "spark_default"
+
+# DL4J timestamps its Spark training statistics with a clock that asks a network time server
+# unless this property is set; ND4J starts one native thread per core per operation while Spark
+# already runs a task per core (README, "On a cluster: spark-submit").
+_TIME_SOURCE = (
+    "-Dorg.deeplearning4j.spark.time.TimeSource="
+    "org.deeplearning4j.spark.time.SystemClockTimeSource"
+)
+DEFAULT_SPARK_CONF: dict[str, str] = {
+    "spark.executorEnv.OMP_NUM_THREADS": "1",
+    "spark.driver.extraJavaOptions": _TIME_SOURCE,
+    "spark.executor.extraJavaOptions": _TIME_SOURCE,
+}
+
+
+def spark_conf() -> dict[str, str]:
+    """DEFAULT_SPARK_CONF with LAKELOOP_SPARK_CONF (a JSON object) laid over it."""
+    raw = os.environ.get("LAKELOOP_SPARK_CONF", "").strip()
+    extra: Any = {}
+    if raw:
+        try:
+            extra = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ValueError(
+                f"LAKELOOP_SPARK_CONF is not valid JSON ({e}); expected an object such as"
+                ' {"spark.executor.memory": "4g"}'
+            ) from None
+        if not isinstance(extra, dict):
+            raise ValueError(
+                "LAKELOOP_SPARK_CONF must be a JSON object of Spark settings, e.g."
+                ' {"spark.executor.memory": "4g"}'
+            )
+    return {**DEFAULT_SPARK_CONF, **{str(k): str(v) for k, v in extra.items()}}
+
+
+# Each lakeloop command: its main class and the jar that holds it.
+JOBS: dict[str, tuple[str, str]] = {
+    "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", MONITORING_JAR),
+    "drift": ("io.lakeloop.monitoring.drift.DriftJob", MONITORING_JAR),
+    "train": ("io.lakeloop.modeling.train.TrainJob", MODELING_JAR),
+    "compress": ("io.lakeloop.modeling.compress.CompressJob", MODELING_JAR),
+    "registry": ("io.lakeloop.modeling.registry.RegistryJob", MODELING_JAR),
+}
+
+# The day a scheduled run works on: the start of its data interval (the day that just ended).
+DAY = "{{ data_interval_start | ds }}"
+
+# What lakeloop's exit codes mean (README, "Commands"): the run itself succeeded in each case.
+DRIFT_FOUND = 3
+GATE_REFUSED = 4
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "lakeloop",
+    # Every lakeloop job is keyed on (job, run id): a retry with Airflow's run_id finishes or
+    # redoes the same run and never adds rows twice, so retrying is safe.
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(hours=4),
+}
+
+COMMON_PARAMS_DOC = (
+    "Params: `config` (the HOCON file the jobs read, default `$LAKELOOP_CONFIG` or"
+    " `configs/local.conf`), `model` (default `$LAKELOOP_MODEL` or `churn`). The Spark master comes"
+    " from the Airflow connection `$LAKELOOP_SPARK_CONN_ID` (default `spark_default`), jars from"
+    " `$LAKELOOP_MONITORING_JAR` / `$LAKELOOP_MODELING_JAR`, extra Spark settings from"
+    " `$LAKELOOP_SPARK_CONF` (JSON)."
+)
+
+
+class LakeloopSubmitOperator(SparkSubmitOperator):
+    """spark-submit of one lakeloop command whose exit codes that report an outcome (not a failure)
+    become results: a code in ``outcome_exit_codes`` is returned (so XCom carries it to a branch)
+    and a code in ``skip_exit_codes`` skips the task and everything that needs it. Any other
+    non-zero code fails the task as usual (and Airflow retries it).
+
+    The driver's exit code reaches spark-submit in client deploy mode (the default); in cluster
+    mode Spark only reports whether the driver failed, so outcomes there read as failures.
+    """
+
+    def __init__(
+        self,
+        *,
+        command: str,
+        outcome_exit_codes: Mapping[int, str] | None = None,
+        skip_exit_codes: Mapping[int, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.command = command
+        self.outcome_exit_codes = dict(outcome_exit_codes or {})
+        self.skip_exit_codes = dict(skip_exit_codes or {})
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        try:
+            super().execute(context)
+        except Exception:
+            code = getattr(getattr(self._hook, "_submit_sp", None), "returncode", None)
+            if code in self.outcome_exit_codes:
+                self.log.info("lakeloop %s exited %s: %s", self.command, code, self.outcome_exit_codes[code])
+                return {"exit_code": code, "outcome": self.outcome_exit_codes[code]}
+            if code in self.skip_exit_codes:
+                raise AirflowSkipException(
+                    f"lakeloop {self.command} exited {code}: {self.skip_exit_codes[code]}"
+                ) from None
+            raise
+        return {"exit_code": 0, "outcome": "ok"}
+
+
+def lakeloop_job(
+    command: str,
+    args: Sequence[str],
+    *,
+    task_id: str | None = None,
+    **kwargs: Any,
+) -> LakeloopSubmitOperator:
+    """The task that runs ``lakeloop <command> <args>`` with the run's config, model and run id.
+
+    Airflow's ``run_id`` becomes lakeloop's run id, so a retry of the task is a rerun of the same
+    lakeloop run (which changes nothing once it succeeded).
+    """
+    main_class, jar = JOBS[command]
+    task_id = task_id or command
+    return LakeloopSubmitOperator(
+        task_id=task_id,
+        command=command,
+        conn_id=SPARK_CONN_ID,
+        application=jar,
+        java_class=main_class,
+        name=f"lakeloop-{command}-{{{{ params.model }}}}-{{{{ ds_nodash }}}}",
+        conf=spark_conf(),
+        application_args=[
+            "--config",
+            "{{ params.config }}",
+            "--model",
+            "{{ params.model }}",
+            "--run-id",
+            "{{ run_id }}",
+            *args,
+        ],
+        verbose=False,
+        **kwargs,
+    )

@@ -1,0 +1,131 @@
+"""End to end: real Airflow runs the DAGs with `dag.test()`, each task a real spark-submit (pyspark
+3.5.7's, master local[2] from the Airflow connection) of lakeloop's shaded jars against a
+warehouse prepared by `generate`; the Delta tables the jobs wrote are then read back with
+delta-rs, a client that shares no code with lakeloop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+import pendulum
+import pytest
+from deltalake import DeltaTable
+
+SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
+
+
+@pytest.fixture()
+def lakeloop_env(generated_warehouse, airflow_db, monkeypatch):
+    monkeypatch.setenv("LAKELOOP_WAREHOUSE", str(generated_warehouse))
+    monkeypatch.setenv("AIRFLOW_CONN_SPARK_DEFAULT", SPARK_CONN)
+    # Small local runs: a 1 GiB driver is plenty and leaves room for the test's own JVMs.
+    monkeypatch.setenv("LAKELOOP_SPARK_CONF", json.dumps({"spark.driver.memory": "2g"}))
+    return generated_warehouse
+
+
+def _table(warehouse, name):
+    return DeltaTable(os.path.join(warehouse, name)).to_pandas()
+
+
+def _states(dag_run):
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(dagbag, lakeloop_env):
+    warehouse = lakeloop_env
+    dag = dagbag.dags["lakeloop_monitoring"]
+    # Logical date 2026-01-13 → data interval [01-12, 01-13): the jobs work on 2026-01-12, two
+    # days into the generator's covariate drift of monthly_charges (from day 10).
+    run = dag.test(logical_date=pendulum.datetime(2026, 1, 13, tz="UTC"))
+    states = _states(run)
+    assert str(run.state) == "success", states
+    assert states["evaluate"] == "success" and states["drift"] == "success"
+    assert states["trigger_maintenance"] == "success"
+    assert states["healthy"] == "skipped"
+    day = dt.date(2026, 1, 12)
+
+    # job_runs: both jobs under Airflow's run id, for the day, succeeded.
+    runs = _table(warehouse, "job_runs")
+    mine = runs[runs.run_id == run.run_id]
+    assert sorted(mine.job) == ["drift", "evaluate"]
+    assert set(mine.status) == {"SUCCEEDED"}
+    assert set(mine.logical_date) == {day}
+
+    # eval_metrics: the day's row count per model version equals the predictions logged that
+    # day, counted here from prediction_log itself.
+    metrics = _table(warehouse, "eval_metrics")
+    daily = metrics[
+        (metrics.run_id == run.run_id)
+        & (metrics.granularity == "1 day")
+        & (metrics.slice_value == "*")
+        & (metrics.window_start.dt.date == day)
+    ]
+    log = _table(warehouse, "prediction_log")
+    logged = log[log.event_date == day].groupby("model_version").size()
+    counts = daily[daily.metric == "count"].set_index("model_version").value
+    assert len(logged) > 0
+    assert counts.sort_index().astype(int).to_dict() == logged.sort_index().to_dict()
+    accuracy = daily[daily.metric == "accuracy"].value
+    assert len(accuracy) > 0 and accuracy.between(0.5, 1.0).all()
+
+    # drift_metrics and alerts: monthly_charges drifted against the baseline on that day.
+    drift = _table(warehouse, "drift_metrics")
+    psi = drift[
+        (drift.run_id == run.run_id)
+        & (drift.granularity == "1 day")
+        & (drift.window_start.dt.date == day)
+        & (drift.comparison == "BASELINE")
+        & (drift.column == "monthly_charges")
+        & (drift.statistic == "psi")
+    ]
+    assert len(psi) >= 1 and psi.drifted.all()
+    alerts = _table(warehouse, "alerts")
+    alerts = alerts[(alerts.run_id == run.run_id) & (alerts.window_start.dt.date == day)]
+    assert any("monthly_charges" in list(c) for c in alerts.drifted_columns)
+
+    # The maintenance run was triggered for the same day.
+    from airflow.models import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        triggered = (
+            session.query(DagRun)
+            .filter(DagRun.dag_id == "lakeloop_maintenance", DagRun.run_id == f"from_monitoring__{run.run_id}")
+            .one()
+        )
+        assert triggered.conf["date"] == "2026-01-12"
+        assert triggered.conf["model"] == "churn"
+
+
+def test_maintenance_run_trains_compresses_publishes_and_verifies(dagbag, lakeloop_env):
+    warehouse = lakeloop_env
+    dag = dagbag.dags["lakeloop_maintenance"]
+    run = dag.test(
+        logical_date=pendulum.datetime(2026, 1, 15, tz="UTC"),
+        run_conf={"date": "2026-01-14"},
+    )
+    states = _states(run)
+    assert str(run.state) == "success", states
+    assert states == {"train": "success", "compress_and_publish": "success", "verify_registry": "success"}
+
+    runs = _table(warehouse, "job_runs")
+    mine = runs[runs.run_id == run.run_id]
+    # (registry verify reads only, so it leaves no job_runs row.)
+    assert sorted(mine.job) == ["compress", "train"]
+    assert set(mine.logical_date) == {dt.date(2026, 1, 14)}
+    assert set(mine.status) == {"SUCCEEDED"}
+
+    # The registry: the published model is the champion, derived from a candidate of this run.
+    registry = _table(warehouse, "model_registry")
+    aliases = _table(warehouse, "model_aliases")
+    champion = aliases[(aliases.model_name == "churn") & (aliases.alias == "champion")]
+    assert len(champion) == 1
+    published = registry[(registry.model_name == "churn") & (registry.run_id == run.run_id)]
+    row = published[published.version == champion.version.iloc[0]]
+    assert len(row) == 1
+    assert row.status.iloc[0] == "published"
+    assert row.format.iloc[0] == "lakeloop-compact-v1"
+    parent = registry[registry.version == row.parent_version.iloc[0]]
+    assert parent.status.iloc[0] == "candidate" and parent.run_id.iloc[0] == run.run_id

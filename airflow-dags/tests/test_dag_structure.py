@@ -1,0 +1,132 @@
+"""The DAG files: they import cleanly, have the tasks, order and settings they promise, and their
+templated fields render the lakeloop command lines a given day needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+import pytest
+
+from conftest import ROOT
+
+DAG_IDS = {"lakeloop_monitoring", "lakeloop_maintenance"}
+
+
+def test_dag_folder_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == DAG_IDS
+
+
+@pytest.mark.parametrize("dag_id", sorted(DAG_IDS))
+def test_dag_settings_are_deliberate(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert "lakeloop" in dag.tags
+    assert dag.doc_md and "max_active_runs" in dag.doc_md
+    for t in dag.tasks:
+        assert t.retries == 2, t.task_id
+        assert t.owner == "lakeloop"
+
+
+def _edges(dag):
+    return {(t.task_id, d) for t in dag.tasks for d in t.downstream_task_ids}
+
+
+def test_monitoring_evaluates_then_drifts_then_branches(dagbag):
+    dag = dagbag.dags["lakeloop_monitoring"]
+    assert {t.task_id for t in dag.tasks} == {
+        "evaluate", "drift", "branch_on_drift", "trigger_maintenance", "healthy",
+    }
+    assert _edges(dag) == {
+        ("evaluate", "drift"),
+        ("drift", "branch_on_drift"),
+        ("branch_on_drift", "trigger_maintenance"),
+        ("branch_on_drift", "healthy"),
+    }
+    assert dag.get_task("trigger_maintenance").trigger_dag_id == "lakeloop_maintenance"
+    # A daily schedule over data intervals: the run for a day starts when the day has ended.
+    from airflow.timetables.interval import CronDataIntervalTimetable
+
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    assert dag.timetable.summary == "0 0 * * *"
+
+
+def test_maintenance_trains_then_compresses_then_verifies(dagbag):
+    dag = dagbag.dags["lakeloop_maintenance"]
+    assert not dag.timetable.can_be_scheduled
+    assert _edges(dag) == {("train", "compress_and_publish"), ("compress_and_publish", "verify_registry")}
+
+
+@pytest.mark.parametrize(
+    "exit_code, branch", [(3, "trigger_maintenance"), (0, "healthy"), (None, "healthy")]
+)
+def test_branch_follows_drifts_exit_code(dagbag, exit_code, branch):
+    task = dagbag.dags["lakeloop_monitoring"].get_task("branch_on_drift")
+    outcome = None if exit_code is None else {"exit_code": exit_code}
+    assert task.python_callable(outcome) == branch
+
+
+def _render(task, dag, logical_date, interval_start, run_id, params=None):
+    """The task's application_args rendered as Airflow renders them for that run."""
+    context = {
+        "ds": logical_date.strftime("%Y-%m-%d"),
+        "ds_nodash": logical_date.strftime("%Y%m%d"),
+        "data_interval_start": interval_start,
+        "data_interval_end": interval_start + dt.timedelta(days=1),
+        "logical_date": logical_date,
+        "run_id": run_id,
+        "params": {**{k: dag.params[k] for k in dag.params}, **(params or {})},
+    }
+    return task.render_template(task.application_args, context, jinja_env=dag.get_template_env())
+
+
+def test_monitoring_commands_render_for_the_day_that_ended(dagbag):
+    dag = dagbag.dags["lakeloop_monitoring"]
+    day = pendulum.datetime(2026, 1, 14, tz="UTC")
+    run_id = "scheduled__2026-01-14T00:00:00+00:00"
+    evaluate = dag.get_task("evaluate")
+    args = _render(evaluate, dag, day, day, run_id)
+    assert args == [
+        "--config", str(ROOT / "configs/local.conf"), "--model", "churn",
+        "--run-id", run_id, "--date", "2026-01-14",
+    ]
+    assert evaluate._java_class == "io.lakeloop.monitoring.evaluate.EvaluateJob"
+    assert evaluate.application == str(ROOT / "jobs/monitoring/target/lakeloop-monitoring.jar")
+    drift = dag.get_task("drift")
+    assert _render(drift, dag, day, day, run_id)[-3:] == ["--date", "2026-01-14", "--fail-on-drift"]
+    assert drift._java_class == "io.lakeloop.monitoring.drift.DriftJob"
+    # A manual run triggered on the 15th covers the interval that ended then: the 14th.
+    manual = _render(evaluate, dag, day.add(days=1), day, "manual__x")
+    assert manual[-2:] == ["--date", "2026-01-14"]
+
+
+def test_maintenance_takes_the_date_from_its_params(dagbag):
+    dag = dagbag.dags["lakeloop_maintenance"]
+    day = pendulum.datetime(2026, 1, 20, tz="UTC")
+    train = dag.get_task("train")
+    assert _render(train, dag, day, day, "r", {"date": "2026-01-12"})[-2:] == ["--date", "2026-01-12"]
+    assert _render(train, dag, day, day, "r")[-2:] == ["--date", "2026-01-20"]
+    assert train._java_class == "io.lakeloop.modeling.train.TrainJob"
+    assert train.application == str(ROOT / "jobs/modeling/target/lakeloop-modeling.jar")
+    verify = _render(dag.get_task("verify_registry"), dag, day, day, "r", {"model": "fraud"})
+    assert verify[verify.index("verify") + 1] == "fraud"
+    # DL4J's training needs one native thread per task and a local clock (README).
+    assert train.conf["spark.executorEnv.OMP_NUM_THREADS"] == "1"
+    assert "SystemClockTimeSource" in train.conf["spark.driver.extraJavaOptions"]
+
+
+def test_spark_settings_come_from_the_environment(monkeypatch):
+    import lakeloop_ops
+
+    monkeypatch.setenv("LAKELOOP_SPARK_CONF", '{"spark.executor.memory": "8g", "spark.executorEnv.OMP_NUM_THREADS": 2}')
+    conf = lakeloop_ops.spark_conf()
+    assert conf["spark.executor.memory"] == "8g"
+    assert conf["spark.executorEnv.OMP_NUM_THREADS"] == "2"
+    monkeypatch.setenv("LAKELOOP_SPARK_CONF", "[1, 2]")
+    with pytest.raises(ValueError, match="JSON object"):
+        lakeloop_ops.spark_conf()
+    monkeypatch.setenv("LAKELOOP_SPARK_CONF", "{oops")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        lakeloop_ops.spark_conf()
