@@ -18,7 +18,6 @@ DAG file is parsed; no file or network I/O happens then) or from the DAG's param
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +25,8 @@ from typing import Any, Mapping, Sequence
 
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk.exceptions import AirflowSkipException
+
+from lakeloop_ops.spark_defaults import DEFAULT_SPARK_CONF, spark_conf  # noqa: F401 (re-exported)
 
 HOME = Path(os.environ.get("LAKELOOP_HOME") or Path(__file__).resolve().parents[2])
 MONITORING_JAR = os.environ.get("LAKELOOP_MONITORING_JAR") or str(
@@ -37,40 +38,6 @@ MODELING_JAR = os.environ.get("LAKELOOP_MODELING_JAR") or str(
 CONFIG = os.environ.get("LAKELOOP_CONFIG") or str(HOME / "configs/local.conf")
 MODEL = os.environ.get("LAKELOOP_MODEL") or "churn"
 SPARK_CONN_ID = os.environ.get("LAKELOOP_SPARK_CONN_ID") or "spark_default"
-
-# DL4J timestamps its Spark training statistics with a clock that asks a network time server
-# unless this property is set; ND4J starts one native thread per core per operation while Spark
-# already runs a task per core (README, "On a cluster: spark-submit").
-_TIME_SOURCE = (
-    "-Dorg.deeplearning4j.spark.time.TimeSource="
-    "org.deeplearning4j.spark.time.SystemClockTimeSource"
-)
-DEFAULT_SPARK_CONF: dict[str, str] = {
-    "spark.executorEnv.OMP_NUM_THREADS": "1",
-    "spark.driver.extraJavaOptions": _TIME_SOURCE,
-    "spark.executor.extraJavaOptions": _TIME_SOURCE,
-}
-
-
-def spark_conf() -> dict[str, str]:
-    """DEFAULT_SPARK_CONF with LAKELOOP_SPARK_CONF (a JSON object) laid over it."""
-    raw = os.environ.get("LAKELOOP_SPARK_CONF", "").strip()
-    extra: Any = {}
-    if raw:
-        try:
-            extra = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise ValueError(
-                f"LAKELOOP_SPARK_CONF is not valid JSON ({e}); expected an object such as"
-                ' {"spark.executor.memory": "4g"}'
-            ) from None
-        if not isinstance(extra, dict):
-            raise ValueError(
-                "LAKELOOP_SPARK_CONF must be a JSON object of Spark settings, e.g."
-                ' {"spark.executor.memory": "4g"}'
-            )
-    return {**DEFAULT_SPARK_CONF, **{str(k): str(v) for k, v in extra.items()}}
-
 
 # Each lakeloop command: its main class and the jar that holds it.
 JOBS: dict[str, tuple[str, str]] = {

@@ -115,6 +115,8 @@ def test_maintenance_takes_the_date_from_its_params(dagbag):
     # DL4J's training needs one native thread per task and a local clock (README).
     assert train.conf["spark.executorEnv.OMP_NUM_THREADS"] == "1"
     assert "SystemClockTimeSource" in train.conf["spark.driver.extraJavaOptions"]
+    # A cluster-mode driver on a standalone worker gets no Java 17 module openings of its own.
+    assert "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED" in train.conf["spark.driver.extraJavaOptions"]
 
 
 def test_spark_settings_come_from_the_environment(monkeypatch):

@@ -1,0 +1,52 @@
+"""The Spark settings every lakeloop spark-submit needs, with LAKELOOP_SPARK_CONF laid over them.
+Plain Python (no Airflow import), so the operations tests submit with the same settings."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+# DL4J timestamps its Spark training statistics with a clock that asks a network time server
+# unless this property is set; ND4J starts one native thread per core per operation while Spark
+# already runs a task per core (README, "On a cluster: spark-submit").
+_TIME_SOURCE = (
+    "-Dorg.deeplearning4j.spark.time.TimeSource="
+    "org.deeplearning4j.spark.time.SystemClockTimeSource"
+)
+# Spark on Java 17 needs these module openings. spark-submit adds them to a client-mode driver
+# and to executors, but not to a driver a standalone worker launches in cluster deploy mode
+# (it fails with IllegalAccessError ... sun.nio.ch.DirectBuffer), so the DAGs always pass them.
+JAVA17_OPENS = " ".join(
+    f"--add-opens=java.base/{p}=ALL-UNNAMED"
+    for p in (
+        "java.lang", "java.lang.invoke", "java.lang.reflect", "java.io", "java.net", "java.nio",
+        "java.util", "java.util.concurrent", "java.util.concurrent.atomic", "sun.nio.ch",
+        "sun.nio.cs", "sun.security.action", "sun.util.calendar",
+    )
+)
+DEFAULT_SPARK_CONF: dict[str, str] = {
+    "spark.executorEnv.OMP_NUM_THREADS": "1",
+    "spark.driver.extraJavaOptions": f"{JAVA17_OPENS} {_TIME_SOURCE}",
+    "spark.executor.extraJavaOptions": _TIME_SOURCE,
+}
+
+
+def spark_conf() -> dict[str, str]:
+    """DEFAULT_SPARK_CONF with LAKELOOP_SPARK_CONF (a JSON object) laid over it."""
+    raw = os.environ.get("LAKELOOP_SPARK_CONF", "").strip()
+    extra: Any = {}
+    if raw:
+        try:
+            extra = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise ValueError(
+                f"LAKELOOP_SPARK_CONF is not valid JSON ({e}); expected an object such as"
+                ' {"spark.executor.memory": "4g"}'
+            ) from None
+        if not isinstance(extra, dict):
+            raise ValueError(
+                "LAKELOOP_SPARK_CONF must be a JSON object of Spark settings, e.g."
+                ' {"spark.executor.memory": "4g"}'
+            )
+    return {**DEFAULT_SPARK_CONF, **{str(k): str(v) for k, v in extra.items()}}

@@ -1,0 +1,125 @@
+"""lakeloop on a real Spark standalone cluster (bin/spark-cluster: a master and two workers on
+loopback, separate JVMs): generate, evaluate, drift and train are spark-submitted to it and
+their tables compared with the same jobs on local[2] over the same data. evaluate also runs in
+cluster deploy mode (the driver on a worker)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT, base_env, free_port, spark_submit, table
+
+CONFIG = str(ROOT / "configs/local.conf")  # absolute: a cluster-mode driver runs elsewhere
+DAY = "2026-01-14"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    env = base_env(
+        SPARK_CLUSTER_DIR=str(tmp_path_factory.mktemp("spark-cluster")),
+        SPARK_CLUSTER_PORT=str(free_port()),
+        SPARK_CLUSTER_UI_PORT=str(free_port()),
+    )
+    script = str(ROOT / "bin/spark-cluster")
+    started = subprocess.run([script, "start"], env=env, capture_output=True, text=True)
+    try:
+        assert started.returncode == 0, started.stderr
+        master = started.stdout.strip().splitlines()[-1]
+        assert master.startswith("spark://127.0.0.1:")
+        status = subprocess.run([script, "status"], env=env, capture_output=True, text=True)
+        assert "2 workers alive" in status.stdout
+        yield master
+    finally:
+        subprocess.run([script, "stop"], env=env)
+
+
+def _run_all(master, warehouse):
+    env = base_env(LAKELOOP_WAREHOUSE=str(warehouse))
+    common = ["--config", CONFIG]
+    spark_submit(master, "generate", *common, "--rows", "20000", "--days", "14", "--run-id", "gen", env=env)
+    spark_submit(master, "evaluate", *common, "--date", DAY, "--since", "2026-01-01", "--run-id", "eval", env=env)
+    spark_submit(master, "drift", *common, "--date", DAY, "--since", "2026-01-08", "--run-id", "drift", env=env)
+    spark_submit(master, "train", *common, "--date", DAY, "--run-id", "train", env=env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def warehouses(cluster, tmp_path_factory):
+    on_cluster = tmp_path_factory.mktemp("on-cluster")
+    local = tmp_path_factory.mktemp("on-local")
+    _run_all(cluster, on_cluster)
+    _run_all("local[2]", local)
+    return on_cluster, local
+
+
+def _canonical(df: pd.DataFrame, drop=()) -> pd.DataFrame:
+    """Rows in one order with arrays as tuples, so two tables can be compared cell by cell."""
+    df = df.drop(columns=[c for c in drop if c in df.columns]).copy()
+    for c in df.columns:
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda v: json.dumps(v.tolist() if hasattr(v, "tolist") else v, default=str, sort_keys=True))
+    keys = [c for c in df.columns if df[c].dtype != float]
+    return df.sort_values(keys + [c for c in df.columns if c not in keys]).reset_index(drop=True)
+
+
+def _assert_same(a: pd.DataFrame, b: pd.DataFrame, drop=()):
+    a, b = _canonical(a, drop), _canonical(b, drop)
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b) and len(a) > 0
+    for c in a.columns:
+        if a[c].dtype == float:
+            # Same data, different partitioning: sums may differ in the last bits, no more.
+            np.testing.assert_allclose(a[c].to_numpy(), b[c].to_numpy(), rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=c)
+        else:
+            assert a[c].astype(str).tolist() == b[c].astype(str).tolist(), c
+
+
+def test_generate_writes_the_same_data_on_the_cluster_as_locally(warehouses):
+    on_cluster, local = warehouses
+    for name in ("prediction_log", "labels", "quarantine"):
+        _assert_same(table(on_cluster, name), table(local, name))
+
+
+def test_evaluate_and_drift_give_the_same_metrics_on_the_cluster(warehouses):
+    on_cluster, local = warehouses
+    _assert_same(table(on_cluster, "eval_metrics"), table(local, "eval_metrics"))
+    _assert_same(table(on_cluster, "drift_metrics"), table(local, "drift_metrics"))
+    _assert_same(table(on_cluster, "alerts"), table(local, "alerts"))
+
+
+def test_training_on_the_cluster_matches_local_within_tolerance(warehouses):
+    on_cluster, local = warehouses
+
+    def holdout(warehouse):
+        reg = table(warehouse, "model_registry")
+        reg = reg[reg.run_id == "train"].sort_values("version")
+        return [dict(m)["holdout.accuracy"] for m in reg.metrics]
+
+    a, b = holdout(on_cluster), holdout(local)
+    assert len(a) == len(b) == 2  # teacher and student
+    for x, y in zip(a, b):
+        # Parameter averaging over two executors vs two local threads: not bit-identical
+        # (partition order, averaging points), but the same model quality.
+        assert 0.6 < x < 1 and abs(x - y) < 0.03, (a, b)
+
+
+def test_evaluate_in_cluster_deploy_mode_rewrites_the_same_metrics(cluster, warehouses):
+    on_cluster, local = warehouses
+    env = base_env(LAKELOOP_WAREHOUSE=str(on_cluster))
+    spark_submit(
+        cluster, "evaluate", "--config", CONFIG, "--date", DAY, "--since", "2026-01-01",
+        "--run-id", "eval-cluster-mode", env=env, deploy_mode="cluster",
+        conf={"spark.standalone.submit.waitAppCompletion": "true"},
+    )
+    # spark-submit exits 0 in standalone cluster mode even when the driver failed (Spark 3.5.7):
+    # the ledger says whether the run happened.
+    runs = table(on_cluster, "job_runs")
+    assert runs[(runs.run_id == "eval-cluster-mode")].status.tolist() == ["SUCCEEDED"]
+    metrics = table(on_cluster, "eval_metrics")
+    assert set(metrics.run_id) == {"eval-cluster-mode"}
+    _assert_same(metrics, table(local, "eval_metrics"), drop=("run_id",))
