@@ -13,6 +13,8 @@ import pendulum
 import pytest
 from deltalake import DeltaTable
 
+from conftest import ROOT
+
 SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
 
 
@@ -27,6 +29,14 @@ def lakeloop_env(generated_warehouse, airflow_db, monkeypatch):
 
 def _table(warehouse, name):
     return DeltaTable(os.path.join(warehouse, name)).to_pandas()
+
+
+def _champion(warehouse):
+    """The champion versions in model_aliases ([] before anything was published)."""
+    if not os.path.isdir(os.path.join(warehouse, "model_aliases", "_delta_log")):
+        return []
+    aliases = _table(warehouse, "model_aliases")
+    return aliases[aliases.alias == "champion"].version.tolist()
 
 
 def _states(dag_run):
@@ -129,3 +139,30 @@ def test_maintenance_run_trains_compresses_publishes_and_verifies(dagbag, lakelo
     assert row.format.iloc[0] == "lakeloop-compact-v1"
     parent = registry[registry.version == row.parent_version.iloc[0]]
     assert parent.status.iloc[0] == "candidate" and parent.run_id.iloc[0] == run.run_id
+
+
+def test_maintenance_skips_publishing_when_the_gate_refuses(dagbag, lakeloop_env, tmp_path):
+    """train's exit code 4 (no candidate passed the gate) skips compress and verify: the run
+    succeeds, the champion stays."""
+    warehouse = lakeloop_env
+
+    strict = tmp_path / "strict-gate.conf"
+    strict.write_text(
+        f'include file("{ROOT / "configs/local.conf"}")\n'
+        "lakeloop.train.gate.value-thresholds { accuracy { min = 0.999 } }\n"
+    )
+    before = _champion(warehouse)
+    run = dagbag.dags["lakeloop_maintenance"].test(
+        logical_date=pendulum.datetime(2026, 1, 16, tz="UTC"),
+        run_conf={"date": "2026-01-14", "config": str(strict)},
+    )
+    states = _states(run)
+    assert str(run.state) == "success", states
+    assert states == {"train": "skipped", "compress_and_publish": "skipped", "verify_registry": "skipped"}
+
+    decisions = _table(warehouse, "gate_decisions")
+    mine = decisions[decisions.run_id == run.run_id]
+    assert len(mine) > 0 and not mine.blessed.any()
+    floor = mine[(mine.check_kind == "value") & (mine.metric == "accuracy")]
+    assert len(floor) > 0 and (floor.bound == 0.999).all() and not floor.passed.any()
+    assert _champion(warehouse) == before
