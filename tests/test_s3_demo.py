@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 
 from conftest import BUCKET, PREFIX, ROOT, TABLES, read_s3, run_lakeloop
 
@@ -57,3 +58,32 @@ def test_every_table_opens_with_delta_rs_and_holds_what_spark_sees(demo_on_s3):
         rows = read_s3(endpoint, name)
         assert len(rows) == spark_counts[name], name
         assert len(rows) > 0, name
+
+
+def test_a_service_loads_the_champion_from_the_bucket_and_predicts_what_score_logged(demo_on_s3):
+    """lakeloop's Spark-free consumer API (PublishedModels) reading the registry with Delta Kernel
+    and the artifact through s3a://, in a separate JVM, predicts the probabilities `score` logged
+    for the rows the champion served."""
+    _, _, endpoint, env = demo_on_s3
+    aliases = read_s3(endpoint, "model_aliases")
+    champion = int(aliases[(aliases.model_name == "churn") & (aliases.alias == "champion")].version.iloc[0])
+    log = read_s3(endpoint, "prediction_log")
+    served = log[log.model_version == str(champion)].sort_values("request_id").head(200)
+    features = ["monthly_charges", "data_usage_gb", "tenure_months", "support_calls", "plan", "device"]
+    rows = "\n".join(
+        json.dumps({f: (None if v != v else v) for f, v in zip(features, r)})
+        for r in served[features].itertuples(index=False)
+    )
+    classpath = (ROOT / "jobs/modeling/target/classpath.txt").read_text().strip()
+    proc = subprocess.run(
+        ["java", "-cp", classpath, str(ROOT / "tests/ConsumePublished.java"),
+         f"s3a://{BUCKET}/{PREFIX}", "churn@champion"],
+        input=rows, env=env, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0] == f"loaded churn/{champion}"
+    predicted = [[float(x) for x in line.split(",")] for line in lines[1:]]
+    assert len(predicted) == len(served) > 0
+    for got, logged in zip(predicted, served.scores):
+        assert max(abs(a - b) for a, b in zip(got, logged)) < 1e-5
