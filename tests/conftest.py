@@ -19,26 +19,23 @@ from deltalake import DeltaTable
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-MONITORING_JAR = ROOT / "jobs/monitoring/target/lakeloop-monitoring.jar"
-MODELING_JAR = ROOT / "jobs/modeling/target/lakeloop-modeling.jar"
-CLASSES = {
-    "generate": ("io.lakeloop.monitoring.generate.GenerateJob", MONITORING_JAR),
-    "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", MONITORING_JAR),
-    "drift": ("io.lakeloop.monitoring.drift.DriftJob", MONITORING_JAR),
-    "train": ("io.lakeloop.modeling.train.TrainJob", MODELING_JAR),
-}
 
-def _dag_spark_defaults():
-    """The DAGs' Spark settings (Java 17 module openings for the driver, DL4J's clock), loaded
-    from their file without importing Airflow."""
+def _dag_submit_defaults():
+    """The DAGs' spark-submit facts (main classes; Spark settings: Java 17 module openings for the
+    driver, DL4J's clock), loaded from their file without importing Airflow."""
     path = ROOT / "airflow-dags/lakeloop_ops/spark_defaults.py"
     spec = importlib.util.spec_from_file_location("lakeloop_spark_defaults", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.DEFAULT_SPARK_CONF
+    return module
 
 
-DEFAULT_SPARK_CONF = _dag_spark_defaults()
+_SUBMIT = _dag_submit_defaults()
+DEFAULT_SPARK_CONF = _SUBMIT.DEFAULT_SPARK_CONF
+CLASSES = {
+    command: (main_class, ROOT / f"jobs/{module}/target/lakeloop-{module}.jar")
+    for command, (main_class, module) in _SUBMIT.MAIN_CLASSES.items()
+}
 
 
 def base_env(**extra: str) -> dict[str, str]:

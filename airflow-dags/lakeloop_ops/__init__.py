@@ -26,7 +26,11 @@ from typing import Any, Mapping, Sequence
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
-from lakeloop_ops.spark_defaults import DEFAULT_SPARK_CONF, spark_conf  # noqa: F401 (re-exported)
+from lakeloop_ops.spark_defaults import (  # noqa: F401 (DEFAULT_SPARK_CONF re-exported)
+    DEFAULT_SPARK_CONF,
+    MAIN_CLASSES,
+    spark_conf,
+)
 
 HOME = Path(os.environ.get("LAKELOOP_HOME") or Path(__file__).resolve().parents[2])
 MONITORING_JAR = os.environ.get("LAKELOOP_MONITORING_JAR") or str(
@@ -40,12 +44,9 @@ MODEL = os.environ.get("LAKELOOP_MODEL") or "churn"
 SPARK_CONN_ID = os.environ.get("LAKELOOP_SPARK_CONN_ID") or "spark_default"
 
 # Each lakeloop command: its main class and the jar that holds it.
+JARS = {"monitoring": MONITORING_JAR, "modeling": MODELING_JAR}
 JOBS: dict[str, tuple[str, str]] = {
-    "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", MONITORING_JAR),
-    "drift": ("io.lakeloop.monitoring.drift.DriftJob", MONITORING_JAR),
-    "train": ("io.lakeloop.modeling.train.TrainJob", MODELING_JAR),
-    "compress": ("io.lakeloop.modeling.compress.CompressJob", MODELING_JAR),
-    "registry": ("io.lakeloop.modeling.registry.RegistryJob", MODELING_JAR),
+    command: (main_class, JARS[module]) for command, (main_class, module) in MAIN_CLASSES.items()
 }
 
 # The day a scheduled run works on: the start of its data interval (the day that just ended).

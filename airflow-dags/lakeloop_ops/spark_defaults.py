@@ -1,5 +1,6 @@
-"""The Spark settings every lakeloop spark-submit needs, with LAKELOOP_SPARK_CONF laid over them.
-Plain Python (no Airflow import), so the operations tests submit with the same settings."""
+"""What every lakeloop spark-submit needs: each command's main class and jar, and the Spark
+settings, with LAKELOOP_SPARK_CONF laid over them. Plain Python (no Airflow import), so the
+operations tests submit exactly as the DAGs do."""
 
 from __future__ import annotations
 
@@ -25,6 +26,17 @@ JAVA17_OPENS = " ".join(
         "sun.nio.cs", "sun.security.action", "sun.util.calendar",
     )
 )
+# Each lakeloop command: its main class and the module whose shaded jar holds it
+# (jobs/<module>/target/lakeloop-<module>.jar).
+MAIN_CLASSES: dict[str, tuple[str, str]] = {
+    "generate": ("io.lakeloop.monitoring.generate.GenerateJob", "monitoring"),
+    "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", "monitoring"),
+    "drift": ("io.lakeloop.monitoring.drift.DriftJob", "monitoring"),
+    "train": ("io.lakeloop.modeling.train.TrainJob", "modeling"),
+    "compress": ("io.lakeloop.modeling.compress.CompressJob", "modeling"),
+    "registry": ("io.lakeloop.modeling.registry.RegistryJob", "modeling"),
+}
+
 DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.executorEnv.OMP_NUM_THREADS": "1",
     "spark.driver.extraJavaOptions": f"{JAVA17_OPENS} {_TIME_SOURCE}",
