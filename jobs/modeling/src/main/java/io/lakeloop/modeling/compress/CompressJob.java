@@ -195,6 +195,8 @@ public final class CompressJob implements Job {
       w.compressed().forEach((k, v) -> metrics.put("holdout." + k, v));
       w.uncompressed().forEach((k, v) -> metrics.put("uncompressed.holdout." + k, v));
       metrics.put("attempts", (double) attempts.size());
+      // Measured on the artifact as stored (dequantized), not on the network before quantization.
+      metrics.putAll(layerSparsity(CompactArtifact.read(w.file()).network()));
       ModelRegistry.Entry published =
           registry.register(
               new ModelRegistry.Entry(
@@ -304,6 +306,30 @@ public final class CompressJob implements Job {
       n += x != 0 ? 1 : 0;
     }
     return n;
+  }
+
+  /**
+   * Per layer with weights, the share of its weights that are exactly zero ({@code
+   * layer.<i>.sparsity}) and how many weights it has ({@code layer.<i>.weights}): registry metrics
+   * the report draws. Biases are never pruned and are left out.
+   */
+  static Map<String, Double> layerSparsity(MultiLayerNetwork net) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (int i = 0; i < net.getnLayers(); i++) {
+      INDArray w = net.getLayer(i).paramTable().get("W");
+      if (w == null) {
+        continue;
+      }
+      float[] values = w.dup().data().asFloat();
+      long zeros = 0;
+      for (float x : values) {
+        zeros += x == 0 ? 1 : 0;
+      }
+      out.put(
+          "layer." + i + ".sparsity", values.length == 0 ? 0.0 : (double) zeros / values.length);
+      out.put("layer." + i + ".weights", (double) values.length);
+    }
+    return out;
   }
 
   /**

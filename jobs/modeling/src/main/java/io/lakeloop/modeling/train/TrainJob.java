@@ -389,6 +389,11 @@ public final class TrainJob implements Job {
     SparkTrainer.Epoch best = r.epochs().get(r.bestEpoch() - 1);
     m.put("validation_accuracy", best.validationAccuracy());
     m.put("examples_per_second", r.meanExamplesPerSecond());
+    // Every epoch's figures, so the report can draw the learning curves from the registry alone.
+    for (SparkTrainer.Epoch e : r.epochs()) {
+      m.put("epoch." + e.epoch() + ".loss", e.loss());
+      m.put("epoch." + e.epoch() + ".validation_accuracy", e.validationAccuracy());
+    }
     m.putAll(extra);
     return m;
   }

@@ -126,6 +126,36 @@ class PublishedModelLoopTest extends SparkTestBase {
         published.metrics().get("uncompressed.holdout.accuracy")
             - published.metrics().get("holdout.accuracy");
     assertThat(drop).isLessThanOrEqualTo(0.05);
+    // per-layer sparsity in the registry = the zeros the stored artifact holds, read back by the
+    // consumers' own reader (common's CompactModel, no DL4J)
+    Path local =
+        new io.lakeloop.common.registry.ArtifactStore(
+                spark().sparkContext().hadoopConfiguration(), warehouse)
+            .fetch(
+                published.artifactUri(),
+                published.sha256(),
+                Files.createTempDirectory("loop-layers").resolve("published.llc"));
+    List<io.lakeloop.common.model.CompactModel.Layer> layers =
+        io.lakeloop.common.model.CompactModel.read(local).layers();
+    assertThat(layers).isNotEmpty();
+    double zeros = 0;
+    double weights = 0;
+    for (io.lakeloop.common.model.CompactModel.Layer layer : layers) {
+      float[] w = layer.params().get("W");
+      long z = 0;
+      for (float x : w) {
+        z += x == 0 ? 1 : 0;
+      }
+      assertThat(published.metrics().get("layer." + layer.index() + ".weights"))
+          .isEqualTo((double) w.length);
+      assertThat(published.metrics().get("layer." + layer.index() + ".sparsity"))
+          .isCloseTo((double) z / w.length, org.assertj.core.data.Offset.offset(1e-12));
+      zeros += z;
+      weights += w.length;
+    }
+    // and together they reach the sparsity the registry gives the whole model (pruning may zero
+    // a few more weights by ties or quantization, never fewer)
+    assertThat(zeros / weights).isGreaterThanOrEqualTo(published.compression().sparsity() - 1e-9);
     // every attempt's checks are in gate_decisions, the published attempt the winner
     List<Row> checks =
         spark()

@@ -127,6 +127,24 @@ class TrainJobTest extends SparkTestBase {
     assertThat(teacher.metrics())
         .containsEntry("hp.hidden.0", 32.0)
         .containsEntry("hp.patience", 2.0);
+    // every epoch's loss and validation accuracy are kept for the report's learning curves; the
+    // best epoch's accuracy is the one the row names
+    for (ModelRegistry.Entry e : List.of(teacher, student)) {
+      int epochs = e.metrics().get("epochs").intValue();
+      assertThat(epochs).isPositive();
+      for (int n = 1; n <= epochs; n++) {
+        assertThat(e.metrics().get("epoch." + n + ".loss")).isFinite().isPositive();
+        assertThat(e.metrics().get("epoch." + n + ".validation_accuracy")).isBetween(0.0, 1.0);
+      }
+      assertThat(e.metrics()).doesNotContainKey("epoch." + (epochs + 1) + ".loss");
+      assertThat(e.metrics().get("validation_accuracy"))
+          .isEqualTo(
+              e.metrics()
+                  .get(
+                      "epoch."
+                          + e.metrics().get("best_epoch").intValue()
+                          + ".validation_accuracy"));
+    }
 
     // the gate: one row per check, each check's verdict agreeing with its margin, blessed = all
     List<Row> rows = decisions("t1");
