@@ -12,6 +12,7 @@ import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
 import io.lakeloop.monitoring.query.QueryJob;
+import io.lakeloop.monitoring.report.ReportJob;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -38,11 +39,11 @@ public final class Lakeloop {
           new RegistryJob(),
           new CompressJob(),
           new ScoreJob(),
+          new ReportJob(),
           new QueryJob()
         }) {
       JOBS.put(j.name(), j);
     }
-    PLANNED.put("report", "the report issue (#8)");
   }
 
   private Lakeloop() {}
@@ -82,7 +83,9 @@ public final class Lakeloop {
         .forEach(
             j ->
                 sb.append(String.format("  %-10s %s%n", j.name(), firstSentence(j.description()))));
-    sb.append("\nnot built yet: ").append(String.join(", ", PLANNED.keySet())).append('\n');
+    if (!PLANNED.isEmpty()) {
+      sb.append("\nnot built yet: ").append(String.join(", ", PLANNED.keySet())).append('\n');
+    }
     sb.append(
         "\ncommon flags: --config FILE, --set key=value (repeatable), --date YYYY-MM-DD, --run-id ID, --model NAME, --verbose\n");
     return sb.toString();

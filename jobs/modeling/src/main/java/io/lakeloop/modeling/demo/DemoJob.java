@@ -15,6 +15,7 @@ import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
+import io.lakeloop.monitoring.report.ReportJob;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,15 +28,11 @@ import org.slf4j.LoggerFactory;
  * {@code bin/lakeloop demo}: runs every stage of the loop that exists, in one session, on the
  * configured warehouse (the embedded default: ./lakehouse), and prints what each did and where to
  * look: generate and ingest two weeks of traffic, evaluate, detect the drift, retrain and distil,
- * compress and publish the winner, and let it score the days after. Stages not built yet are listed
- * as such; none is pretended. Idempotent: each stage has a fixed run id, so a second demo run
- * changes nothing.
+ * compress and publish the winner, let it score the days after, and write the HTML report.
+ * Idempotent: each stage has a fixed run id, so a second demo run changes nothing.
  */
 public final class DemoJob implements Job {
   private static final Logger LOG = LoggerFactory.getLogger(DemoJob.class);
-
-  /** Stages of the loop that later work adds, so the demo can say what it did not run. */
-  static final List<String> NOT_YET = List.of("report");
 
   /** Days of traffic after the training date that the published model scores. */
   static final int LATER_DAYS = 2;
@@ -183,10 +180,12 @@ public final class DemoJob implements Job {
               r.getLong(3),
               r.isNullAt(4) ? "-" : String.format("%.3f", r.getDouble(4))));
     }
+    JobResult report = run(ctx, ctx.config(), new ReportJob(), "--run-id", "demo-report");
     lines.add("");
-    lines.add("  not run (not built yet): " + String.join(", ", NOT_YET));
+    lines.add(line("report", report));
     lines.add("");
     lines.add("where to look:");
+    lines.add("  open " + report.summary().get("report") + "   (the HTML report, self-contained)");
     lines.add(
         "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"");
     lines.add("  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"");

@@ -1,0 +1,132 @@
+package io.lakeloop.monitoring.report;
+
+import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.monitoring.drift.ColumnHistogram;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything one report shows, already aggregated: small lists the driver holds (metric points,
+ * binned curves, drift rows, profiles' histograms, registry rows, gate checks, runs). Built by
+ * {@link ReportReader}; turned into HTML by {@link ReportPage} and into the PNG summary by {@link
+ * SummaryImage}, both pure functions of it.
+ *
+ * @param model the model's name
+ * @param classLabels class names in index order (empty for regression)
+ * @param asOf the report's date: nothing with a window starting after it is shown
+ * @param runId the report's run id
+ * @param tablesRead each table read and the Delta version read
+ * @param metrics quality metric values over time (eval_metrics rows)
+ * @param curves the latest labeled day's binned scores per model version (binary models)
+ * @param drift drift statistics of the latest drift window
+ * @param histograms baseline vs current bins of every profiled column in that window
+ * @param alerts alerts of the last days (open alerts)
+ * @param registry every registered version of the model, oldest first
+ * @param aliases alias to version
+ * @param gate the gate's checks, latest run first
+ * @param runs the job runs that produced the numbers shown, latest first
+ */
+public record ReportData(
+    String model,
+    List<String> classLabels,
+    LocalDate asOf,
+    String runId,
+    Map<String, Long> tablesRead,
+    List<MetricPoint> metrics,
+    Optional<Curves> curves,
+    List<DriftRow> drift,
+    List<ColumnHistogram> histograms,
+    List<Alert> alerts,
+    List<ModelRegistry.Entry> registry,
+    Map<String, Integer> aliases,
+    List<GateCheck> gate,
+    List<Run> runs) {
+
+  /** One eval_metrics value. */
+  public record MetricPoint(
+      String granularity,
+      String sliceKey,
+      String sliceValue,
+      String metric,
+      String version,
+      LocalDate window,
+      Double value,
+      Double ciLow,
+      Double ciHigh,
+      long n,
+      String runId) {}
+
+  /**
+   * Labeled rows of one day per model version in {@code bins} equal-width bins of the positive
+   * class's score: positives, negatives and the sum of scores per bin.
+   */
+  public record Curves(LocalDate day, String positiveClass, int bins, List<VersionBins> versions) {}
+
+  /** One model version's binned scores. */
+  public record VersionBins(
+      String version, double[] positives, double[] negatives, double[] scoreSums) {}
+
+  /** One drift_metrics value. */
+  public record DriftRow(
+      String version,
+      String granularity,
+      LocalDate windowStart,
+      String comparison,
+      String column,
+      String kind,
+      String statistic,
+      Double value,
+      Double pValue,
+      Double threshold,
+      Boolean drifted,
+      String runId) {}
+
+  /** One alerts row. */
+  public record Alert(
+      String version,
+      String granularity,
+      LocalDate windowStart,
+      String comparison,
+      List<String> columns,
+      double share,
+      boolean datasetDrifted,
+      String runId) {}
+
+  /** One gate_decisions row. */
+  public record GateCheck(
+      String runId,
+      LocalDate date,
+      String candidate,
+      Integer candidateVersion,
+      String champion,
+      boolean blessed,
+      boolean winner,
+      String kind,
+      String metric,
+      Double value,
+      Double bound,
+      Boolean passed,
+      String reason) {}
+
+  /** One job run (its latest attempt): the Delta versions it read and wrote. */
+  public record Run(
+      String job,
+      String runId,
+      LocalDate date,
+      String status,
+      int attempt,
+      Instant finishedAt,
+      Map<String, Long> inputs,
+      Map<String, Long> outputs) {}
+
+  /** The published champion, if the model has one. */
+  public Optional<ModelRegistry.Entry> champion() {
+    Integer v = aliases.get(ModelRegistry.CHAMPION);
+    return v == null
+        ? Optional.empty()
+        : registry.stream().filter(e -> e.version() == v).findFirst();
+  }
+}

@@ -1,0 +1,133 @@
+package io.lakeloop.monitoring.report;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.Job;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.ModelSpec;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code bin/lakeloop report --model NAME [--date D]}: one self-contained HTML report and a PNG
+ * summary of a model's health as of a date, written to {@code
+ * <warehouse>/reports/<model>/<date>/<run id>/} through Hadoop's FileSystem (local disk or s3a).
+ * Reads the monitoring tables once each at a pinned version (see {@link ReportReader}); the page is
+ * a pure function of what was read, so rerunning a run rewrites identical files. Without {@code
+ * --date} the report is as of the model's latest evaluated or drift window.
+ */
+public final class ReportJob implements Job {
+  private static final Logger LOG = LoggerFactory.getLogger(ReportJob.class);
+  public static final String HTML = "report.html";
+  public static final String PNG = "summary.png";
+
+  public static void main(String[] args) {
+    System.exit(JobLauncher.launch(new ReportJob(), args));
+  }
+
+  @Override
+  public String name() {
+    return "report";
+  }
+
+  @Override
+  public String description() {
+    return "Write an HTML report (quality over time, curves, drift, training, lineage) and a PNG"
+        + " summary of one model under <warehouse>/reports/. --date picks the day (default: the"
+        + " latest evaluated window); output: the report's path.";
+  }
+
+  @Override
+  public JobResult run(JobContext ctx) throws Exception {
+    ModelSpec model = ctx.model();
+    ReportSettings settings = ReportSettings.from(ctx.config());
+    long t0 = System.nanoTime();
+    ReportData data = ReportReader.read(ctx, model, ctx.logicalDate(), settings);
+    LOG.info(
+        "report: read {} metric values, {} drift statistics, {} versions in {} s",
+        data.metrics().size(),
+        data.drift().size(),
+        data.registry().size(),
+        String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+    byte[] html = ReportPage.render(data, settings).getBytes(StandardCharsets.UTF_8);
+    byte[] png = SummaryImage.render(data);
+    Path dir =
+        new Path(
+            ctx.lakehouse().root()
+                + "/reports/"
+                + model.name()
+                + "/"
+                + data.asOf()
+                + "/"
+                + safe(ctx.runId()));
+    Configuration hadoop = ctx.spark().sparkContext().hadoopConfiguration();
+    Path htmlPath = write(hadoop, new Path(dir, HTML), html);
+    Path pngPath = write(hadoop, new Path(dir, PNG), png);
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("report", htmlPath.toString());
+    summary.put("summary", pngPath.toString());
+    summary.put("as_of", data.asOf().toString());
+    summary.put("html_bytes", Integer.toString(html.length));
+    summary.put("open_alerts", Integer.toString(data.alerts().size()));
+    return new JobResult(
+        "report of "
+            + model.name()
+            + " as of "
+            + data.asOf()
+            + ": "
+            + htmlPath
+            + " ("
+            + Html.bytes(html.length)
+            + "), summary "
+            + pngPath,
+        summary);
+  }
+
+  /** A run id as one path segment: anything but letters, digits, '.', '_' and '-' becomes '_'. */
+  static String safe(String runId) {
+    String s = runId.replaceAll("[^A-Za-z0-9._-]", "_");
+    return s.startsWith(".") ? "_" + s.substring(1) : s;
+  }
+
+  /**
+   * Writes to a temporary name beside the target and renames it over, so readers never see half.
+   */
+  private static Path write(Configuration hadoop, Path target, byte[] bytes) {
+    try (FileSystem fs = FileSystem.newInstance(target.toUri(), hadoop)) {
+      Path qualified = fs.makeQualified(target);
+      fs.mkdirs(qualified.getParent());
+      Path tmp =
+          new Path(
+              qualified.getParent(), "." + qualified.getName() + "." + UUID.randomUUID() + ".tmp");
+      try (OutputStream out = fs.create(tmp, true)) {
+        out.write(bytes);
+      }
+      if (fs.exists(qualified)) {
+        fs.delete(qualified, false);
+      }
+      if (!fs.rename(tmp, qualified)) {
+        fs.delete(tmp, false);
+        throw new IOException("rename of " + tmp + " to " + qualified + " failed");
+      }
+      return qualified;
+    } catch (IOException e) {
+      throw new LakeloopException(
+          "cannot write the report file "
+              + target
+              + ": "
+              + e
+              + "; check that the warehouse is writable (and the s3a credentials, for s3a://)",
+          e);
+    }
+  }
+}

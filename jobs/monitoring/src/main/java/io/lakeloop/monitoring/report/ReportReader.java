@@ -1,0 +1,398 @@
+package io.lakeloop.monitoring.report;
+
+import static io.lakeloop.common.table.Columns.*;
+import static org.apache.spark.sql.functions.*;
+
+import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.JobContext;
+import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.config.Task;
+import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.LabeledPredictions;
+import io.lakeloop.monitoring.drift.ColumnHistogram;
+import java.sql.Timestamp;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Reads what a report shows for one model and date, each table once at a pinned version (recorded
+ * as the run's inputs): filtered reads of the small monitoring tables (eval_metrics, drift_metrics,
+ * alerts, profiles, registry, gate decisions, job runs) and one aggregation over the latest labeled
+ * day's predictions for the curves (a scan of that day's partition and a join with its labels,
+ * grouped into {@code curve-bins} bins per model version). The driver receives aggregates only.
+ */
+final class ReportReader {
+  static final String DAY = "1 day";
+
+  private ReportReader() {}
+
+  static ReportData read(
+      JobContext ctx, ModelSpec model, Optional<LocalDate> date, ReportSettings s) {
+    Lakehouse lh = ctx.lakehouse();
+    LocalDate asOf = date.orElseGet(() -> latestWindow(lh, model.name()));
+    Map<String, Long> read = new LinkedHashMap<>();
+    LocalDate from = asOf.minusDays(s.historyDays());
+
+    List<ReportData.MetricPoint> metrics = new ArrayList<>();
+    Set<String> wanted = new LinkedHashSet<>(s.metrics());
+    wanted.add(ReportSettings.LABELED_COUNT);
+    Dataset<Row> evalTable = snapshot(ctx, Tables.EVAL_METRICS, read);
+    for (Row r :
+        (evalTable == null
+            ? List.<Row>of()
+            : evalTable
+                .where(
+                    col(MODEL_NAME)
+                        .equalTo(model.name())
+                        .and(col(WINDOW_DATE).between(from.toString(), asOf.toString()))
+                        .and(col(METRIC).isin(wanted.toArray())))
+                .select(
+                    GRANULARITY,
+                    SLICE_KEY,
+                    SLICE_VALUE,
+                    METRIC,
+                    MODEL_VERSION,
+                    WINDOW_DATE,
+                    VALUE,
+                    CI_LOW,
+                    CI_HIGH,
+                    N,
+                    RUN_ID)
+                .orderBy(GRANULARITY, SLICE_KEY, SLICE_VALUE, METRIC, MODEL_VERSION, WINDOW_DATE)
+                .collectAsList())) {
+      metrics.add(
+          new ReportData.MetricPoint(
+              r.getString(0),
+              r.getString(1),
+              r.getString(2),
+              r.getString(3),
+              r.getString(4),
+              r.getDate(5).toLocalDate(),
+              doubleOrNull(r, 6),
+              doubleOrNull(r, 7),
+              doubleOrNull(r, 8),
+              r.getLong(9),
+              r.getString(10)));
+    }
+
+    Optional<ReportData.Curves> curves = Optional.empty();
+    Optional<LocalDate> labeledDay =
+        metrics.stream()
+            .filter(
+                p ->
+                    p.metric().equals(ReportSettings.LABELED_COUNT)
+                        && p.granularity().equals(DAY)
+                        && p.sliceKey().equals("*")
+                        && p.value() != null
+                        && p.value() > 0)
+            .map(ReportData.MetricPoint::window)
+            .max(Comparator.naturalOrder());
+    if (model.task() == Task.BINARY && labeledDay.isPresent()) {
+      curves = Optional.of(curves(ctx, model, labeledDay.get(), s.curveBins()));
+    }
+
+    List<ReportData.DriftRow> drift = new ArrayList<>();
+    List<ColumnHistogram> histograms = List.of();
+    Dataset<Row> driftTable = snapshot(ctx, Tables.DRIFT_METRICS, read);
+    if (driftTable != null) {
+      Dataset<Row> mine =
+          driftTable.where(
+              col(MODEL_NAME).equalTo(model.name()).and(col(WINDOW_DATE).leq(asOf.toString())));
+      Row latest =
+          mine.agg(
+                  max(when(col(GRANULARITY).equalTo(DAY), col(WINDOW_START))),
+                  max(col(WINDOW_START)))
+              .first();
+      Timestamp start = latest.isNullAt(0) ? latest.getTimestamp(1) : latest.getTimestamp(0);
+      if (start != null) {
+        String granularity = latest.isNullAt(0) ? null : DAY;
+        Dataset<Row> window = mine.where(col(WINDOW_START).equalTo(start));
+        if (granularity != null) {
+          window = window.where(col(GRANULARITY).equalTo(granularity));
+        }
+        for (Row r :
+            window
+                .select(
+                    MODEL_VERSION,
+                    GRANULARITY,
+                    WINDOW_DATE,
+                    COMPARISON,
+                    COLUMN,
+                    COLUMN_KIND,
+                    STATISTIC,
+                    VALUE,
+                    P_VALUE,
+                    THRESHOLD,
+                    DRIFTED,
+                    RUN_ID)
+                .orderBy(COMPARISON, MODEL_VERSION, COLUMN, STATISTIC)
+                .collectAsList()) {
+          drift.add(
+              new ReportData.DriftRow(
+                  r.getString(0),
+                  r.getString(1),
+                  r.getDate(2).toLocalDate(),
+                  r.getString(3),
+                  r.getString(4),
+                  r.getString(5),
+                  r.getString(6),
+                  doubleOrNull(r, 7),
+                  doubleOrNull(r, 8),
+                  doubleOrNull(r, 9),
+                  r.isNullAt(10) ? null : r.getBoolean(10),
+                  r.getString(11)));
+        }
+        if (!drift.isEmpty()) {
+          lh.latestVersion(Tables.PROFILES).ifPresent(v -> read.put(Tables.PROFILES, v));
+          histograms =
+              ColumnHistogram.read(
+                  lh, model.name(), drift.get(0).granularity(), start.toInstant(), s.topK());
+        }
+      }
+    }
+
+    List<ReportData.Alert> alerts = new ArrayList<>();
+    Dataset<Row> alertTable = snapshot(ctx, Tables.ALERTS, read);
+    if (alertTable != null) {
+      for (Row r :
+          alertTable
+              .where(
+                  col(MODEL_NAME)
+                      .equalTo(model.name())
+                      .and(
+                          col(WINDOW_DATE)
+                              .between(
+                                  asOf.minusDays(s.alertDays() - 1L).toString(), asOf.toString())))
+              .select(
+                  MODEL_VERSION,
+                  GRANULARITY,
+                  WINDOW_DATE,
+                  COMPARISON,
+                  DRIFTED_COLUMNS,
+                  DRIFTED_COLUMN_SHARE,
+                  DATASET_DRIFTED,
+                  RUN_ID)
+              .orderBy(col(WINDOW_DATE).desc(), col(GRANULARITY), col(COMPARISON))
+              .collectAsList()) {
+        alerts.add(
+            new ReportData.Alert(
+                r.getString(0),
+                r.getString(1),
+                r.getDate(2).toLocalDate(),
+                r.getString(3),
+                r.getList(4),
+                r.getDouble(5),
+                r.getBoolean(6),
+                r.getString(7)));
+      }
+    }
+
+    List<ModelRegistry.Entry> registry = List.of();
+    Map<String, Integer> aliases = Map.of();
+    if (lh.exists(Tables.MODEL_REGISTRY) && lh.exists(Tables.MODEL_ALIASES)) {
+      lh.latestVersion(Tables.MODEL_REGISTRY).ifPresent(v -> read.put(Tables.MODEL_REGISTRY, v));
+      lh.latestVersion(Tables.MODEL_ALIASES).ifPresent(v -> read.put(Tables.MODEL_ALIASES, v));
+      ModelRegistry r = new ModelRegistry(lh);
+      registry = r.versions(model.name());
+      aliases = r.aliases(model.name());
+    }
+
+    List<ReportData.GateCheck> gate = new ArrayList<>();
+    Dataset<Row> gateTable = snapshot(ctx, Tables.GATE_DECISIONS, read);
+    if (gateTable != null) {
+      for (Row r :
+          gateTable
+              .where(
+                  col(MODEL_NAME).equalTo(model.name()).and(col(LOGICAL_DATE).leq(asOf.toString())))
+              .select(
+                  RUN_ID,
+                  LOGICAL_DATE,
+                  CANDIDATE,
+                  CANDIDATE_VERSION,
+                  CHAMPION,
+                  BLESSED,
+                  WINNER,
+                  CHECK_KIND,
+                  METRIC,
+                  VALUE,
+                  BOUND,
+                  PASSED,
+                  REASON)
+              .collectAsList()) {
+        gate.add(
+            new ReportData.GateCheck(
+                r.getString(0),
+                r.isNullAt(1) ? null : r.getDate(1).toLocalDate(),
+                r.getString(2),
+                r.isNullAt(3) ? null : r.getInt(3),
+                r.getString(4),
+                !r.isNullAt(5) && r.getBoolean(5),
+                !r.isNullAt(6) && r.getBoolean(6),
+                r.getString(7),
+                r.getString(8),
+                doubleOrNull(r, 9),
+                doubleOrNull(r, 10),
+                r.isNullAt(11) ? null : r.getBoolean(11),
+                r.getString(12)));
+      }
+    }
+
+    Set<String> referenced = new LinkedHashSet<>();
+    metrics.forEach(p -> referenced.add(p.runId()));
+    drift.forEach(d -> referenced.add(d.runId()));
+    alerts.forEach(a -> referenced.add(a.runId()));
+    registry.forEach(e -> referenced.add(e.runId()));
+    gate.forEach(g -> referenced.add(g.runId()));
+    List<ReportData.Run> runs = runs(ctx, referenced, read);
+    // the latest gate decision first: by when its run finished, then by date and run id
+    Map<String, ReportData.Run> byId = new HashMap<>();
+    runs.forEach(r -> byId.putIfAbsent(r.runId(), r));
+    gate.sort(
+        Comparator.comparing(
+                (ReportData.GateCheck g) ->
+                    Optional.ofNullable(byId.get(g.runId()))
+                        .map(ReportData.Run::finishedAt)
+                        .orElse(java.time.Instant.EPOCH))
+            .thenComparing(g -> g.date() == null ? LocalDate.MIN : g.date())
+            .thenComparing(ReportData.GateCheck::runId)
+            .reversed());
+
+    read.forEach(ctx::recordInput);
+    return new ReportData(
+        model.name(),
+        model.classLabels(),
+        asOf,
+        ctx.runId(),
+        new java.util.TreeMap<>(ctx.inputs()),
+        metrics,
+        curves,
+        drift,
+        histograms,
+        alerts,
+        registry,
+        aliases,
+        gate,
+        runs);
+  }
+
+  /** The latest window date any evaluation or drift row of the model has. */
+  private static LocalDate latestWindow(Lakehouse lh, String model) {
+    LocalDate latest = null;
+    for (String table : List.of(Tables.EVAL_METRICS, Tables.DRIFT_METRICS)) {
+      if (!lh.exists(table)) {
+        continue;
+      }
+      Row r =
+          lh.read(table).data().where(col(MODEL_NAME).equalTo(model)).agg(max(WINDOW_DATE)).first();
+      if (!r.isNullAt(0)) {
+        LocalDate d = r.getDate(0).toLocalDate();
+        latest = latest == null || d.isAfter(latest) ? d : latest;
+      }
+    }
+    if (latest == null) {
+      throw new LakeloopException(
+          "nothing to report for model "
+              + model
+              + " in "
+              + lh.root()
+              + ": eval_metrics and drift_metrics have no rows of it; run bin/lakeloop evaluate"
+              + " and drift first (or check --model and lakeloop.warehouse)");
+    }
+    return latest;
+  }
+
+  /**
+   * One day's labeled predictions of a binary model, per version, in equal-width bins of the
+   * positive class's score (index 1): one aggregation, at most versions x bins rows collected.
+   */
+  private static ReportData.Curves curves(
+      JobContext ctx, ModelSpec model, LocalDate day, int bins) {
+    Column p = element_at(col(SCORES), 2);
+    Dataset<Row> logs =
+        LabeledPredictions.predictions(ctx, model, day, day)
+            .select(col(REQUEST_ID), col(MODEL_VERSION), p.as("p"));
+    Dataset<Row> labeled =
+        LabeledPredictions.withLabels(ctx, logs, day, day)
+            .where(
+                col(LABEL)
+                    .isin(0.0, 1.0)
+                    .and(col("p").between(0.0, 1.0))); // invalid rows are evaluate's to count
+    Column bin = least(floor(col("p").multiply(bins)), lit(bins - 1)).cast("int");
+    Column positive = col(LABEL).equalTo(1.0);
+    Map<String, double[][]> byVersion = new java.util.TreeMap<>();
+    for (Row r :
+        labeled
+            .groupBy(col(MODEL_VERSION), bin.as("bin"))
+            .agg(
+                sum(when(positive, 1.0).otherwise(0.0)),
+                sum(when(positive, 0.0).otherwise(1.0)),
+                sum(col("p")))
+            .collectAsList()) {
+      double[][] v = byVersion.computeIfAbsent(r.getString(0), k -> new double[3][bins]);
+      int b = r.getInt(1);
+      v[0][b] = r.getDouble(2);
+      v[1][b] = r.getDouble(3);
+      v[2][b] = r.getDouble(4);
+    }
+    List<ReportData.VersionBins> versions = new ArrayList<>();
+    byVersion.forEach((v, a) -> versions.add(new ReportData.VersionBins(v, a[0], a[1], a[2])));
+    return new ReportData.Curves(day, model.classLabels().get(1), bins, versions);
+  }
+
+  /** The latest attempt of each run named, latest finished first. */
+  private static List<ReportData.Run> runs(
+      JobContext ctx, Set<String> runIds, Map<String, Long> read) {
+    Dataset<Row> table = snapshot(ctx, Tables.JOB_RUNS, read);
+    if (table == null || runIds.isEmpty()) {
+      return List.of();
+    }
+    List<ReportData.Run> out = new ArrayList<>();
+    Dataset<Row> mine = table.where(col(RUN_ID).isin(runIds.toArray()));
+    Dataset<Row> last = mine.groupBy(JOB, RUN_ID).agg(max(ATTEMPT).as("last_attempt"));
+    for (Row r :
+        mine.join(last, new String[] {JOB, RUN_ID})
+            .where(col(ATTEMPT).equalTo(col("last_attempt")))
+            .select(JOB, RUN_ID, LOGICAL_DATE, STATUS, ATTEMPT, FINISHED_AT, INPUTS, OUTPUTS)
+            .orderBy(col(FINISHED_AT).desc_nulls_last(), col(JOB), col(RUN_ID))
+            .collectAsList()) {
+      out.add(
+          new ReportData.Run(
+              r.getString(0),
+              r.getString(1),
+              r.isNullAt(2) ? null : r.getDate(2).toLocalDate(),
+              r.getString(3),
+              r.getInt(4),
+              r.isNullAt(5) ? null : r.getTimestamp(5).toInstant(),
+              r.isNullAt(6) ? Map.of() : new java.util.TreeMap<>(r.<String, Long>getJavaMap(6)),
+              r.isNullAt(7) ? Map.of() : new java.util.TreeMap<>(r.<String, Long>getJavaMap(7))));
+    }
+    return out;
+  }
+
+  /** A table pinned at its latest version (recorded in {@code read}), or null if it is absent. */
+  private static Dataset<Row> snapshot(JobContext ctx, String table, Map<String, Long> read) {
+    if (!ctx.lakehouse().exists(table)) {
+      return null;
+    }
+    Lakehouse.Snapshot s = ctx.lakehouse().read(table);
+    read.put(table, s.version());
+    return s.data();
+  }
+
+  private static Double doubleOrNull(Row r, int i) {
+    return r.isNullAt(i) ? null : r.getDouble(i);
+  }
+}
