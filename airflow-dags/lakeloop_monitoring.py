@@ -7,6 +7,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import DAG, Param, task
 from airflow.timetables.interval import CronDataIntervalTimetable
+from airflow.utils.trigger_rule import TriggerRule
 
 from lakeloop_ops import (
     COMMON_PARAMS_DOC,
@@ -32,6 +33,9 @@ the day before it was triggered):
    succeeded and found drift, which this DAG reads as an outcome, not a failure;
 3. **branch** — drift found → **trigger_maintenance** starts `lakeloop_maintenance` for the
    same day (train → compress/publish → verify); otherwise **healthy**.
+4. **report** — `lakeloop report --date DAY`: the HTML report and PNG summary of the day under
+   `<warehouse>/reports/<model>/DAY/<run id>/`; it runs once drift is done, whether drift
+   succeeded or failed (trigger rule `all_done`), so a failing day still gets its picture.
 
 Airflow's `run_id` is lakeloop's run id: a retried task reruns the same lakeloop run, which
 changes nothing once it succeeded.
@@ -83,5 +87,7 @@ with DAG(
     )
     healthy = EmptyOperator(task_id="healthy")
 
-    evaluate >> drift
+    report = lakeloop_job("report", ["--date", DAY], trigger_rule=TriggerRule.ALL_DONE)
+
+    evaluate >> drift >> report
     branch_on_drift(drift.output) >> [trigger, healthy]

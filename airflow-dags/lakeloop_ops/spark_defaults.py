@@ -32,6 +32,7 @@ MAIN_CLASSES: dict[str, tuple[str, str]] = {
     "generate": ("io.lakeloop.monitoring.generate.GenerateJob", "monitoring"),
     "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", "monitoring"),
     "drift": ("io.lakeloop.monitoring.drift.DriftJob", "monitoring"),
+    "report": ("io.lakeloop.monitoring.report.ReportJob", "monitoring"),
     "train": ("io.lakeloop.modeling.train.TrainJob", "modeling"),
     "compress": ("io.lakeloop.modeling.compress.CompressJob", "modeling"),
     "registry": ("io.lakeloop.modeling.registry.RegistryJob", "modeling"),

@@ -54,12 +54,21 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
     assert states["evaluate"] == "success" and states["drift"] == "success"
     assert states["trigger_maintenance"] == "success"
     assert states["healthy"] == "skipped"
+    assert states["report"] == "success"
     day = dt.date(2026, 1, 12)
+
+    # the report of the day, written by the monitoring jar under the run's folder
+    folder = os.path.join(warehouse, "reports", "churn", str(day))
+    written = [os.path.join(d, f) for d, _, fs in os.walk(folder) for f in fs]
+    assert any(p.endswith("report.html") for p in written), written
+    assert any(p.endswith("summary.png") for p in written), written
+    page = open(next(p for p in written if p.endswith("report.html")), encoding="utf-8").read()
+    assert "monthly_charges" in page and "as of 2026-01-12" in page
 
     # job_runs: both jobs under Airflow's run id, for the day, succeeded.
     runs = _table(warehouse, "job_runs")
     mine = runs[runs.run_id == run.run_id]
-    assert sorted(mine.job) == ["drift", "evaluate"]
+    assert sorted(mine.job) == ["drift", "evaluate", "report"]
     assert set(mine.status) == {"SUCCEEDED"}
     assert set(mine.logical_date) == {day}
 

@@ -37,15 +37,18 @@ def _edges(dag):
 def test_monitoring_evaluates_then_drifts_then_branches(dagbag):
     dag = dagbag.dags["lakeloop_monitoring"]
     assert {t.task_id for t in dag.tasks} == {
-        "evaluate", "drift", "branch_on_drift", "trigger_maintenance", "healthy",
+        "evaluate", "drift", "branch_on_drift", "trigger_maintenance", "healthy", "report",
     }
     assert _edges(dag) == {
         ("evaluate", "drift"),
+        ("drift", "report"),
         ("drift", "branch_on_drift"),
         ("branch_on_drift", "trigger_maintenance"),
         ("branch_on_drift", "healthy"),
     }
     assert dag.get_task("trigger_maintenance").trigger_dag_id == "lakeloop_maintenance"
+    # the report is written whether drift succeeded or failed
+    assert dag.get_task("report").trigger_rule == "all_done"
     # A daily schedule over data intervals: the run for a day starts when the day has ended.
     from airflow.timetables.interval import CronDataIntervalTimetable
 

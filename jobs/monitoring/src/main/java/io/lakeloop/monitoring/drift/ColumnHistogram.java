@@ -4,7 +4,6 @@ import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.table.Lakehouse;
-import io.lakeloop.common.table.Tables;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,32 +40,20 @@ public record ColumnHistogram(
 
   /**
    * The histograms of every column profiled for {@code model} in the window of {@code granularity}
-   * starting at {@code windowStart}, in the baseline's column order; empty when either side is not
-   * stored (or the window was profiled on another baseline's edges). One filtered read of the
-   * profiles table (aggregates only).
+   * starting at {@code windowStart}, by column name; empty when either side is not stored (or the
+   * window was profiled on another baseline's edges). One filtered read of the profiles table
+   * (aggregates only).
    */
   public static List<ColumnHistogram> read(
       Lakehouse lh, String model, String granularity, Instant windowStart, int topK) {
-    if (!lh.exists(Tables.PROFILES)) {
-      return List.of();
-    }
     List<Row> rows =
-        lh.read(Tables.PROFILES)
-            .data()
-            .where(
-                col(MODEL_NAME)
-                    .equalTo(model)
-                    .and(
-                        col(PROFILE_KIND)
-                            .equalTo(ProfileRows.BASELINE)
-                            .or(
-                                col(PROFILE_KIND)
-                                    .equalTo(ProfileRows.WINDOW)
-                                    .and(col(GRANULARITY).equalTo(granularity))
-                                    .and(col(WINDOW_START).equalTo(Timestamp.from(windowStart))))))
-            .orderBy(col(COLUMN), col(MODEL_VERSION))
-            .collectAsList();
-    Map<String, Row> baseline = new LinkedHashMap<>();
+        WindowProfiles.read(
+            lh,
+            model,
+            col(GRANULARITY)
+                .equalTo(granularity)
+                .and(col(WINDOW_START).equalTo(Timestamp.from(windowStart))));
+    Map<String, Row> baseline = new java.util.TreeMap<>(); // by column: the same page every run
     Map<String, List<Row>> window = new LinkedHashMap<>();
     for (Row r : rows) {
       String column = r.getString(r.fieldIndex(COLUMN));

@@ -96,6 +96,11 @@ final class WindowProfiles {
    * window date in [from, to]. Aggregates only (columns x windows rows).
    */
   static List<Row> read(Lakehouse lh, String model, LocalDate from, LocalDate to) {
+    return read(lh, model, col(WINDOW_DATE).between(from.toString(), to.toString()));
+  }
+
+  /** The model's baseline rows and the window rows that {@code windows} selects. */
+  static List<Row> read(Lakehouse lh, String model, org.apache.spark.sql.Column windows) {
     if (!lh.exists(Tables.PROFILES)) {
       return List.of();
     }
@@ -107,10 +112,7 @@ final class WindowProfiles {
                 .and(
                     col(PROFILE_KIND)
                         .equalTo(ProfileRows.BASELINE)
-                        .or(
-                            col(PROFILE_KIND)
-                                .equalTo(ProfileRows.WINDOW)
-                                .and(col(WINDOW_DATE).between(from.toString(), to.toString())))))
+                        .or(col(PROFILE_KIND).equalTo(ProfileRows.WINDOW).and(windows))))
         .collectAsList();
   }
 

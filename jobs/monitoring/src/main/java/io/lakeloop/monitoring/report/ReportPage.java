@@ -951,6 +951,13 @@ final class ReportPage {
     return out;
   }
 
+  /** A version's color in every chart of the page and in the PNG summary. */
+  static String versionColor(ReportData d, String version) {
+    List<String> versions = new ArrayList<>(allVersions(d));
+    versions.sort(ReportPage::versionOrder);
+    return color(versions, version);
+  }
+
   /** A version keeps its color in every chart of the page. */
   private static String color(List<String> versions, String version) {
     int i = versions.indexOf(version);

@@ -101,7 +101,7 @@ final class ReportReader {
             .map(ReportData.MetricPoint::window)
             .max(Comparator.naturalOrder());
     if (model.task() == Task.BINARY && labeledDay.isPresent()) {
-      curves = Optional.of(curves(ctx, model, labeledDay.get(), s.curveBins()));
+      curves = Optional.of(curves(ctx, model, labeledDay.get(), asOf, s.curveBins()));
     }
 
     List<ReportData.DriftRow> drift = new ArrayList<>();
@@ -185,7 +185,11 @@ final class ReportReader {
                   DRIFTED_COLUMN_SHARE,
                   DATASET_DRIFTED,
                   RUN_ID)
-              .orderBy(col(WINDOW_DATE).desc(), col(GRANULARITY), col(COMPARISON))
+              .orderBy(
+                  col(WINDOW_DATE).desc(),
+                  col(GRANULARITY),
+                  col(COMPARISON),
+                  col(MODEL_VERSION).asc_nulls_first())
               .collectAsList()) {
         alerts.add(
             new ReportData.Alert(
@@ -231,6 +235,8 @@ final class ReportReader {
                   BOUND,
                   PASSED,
                   REASON)
+              // a fixed order (the sort below is stable): the same page on every run
+              .orderBy(RUN_ID, CANDIDATE, CHECK_KIND, METRIC, REASON)
               .collectAsList()) {
         gate.add(
             new ReportData.GateCheck(
@@ -319,13 +325,15 @@ final class ReportReader {
    * positive class's score (index 1): one aggregation, at most versions x bins rows collected.
    */
   private static ReportData.Curves curves(
-      JobContext ctx, ModelSpec model, LocalDate day, int bins) {
+      JobContext ctx, ModelSpec model, LocalDate day, LocalDate asOf, int bins) {
     Column p = element_at(col(SCORES), 2);
     Dataset<Row> logs =
         LabeledPredictions.predictions(ctx, model, day, day)
             .select(col(REQUEST_ID), col(MODEL_VERSION), p.as("p"));
     Dataset<Row> labeled =
-        LabeledPredictions.withLabels(ctx, logs, day, day)
+        // the labels known by the report's date, as evaluate --date pairs them: a report as of
+        // a date shows what was known then, whenever it is run
+        LabeledPredictions.withLabels(ctx, logs, day, asOf)
             .where(
                 col(LABEL)
                     .isin(0.0, 1.0)

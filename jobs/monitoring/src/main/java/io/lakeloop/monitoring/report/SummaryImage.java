@@ -145,10 +145,9 @@ final class SummaryImage {
     g.drawString(java.time.LocalDate.ofEpochDay((long) x0).toString(), left, bottom + 24);
     String last = java.time.LocalDate.ofEpochDay((long) x1).toString();
     g.drawString(last, right - g.getFontMetrics().stringWidth(last), bottom + 24);
-    int i = 0;
     int legendX = left + 420;
     for (Map.Entry<String, List<MetricPoint>> e : byVersion.entrySet()) {
-      Color c = Color.decode(Svg.PALETTE[i++ % Svg.PALETTE.length]);
+      Color c = Color.decode(ReportPage.versionColor(d, e.getKey()));
       g.setColor(c);
       g.setStroke(new BasicStroke(3f));
       Path2D.Double path = new Path2D.Double();

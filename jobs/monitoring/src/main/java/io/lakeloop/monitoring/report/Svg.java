@@ -170,20 +170,7 @@ final class Svg {
       }
     }
     Scale y = new Scale(0, max <= 0 ? 1 : max * 1.08, h - bottom, TOP);
-    for (double t : ticks(y.min, y.max)) {
-      double py = y.at(t);
-      sb.append(
-          String.format(
-              Locale.ROOT,
-              "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e5e5e5\"/><text x=\"%d\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\" fill=\"#444\">%s</text>",
-              LEFT,
-              py,
-              W - RIGHT,
-              py,
-              LEFT - 6,
-              py + 4,
-              percent ? Html.percent(t) : Html.tick(t, y.max - y.min)));
-    }
+    yGrid(sb, y, percent);
     sb.append(axisLines(LEFT, h - bottom));
     sb.append(yTitle(yLabel, h - bottom));
     double group = (double) (W - RIGHT - LEFT) / Math.max(1, categories.size());
@@ -291,8 +278,8 @@ final class Svg {
     }
   }
 
-  private static void axes(
-      StringBuilder sb, Scale x, Scale y, XAxis xAxis, String xLabel, String yLabel) {
+  /** Horizontal grid lines with their labels at round values of the y scale. */
+  private static void yGrid(StringBuilder sb, Scale y, boolean percent) {
     for (double t : ticks(y.min, y.max)) {
       double py = y.at(t);
       sb.append(
@@ -305,8 +292,13 @@ final class Svg {
               py,
               LEFT - 6,
               py + 4,
-              Html.tick(t, y.max - y.min)));
+              percent ? Html.percent(t) : Html.tick(t, y.max - y.min)));
     }
+  }
+
+  private static void axes(
+      StringBuilder sb, Scale x, Scale y, XAxis xAxis, String xLabel, String yLabel) {
+    yGrid(sb, y, false);
     List<Double> xt =
         switch (xAxis) {
           case DATE -> dayTicks(x.min, x.max);
