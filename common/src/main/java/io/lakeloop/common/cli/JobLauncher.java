@@ -115,6 +115,7 @@ public final class JobLauncher {
     long t0 = System.nanoTime();
     try {
       JobResult result = job.run(ctx);
+      io.lakeloop.common.run.Faults.point("ledger.before-finish");
       if (ledger != null) {
         ledger.finish(
             job.name(),

@@ -117,6 +117,7 @@ public final class ModelRegistry {
       }
       int next = latestVersion(entry.modelName()).orElse(0) + 1;
       Entry candidate = entry.withVersion(next);
+      io.lakeloop.common.run.Faults.point("registry.before-commit");
       try {
         DeltaTable.forPath(spark, lakehouse.path(Tables.MODEL_REGISTRY))
             .as("t")
@@ -136,6 +137,7 @@ public final class ModelRegistry {
             attempt);
         continue;
       }
+      io.lakeloop.common.run.Faults.point("registry.after-commit");
       Optional<Entry> mine = find(entry.modelName(), entry.sha256(), entry.runId());
       if (mine.isPresent()) {
         LOG.info("registry: registered {} ({})", mine.get().ref(), mine.get().status());

@@ -2,6 +2,7 @@ package io.lakeloop.common.table;
 
 import io.delta.tables.DeltaTable;
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.run.Faults;
 import java.net.URI;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -223,7 +224,8 @@ public final class Lakehouse {
    */
   public long appendOnce(
       Dataset<Row> rows, TableSpec spec, String runId, String appId, long txnVersion) {
-    rows.write()
+    faultable(rows, spec.name())
+        .write()
         .format("delta")
         .mode("append")
         .option("txnAppId", appId)
@@ -238,13 +240,58 @@ public final class Lakehouse {
    * {@code rows}; rerunning with the same rows leaves the same content. Returns the version.
    */
   public long replaceWhere(Dataset<Row> rows, TableSpec spec, String predicate, String runId) {
-    rows.write()
+    faultable(rows, spec.name())
+        .write()
         .format("delta")
         .mode("overwrite")
         .option("replaceWhere", predicate)
         .option("userMetadata", runId)
         .save(path(spec.name()));
     return latestVersion(spec.name()).orElseThrow();
+  }
+
+  /**
+   * The rows to write, passed through the fault point {@code delta.write:<table>} after each
+   * partition's last row when the reliability tests armed it (see {@link Faults}); the rows
+   * themselves otherwise.
+   */
+  private static Dataset<Row> faultable(Dataset<Row> rows, String table) {
+    String point = "delta.write:" + table;
+    if (!Faults.armed(point)) {
+      return rows;
+    }
+    return rows.mapPartitions(
+        (org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>)
+            it -> new AfterLast(it, point),
+        org.apache.spark.sql.Encoders.row(rows.schema()));
+  }
+
+  /** Hands over a partition's rows, then passes the fault point once they are all taken. */
+  private static final class AfterLast implements java.util.Iterator<Row> {
+    private final java.util.Iterator<Row> rows;
+    private final String point;
+    private boolean passed;
+
+    AfterLast(java.util.Iterator<Row> rows, String point) {
+      this.rows = rows;
+      this.point = point;
+    }
+
+    @Override
+    public boolean hasNext() {
+      boolean more = rows.hasNext();
+      if (!more && !passed) {
+        passed = true;
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        Faults.point(point, task == null ? 0 : task.partitionId());
+      }
+      return more;
+    }
+
+    @Override
+    public Row next() {
+      return rows.next();
+    }
   }
 
   /** Operation metrics (numOutputRows, ...) of the commit at a version. Reads the log only. */

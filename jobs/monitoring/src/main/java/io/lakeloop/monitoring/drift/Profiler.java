@@ -99,7 +99,13 @@ public final class Profiler implements Serializable {
     Profiler self = this;
     List<Tuple2<Key, ColumnProfiles>> merged =
         OrderedMerge.merge(
-                rows.mapPartitionsWithIndex((p, it) -> self.fold(p, it), false).mapToPair(t -> t),
+                rows.mapPartitionsWithIndex(
+                        (p, it) -> {
+                          io.lakeloop.common.run.Faults.point("scan", p);
+                          return self.fold(p, it);
+                        },
+                        false)
+                    .mapToPair(t -> t),
                 reducers,
                 ColumnProfiles::merge,
                 (Key key, ColumnProfiles profiles) ->

@@ -247,7 +247,13 @@ public final class Evaluator {
                 Integer.parseInt(rows.sparkSession().conf().get("spark.sql.shuffle.partitions"))));
     JavaRDD<Row> metricRows =
         OrderedMerge.merge(
-            scan.mapPartitionsWithIndex(mapSide, false).mapToPair(t -> t),
+            scan.mapPartitionsWithIndex(
+                    (Integer p, java.util.Iterator<InternalRow> it) -> {
+                      io.lakeloop.common.run.Faults.point("scan", p);
+                      return mapSide.call(p, it);
+                    },
+                    false)
+                .mapToPair(t -> t),
             reducers,
             SliceState::merge,
             (key, state) -> output.rows(key, state).iterator());
