@@ -23,6 +23,7 @@ import scala.collection.JavaConverters;
  * its row (attempt + 1) instead of adding one. Each call is one small Delta commit.
  */
 public final class JobRuns {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobRuns.class);
   public static final String RUNNING = "RUNNING";
   public static final String SUCCEEDED = "SUCCEEDED";
   public static final String FAILED = "FAILED";
@@ -134,15 +135,50 @@ public final class JobRuns {
             error);
     Dataset<Row> source =
         lakehouse.spark().createDataFrame(List.of(row), Tables.JOB_RUNS_SPEC.schema());
-    DeltaTable.forPath(lakehouse.spark(), lakehouse.path(Tables.JOB_RUNS))
-        .as("t")
-        .merge(source.as("s"), "t.job = s.job AND t.run_id = s.run_id")
-        .whenMatched()
-        .updateAll()
-        .whenNotMatched()
-        .insertAll()
-        .execute();
+    // Jobs running at the same time (two backfills, two DAG runs) each MERGE their own row into
+    // this one unpartitioned table: Delta refuses the later commit of two concurrent ones. Each
+    // writer touches only its own (job, run_id) row, so trying again on the new snapshot is safe.
+    for (int tries = 1; ; tries++) {
+      try {
+        DeltaTable.forPath(lakehouse.spark(), lakehouse.path(Tables.JOB_RUNS))
+            .as("t")
+            .merge(source.as("s"), "t.job = s.job AND t.run_id = s.run_id")
+            .whenMatched()
+            .updateAll()
+            .whenNotMatched()
+            .insertAll()
+            .execute();
+        return;
+      } catch (java.util.ConcurrentModificationException raced) {
+        if (tries >= MAX_ATTEMPTS) {
+          throw new IllegalStateException(
+              "job_runs: "
+                  + MAX_ATTEMPTS
+                  + " concurrent commits in a row beat the record of "
+                  + job
+                  + " "
+                  + runId
+                  + "; rerun the job (its work is idempotent)",
+              raced);
+        }
+        LOG.info(
+            "job_runs: another run committed first (try {} for {} {}); retrying",
+            tries,
+            job,
+            runId);
+        try {
+          Thread.sleep(
+              50L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while recording " + job + " " + runId, e);
+        }
+      }
+    }
   }
+
+  /** Concurrent commits to job_runs one record may lose to before the run gives up. */
+  static final int MAX_ATTEMPTS = 20;
 
   private static <K, V> scala.collection.Map<K, V> scalaMap(Map<K, V> m) {
     return JavaConverters.mapAsScalaMap(new java.util.LinkedHashMap<>(m));
