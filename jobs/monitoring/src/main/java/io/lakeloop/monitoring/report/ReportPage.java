@@ -733,9 +733,8 @@ final class ReportPage {
         d.registry().stream()
             .filter(
                 e ->
-                    e.metrics().containsKey("layer.0.sparsity")
-                        || e.metrics().keySet().stream()
-                            .anyMatch(k -> k.startsWith("layer.") && k.endsWith(".sparsity")))
+                    e.metrics().keySet().stream()
+                        .anyMatch(k -> k.startsWith("layer.") && k.endsWith(".sparsity")))
             .toList();
     if (!compressed.isEmpty()) {
       Set<Integer> layers = new TreeSet<>();
