@@ -122,6 +122,20 @@ public record ReportData(
       Map<String, Long> inputs,
       Map<String, Long> outputs) {}
 
+  /** The latest day with labeled predictions (daily window, all rows), if any. */
+  static Optional<LocalDate> latestLabeledDay(List<MetricPoint> metrics) {
+    return metrics.stream()
+        .filter(
+            p ->
+                p.metric().equals(ReportSettings.LABELED_COUNT)
+                    && p.granularity().equals(ReportReader.DAY)
+                    && p.sliceKey().equals("*")
+                    && p.value() != null
+                    && p.value() > 0)
+        .map(MetricPoint::window)
+        .max(LocalDate::compareTo);
+  }
+
   /** The published champion, if the model has one. */
   public Optional<ModelRegistry.Entry> champion() {
     Integer v = aliases.get(ModelRegistry.CHAMPION);

@@ -131,15 +131,7 @@ final class ReportPage {
         d.metrics().stream()
             .filter(p -> p.granularity().equals(ReportReader.DAY) && p.sliceKey().equals("*"))
             .toList();
-    Optional<LocalDate> day =
-        overall.stream()
-            .filter(
-                p ->
-                    p.metric().equals(ReportSettings.LABELED_COUNT)
-                        && p.value() != null
-                        && p.value() > 0)
-            .map(MetricPoint::window)
-            .max(LocalDate::compareTo);
+    Optional<LocalDate> day = ReportData.latestLabeledDay(d.metrics());
     if (day.isPresent()) {
       sb.append("<div class=\"big\">").append(day.get()).append("</div><ul class=\"reasons\">");
       for (MetricPoint p : overall) {

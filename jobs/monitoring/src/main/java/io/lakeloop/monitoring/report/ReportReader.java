@@ -89,17 +89,7 @@ final class ReportReader {
     }
 
     Optional<ReportData.Curves> curves = Optional.empty();
-    Optional<LocalDate> labeledDay =
-        metrics.stream()
-            .filter(
-                p ->
-                    p.metric().equals(ReportSettings.LABELED_COUNT)
-                        && p.granularity().equals(DAY)
-                        && p.sliceKey().equals("*")
-                        && p.value() != null
-                        && p.value() > 0)
-            .map(ReportData.MetricPoint::window)
-            .max(Comparator.naturalOrder());
+    Optional<LocalDate> labeledDay = ReportData.latestLabeledDay(metrics);
     if (model.task() == Task.BINARY && labeledDay.isPresent()) {
       curves = Optional.of(curves(ctx, model, labeledDay.get(), asOf, s.curveBins()));
     }
