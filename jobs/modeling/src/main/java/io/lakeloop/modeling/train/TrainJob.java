@@ -183,17 +183,50 @@ public final class TrainJob implements Job {
           studentStart.numParams(),
           configuredTeacher.map(MultiLayerNetwork::numParams).orElse(start.numParams()),
           s);
-      SparkTrainer.Result teacher =
-          SparkTrainer.train(sc, start, train, validation, trainRows, s.trainer(s.teacher()));
-      MultiLayerNetwork distillFrom = configuredTeacher.orElse(teacher.network());
-      SparkTrainer.Result distilled =
-          SparkTrainer.train(
-              sc,
-              studentStart,
-              SoftTargets.attach(sc, distillFrom, train, s.temperature()),
-              validation,
-              trainRows,
-              s.trainer(s.student()));
+
+      // Candidates an earlier attempt of this run committed before it stopped (killed after a
+      // registry commit, say) are reused as they are instead of trained again: DL4J's result
+      // differs in its bytes from one training to the next, so registering a retrained one would
+      // give the run a second teacher or student.
+      Map<String, ModelRegistry.Entry> earlier =
+          committedCandidates(registry.versions(model.name()), model.name(), ctx.runId());
+      Map<String, ModelArtifact> reused = new LinkedHashMap<>();
+      earlier.forEach(
+          (role, e) -> reused.put(role, load(store, e, scratch.resolve(role + "-committed.zip"))));
+      if (!earlier.isEmpty()) {
+        LOG.warn(
+            "train: an earlier attempt of run {} registered {} before it stopped; reusing {}"
+                + " instead of training again",
+            ctx.runId(),
+            earlier.values().stream().map(ModelRegistry.Entry::ref).toList(),
+            earlier.keySet());
+      }
+      Optional<SparkTrainer.Result> teacher =
+          reused.containsKey(TEACHER)
+              ? Optional.empty()
+              : Optional.of(
+                  SparkTrainer.train(
+                      sc, start, train, validation, trainRows, s.trainer(s.teacher())));
+      ModelArtifact teacherModel =
+          reused.containsKey(TEACHER)
+              ? reused.get(TEACHER)
+              : new ModelArtifact(teacher.get().network(), encoding);
+      MultiLayerNetwork distillFrom = configuredTeacher.orElse(teacherModel.network());
+      Optional<SparkTrainer.Result> distilled =
+          reused.containsKey(STUDENT)
+              ? Optional.empty()
+              : Optional.of(
+                  SparkTrainer.train(
+                      sc,
+                      studentStart,
+                      SoftTargets.attach(sc, distillFrom, train, s.temperature()),
+                      validation,
+                      trainRows,
+                      s.trainer(s.student())));
+      ModelArtifact studentModel =
+          reused.containsKey(STUDENT)
+              ? reused.get(STUDENT)
+              : new ModelArtifact(Networks.asClassifier(distilled.get().network()), encoding);
       SparkTrainer.Result hard =
           SparkTrainer.train(
               sc,
@@ -217,8 +250,8 @@ public final class TrainJob implements Job {
       summary.put("invalid_labels", Long.toString(invalid.value()));
 
       Map<String, ModelArtifact> models = new LinkedHashMap<>();
-      models.put(TEACHER, new ModelArtifact(teacher.network(), encoding));
-      models.put(STUDENT, new ModelArtifact(Networks.asClassifier(distilled.network()), encoding));
+      models.put(TEACHER, teacherModel);
+      models.put(STUDENT, studentModel);
       models.put(STUDENT_HARD, new ModelArtifact(hard.network(), encoding));
       champion.ifPresent(c -> models.put(GateRun.CHAMPION, c));
       GateRun gate =
@@ -227,8 +260,8 @@ public final class TrainJob implements Job {
 
       List<Gate.Candidate> candidates =
           List.of(
-              new Gate.Candidate(TEACHER, teacher.network().numParams(), held.get(TEACHER)),
-              new Gate.Candidate(STUDENT, distilled.network().numParams(), held.get(STUDENT)));
+              new Gate.Candidate(TEACHER, teacherModel.network().numParams(), held.get(TEACHER)),
+              new Gate.Candidate(STUDENT, studentModel.network().numParams(), held.get(STUDENT)));
       Gate.Decision decision =
           Gate.decide(s.gate(), candidates, Optional.ofNullable(held.get(gate.championKey())));
 
@@ -236,16 +269,18 @@ public final class TrainJob implements Job {
       Map<String, ModelRegistry.Entry> registered = new LinkedHashMap<>();
       Integer parent = championEntry.map(ModelRegistry.Entry::version).orElse(null);
       ModelRegistry.Entry teacherEntry =
-          register(
-              registry,
-              store,
-              model,
-              ctx.runId(),
-              models.get(TEACHER),
-              scratch.resolve("teacher-candidate.zip"),
-              parent,
-              examples.lineage(),
-              metrics(held.get(TEACHER), teacher, hyperParameters(s, s.teacher())));
+          earlier.containsKey(TEACHER)
+              ? earlier.get(TEACHER)
+              : register(
+                  registry,
+                  store,
+                  model,
+                  ctx.runId(),
+                  models.get(TEACHER),
+                  scratch.resolve("teacher-candidate.zip"),
+                  parent,
+                  examples.lineage(),
+                  metrics(held.get(TEACHER), teacher.get(), hyperParameters(s, s.teacher())));
       registered.put(TEACHER, teacherEntry);
       Map<String, Double> studentExtra = new LinkedHashMap<>(hyperParameters(s, s.student()));
       held.get(STUDENT_HARD).forEach((k, v) -> studentExtra.put("hard_label_student." + k, v));
@@ -254,18 +289,20 @@ public final class TrainJob implements Job {
       studentExtra.put("hp.distillation.temperature", s.temperature());
       registered.put(
           STUDENT,
-          register(
-              registry,
-              store,
-              model,
-              ctx.runId(),
-              models.get(STUDENT),
-              scratch.resolve("student-candidate.zip"),
-              s.teacherVersion().isPresent()
-                  ? Integer.valueOf(s.teacherVersion().getAsInt())
-                  : Integer.valueOf(teacherEntry.version()),
-              examples.lineage(),
-              metrics(held.get(STUDENT), distilled, studentExtra)));
+          earlier.containsKey(STUDENT)
+              ? earlier.get(STUDENT)
+              : register(
+                  registry,
+                  store,
+                  model,
+                  ctx.runId(),
+                  models.get(STUDENT),
+                  scratch.resolve("student-candidate.zip"),
+                  s.teacherVersion().isPresent()
+                      ? Integer.valueOf(s.teacherVersion().getAsInt())
+                      : Integer.valueOf(teacherEntry.version()),
+                  examples.lineage(),
+                  metrics(held.get(STUDENT), distilled.get(), studentExtra)));
 
       long decisionsVersion =
           gate.record(model.name(), decision, registered, date, ctx.runId(), ctx.lakehouse());
@@ -295,20 +332,54 @@ public final class TrainJob implements Job {
             Double primary = ms.get(s.gate().primaryMetric());
             summary.put(m + "." + s.gate().primaryMetric(), primary == null ? "" : fmt(primary));
           });
-      summary.put("teacher.parameters", Long.toString(teacher.network().numParams()));
-      summary.put("student.parameters", Long.toString(distilled.network().numParams()));
+      summary.put("teacher.parameters", Long.toString(teacherModel.network().numParams()));
+      summary.put("student.parameters", Long.toString(studentModel.network().numParams()));
       summary.put("teacher.version", Integer.toString(teacherEntry.version()));
       summary.put("student.version", Integer.toString(registered.get(STUDENT).version()));
       summary.put("decision", decision.summary(s.gate().primaryMetric()));
       winner.ifPresent(w -> summary.put("winner", w.ref()));
-      putTraining(summary, TEACHER, teacher);
-      putTraining(summary, STUDENT, distilled);
+      teacher.ifPresent(r -> putTraining(summary, TEACHER, r));
+      distilled.ifPresent(r -> putTraining(summary, STUDENT, r));
       putTraining(summary, STUDENT_HARD, hard);
+      earlier.forEach((role, e) -> summary.put(role + ".reused", e.ref()));
       String out = report(model, s, examples, gate, decision, registered, winner, held);
       return new JobResult(out, summary, winner.isPresent() ? JobLauncher.OK : NOTHING_BLESSED);
     } finally {
       io.lakeloop.modeling.Scratch.delete(scratch);
     }
+  }
+
+  /**
+   * The candidates an earlier, unfinished attempt of run {@code runId} registered, by role: a run
+   * registers its teacher, then its student, so its candidate rows in version order are the teacher
+   * and the student. More than two means the registry was written by something else under this run
+   * id, and nothing is guessed.
+   */
+  static Map<String, ModelRegistry.Entry> committedCandidates(
+      List<ModelRegistry.Entry> versions, String model, String runId) {
+    List<ModelRegistry.Entry> mine =
+        versions.stream()
+            .filter(e -> runId.equals(e.runId()) && ModelRegistry.CANDIDATE.equals(e.status()))
+            .sorted(java.util.Comparator.comparingInt(ModelRegistry.Entry::version))
+            .toList();
+    List<String> roles = List.of(TEACHER, STUDENT);
+    if (mine.size() > roles.size()) {
+      throw new LakeloopException(
+          "train: the registry already has "
+              + mine.size()
+              + " candidates of model "
+              + model
+              + " from run "
+              + runId
+              + " ("
+              + mine.stream().map(ModelRegistry.Entry::ref).toList()
+              + "), more than one teacher and one student; start a new run with another --run-id");
+    }
+    Map<String, ModelRegistry.Entry> out = new LinkedHashMap<>();
+    for (int i = 0; i < mine.size(); i++) {
+      out.put(roles.get(i), mine.get(i));
+    }
+    return out;
   }
 
   static void checkStudentSize(long student, long teacher, TrainSettings s) {
