@@ -18,6 +18,9 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code bin/lakeloop ingest}: loads prediction logs or labels from CSV, JSON or Parquet into the
@@ -27,6 +30,8 @@ import org.apache.spark.sql.Row;
  * duplicates, one join with the target's request ids.
  */
 public final class IngestJob implements Job {
+  private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
+
   static final List<Flag> FLAGS =
       List.of(
           Flag.value("table", "prediction_log|labels", "which table the source feeds"),
@@ -88,30 +93,45 @@ public final class IngestJob implements Job {
     if (ctx.previousSuccess().isPresent()) {
       return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
     }
-    Ingestion.Outcome o =
+    StructType target =
         switch (table) {
-          case Tables.PREDICTION_LOG -> ingestPredictions(ctx, spec, format, path);
-          case Tables.LABELS_TABLE -> ingestLabels(ctx, spec, format, path);
+          case Tables.PREDICTION_LOG -> Tables.predictionLog(spec).schema();
+          case Tables.LABELS_TABLE -> Tables.LABELS.schema();
           default ->
               throw new LakeloopException(
                   "--table '" + table + "' cannot be ingested; use prediction_log or labels");
         };
+    Dataset<Row> raw = SourceReader.read(ctx.spark(), format, path, target);
+    List<String> ignored = Validation.extraColumns(raw, target);
+    String ignoredNote = "";
+    if (!ignored.isEmpty()) {
+      ignoredNote =
+          String.format(
+              "; the source's column(s) %s are not in %s's schema and were not ingested (the"
+                  + " values of the others are read by column name, so nothing shifted); add"
+                  + " them to model %s's spec to keep them",
+              ignored, table, spec.name());
+      LOG.warn("ingest: {}", ignoredNote.substring(2));
+    }
+    Ingestion.Outcome o =
+        table.equals(Tables.PREDICTION_LOG)
+            ? ingestPredictions(ctx, spec, raw, path)
+            : ingestLabels(ctx, spec, raw, path);
     Map<String, String> summary = new LinkedHashMap<>();
     summary.put("table", table);
     summary.put("written", Long.toString(o.written()));
     summary.put("quarantined", Long.toString(o.quarantined()));
     summary.put("version", Long.toString(o.tableVersion()));
+    summary.put("ignored_columns", String.join(",", ignored));
     return new JobResult(
         String.format(
-            "ingest: %,d rows into %s (v%d), %,d quarantined (see: bin/lakeloop query \"select reason, count(*) from quarantine where run_id = '%s' group by reason\")",
-            o.written(), table, o.tableVersion(), o.quarantined(), ctx.runId()),
+            "ingest: %,d rows into %s (v%d), %,d quarantined (see: bin/lakeloop query \"select reason, count(*) from quarantine where run_id = '%s' group by reason\")%s",
+            o.written(), table, o.tableVersion(), o.quarantined(), ctx.runId(), ignoredNote),
         summary);
   }
 
   static Ingestion.Outcome ingestPredictions(
-      JobContext ctx, ModelSpec spec, String format, String path) {
-    Dataset<Row> raw =
-        SourceReader.read(ctx.spark(), format, path, Tables.predictionLog(spec).schema());
+      JobContext ctx, ModelSpec spec, Dataset<Row> raw, String path) {
     ctx.lakehouse().ensure(Tables.predictionLog(spec));
     Dataset<Row> classified =
         Validation.predictions(
@@ -123,8 +143,7 @@ public final class IngestJob implements Job {
   }
 
   static Ingestion.Outcome ingestLabels(
-      JobContext ctx, ModelSpec spec, String format, String path) {
-    Dataset<Row> raw = SourceReader.read(ctx.spark(), format, path, Tables.LABELS.schema());
+      JobContext ctx, ModelSpec spec, Dataset<Row> raw, String path) {
     Dataset<Row> known = Ingestion.existingIds(ctx, Tables.PREDICTION_LOG);
     if (known == null) {
       throw new LakeloopException(

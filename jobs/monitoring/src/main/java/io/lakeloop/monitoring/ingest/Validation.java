@@ -157,6 +157,17 @@ public final class Validation {
         concat(lit(name + " "), c.cast("string"), lit(" is not a class index in [0, " + k + ")")));
   }
 
+  /**
+   * The source's columns that {@code target} does not have (ingest leaves them out). JSON sources
+   * are read with the target's fields only, so this finds the extra columns of CSV, Parquet and
+   * Delta sources.
+   */
+  public static List<String> extraColumns(Dataset<Row> raw, StructType target) {
+    Set<String> known = new TreeSet<>(Arrays.asList(target.fieldNames()));
+    known.add(CORRUPT_COL);
+    return Arrays.stream(raw.columns()).filter(c -> !known.contains(c)).toList();
+  }
+
   /** Fails, naming the columns, if the source lacks any expected column. */
   static void checkColumns(Dataset<Row> raw, List<String> expected, String table) {
     Set<String> present = new TreeSet<>(Arrays.asList(raw.columns()));

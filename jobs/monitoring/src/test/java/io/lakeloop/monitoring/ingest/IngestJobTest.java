@@ -295,4 +295,36 @@ class IngestJobTest extends SparkTestBase {
     assertThat(lakehouse.read(Tables.JOB_RUNS).data().where("status = 'FAILED'").count())
         .isGreaterThanOrEqualTo(2);
   }
+
+  @Test
+  @Order(5)
+  void aSourceWithAnExtraColumnIsReadByNameAndSaysWhatItLeftOut() throws Exception {
+    // the extra column sits between the expected ones and the order is not the table's: values
+    // must land under their own names, and the run must say which column it did not ingest
+    Path extra = landing.resolve("extra.csv");
+    Files.write(
+        extra,
+        List.of("label_time,note,request_id,label", "2026-01-06T10:00:00Z,called twice,g3,1"));
+    var result =
+        JobRunner.run(
+            new IngestJob(),
+            spark(),
+            config,
+            "--run-id",
+            "l-extra",
+            "--table",
+            "labels",
+            "--format",
+            "csv",
+            "--path",
+            extra.toString());
+    Row g3 = lakehouse.read(Tables.LABELS_TABLE).data().where("request_id = 'g3'").first();
+    assertThat(g3.<Double>getAs("label")).isEqualTo(1.0);
+    assertThat(g3.<java.sql.Timestamp>getAs("label_time").toInstant())
+        .isEqualTo(java.time.Instant.parse("2026-01-06T10:00:00Z"));
+    assertThat(result.summary())
+        .containsEntry("ignored_columns", "note")
+        .containsEntry("written", "1");
+    assertThat(result.output()).contains("column(s) [note] are not in labels's schema");
+  }
 }
