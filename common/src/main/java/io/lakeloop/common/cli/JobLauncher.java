@@ -72,6 +72,14 @@ public final class JobLauncher {
       }
       return USER_ERROR;
     } catch (Exception | Error e) {
+      Optional<String> storage = io.lakeloop.common.table.StorageErrors.explain(e);
+      if (storage.isPresent()) {
+        err.println("lakeloop " + job.name() + ": error: " + storage.get());
+        if (verbose) {
+          e.printStackTrace(err);
+        }
+        return USER_ERROR;
+      }
       err.println(
           "lakeloop "
               + job.name()
