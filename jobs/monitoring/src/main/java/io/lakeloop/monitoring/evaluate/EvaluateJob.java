@@ -149,6 +149,10 @@ public final class EvaluateJob implements Job {
     Evaluator evaluator = new Evaluator(model, settings);
     Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(plan.scope()), ctx.runId());
     lh.ensure(Tables.EVAL_METRICS_SPEC);
+    String behind = outOfOrder(lh, name(), plan, date);
+    if (!behind.isEmpty()) {
+      LOG.warn("evaluate: {}", behind);
+    }
     long version =
         lh.replaceWhere(metrics, Tables.EVAL_METRICS_SPEC, plan.predicate(), ctx.runId());
     ctx.recordOutput(Tables.EVAL_METRICS, version);
@@ -176,6 +180,7 @@ public final class EvaluateJob implements Job {
     summary.put("windows_from", plan.firstDate().toString());
     summary.put("rows", written);
     summary.put("version", Long.toString(version));
+    summary.put("out_of_order", Boolean.toString(!behind.isEmpty()));
     String table =
         headlineTable(lh, version, model.name(), settings.granularities().get(0), plan.firstDate());
     return new JobResult(
@@ -192,8 +197,58 @@ public final class EvaluateJob implements Job {
                     "; %,d rows could not be scored (see: bin/lakeloop query \"select reason,"
                         + " count(*) from quarantine where run_id = '%s' group by reason\")",
                     invalid, ctx.runId()),
-            table),
+            behind.isEmpty() ? table : table + "\n" + behind),
         summary);
+  }
+
+  /**
+   * Whether this run is an out-of-order backfill: the windows it is about to rewrite that
+   * eval_metrics holds from succeeded runs with a later {@code --date}. Each window's metrics are
+   * those of the labels known by the date of the run that wrote it last, so after an older date
+   * they are older figures; nothing is lost (the later run's rows are in the table's history) but
+   * it is worth saying. Empty when no such window; otherwise the message, naming the later runs and
+   * how to bring the windows up to date again. Reads the plan's distinct windows and run ids only.
+   */
+  static String outOfOrder(Lakehouse lh, String job, Plan plan, LocalDate date) {
+    if (lh.latestVersion(Tables.EVAL_METRICS).isEmpty()
+        || lh.latestVersion(Tables.JOB_RUNS).isEmpty()) {
+      return "";
+    }
+    Dataset<Row> windows =
+        lh.read(Tables.EVAL_METRICS)
+            .data()
+            .where(expr(plan.predicate()))
+            .select(GRANULARITY, WINDOW_START, RUN_ID)
+            .distinct();
+    Dataset<Row> later =
+        lh.read(Tables.JOB_RUNS)
+            .data()
+            .where(
+                col(JOB)
+                    .equalTo(job)
+                    .and(col(STATUS).equalTo(io.lakeloop.common.run.JobRuns.SUCCEEDED))
+                    .and(col(LOGICAL_DATE).gt(lit(java.sql.Date.valueOf(date)))))
+            .select(RUN_ID, LOGICAL_DATE)
+            .distinct();
+    List<Row> runs =
+        windows
+            .join(later, RUN_ID)
+            .groupBy(RUN_ID, LOGICAL_DATE)
+            .agg(count(lit(1)))
+            .orderBy(LOGICAL_DATE, RUN_ID)
+            .collectAsList();
+    if (runs.isEmpty()) {
+      return "";
+    }
+    long count = runs.stream().mapToLong(r -> r.getLong(2)).sum();
+    List<String> by = new ArrayList<>();
+    runs.forEach(r -> by.add(r.getString(0) + " (--date " + r.getDate(1) + ")"));
+    LocalDate latest = runs.get(runs.size() - 1).getDate(1).toLocalDate();
+    return String.format(
+        "out-of-order backfill: %d window(s) were last evaluated as of a later date by %s and now"
+            + " hold the metrics of the labels known by %s; to bring them up to date again, run"
+            + " evaluate --date %s with a new --run-id",
+        count, String.join(", ", by), date, latest);
   }
 
   /**
