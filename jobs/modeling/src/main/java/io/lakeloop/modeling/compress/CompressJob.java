@@ -132,9 +132,40 @@ public final class CompressJob implements Job {
       long rows = ex.counts().get("train");
       double sparsity = cs.targetSparsity();
       boolean asymmetric = cs.asymmetric();
-      INDArray calibration = calibrationSample(train, cs.calibrationRows());
       List<Attempt> attempts = new ArrayList<>();
-      for (int a = 1; a <= cs.maxAttempts(); a++) {
+      // An earlier attempt of this run that published before it stopped (killed between the
+      // registry commit and the champion's move, say): its artifact is judged again and promoted
+      // rather than compressed anew, since fine-tuning is not bit-reproducible and a new artifact
+      // would be a second published version for one run.
+      Optional<ModelRegistry.Entry> earlier =
+          publishedBy(registry.versions(model.name()), ctx.runId(), source.version());
+      if (earlier.isPresent()) {
+        LOG.warn(
+            "compress: an earlier attempt of run {} published {} before it stopped; judging and"
+                + " promoting it instead of compressing again",
+            ctx.runId(),
+            earlier.get().ref());
+        Path file = scratch.resolve("published.llc");
+        ModelArtifact stored = Artifacts.fetch(store, earlier.get(), file);
+        Map<String, ModelArtifact> models = new LinkedHashMap<>();
+        models.put("uncompressed", original);
+        models.put("compressed", stored);
+        Map<String, Map<String, Double>> m =
+            GateRun.evaluate(ctx, model, ts, ex.holdout(), models, true).metrics();
+        Double published = earlier.get().compression().sparsity();
+        attempts.add(
+            judge(
+                1,
+                published == null ? 0 : published,
+                asymmetric,
+                nonZero(stored.network()),
+                m,
+                cs,
+                file.toFile()));
+      }
+      INDArray calibration =
+          earlier.isPresent() ? null : calibrationSample(train, cs.calibrationRows());
+      for (int a = 1; earlier.isEmpty() && a <= cs.maxAttempts(); a++) {
         MultiLayerNetwork net = original.network().clone();
         for (int step = 1; step <= cs.pruningSteps() && sparsity > 0; step++) {
           double s = MagnitudePruning.scheduled(0, sparsity, step, cs.pruningSteps());
@@ -190,30 +221,10 @@ public final class CompressJob implements Job {
         return new JobResult(String.join("\n", lines), Map.of("published", ""), NOTHING_PUBLISHED);
       }
       Attempt w = winner.get();
-      ArtifactStore.Stored stored = store.put(model.name(), w.file().toPath(), "llc");
-      Map<String, Double> metrics = new LinkedHashMap<>();
-      w.compressed().forEach((k, v) -> metrics.put("holdout." + k, v));
-      w.uncompressed().forEach((k, v) -> metrics.put("uncompressed.holdout." + k, v));
-      metrics.put("attempts", (double) attempts.size());
-      // Measured on the artifact as stored (dequantized), not on the network before quantization.
-      metrics.putAll(layerSparsity(CompactArtifact.read(w.file()).network()));
       ModelRegistry.Entry published =
-          registry.register(
-              new ModelRegistry.Entry(
-                  model.name(),
-                  0,
-                  stored.uri(),
-                  stored.sha256(),
-                  stored.sizeBytes(),
-                  CompactArtifact.FORMAT,
-                  source.version(),
-                  ex.lineage(),
-                  metrics,
-                  new ModelRegistry.Compression(
-                      w.sparsity(), 8, (double) source.sizeBytes() / stored.sizeBytes()),
-                  PUBLISHED,
-                  Instant.now(),
-                  ctx.runId()));
+          earlier.isPresent()
+              ? earlier.get()
+              : publish(registry, store, model, source, w, attempts.size(), ex, ctx.runId());
       ctx.lakehouse()
           .latestVersion(Tables.MODEL_REGISTRY)
           .ifPresent(v -> ctx.recordOutput(Tables.MODEL_REGISTRY, v));
@@ -236,14 +247,61 @@ public final class CompressJob implements Job {
               Locale.ROOT,
               "  published %s (%d bytes, %.1fx smaller than %s) and made it the champion",
               published.ref(),
-              stored.sizeBytes(),
-              (double) source.sizeBytes() / stored.sizeBytes(),
+              published.sizeBytes(),
+              (double) source.sizeBytes() / published.sizeBytes(),
               source.ref()));
       return new JobResult(
           String.join("\n", lines), Map.of("published", published.ref()), JobLauncher.OK);
     } finally {
       io.lakeloop.modeling.Scratch.delete(scratch);
     }
+  }
+
+  /** Stores the winning attempt's artifact and registers it as a published version. */
+  private static ModelRegistry.Entry publish(
+      ModelRegistry registry,
+      ArtifactStore store,
+      ModelSpec model,
+      ModelRegistry.Entry source,
+      Attempt w,
+      int attempts,
+      TrainExamples ex,
+      String runId) {
+    ArtifactStore.Stored stored = store.put(model.name(), w.file().toPath(), "llc");
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    w.compressed().forEach((k, v) -> metrics.put("holdout." + k, v));
+    w.uncompressed().forEach((k, v) -> metrics.put("uncompressed.holdout." + k, v));
+    metrics.put("attempts", (double) attempts);
+    // Measured on the artifact as stored (dequantized), not on the network before quantization.
+    metrics.putAll(layerSparsity(CompactArtifact.read(w.file()).network()));
+    return registry.register(
+        new ModelRegistry.Entry(
+            model.name(),
+            0,
+            stored.uri(),
+            stored.sha256(),
+            stored.sizeBytes(),
+            CompactArtifact.FORMAT,
+            source.version(),
+            ex.lineage(),
+            metrics,
+            new ModelRegistry.Compression(
+                w.sparsity(), 8, (double) source.sizeBytes() / stored.sizeBytes()),
+            PUBLISHED,
+            Instant.now(),
+            runId));
+  }
+
+  /** The version run {@code runId} already published from {@code source}, if any. */
+  static Optional<ModelRegistry.Entry> publishedBy(
+      List<ModelRegistry.Entry> versions, String runId, int source) {
+    return versions.stream()
+        .filter(
+            e ->
+                runId.equals(e.runId())
+                    && PUBLISHED.equals(e.status())
+                    && Integer.valueOf(source).equals(e.parentVersion()))
+        .findFirst();
   }
 
   /** Every attempt's checks into gate_decisions; the published one is the winner. */
