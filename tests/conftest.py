@@ -62,6 +62,22 @@ def run_lakeloop(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
     return _check(proc, "bin/lakeloop " + " ".join(args))
 
 
+def spark_submit_command(
+    master: str,
+    command: str,
+    *args: str,
+    deploy_mode: str = "client",
+    conf: dict[str, str] | None = None,
+) -> list[str]:
+    """The spark-submit command line of one lakeloop job's main class from its shaded jar."""
+    main_class, jar = CLASSES[command]
+    settings = {"spark.executor.memory": "2g", **DEFAULT_SPARK_CONF, **(conf or {})}
+    cmd = [str(VENV_BIN / "spark-submit"), "--master", master, "--deploy-mode", deploy_mode]
+    for k, v in settings.items():
+        cmd += ["--conf", f"{k}={v}"]
+    return cmd + ["--class", main_class, str(jar), *args]
+
+
 def spark_submit(
     master: str,
     command: str,
@@ -70,13 +86,8 @@ def spark_submit(
     deploy_mode: str = "client",
     conf: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """A real spark-submit of one lakeloop job's main class from its shaded jar."""
-    main_class, jar = CLASSES[command]
-    settings = {"spark.executor.memory": "2g", **DEFAULT_SPARK_CONF, **(conf or {})}
-    cmd = [str(VENV_BIN / "spark-submit"), "--master", master, "--deploy-mode", deploy_mode]
-    for k, v in settings.items():
-        cmd += ["--conf", f"{k}={v}"]
-    cmd += ["--class", main_class, str(jar), *args]
+    """A real spark-submit of one lakeloop job; fails the test with its output if it fails."""
+    cmd = spark_submit_command(master, command, *args, deploy_mode=deploy_mode, conf=conf)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     return _check(proc, " ".join(cmd))
 

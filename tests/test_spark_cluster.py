@@ -6,26 +6,37 @@ cluster deploy mode (the driver on a worker)."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import subprocess
+import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT, base_env, free_port, spark_submit, table
+from conftest import ROOT, base_env, free_port, spark_submit, spark_submit_command, table
 
 CONFIG = str(ROOT / "configs/local.conf")  # absolute: a cluster-mode driver runs elsewhere
 DAY = "2026-01-14"
 
 
+SCRIPT = str(ROOT / "bin/spark-cluster")
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    env = base_env(
+def cluster_env(tmp_path_factory):
+    return base_env(
         SPARK_CLUSTER_DIR=str(tmp_path_factory.mktemp("spark-cluster")),
         SPARK_CLUSTER_PORT=str(free_port()),
         SPARK_CLUSTER_UI_PORT=str(free_port()),
     )
-    script = str(ROOT / "bin/spark-cluster")
+
+
+@pytest.fixture(scope="module")
+def cluster(cluster_env):
+    env, script = cluster_env, SCRIPT
     started = subprocess.run([script, "start"], env=env, capture_output=True, text=True)
     try:
         assert started.returncode == 0, started.stderr
@@ -123,3 +134,59 @@ def test_evaluate_in_cluster_deploy_mode_rewrites_the_same_metrics(cluster, ware
     metrics = table(on_cluster, "eval_metrics")
     assert set(metrics.run_id) == {"eval-cluster-mode"}
     _assert_same(metrics, table(local, "eval_metrics"), drop=("run_id",))
+
+
+def test_losing_a_worker_mid_evaluate_gives_the_same_metrics_and_so_does_a_rerun(
+    cluster, cluster_env, warehouses, tmp_path
+):
+    """Executor loss (last in this file: it takes a worker down, then starts it again). evaluate's
+    scan pauses in the first executor that starts it (Faults' LAKELOOP_PAUSE_AT, given to the
+    executors by spark.executorEnv; the other executor carries on), the test SIGKILLs that
+    executor's worker with it (their process group), Spark runs the lost tasks again on the other
+    worker, and the job completes with the metrics of local[2]. A rerun of the run gives the same
+    metrics again."""
+    on_cluster, local = warehouses
+    warehouse = tmp_path / "lakehouse"
+    shutil.copytree(on_cluster, warehouse)
+    marker = tmp_path / "paused-at"
+    args = ["--config", CONFIG, "--date", DAY, "--since", "2026-01-01", "--run-id", "eval-lost-worker"]
+    cmd = spark_submit_command(
+        cluster, "evaluate", *args,
+        conf={
+            "spark.executorEnv.LAKELOOP_PAUSE_AT": "scan",
+            "spark.executorEnv.LAKELOOP_PAUSE_MARKER": str(marker),
+        },
+    )
+    env = base_env(LAKELOOP_WAREHOUSE=str(warehouse))
+    log = tmp_path / "evaluate.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 600
+            while not marker.exists() or not marker.read_text().strip():
+                assert proc.poll() is None, f"evaluate exited {proc.returncode} before the kill:\n{log.read_text()[-4000:]}"
+                assert time.monotonic() < deadline, "no executor reached the scan in 10 minutes"
+                time.sleep(0.2)
+            point, pid = marker.read_text().split()
+            assert point == "scan"
+            worker_group = os.getpgid(int(pid))
+            assert worker_group != os.getpgid(proc.pid)  # an executor's worker, not the driver
+            os.killpg(worker_group, signal.SIGKILL)
+            assert proc.wait(timeout=900) == 0, log.read_text()[-4000:]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            subprocess.run([SCRIPT, "start"], env=cluster_env, capture_output=True, text=True)
+    text = log.read_text()
+    assert "lost" in text.lower(), "the driver never noticed the lost executor"
+    runs = table(warehouse, "job_runs")
+    assert runs[runs.run_id == "eval-lost-worker"].status.tolist() == ["SUCCEEDED"]
+    metrics = table(warehouse, "eval_metrics")
+    assert set(metrics.run_id) == {"eval-lost-worker"}
+    _assert_same(metrics, table(local, "eval_metrics"), drop=("run_id",))
+    # the same run again (what an Airflow retry does) rewrites the same windows with the same
+    # figures (up to the last bits of sums added in another order on two executors)
+    spark_submit(cluster, "evaluate", *args, env=env)
+    _assert_same(table(warehouse, "eval_metrics"), metrics)
+    status = subprocess.run([SCRIPT, "status"], env=cluster_env, capture_output=True, text=True)
+    assert "2 workers alive" in status.stdout, status.stdout + status.stderr

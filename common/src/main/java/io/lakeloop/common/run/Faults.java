@@ -2,6 +2,7 @@ package io.lakeloop.common.run;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,10 +19,12 @@ import org.slf4j.LoggerFactory;
  * lookup in a set read once per JVM):
  *
  * <ul>
- *   <li>{@code LAKELOOP_PAUSE_AT=point[,point…]}: the first thread to reach an armed point appends
- *       {@code "<point> <pid>"} to the file {@code LAKELOOP_PAUSE_MARKER} and waits there, so the
- *       test can SIGKILL the JVM at exactly that point (after 10 minutes it halts by itself, so a
- *       forgotten test never leaves a process behind);
+ *   <li>{@code LAKELOOP_PAUSE_AT=point[,point…]}: the first thread to reach an armed point creates
+ *       the file {@code LAKELOOP_PAUSE_MARKER} with {@code "<point> <pid>"} and waits there, as
+ *       does every thread of that JVM reaching an armed point after it, so the test can SIGKILL the
+ *       JVM at exactly that point (after 10 minutes it halts by itself, so a forgotten test never
+ *       leaves a process behind). When the marker exists already (another JVM armed alike, such as
+ *       a second executor, paused first) the point does nothing;
  *   <li>{@code LAKELOOP_FAIL_AT=point[,point…]}: inside a Spark task, the first attempt of every
  *       even-numbered partition that reaches an armed point throws, so Spark retries it (run with
  *       {@code local[N,maxFailures]} or a cluster's spark.task.maxFailures).
@@ -81,22 +84,27 @@ public final class Faults {
   private static void pause(String point) {
     synchronized (Faults.class) {
       if (!paused) {
-        paused = true;
         String marker = System.getenv(PAUSE_MARKER);
         long pid = ProcessHandle.current().pid();
-        LOG.warn("fault: paused at {} (pid {}) for the test to kill this JVM", point, pid);
         if (marker != null) {
           try {
+            // CREATE_NEW: of several JVMs armed alike (a cluster's executors), the first to get
+            // here pauses and the others carry on, so the test can kill exactly one of them.
             Files.writeString(
                 Path.of(marker),
                 point + " " + pid + "\n",
                 StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
+                StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE);
+          } catch (FileAlreadyExistsException another) {
+            LOG.info("fault: {} reached, another JVM paused there first; carrying on", point);
+            return;
           } catch (IOException e) {
             LOG.error("fault: cannot write the pause marker {}", marker, e);
           }
         }
+        paused = true;
+        LOG.warn("fault: paused at {} (pid {}) for the test to kill this JVM", point, pid);
       }
     }
     try {
