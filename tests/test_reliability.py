@@ -93,7 +93,11 @@ def _kill_at(warehouse: Path, point: str, args: list[str], tmp_path: Path) -> No
 
 def _content(warehouse: Path, name: str) -> pd.DataFrame:
     """A table's rows in a canonical order, nested values as text, for an exact comparison."""
-    df = table(warehouse, name)
+    return _canonical(table(warehouse, name))
+
+
+def _canonical(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.copy()
     for c in df.columns:
         if df[c].dtype == object:
             df[c] = df[c].map(repr)
@@ -170,35 +174,139 @@ def test_without_task_retries_an_injected_failure_fails_the_run_cleanly(template
     assert not (warehouse / "eval_metrics" / "_delta_log").exists() or table(warehouse, "eval_metrics").empty
 
 
-KNOWN_DUPLICATE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known bug (docs/RELIABILITY.md): a train run killed after its teacher's registry row is"
-        " committed retrains on rerun; DL4J's result differs in its bytes, so the rerun registers"
-        " a second teacher for the same run id (registration is idempotent only on sha256 + run id)"
-    ),
-)
-
-
 @pytest.mark.parametrize(
-    "point", ["registry.before-commit", pytest.param("registry.after-commit", marks=KNOWN_DUPLICATE)]
+    "point", ["registry.before-commit", "registry.after-commit", "delta.write:gate_decisions"]
 )
 def test_train_killed_around_the_registry_commit_leaves_no_orphan_or_duplicate(template, tmp_path, point):
+    """Killed before the teacher's registry row, after it (the student not registered yet), and
+    after both (the gate's rows not committed): the rerun registers one teacher and one student in
+    all, reusing what the killed attempt committed rather than training it again."""
     warehouse = _copy(template, tmp_path)
     _kill_at(warehouse, point, TRAIN, tmp_path)
+    registry_path = warehouse / "model_registry" / "_delta_log"
+    committed = table(warehouse, "model_registry") if registry_path.exists() else pd.DataFrame()
     run_lakeloop(*TRAIN, env=_env(warehouse))
-    registry = table(warehouse, "model_registry")
+    registry = table(warehouse, "model_registry").sort_values("version").reset_index(drop=True)
     # versions unique and gapless; one teacher and one student for the run, not two of either
     assert sorted(registry.version) == list(range(1, len(registry) + 1))
     assert len(registry) == 2, registry[["version", "sha256", "run_id", "status"]]
     assert set(registry.run_id) == {"rel-train"}
+    # what the killed attempt committed is kept as it was (same artifact), and the student's parent
+    # is the teacher that the registry holds
+    assert len(committed) == {"registry.before-commit": 0, "registry.after-commit": 1}.get(point, 2)
+    for _, row in committed.iterrows():
+        kept = registry[registry.version == row.version].iloc[0]
+        assert (kept.sha256, kept.artifact_uri) == (row.sha256, row.artifact_uri)
+    assert registry.parent_version.iloc[1] == registry.version.iloc[0]
     # every registered artifact exists and matches its hash; the challenger points at one of them
     # (exit 5 if an artifact were missing or changed: run_lakeloop fails on any non-zero exit)
     verify = run_lakeloop("registry", "verify", "churn", env=_env(warehouse))
     assert "ok" in verify.stdout, verify.stdout
     aliases = table(warehouse, "model_aliases")
     assert set(aliases.version) <= set(registry.version)
+    # the gate judged the two registered candidates, once
+    decisions = table(warehouse, "gate_decisions")
+    assert set(decisions.candidate_version.dropna().astype(int)) == set(registry.version)
+    assert not decisions.duplicated().any()
     assert _attempts(warehouse, "train", "rel-train").status.iloc[-1] == "SUCCEEDED"
+
+
+COMPRESS = ["compress", "--date", DATE, "--run-id", "rel-compress"]
+LATER = "2026-01-16"
+SCORE_ARGS = ["--date", LATER, "--ref", "churn/2", "--format", "json"]
+
+
+@pytest.fixture(scope="module")
+def trained(template, tmp_path_factory):
+    """The template after a clean train run (a teacher v1, a student v2, a challenger), plus two
+    later days of traffic as JSON files for score."""
+    warehouse = tmp_path_factory.mktemp("reliability-trained") / "lakehouse"
+    shutil.copytree(template, warehouse)
+    run_lakeloop(*TRAIN, env=_env(warehouse))
+    later = warehouse.parent / "later"
+    run_lakeloop(
+        "generate", "--start-date", "2026-01-15", "--days", "2", "--rows", "3000", "--seed", "99",
+        "--output", str(later), "--format", "json", "--run-id", "rel-generate-later",
+        env=_env(warehouse),
+    )
+    return warehouse
+
+
+def test_compress_killed_between_its_registry_commit_and_the_champion_converges(trained, tmp_path):
+    """The compressed model is stored and registered, the champion alias not moved yet: the rerun
+    judges that artifact again and promotes it instead of compressing anew (fine-tuning is not
+    bit-reproducible: a new artifact would be a second published version); one published version,
+    no orphan."""
+    warehouse = _copy(trained, tmp_path)
+    _kill_at(warehouse, "registry.after-commit", COMPRESS, tmp_path)
+    killed = table(warehouse, "model_registry")
+    assert "champion" not in set(table(warehouse, "model_aliases").alias)
+    run_lakeloop(*COMPRESS, env=_env(warehouse))
+    registry = table(warehouse, "model_registry")
+    published = registry[registry.run_id == "rel-compress"]
+    assert len(published) == 1, registry[["version", "sha256", "run_id", "status"]]
+    assert sorted(registry.version) == list(range(1, len(registry) + 1))
+    before = killed[killed.run_id == "rel-compress"].iloc[0]
+    assert (published.version.iloc[0], published.sha256.iloc[0]) == (before.version, before.sha256)
+    aliases = table(warehouse, "model_aliases").set_index("alias").version
+    assert aliases["champion"] == published.version.iloc[0]
+    verify = run_lakeloop("registry", "verify", "churn", env=_env(warehouse))
+    assert "ok" in verify.stdout, verify.stdout
+    ledger = _attempts(warehouse, "compress", "rel-compress")
+    assert (ledger.status.tolist(), ledger.attempt.tolist()) == (["SUCCEEDED"], [2])
+
+
+@pytest.mark.parametrize("point", ["delta.write:prediction_log", "ledger.before-finish"])
+def test_score_killed_and_rerun_equals_a_clean_score(trained, tmp_path, point):
+    """Score (and ingest: both commit through the same quarantine-then-table path) killed before
+    its prediction_log commit and after it: the rerun writes exactly what a clean run writes, and
+    rows of the killed attempt are not quarantined as duplicates of themselves."""
+    source = ["--input", str(trained.parent / "later" / "prediction_log")]
+    score = ["score", *SCORE_ARGS, *source, "--run-id", "rel-score"]
+    clean_wh = tmp_path / "clean"
+    shutil.copytree(trained, clean_wh)
+    run_lakeloop(*score, env=_env(clean_wh))
+    warehouse = _copy(trained, tmp_path)
+    _kill_at(warehouse, point, score, tmp_path)
+    run_lakeloop(*score, env=_env(warehouse))
+    for name in ("prediction_log", "quarantine"):
+        pd.testing.assert_frame_equal(_content(warehouse, name), _content(clean_wh, name), check_exact=True)
+    ledger = _attempts(warehouse, "score", "rel-score")  # one row per run, its latest attempt
+    assert (ledger.status.tolist(), ledger.attempt.tolist()) == (["SUCCEEDED"], [2])
+
+
+def test_an_out_of_order_backfill_rewrites_only_its_windows_says_so_and_a_rerun_restores(template, tmp_path):
+    """evaluate --date 01-14, then an older --date 01-07 (a backfill run after a newer day): the
+    windows up to 01-07 hold exactly what 01-07 alone writes (the labels known by then), the later
+    windows are untouched, no metric is doubled, the run says it went back in time and how to come
+    forward again, and that command restores the 01-14 figures."""
+    metric_key = ["model_name", "model_version", "granularity", "window_start", "slice_key", "slice_value", "metric"]
+    old = ["evaluate", "--date", "2026-01-07", "--since", SINCE]
+    new = ["evaluate", "--date", DATE, "--since", SINCE]
+    alone = _copy(template, tmp_path / "alone")
+    run_lakeloop(*old, "--run-id", "rel-old", env=_env(alone))
+    warehouse = _copy(template, tmp_path / "backfill")
+    run_lakeloop(*new, "--run-id", "rel-new", env=_env(warehouse))
+    after_new = table(warehouse, "eval_metrics")
+    out = run_lakeloop(*old, "--run-id", "rel-old", env=_env(warehouse)).stdout
+    assert "out-of-order backfill" in out and "rel-new (--date 2026-01-14)" in out, out
+    assert "evaluate --date 2026-01-14 with a new --run-id" in out, out
+    mixed = table(warehouse, "eval_metrics")
+    assert not mixed.duplicated(metric_key).any()
+    cut = pd.Timestamp("2026-01-07").date()
+    rewritten, untouched = mixed[mixed.window_date <= cut], mixed[mixed.window_date > cut]
+    assert len(rewritten) and len(untouched)
+    pd.testing.assert_frame_equal(_canonical(rewritten), _content(alone, "eval_metrics"), check_exact=True)
+    pd.testing.assert_frame_equal(
+        _canonical(untouched), _canonical(after_new[after_new.window_date > cut]), check_exact=True
+    )
+    # the command the message gives brings every window back to the figures as of 01-14
+    run_lakeloop(*new, "--run-id", "rel-new-again", env=_env(warehouse))
+    pd.testing.assert_frame_equal(
+        _canonical(table(warehouse, "eval_metrics").drop(columns="run_id")),
+        _canonical(after_new.drop(columns="run_id")),
+        check_exact=True,
+    )
 
 
 def test_two_evaluations_of_different_windows_at_once_lose_and_double_nothing(template, tmp_path):
