@@ -167,8 +167,7 @@ public final class JobRuns {
             job,
             runId);
         try {
-          Thread.sleep(
-              50L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
+          Thread.sleep(50L * tries + java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted while recording " + job + " " + runId, e);
