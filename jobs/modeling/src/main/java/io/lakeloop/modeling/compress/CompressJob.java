@@ -147,11 +147,7 @@ public final class CompressJob implements Job {
             earlier.get().ref());
         Path file = scratch.resolve("published.llc");
         ModelArtifact stored = Artifacts.fetch(store, earlier.get(), file);
-        Map<String, ModelArtifact> models = new LinkedHashMap<>();
-        models.put("uncompressed", original);
-        models.put("compressed", stored);
-        Map<String, Map<String, Double>> m =
-            GateRun.evaluate(ctx, model, ts, ex.holdout(), models, true).metrics();
+        Map<String, Map<String, Double>> m = heldOut(ctx, model, ts, ex, original, stored);
         Double published = earlier.get().compression().sparsity();
         attempts.add(
             judge(
@@ -194,11 +190,14 @@ public final class CompressJob implements Job {
                 : CompactArtifact.calibrate(net, calibration, asymmetric, cs.clipPercentiles());
         CompactArtifact.write(net, original.encoding(), asymmetric, clips, file);
         CompactArtifact.Loaded loaded = CompactArtifact.read(file);
-        Map<String, ModelArtifact> models = new LinkedHashMap<>();
-        models.put("uncompressed", original);
-        models.put("compressed", new ModelArtifact(loaded.network(), loaded.encoding()));
         Map<String, Map<String, Double>> m =
-            GateRun.evaluate(ctx, model, ts, ex.holdout(), models, true).metrics();
+            heldOut(
+                ctx,
+                model,
+                ts,
+                ex,
+                original,
+                new ModelArtifact(loaded.network(), loaded.encoding()));
         Attempt attempt = judge(a, sparsity, asymmetric, nonZero(net), m, cs, file);
         LOG.info("compress: attempt {}: {}", a, attempt.reason());
         attempts.add(attempt);
@@ -255,6 +254,20 @@ public final class CompressJob implements Job {
     } finally {
       io.lakeloop.modeling.Scratch.delete(scratch);
     }
+  }
+
+  /** Held-out metrics of the uncompressed and the compressed model, on the same rows. */
+  private static Map<String, Map<String, Double>> heldOut(
+      JobContext ctx,
+      ModelSpec model,
+      TrainSettings ts,
+      TrainExamples ex,
+      ModelArtifact uncompressed,
+      ModelArtifact compressed) {
+    Map<String, ModelArtifact> models = new LinkedHashMap<>();
+    models.put("uncompressed", uncompressed);
+    models.put("compressed", compressed);
+    return GateRun.evaluate(ctx, model, ts, ex.holdout(), models, true).metrics();
   }
 
   /** Stores the winning attempt's artifact and registers it as a published version. */
