@@ -47,12 +47,21 @@ def template(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def clean(template, tmp_path_factory):
+def evaluated(template, tmp_path_factory):
+    """The template after a clean evaluate: where the drift scenarios start (drift reads nothing
+    evaluate wrote, but every warehouse compared then has the same history)."""
+    warehouse = tmp_path_factory.mktemp("reliability-evaluated") / "lakehouse"
+    shutil.copytree(template, warehouse)
+    run_lakeloop(*EVALUATE, env=_env(warehouse))
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def clean(evaluated, tmp_path_factory):
     """The same jobs run once each without any fault: the reference every scenario must reach."""
     warehouse = tmp_path_factory.mktemp("reliability-clean") / "lakehouse"
-    shutil.copytree(template, warehouse)
-    for args in (EVALUATE, DRIFT):
-        run_lakeloop(*args, env=_env(warehouse))
+    shutil.copytree(evaluated, warehouse)
+    run_lakeloop(*DRIFT, env=_env(warehouse))
     return warehouse
 
 
@@ -126,11 +135,9 @@ def _assert_same_as_clean(warehouse: Path, clean: Path, job: str) -> None:
     ],
 )
 def test_a_job_killed_at_any_point_and_rerun_converges_to_the_clean_result(
-    template, clean, tmp_path, job, args, point
+    template, evaluated, clean, tmp_path, job, args, point
 ):
-    warehouse = _copy(template, tmp_path)
-    if job == "drift":  # drift reads nothing evaluate wrote, but keep the same history as clean
-        run_lakeloop(*EVALUATE, env=_env(warehouse))
+    warehouse = _copy(evaluated if job == "drift" else template, tmp_path)
     _kill_at(warehouse, point, args, tmp_path)
     killed = _attempts(warehouse, job, args[-1])
     # the ledger does not claim the killed attempt succeeded
@@ -256,21 +263,30 @@ def test_compress_killed_between_its_registry_commit_and_the_champion_converges(
     assert (ledger.status.tolist(), ledger.attempt.tolist()) == (["SUCCEEDED"], [2])
 
 
+def _score(trained: Path) -> list[str]:
+    source = ["--input", str(trained.parent / "later" / "prediction_log")]
+    return ["score", *SCORE_ARGS, *source, "--run-id", "rel-score"]
+
+
+@pytest.fixture(scope="module")
+def scored(trained, tmp_path_factory):
+    """The trained warehouse after a clean score of the later days: the score scenarios' reference."""
+    warehouse = tmp_path_factory.mktemp("reliability-scored") / "lakehouse"
+    shutil.copytree(trained, warehouse)
+    run_lakeloop(*_score(trained), env=_env(warehouse))
+    return warehouse
+
+
 @pytest.mark.parametrize("point", ["delta.write:prediction_log", "ledger.before-finish"])
-def test_score_killed_and_rerun_equals_a_clean_score(trained, tmp_path, point):
+def test_score_killed_and_rerun_equals_a_clean_score(trained, scored, tmp_path, point):
     """Score (and ingest: both commit through the same quarantine-then-table path) killed before
     its prediction_log commit and after it: the rerun writes exactly what a clean run writes, and
     rows of the killed attempt are not quarantined as duplicates of themselves."""
-    source = ["--input", str(trained.parent / "later" / "prediction_log")]
-    score = ["score", *SCORE_ARGS, *source, "--run-id", "rel-score"]
-    clean_wh = tmp_path / "clean"
-    shutil.copytree(trained, clean_wh)
-    run_lakeloop(*score, env=_env(clean_wh))
     warehouse = _copy(trained, tmp_path)
-    _kill_at(warehouse, point, score, tmp_path)
-    run_lakeloop(*score, env=_env(warehouse))
+    _kill_at(warehouse, point, _score(trained), tmp_path)
+    run_lakeloop(*_score(trained), env=_env(warehouse))
     for name in ("prediction_log", "quarantine"):
-        pd.testing.assert_frame_equal(_content(warehouse, name), _content(clean_wh, name), check_exact=True)
+        pd.testing.assert_frame_equal(_content(warehouse, name), _content(scored, name), check_exact=True)
     ledger = _attempts(warehouse, "score", "rel-score")  # one row per run, its latest attempt
     assert (ledger.status.tolist(), ledger.attempt.tolist()) == (["SUCCEEDED"], [2])
 
