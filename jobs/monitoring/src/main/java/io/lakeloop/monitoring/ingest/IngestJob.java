@@ -102,15 +102,23 @@ public final class IngestJob implements Job {
                   "--table '" + table + "' cannot be ingested; use prediction_log or labels");
         };
     Dataset<Row> raw = SourceReader.read(ctx.spark(), format, path, target);
-    List<String> ignored = Validation.extraColumns(raw, target);
+    List<String> ignored =
+        Validation.extraColumns(SourceReader.columns(ctx.spark(), format, path, raw), target);
     String ignoredNote = "";
     if (!ignored.isEmpty()) {
       ignoredNote =
           String.format(
-              "; the source's column(s) %s are not in %s's schema and were not ingested (the"
-                  + " values of the others are read by column name, so nothing shifted); add"
-                  + " them to model %s's spec to keep them",
-              ignored, table, spec.name());
+              "; the source's %s %s %s not in %s's schema and were not ingested (the values of"
+                  + " the others are read by name, so nothing shifted); add them to model %s's"
+                  + " spec to keep them",
+              format.equalsIgnoreCase("json")
+                  ? String.format(
+                      "key(s), seen in its first %,d lines,", SourceReader.JSON_KEY_SAMPLE)
+                  : "column(s)",
+              ignored,
+              ignored.size() == 1 ? "is" : "are",
+              table,
+              spec.name());
       LOG.warn("ingest: {}", ignoredNote.substring(2));
     }
     Ingestion.Outcome o =

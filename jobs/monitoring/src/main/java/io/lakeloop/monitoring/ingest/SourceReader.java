@@ -1,6 +1,8 @@
 package io.lakeloop.monitoring.ingest;
 
 import io.lakeloop.common.LakeloopException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -52,6 +54,29 @@ public final class SourceReader {
       }
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
+  }
+
+  /** How many lines of a JSON source {@link #columns} reads to find its keys. */
+  public static final int JSON_KEY_SAMPLE = 10_000;
+
+  /**
+   * The source's column names. A JSON source is read with the expected fields only, so its keys are
+   * found apart: the top-level keys of its first {@link #JSON_KEY_SAMPLE} lines (one small job; a
+   * key that first appears later is not seen). Other formats: {@code raw}'s columns.
+   */
+  public static List<String> columns(
+      SparkSession spark, String format, String path, Dataset<Row> raw) {
+    if (!format.equalsIgnoreCase("json")) {
+      return Arrays.asList(raw.columns());
+    }
+    Dataset<String> head = spark.read().textFile(path).limit(JSON_KEY_SAMPLE);
+    return Arrays.stream(
+            spark
+                .read()
+                .option("columnNameOfCorruptRecord", Validation.CORRUPT_COL)
+                .json(head)
+                .columns())
+        .toList();
   }
 
   private static StructType asText(String[] names) {

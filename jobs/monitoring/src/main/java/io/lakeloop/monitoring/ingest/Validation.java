@@ -158,14 +158,13 @@ public final class Validation {
   }
 
   /**
-   * The source's columns that {@code target} does not have (ingest leaves them out). JSON sources
-   * are read with the target's fields only, so this finds the extra columns of CSV, Parquet and
-   * Delta sources.
+   * The source's columns (see {@link SourceReader#columns}) that {@code target} does not have:
+   * ingest leaves them out.
    */
-  public static List<String> extraColumns(Dataset<Row> raw, StructType target) {
+  public static List<String> extraColumns(List<String> source, StructType target) {
     Set<String> known = new TreeSet<>(Arrays.asList(target.fieldNames()));
     known.add(CORRUPT_COL);
-    return Arrays.stream(raw.columns()).filter(c -> !known.contains(c)).toList();
+    return source.stream().filter(c -> !known.contains(c)).toList();
   }
 
   /** Fails, naming the columns, if the source lacks any expected column. */

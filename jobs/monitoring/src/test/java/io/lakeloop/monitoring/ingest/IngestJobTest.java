@@ -325,6 +325,48 @@ class IngestJobTest extends SparkTestBase {
     assertThat(result.summary())
         .containsEntry("ignored_columns", "note")
         .containsEntry("written", "1");
-    assertThat(result.output()).contains("column(s) [note] are not in labels's schema");
+    assertThat(result.output()).contains("column(s) [note] is not in labels's schema");
+  }
+
+  @Test
+  @Order(6)
+  void aJsonSourcesExtraKeysAreNamedToo() throws Exception {
+    // JSON is read with the table's fields only: the extra keys are found in its first lines
+    Path extra = landing.resolve("extra.json");
+    Files.write(
+        extra,
+        List.of(
+            "{\"request_id\": \"g4\", \"label\": 0, \"label_time\": \"2026-01-06T11:00:00Z\","
+                + " \"note\": \"x\"}",
+            "{\"request_id\": \"g5\", \"label\": 1, \"label_time\": \"2026-01-06T12:00:00Z\","
+                + " \"agent\": {\"id\": 7}}"));
+    var result =
+        JobRunner.run(
+            new IngestJob(),
+            spark(),
+            config,
+            "--run-id",
+            "l-extra-json",
+            "--table",
+            "labels",
+            "--format",
+            "json",
+            "--path",
+            extra.toString());
+    // every prediction is labeled by now, so both rows are quarantined for that and for nothing
+    // else: the extra keys (one nested) neither break the line nor shift a value
+    assertThat(result.summary())
+        .containsEntry("ignored_columns", "agent,note")
+        .containsEntry("written", "0")
+        .containsEntry("quarantined", "2");
+    assertThat(result.output())
+        .contains(
+            "key(s), seen in its first 10,000 lines, [agent, note] are not in labels's schema");
+    Map<String, String> r = reasons("labels");
+    assertThat(reasonFor(r, "\"g4\""))
+        .isEqualTo(
+            "no prediction with this request_id in prediction_log (ingest predictions first)");
+    assertThat(reasonFor(r, "\"g5\",\"label\":\"1\""))
+        .startsWith("no prediction with this request_id");
   }
 }
