@@ -71,6 +71,36 @@ public final class ModelRegistry {
       metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     }
 
+    /**
+     * A row not registered yet for an artifact already in the store, created now: where it is, its
+     * hash and size come from {@code stored}.
+     */
+    public static Entry of(
+        String modelName,
+        ArtifactStore.Stored stored,
+        String format,
+        Integer parentVersion,
+        List<Lineage> trainingData,
+        Map<String, Double> metrics,
+        Compression compression,
+        String status,
+        String runId) {
+      return new Entry(
+          modelName,
+          0,
+          stored.uri(),
+          stored.sha256(),
+          stored.sizeBytes(),
+          format,
+          parentVersion,
+          trainingData,
+          metrics,
+          compression,
+          status,
+          Instant.now(),
+          runId);
+    }
+
     /** {@code name/version}, as the CLI prints it. */
     public String ref() {
       return modelName + "/" + version;

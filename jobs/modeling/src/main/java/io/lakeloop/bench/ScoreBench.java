@@ -27,7 +27,6 @@ import io.lakeloop.monitoring.ingest.IngestJob;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -122,19 +121,15 @@ public final class ScoreBench {
             new ArtifactStore(spark.sparkContext().hadoopConfiguration(), target)
                 .put("churn", compact.toPath(), "llc");
         registry.register(
-            new ModelRegistry.Entry(
+            ModelRegistry.Entry.of(
                 "churn",
-                0,
-                stored.uri(),
-                stored.sha256(),
-                stored.sizeBytes(),
+                stored,
                 CompactArtifact.FORMAT,
                 null,
                 List.of(),
                 Map.of(),
                 null,
                 "published",
-                Instant.now(),
                 "bench"));
         long t0 = System.nanoTime();
         JobResult jr =

@@ -21,7 +21,6 @@ import io.lakeloop.modeling.train.TrainingData;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -288,12 +287,9 @@ public final class CompressJob implements Job {
     // Measured on the artifact as stored (dequantized), not on the network before quantization.
     metrics.putAll(layerSparsity(CompactArtifact.read(w.file()).network()));
     return registry.register(
-        new ModelRegistry.Entry(
+        ModelRegistry.Entry.of(
             model.name(),
-            0,
-            stored.uri(),
-            stored.sha256(),
-            stored.sizeBytes(),
+            stored,
             CompactArtifact.FORMAT,
             source.version(),
             ex.lineage(),
@@ -301,7 +297,6 @@ public final class CompressJob implements Job {
             new ModelRegistry.Compression(
                 w.sparsity(), 8, (double) source.sizeBytes() / stored.sizeBytes()),
             PUBLISHED,
-            Instant.now(),
             runId));
   }
 

@@ -17,7 +17,6 @@ import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.model.Networks;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -415,19 +414,15 @@ public final class TrainJob implements Job {
     artifact.write(local.toFile());
     ArtifactStore.Stored stored = store.put(model.name(), local, "zip");
     return registry.register(
-        new ModelRegistry.Entry(
+        ModelRegistry.Entry.of(
             model.name(),
-            0,
-            stored.uri(),
-            stored.sha256(),
-            stored.sizeBytes(),
+            stored,
             ModelArtifact.FORMAT,
             parent,
             lineage,
             metrics,
             null,
             ModelRegistry.CANDIDATE,
-            Instant.now(),
             runId));
   }
 
