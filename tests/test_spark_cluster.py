@@ -7,16 +7,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pytest
+from deltalake import DeltaTable
 
-from conftest import ROOT, base_env, free_port, spark_submit, spark_submit_command, table
+from conftest import (
+    DEFAULT_SPARK_CONF, ROOT, base_env, free_port, run_lakeloop, spark_submit, spark_submit_command, table,
+)
 
 CONFIG = str(ROOT / "configs/local.conf")  # absolute: a cluster-mode driver runs elsewhere
 DAY = "2026-01-14"
@@ -134,6 +141,54 @@ def test_evaluate_in_cluster_deploy_mode_rewrites_the_same_metrics(cluster, ware
     metrics = table(on_cluster, "eval_metrics")
     assert set(metrics.run_id) == {"eval-cluster-mode"}
     _assert_same(metrics, table(local, "eval_metrics"), drop=("run_id",))
+
+
+def _driver_heap_peak_mib(recording) -> float:
+    """The largest heap in use after a GC that a JFR recording of the driver holds."""
+    jfr = Path(os.path.realpath(shutil.which("java"))).parent / "jfr"
+    printed = subprocess.run(
+        [str(jfr), "print", "--events", "jdk.GCHeapSummary", str(recording)],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    units = {"bytes": 1 / 2**20, "kB": 1 / 1024, "MB": 1, "GB": 1024}
+    after = re.findall(r'when = "After GC".*?heapUsed = ([0-9.]+) (\w+)', printed, re.S)
+    assert after, "the recording has no GC: " + printed[:500]
+    return max(float(v) * units[u] for v, u in after)
+
+
+def test_evaluate_and_drift_of_millions_of_rows_fit_a_1_gib_driver(cluster, tmp_path):
+    """The driver keeps aggregates, never rows: 3 million predictions (more than a 1 GiB heap could
+    hold as rows) evaluated and profiled on the cluster with spark.driver.memory=1g, every valid
+    row counted, and the driver's heap after GC well under its limit (JFR). The same at 100 million
+    rows: bench/cluster-heap, bench/RESULTS.md."""
+    warehouse = tmp_path / "lakehouse"
+    env = base_env(LAKELOOP_WAREHOUSE=str(warehouse))
+    run_lakeloop("generate", "--rows", "3000000", "--days", "14", "--run-id", "gen-big", env=env)
+    opts = DEFAULT_SPARK_CONF["spark.driver.extraJavaOptions"]
+    jobs = {
+        "evaluate": ["--date", DAY, "--since", "2026-01-01", "--run-id", "eval-big"],
+        "drift": ["--date", DAY, "--since", "2026-01-08", "--run-id", "drift-big"],
+    }
+    for command, args in jobs.items():
+        recording = tmp_path / f"{command}.jfr"
+        spark_submit(
+            cluster, command, "--config", CONFIG, *args, env=env,
+            conf={
+                "spark.driver.memory": "1g",
+                "spark.driver.extraJavaOptions": f"{opts} -XX:StartFlightRecording=filename={recording}",
+            },
+        )
+        peak = _driver_heap_peak_mib(recording)
+        assert peak < 768, f"{command}: the driver held {peak:.0f} MiB after a GC"
+    # the rows Delta's log counts in prediction_log's files (not read into this process)
+    files = pa.table(DeltaTable(str(warehouse / "prediction_log")).get_add_actions(flatten=True))
+    rows = int(pa.compute.sum(files.column("num_records")).as_py())
+    assert rows > 2_900_000
+    metrics = table(warehouse, "eval_metrics")
+    daily = metrics[(metrics.granularity == "1 day") & (metrics.slice_key == "*") & (metrics.metric == "count")]
+    assert daily.value.sum() == rows
+    runs = table(warehouse, "job_runs")
+    assert set(runs[runs.run_id.isin(["eval-big", "drift-big"])].status) == {"SUCCEEDED"}
 
 
 def test_losing_a_worker_mid_evaluate_gives_the_same_metrics_and_so_does_a_rerun(
