@@ -5,14 +5,13 @@ cluster deploy mode (the driver on a worker)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -145,15 +144,12 @@ def test_evaluate_in_cluster_deploy_mode_rewrites_the_same_metrics(cluster, ware
 
 def _driver_heap_peak_mib(recording) -> float:
     """The largest heap in use after a GC that a JFR recording of the driver holds."""
-    jfr = Path(os.path.realpath(shutil.which("java"))).parent / "jfr"
-    printed = subprocess.run(
-        [str(jfr), "print", "--events", "jdk.GCHeapSummary", str(recording)],
-        capture_output=True, text=True, check=True,
-    ).stdout
-    units = {"bytes": 1 / 2**20, "kB": 1 / 1024, "MB": 1, "GB": 1024}
-    after = re.findall(r'when = "After GC".*?heapUsed = ([0-9.]+) (\w+)', printed, re.S)
-    assert after, "the recording has no GC: " + printed[:500]
-    return max(float(v) * units[u] for v, u in after)
+    spec = importlib.util.spec_from_file_location("jfr_heap", ROOT / "bin/lib/jfr_heap.py")
+    jfr_heap = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(jfr_heap)
+    after = jfr_heap.heap_after_gc_mib(recording)
+    assert after, f"the recording {recording} has no GC"
+    return max(after)
 
 
 def test_evaluate_and_drift_of_millions_of_rows_fit_a_1_gib_driver(cluster, tmp_path):
