@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
@@ -12,6 +13,7 @@ import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.monitoring.JobRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -94,6 +96,16 @@ class IngestJobTest extends SparkTestBase {
             "g3,5,2026-01-04T10:00:00Z"));
   }
 
+  /** An ingest run of {@code path} into {@code table}; a null run id lets the job make one. */
+  static JobResult ingest(String runId, String table, String format, String path) throws Exception {
+    List<String> args = new ArrayList<>();
+    if (runId != null) {
+      args.addAll(List.of("--run-id", runId));
+    }
+    args.addAll(List.of("--table", table, "--format", format, "--path", path));
+    return JobRunner.run(new IngestJob(), spark(), config, args.toArray(String[]::new));
+  }
+
   static Map<String, String> reasons(String table) {
     return lakehouse
         .read(Tables.QUARANTINE)
@@ -119,18 +131,7 @@ class IngestJobTest extends SparkTestBase {
   @Test
   @Order(1)
   void everyKindOfBadPredictionIsQuarantinedWithItsReason() throws Exception {
-    JobRunner.run(
-        new IngestJob(),
-        spark(),
-        config,
-        "--run-id",
-        "p1",
-        "--table",
-        "prediction_log",
-        "--format",
-        "json",
-        "--path",
-        predictions.toString());
+    ingest("p1", "prediction_log", "json", predictions.toString());
     List<Row> good =
         lakehouse.read(Tables.PREDICTION_LOG).data().orderBy("request_id").collectAsList();
     assertThat(good)
@@ -159,35 +160,12 @@ class IngestJobTest extends SparkTestBase {
   void rerunningTheSameRunAddsNothing() throws Exception {
     long log = lakehouse.latestVersion(Tables.PREDICTION_LOG).orElseThrow();
     long q = lakehouse.latestVersion(Tables.QUARANTINE).orElseThrow();
-    var result =
-        JobRunner.run(
-            new IngestJob(),
-            spark(),
-            config,
-            "--run-id",
-            "p1",
-            "--table",
-            "prediction_log",
-            "--format",
-            "json",
-            "--path",
-            predictions.toString());
+    var result = ingest("p1", "prediction_log", "json", predictions.toString());
     assertThat(result.output()).contains("already succeeded");
     assertThat(lakehouse.latestVersion(Tables.PREDICTION_LOG)).contains(log);
     assertThat(lakehouse.latestVersion(Tables.QUARANTINE)).contains(q);
     // A new run with the same rows: nothing lands twice; the re-sent rows are quarantined.
-    JobRunner.run(
-        new IngestJob(),
-        spark(),
-        config,
-        "--run-id",
-        "p2",
-        "--table",
-        "prediction_log",
-        "--format",
-        "json",
-        "--path",
-        predictions.toString());
+    ingest("p2", "prediction_log", "json", predictions.toString());
     assertThat(lakehouse.read(Tables.PREDICTION_LOG).data().count()).isEqualTo(3);
     assertThat(
             lakehouse
@@ -201,18 +179,7 @@ class IngestJobTest extends SparkTestBase {
   @Test
   @Order(3)
   void badLabelsAreQuarantinedAndGoodOnesLandOnce() throws Exception {
-    JobRunner.run(
-        new IngestJob(),
-        spark(),
-        config,
-        "--run-id",
-        "l1",
-        "--table",
-        "labels",
-        "--format",
-        "csv",
-        "--path",
-        labels.toString());
+    ingest("l1", "labels", "csv", labels.toString());
     List<Row> good =
         lakehouse.read(Tables.LABELS_TABLE).data().orderBy("request_id").collectAsList();
     assertThat(good)
@@ -223,18 +190,7 @@ class IngestJobTest extends SparkTestBase {
     assertThat(reasonFor(r, "\"x\"")).contains("label: 'x' is not a number");
     assertThat(reasonFor(r, "\"5\"")).contains("label 5.0 is not a class index");
     assertThat(reasonFor(r, "2026-01-05")).contains("labeled more than once");
-    JobRunner.run(
-        new IngestJob(),
-        spark(),
-        config,
-        "--run-id",
-        "l2",
-        "--table",
-        "labels",
-        "--format",
-        "csv",
-        "--path",
-        labels.toString());
+    ingest("l2", "labels", "csv", labels.toString());
     assertThat(lakehouse.read(Tables.LABELS_TABLE).data().count()).isEqualTo(2);
     assertThat(
             lakehouse
@@ -250,46 +206,13 @@ class IngestJobTest extends SparkTestBase {
   void aSourceMissingAColumnFailsNamingIt() throws Exception {
     Path noTime = landing.resolve("no_time.csv");
     Files.write(noTime, List.of("request_id,label", "g3,1"));
-    assertThatThrownBy(
-            () ->
-                JobRunner.run(
-                    new IngestJob(),
-                    spark(),
-                    config,
-                    "--table",
-                    "labels",
-                    "--format",
-                    "csv",
-                    "--path",
-                    noTime.toString()))
+    assertThatThrownBy(() -> ingest(null, "labels", "csv", noTime.toString()))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("lacks column(s) [label_time]");
-    assertThatThrownBy(
-            () ->
-                JobRunner.run(
-                    new IngestJob(),
-                    spark(),
-                    config,
-                    "--table",
-                    "labels",
-                    "--format",
-                    "xml",
-                    "--path",
-                    noTime.toString()))
+    assertThatThrownBy(() -> ingest(null, "labels", "xml", noTime.toString()))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("--format 'xml' is not supported");
-    assertThatThrownBy(
-            () ->
-                JobRunner.run(
-                    new IngestJob(),
-                    spark(),
-                    config,
-                    "--table",
-                    "labels",
-                    "--format",
-                    "csv",
-                    "--path",
-                    landing.resolve("absent").toString()))
+    assertThatThrownBy(() -> ingest(null, "labels", "csv", landing.resolve("absent").toString()))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("cannot read csv source");
     assertThat(lakehouse.read(Tables.JOB_RUNS).data().where("status = 'FAILED'").count())
@@ -305,19 +228,7 @@ class IngestJobTest extends SparkTestBase {
     Files.write(
         extra,
         List.of("label_time,note,request_id,label", "2026-01-06T10:00:00Z,called twice,g3,1"));
-    var result =
-        JobRunner.run(
-            new IngestJob(),
-            spark(),
-            config,
-            "--run-id",
-            "l-extra",
-            "--table",
-            "labels",
-            "--format",
-            "csv",
-            "--path",
-            extra.toString());
+    var result = ingest("l-extra", "labels", "csv", extra.toString());
     Row g3 = lakehouse.read(Tables.LABELS_TABLE).data().where("request_id = 'g3'").first();
     assertThat(g3.<Double>getAs("label")).isEqualTo(1.0);
     assertThat(g3.<java.sql.Timestamp>getAs("label_time").toInstant())
@@ -340,19 +251,7 @@ class IngestJobTest extends SparkTestBase {
                 + " \"note\": \"x\"}",
             "{\"request_id\": \"g5\", \"label\": 1, \"label_time\": \"2026-01-06T12:00:00Z\","
                 + " \"agent\": {\"id\": 7}}"));
-    var result =
-        JobRunner.run(
-            new IngestJob(),
-            spark(),
-            config,
-            "--run-id",
-            "l-extra-json",
-            "--table",
-            "labels",
-            "--format",
-            "json",
-            "--path",
-            extra.toString());
+    var result = ingest("l-extra-json", "labels", "json", extra.toString());
     // every prediction is labeled by now, so both rows are quarantined for that and for nothing
     // else: the extra keys (one nested) neither break the line nor shift a value
     assertThat(result.summary())
