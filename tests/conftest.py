@@ -20,17 +20,17 @@ from deltalake import DeltaTable
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
-def _dag_submit_defaults():
-    """The DAGs' spark-submit facts (main classes; Spark settings: Java 17 module openings for the
-    driver, DL4J's clock), loaded from their file without importing Airflow."""
-    path = ROOT / "airflow-dags/lakeloop_ops/spark_defaults.py"
-    spec = importlib.util.spec_from_file_location("lakeloop_spark_defaults", path)
+def load_module(path: Path, name: str):
+    """A Python file of the project loaded as a module, without its package (or Airflow)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_SUBMIT = _dag_submit_defaults()
+# The DAGs' spark-submit facts (main classes; Spark settings: Java 17 module openings for the
+# driver, DL4J's clock).
+_SUBMIT = load_module(ROOT / "airflow-dags/lakeloop_ops/spark_defaults.py", "lakeloop_spark_defaults")
 DEFAULT_SPARK_CONF = _SUBMIT.DEFAULT_SPARK_CONF
 CLASSES = {
     command: (main_class, ROOT / f"jobs/{module}/target/lakeloop-{module}.jar")

@@ -5,7 +5,6 @@ cluster deploy mode (the driver on a worker)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -21,7 +20,8 @@ import pytest
 from deltalake import DeltaTable
 
 from conftest import (
-    DEFAULT_SPARK_CONF, ROOT, base_env, free_port, run_lakeloop, spark_submit, spark_submit_command, table,
+    DEFAULT_SPARK_CONF, ROOT, base_env, free_port, load_module, run_lakeloop, spark_submit,
+    spark_submit_command, table,
 )
 
 CONFIG = str(ROOT / "configs/local.conf")  # absolute: a cluster-mode driver runs elsewhere
@@ -144,10 +144,7 @@ def test_evaluate_in_cluster_deploy_mode_rewrites_the_same_metrics(cluster, ware
 
 def _driver_heap_peak_mib(recording) -> float:
     """The largest heap in use after a GC that a JFR recording of the driver holds."""
-    spec = importlib.util.spec_from_file_location("jfr_heap", ROOT / "bin/lib/jfr_heap.py")
-    jfr_heap = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(jfr_heap)
-    after = jfr_heap.heap_after_gc_mib(recording)
+    after = load_module(ROOT / "bin/lib/jfr_heap.py", "jfr_heap").heap_after_gc_mib(recording)
     assert after, f"the recording {recording} has no GC"
     return max(after)
 
