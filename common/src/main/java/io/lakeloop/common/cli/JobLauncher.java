@@ -59,8 +59,10 @@ public final class JobLauncher {
         config.model(args.get("model").get());
       }
       SparkSession spark = existing;
+      long sessionStart = System.nanoTime();
       if (spark == null) {
         spark = created = Sessions.create(config);
+        LOG.info("job={} phase=session seconds={}", job.name(), seconds(sessionStart));
       }
       JobResult result = run(job, args, config, spark);
       out.println(result.output());
@@ -113,6 +115,7 @@ public final class JobLauncher {
             "lakeloop:" + job.name() + ":" + runId, "lakeloop " + job.name() + " " + runId, false);
     JobRuns ledger = job.recordsRun() ? new JobRuns(lakehouse) : null;
     Instant started = Instant.now();
+    long t0 = System.nanoTime();
     JobRuns.Attempt started0 =
         ledger == null
             ? new JobRuns.Attempt(0, Optional.empty())
@@ -120,10 +123,11 @@ public final class JobLauncher {
     int attempt = started0.number();
     JobContext ctx =
         new JobContext(spark, config, lakehouse, args, runId, date, started0.previousSuccess());
-    long t0 = System.nanoTime();
+    long ledgerStarted = System.nanoTime();
     try {
       JobResult result = job.run(ctx);
       io.lakeloop.common.run.Faults.point("ledger.before-finish");
+      long ran = System.nanoTime();
       if (ledger != null) {
         ledger.finish(
             job.name(),
@@ -138,12 +142,17 @@ public final class JobLauncher {
             result.summary(),
             null);
       }
+      long finished = System.nanoTime();
       LOG.info(
-          "job={} run_id={} status=SUCCEEDED attempt={} seconds={} inputs={} outputs={} summary={}",
+          "job={} run_id={} status=SUCCEEDED attempt={} seconds={} phases=ledger_start:{},run:{},"
+              + "ledger_finish:{} inputs={} outputs={} summary={}",
           job.name(),
           runId,
           attempt,
-          String.format("%.1f", (System.nanoTime() - t0) / 1e9),
+          seconds(t0),
+          span(t0, ledgerStarted),
+          span(ledgerStarted, ran),
+          span(ran, finished),
           ctx.inputs(),
           ctx.outputs(),
           result.summary());
@@ -192,6 +201,14 @@ public final class JobLauncher {
       throw new LakeloopException(
           "--run-id '" + runId + "' is not usable: give 1-250 printable characters");
     }
+  }
+
+  private static String seconds(long since) {
+    return span(since, System.nanoTime());
+  }
+
+  private static String span(long from, long to) {
+    return String.format(java.util.Locale.ROOT, "%.2f", (to - from) / 1e9);
   }
 
   private static String firstLine(String s) {
