@@ -62,6 +62,9 @@ public final class Lakeloop {
     }
     String command = args[0];
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (command.equals(Batch.COMMAND)) {
+      return Batch.run(rest, System.in, System.out, System.err);
+    }
     Job job = JOBS.get(command);
     if (job != null) {
       return JobLauncher.launch(job, rest);
@@ -75,6 +78,11 @@ public final class Lakeloop {
     return JobLauncher.USER_ERROR;
   }
 
+  /** The job a command names, if there is one. */
+  static java.util.Optional<Job> job(String command) {
+    return java.util.Optional.ofNullable(JOBS.get(command));
+  }
+
   static String help() {
     StringBuilder sb =
         new StringBuilder(
@@ -86,6 +94,7 @@ public final class Lakeloop {
     if (!PLANNED.isEmpty()) {
       sb.append("\nnot built yet: ").append(String.join(", ", PLANNED.keySet())).append('\n');
     }
+    sb.append(String.format("  %-10s %s%n", Batch.COMMAND, Batch.HELP));
     sb.append(
         "\ncommon flags: --config FILE, --set key=value (repeatable), --date YYYY-MM-DD, --run-id ID, --model NAME, --verbose\n");
     return sb.toString();
