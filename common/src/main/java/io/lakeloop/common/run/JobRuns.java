@@ -2,28 +2,34 @@ package io.lakeloop.common.run;
 
 import static io.lakeloop.common.table.Columns.*;
 
-import io.delta.tables.DeltaTable;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.functions;
 import scala.collection.JavaConverters;
 
 /**
- * The job_runs ledger: one row per (job, run id), upserted with MERGE, holding status, attempt
- * count, logical date and the Delta versions read and written. A rerun of the same run id updates
- * its row (attempt + 1) instead of adding one. Each call is one small Delta commit.
+ * The job_runs ledger, an attempt log: each attempt of a run (job × run id) appends one row when it
+ * starts ({@code RUNNING}) and one when it ends ({@code SUCCEEDED} or {@code FAILED}, with the
+ * Delta versions read and written and the summary), so an attempt that was killed keeps its {@code
+ * RUNNING} row. A run's state is its latest row ({@link #latest}): the greatest attempt, its end
+ * over its start. Appends only — no MERGE, no read-modify-write — so runs recording at the same
+ * time never conflict (Delta's blind appends commute) and nothing needs a retry. Cost: {@link
+ * #start} reads the run's own rows (Delta skips the files whose job and run id statistics exclude
+ * it) and appends a row; {@link #finish} appends a row. Each append is one small Delta commit.
  */
 public final class JobRuns {
-  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JobRuns.class);
   public static final String RUNNING = "RUNNING";
   public static final String SUCCEEDED = "SUCCEEDED";
   public static final String FAILED = "FAILED";
@@ -43,8 +49,8 @@ public final class JobRuns {
   public record Attempt(int number, Optional<Map<String, String>> previousSuccess) {}
 
   /**
-   * Marks the run as started at {@code startedAt}; returns the attempt number and any earlier
-   * successful summary.
+   * Marks the run as started at {@code startedAt}; returns the attempt number and, when the run's
+   * latest attempt succeeded, its summary.
    */
   public Attempt start(
       String job, String runId, LocalDate logicalDate, String model, Instant startedAt) {
@@ -54,15 +60,16 @@ public final class JobRuns {
             .read(Tables.JOB_RUNS)
             .data()
             .where(functions.col(JOB).equalTo(job).and(functions.col(RUN_ID).equalTo(runId)))
-            .select(ATTEMPT, STATUS, SUMMARY)
+            .select(ATTEMPT, STATUS, SUMMARY, FINISHED_AT)
             .collectAsList();
-    int attempt = rows.isEmpty() ? 1 : rows.get(0).getInt(0) + 1;
+    Optional<Row> last =
+        rows.stream()
+            .max(Comparator.<Row>comparingInt(r -> r.getInt(0)).thenComparing(r -> !r.isNullAt(3)));
+    int attempt = last.map(r -> r.getInt(0) + 1).orElse(1);
     Optional<Map<String, String>> previous =
-        rows.isEmpty() || !SUCCEEDED.equals(rows.get(0).getString(1)) || rows.get(0).isNullAt(2)
-            ? Optional.empty()
-            : Optional.of(
-                Map.copyOf(JavaConverters.mapAsJavaMap(rows.get(0).<String, String>getMap(2))));
-    upsert(
+        last.filter(r -> SUCCEEDED.equals(r.getString(1)) && !r.isNullAt(2))
+            .map(r -> Map.copyOf(JavaConverters.mapAsJavaMap(r.<String, String>getMap(2))));
+    append(
         job,
         runId,
         logicalDate,
@@ -78,7 +85,7 @@ public final class JobRuns {
     return new Attempt(attempt, previous);
   }
 
-  /** Records the end of a run with its lineage and summary. */
+  /** Records the end of an attempt with its lineage and summary. */
   public void finish(
       String job,
       String runId,
@@ -91,7 +98,7 @@ public final class JobRuns {
       Map<String, Long> outputs,
       Map<String, String> summary,
       String error) {
-    upsert(
+    append(
         job,
         runId,
         logicalDate,
@@ -106,7 +113,21 @@ public final class JobRuns {
         error);
   }
 
-  private void upsert(
+  /**
+   * Each run's state: its latest row (greatest attempt; of that attempt, the end over the start).
+   * One row per (job, run id); a window over the rows given, no shuffle beyond it.
+   */
+  public static Dataset<Row> latest(Dataset<Row> jobRuns) {
+    WindowSpec byRun =
+        Window.partitionBy(JOB, RUN_ID)
+            .orderBy(functions.col(ATTEMPT).desc(), functions.col(FINISHED_AT).desc_nulls_last());
+    return jobRuns
+        .withColumn("__latest", functions.row_number().over(byRun))
+        .where(functions.col("__latest").equalTo(1))
+        .drop("__latest");
+  }
+
+  private void append(
       String job,
       String runId,
       LocalDate logicalDate,
@@ -133,51 +154,11 @@ public final class JobRuns {
             scalaMap(outputs),
             scalaMap(summary),
             error);
-    Dataset<Row> source =
-        lakehouse.spark().createDataFrame(List.of(row), Tables.JOB_RUNS_SPEC.schema());
-    // Jobs running at the same time (two backfills, two DAG runs) each MERGE their own row into
-    // this one unpartitioned table: Delta refuses the later commit of two concurrent ones. Each
-    // writer touches only its own (job, run_id) row, so trying again on the new snapshot is safe.
-    for (int tries = 1; ; tries++) {
-      try {
-        DeltaTable.forPath(lakehouse.spark(), lakehouse.path(Tables.JOB_RUNS))
-            .as("t")
-            .merge(source.as("s"), "t.job = s.job AND t.run_id = s.run_id")
-            .whenMatched()
-            .updateAll()
-            .whenNotMatched()
-            .insertAll()
-            .execute();
-        return;
-      } catch (java.util.ConcurrentModificationException raced) {
-        if (tries >= MAX_ATTEMPTS) {
-          throw new IllegalStateException(
-              "job_runs: "
-                  + MAX_ATTEMPTS
-                  + " concurrent commits in a row beat the record of "
-                  + job
-                  + " "
-                  + runId
-                  + "; rerun the job (its work is idempotent)",
-              raced);
-        }
-        LOG.info(
-            "job_runs: another run committed first (try {} for {} {}); retrying",
-            tries,
-            job,
-            runId);
-        try {
-          Thread.sleep(50L * tries + java.util.concurrent.ThreadLocalRandom.current().nextInt(100));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while recording " + job + " " + runId, e);
-        }
-      }
-    }
+    lakehouse.append(
+        lakehouse.spark().createDataFrame(List.of(row), Tables.JOB_RUNS_SPEC.schema()),
+        Tables.JOB_RUNS_SPEC,
+        runId);
   }
-
-  /** Concurrent commits to job_runs one record may lose to before the run gives up. */
-  static final int MAX_ATTEMPTS = 20;
 
   private static <K, V> scala.collection.Map<K, V> scalaMap(Map<K, V> m) {
     return JavaConverters.mapAsScalaMap(new java.util.LinkedHashMap<>(m));

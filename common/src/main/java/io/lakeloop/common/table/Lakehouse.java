@@ -236,6 +236,22 @@ public final class Lakehouse {
   }
 
   /**
+   * Appends the rows as they are: for insert-only logs (the job_runs ledger) where every call is a
+   * new fact, so a repeated call adds a repeated fact rather than a duplicate to guard against. A
+   * blind append (the commit reads nothing), so concurrent appends never conflict. Returns the
+   * table's version after.
+   */
+  public long append(Dataset<Row> rows, TableSpec spec, String runId) {
+    faultable(rows, spec.name())
+        .write()
+        .format("delta")
+        .mode("append")
+        .option("userMetadata", runId)
+        .save(path(spec.name()));
+    return latestVersion(spec.name()).orElseThrow();
+  }
+
+  /**
    * Atomically replaces exactly the rows matching {@code predicate} (e.g. one window's dates) with
    * {@code rows}; rerunning with the same rows leaves the same content. Returns the version.
    */

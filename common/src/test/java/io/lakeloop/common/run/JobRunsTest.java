@@ -63,8 +63,7 @@ class JobRunsTest extends SparkTestBase {
       pool.shutdownNow();
     }
     List<Row> rows =
-        lh.read(Tables.JOB_RUNS)
-            .data()
+        JobRuns.latest(lh.read(Tables.JOB_RUNS).data())
             .orderBy("run_id")
             .select("run_id", "status")
             .collectAsList();
@@ -72,5 +71,40 @@ class JobRunsTest extends SparkTestBase {
         .extracting(r -> r.getString(0) + "=" + r.getString(1))
         .containsExactly(
             "run-0=SUCCEEDED", "run-1=SUCCEEDED", "run-2=SUCCEEDED", "run-3=SUCCEEDED");
+    // an attempt log: every attempt's start and end, nothing lost to a concurrent commit
+    assertThat(lh.read(Tables.JOB_RUNS).data().count()).isEqualTo(2L * n);
+  }
+
+  @Test
+  void attemptsCountKilledOnesAndOnlyALatestSuccessShortCircuits() {
+    Lakehouse lh = newLakehouse("ledger-attempts");
+    JobRuns ledger = new JobRuns(lh);
+    LocalDate day = LocalDate.of(2026, 1, 14);
+    Instant t = Instant.parse("2026-01-15T00:00:00Z");
+    // attempt 1 killed: it never finished
+    assertThat(ledger.start("drift", "r", day, "m", t).number()).isEqualTo(1);
+    JobRuns.Attempt second = ledger.start("drift", "r", day, "m", t.plusSeconds(60));
+    assertThat(second.number()).isEqualTo(2);
+    assertThat(second.previousSuccess()).isEmpty();
+    ledger.finish(
+        "drift", "r", day, "m", 2, t, true, Map.of(), Map.of(), Map.of("rows", "7"), null);
+    // another job's run of the same id is another run
+    assertThat(ledger.start("evaluate", "r", day, "m", t).number()).isEqualTo(1);
+    JobRuns.Attempt third = ledger.start("drift", "r", day, "m", t.plusSeconds(120));
+    assertThat(third.number()).isEqualTo(3);
+    assertThat(third.previousSuccess()).contains(Map.of("rows", "7"));
+    // attempt 3 failed: a fourth attempt starts from scratch
+    ledger.finish("drift", "r", day, "m", 3, t, false, Map.of(), Map.of(), Map.of(), "boom");
+    JobRuns.Attempt fourth = ledger.start("drift", "r", day, "m", t.plusSeconds(180));
+    assertThat(fourth.number()).isEqualTo(4);
+    assertThat(fourth.previousSuccess()).isEmpty();
+    List<Row> state =
+        JobRuns.latest(lh.read(Tables.JOB_RUNS).data())
+            .orderBy("job")
+            .select("job", "attempt", "status")
+            .collectAsList();
+    assertThat(state)
+        .extracting(r -> r.getString(0) + "/" + r.getInt(1) + "=" + r.getString(2))
+        .containsExactly("drift/4=RUNNING", "evaluate/1=RUNNING");
   }
 }

@@ -15,6 +15,7 @@ import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
@@ -210,8 +211,7 @@ class TrainJobTest extends SparkTestBase {
 
     // the run record keeps DL4J's Spark training statistics
     Row ledger =
-        lh.read(Tables.JOB_RUNS)
-            .data()
+        JobRuns.latest(lh.read(Tables.JOB_RUNS).data())
             .where(col(JOB).equalTo("train").and(col(RUN_ID).equalTo("t1")))
             .collectAsList()
             .get(0);

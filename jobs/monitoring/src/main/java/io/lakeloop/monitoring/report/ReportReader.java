@@ -8,6 +8,7 @@ import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
@@ -358,11 +359,8 @@ final class ReportReader {
       return List.of();
     }
     List<ReportData.Run> out = new ArrayList<>();
-    Dataset<Row> mine = table.where(col(RUN_ID).isin(runIds.toArray()));
-    Dataset<Row> last = mine.groupBy(JOB, RUN_ID).agg(max(ATTEMPT).as("last_attempt"));
     for (Row r :
-        mine.join(last, new String[] {JOB, RUN_ID})
-            .where(col(ATTEMPT).equalTo(col("last_attempt")))
+        JobRuns.latest(table.where(col(RUN_ID).isin(runIds.toArray())))
             .select(JOB, RUN_ID, LOGICAL_DATE, STATUS, ATTEMPT, FINISHED_AT, INPUTS, OUTPUTS)
             .orderBy(col(FINISHED_AT).desc_nulls_last(), col(JOB), col(RUN_ID))
             .collectAsList()) {

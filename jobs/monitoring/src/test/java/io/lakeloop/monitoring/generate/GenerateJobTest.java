@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
@@ -43,7 +44,10 @@ class GenerateJobTest extends SparkTestBase {
     JobRunner.run(new GenerateJob(), spark(), config, "--rows", "4000", "--run-id", "g1");
     assertThat(lh.latestVersion(Tables.PREDICTION_LOG)).contains(v);
     assertThat(
-            lh.read(Tables.JOB_RUNS).data().where("run_id = 'g1'").head().<Integer>getAs("attempt"))
+            JobRuns.latest(lh.read(Tables.JOB_RUNS).data())
+                .where("run_id = 'g1'")
+                .head()
+                .<Integer>getAs("attempt"))
         .isEqualTo(2);
 
     // The same data through CSV landing files and ingest gives the same good rows.

@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
@@ -79,8 +80,7 @@ class ReportJobTest extends SparkTestBase {
     assertThat(result.output()).contains(result.summary().get("report"));
     assertThat(html).startsWith("<!DOCTYPE html>").doesNotContain("http://", "https://");
     Row run =
-        lh.read(Tables.JOB_RUNS)
-            .data()
+        JobRuns.latest(lh.read(Tables.JOB_RUNS).data())
             .where(col("job").equalTo("report").and(col("run_id").equalTo("r1")))
             .first();
     assertThat(run.getString(run.fieldIndex("status"))).isEqualTo("SUCCEEDED");
