@@ -11,13 +11,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * {@code bin/lakeloop query "SQL"}: Spark SQL over the lakehouse, with every existing lakeloop
- * table registered under its own name, printed as a table, CSV or JSON lines. Read-only; prints at
- * most {@code lakeloop.query.max-rows} rows (the driver never holds more).
+ * {@code bin/lakeloop query "SQL"}: Spark SQL over the lakehouse, with the lakeloop tables the
+ * statement names registered under their own names, printed as a table, CSV or JSON lines.
+ * Read-only. On the terminal it prints at most {@code lakeloop.query.max-rows} rows (the driver
+ * never holds more): the table format says when it cut, and CSV or JSON, which scripts read, are
+ * never cut silently — a larger result fails and names {@code --output PATH} (every row, streamed a
+ * partition at a time to a file on local disk or {@code s3a://}) and {@code --limit N}.
  */
 public final class QueryJob implements Job {
   /** Every lakeloop table: prediction_log and each table whose schema is fixed. */
@@ -45,7 +49,14 @@ public final class QueryJob implements Job {
 
   @Override
   public List<Flag> flags() {
-    return List.of(Flag.value("format", "table|csv|json", "output format (default table)"));
+    return List.of(
+        Flag.value("format", "table|csv|json", "output format (default table)"),
+        Flag.value("limit", "N", "return at most N rows (the query's own LIMIT)"),
+        Flag.value(
+            "output",
+            "PATH",
+            "write every row of the result to PATH (csv or json; local or s3a://) instead of"
+                + " printing it"));
   }
 
   @Override
@@ -65,16 +76,27 @@ public final class QueryJob implements Job {
       throw new LakeloopException(
           "query takes exactly one SQL statement in quotes, e.g. bin/lakeloop query \"select count(*) from prediction_log\"");
     }
+    String sql = pos.get(0);
+    String format = ctx.args().get("format").orElse("table").toLowerCase(Locale.ROOT);
+    if (!List.of("table", "csv", "json").contains(format)) {
+      throw new LakeloopException(
+          "--format '" + format + "' is not supported; use table, csv or json");
+    }
+    Optional<String> output = ctx.args().get("output");
+    if (output.isPresent() && format.equals("table")) {
+      throw new LakeloopException("--output writes csv or json: add --format csv or --format json");
+    }
     List<String> registered = new ArrayList<>();
     for (String t : TABLES) {
-      if (ctx.lakehouse().exists(t)) {
+      // Only the tables the statement names: each registration reads that table's Delta log.
+      if (names(sql, t) && ctx.lakehouse().exists(t)) {
         ctx.spark().read().format("delta").load(ctx.lakehouse().path(t)).createOrReplaceTempView(t);
         registered.add(t);
       }
     }
     Dataset<Row> result;
     try {
-      result = ctx.spark().sql(pos.get(0));
+      result = ctx.spark().sql(sql);
     } catch (Exception e) {
       if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
         throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
@@ -82,33 +104,104 @@ public final class QueryJob implements Job {
       throw new LakeloopException(
           "query failed: "
               + a.getSimpleMessage()
-              + " (tables in "
+              + " (lakeloop tables it names in "
               + ctx.lakehouse().root()
               + ": "
               + registered
+              + "; all of them: "
+              + TABLES
               + ")",
           e);
+    }
+    Optional<String> limit = ctx.args().get("limit");
+    if (limit.isPresent()) {
+      result = result.limit(positive("--limit", limit.get()));
+    }
+    if (output.isPresent()) {
+      long written = write(ctx, result, format, output.get());
+      return new JobResult(
+          "wrote " + written + " row(s) as " + format + " to " + output.get(),
+          Map.of("rows", Long.toString(written), "output", output.get()));
     }
     int max = ctx.config().section("query").intAtLeast("max-rows", 1);
     List<Row> rows = result.limit(max + 1).collectAsList();
     boolean truncated = rows.size() > max;
+    if (truncated && !format.equals("table")) {
+      throw new LakeloopException(
+          "the result has more than "
+              + max
+              + " rows (lakeloop.query.max-rows) and "
+              + format
+              + " output is never cut: write every row with --output PATH, or ask for fewer"
+              + " with --limit N");
+    }
     if (truncated) {
       rows = rows.subList(0, max);
     }
-    String format = ctx.args().get("format").orElse("table").toLowerCase(Locale.ROOT);
     String text =
         switch (format) {
-          case "table" ->
-              ResultFormat.table(result.columns(), rows)
-                  + (truncated
-                      ? "\n(first " + max + " rows shown; raise lakeloop.query.max-rows for more)"
-                      : "");
           case "csv" -> ResultFormat.csv(result.columns(), rows);
           case "json" -> ResultFormat.jsonLines(result.columns(), rows);
           default ->
-              throw new LakeloopException(
-                  "--format '" + format + "' is not supported; use table, csv or json");
+              ResultFormat.table(result.columns(), rows)
+                  + (truncated
+                      ? "\n(first "
+                          + max
+                          + " rows shown; --output PATH writes them all, or raise"
+                          + " lakeloop.query.max-rows)"
+                      : "");
         };
     return new JobResult(text, Map.of("rows", Integer.toString(rows.size())));
+  }
+
+  /** Whether the statement names the table (as a whole word; case-insensitive like Spark SQL). */
+  static boolean names(String sql, String table) {
+    return java.util.regex.Pattern.compile(
+            "(?i)(?<![A-Za-z0-9_])" + java.util.regex.Pattern.quote(table) + "(?![A-Za-z0-9_])")
+        .matcher(sql)
+        .find();
+  }
+
+  private static int positive(String flag, String value) {
+    try {
+      int n = Integer.parseInt(value.trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new LakeloopException(flag + " '" + value + "' is not a number of rows (0 or more)");
+  }
+
+  /**
+   * Streams every row to {@code path} through Hadoop's FileSystem: the driver holds one partition
+   * at a time ({@code toLocalIterator}), never the whole result. Returns the rows written.
+   */
+  private static long write(JobContext ctx, Dataset<Row> result, String format, String path) {
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(path);
+    long n = 0;
+    try {
+      org.apache.hadoop.fs.FileSystem fs =
+          target.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+      try (java.io.Writer w =
+          new java.io.BufferedWriter(
+              new java.io.OutputStreamWriter(
+                  fs.create(target, true), java.nio.charset.StandardCharsets.UTF_8))) {
+        if (format.equals("csv")) {
+          w.write(ResultFormat.csvHeader(result.columns()));
+        }
+        java.util.Iterator<Row> rows = result.toLocalIterator();
+        while (rows.hasNext()) {
+          Row r = rows.next();
+          w.write(format.equals("csv") ? ResultFormat.csvLine(r) : r.json() + "\n");
+          n++;
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new LakeloopException(
+          "cannot write the query's result to " + path + ": " + e.getMessage(), e);
+    }
+    return n;
   }
 }

@@ -46,13 +46,27 @@ final class ResultFormat {
     StringBuilder sb = new StringBuilder();
     appendCsvLine(sb, List.of(columns));
     for (org.apache.spark.sql.Row r : rows) {
-      List<String> c = new ArrayList<>();
-      for (int i = 0; i < columns.length; i++) {
-        c.add(r.isNullAt(i) ? "" : text(r.get(i)));
-      }
-      appendCsvLine(sb, c);
+      sb.append(csvLine(r));
     }
     return sb.toString().stripTrailing();
+  }
+
+  /** The CSV header line of a result, with its line break. */
+  static String csvHeader(String[] columns) {
+    StringBuilder sb = new StringBuilder();
+    appendCsvLine(sb, List.of(columns));
+    return sb.toString();
+  }
+
+  /** One row as a CSV line, with its line break. */
+  static String csvLine(org.apache.spark.sql.Row r) {
+    List<String> c = new ArrayList<>();
+    for (int i = 0; i < r.length(); i++) {
+      c.add(r.isNullAt(i) ? "" : text(r.get(i)));
+    }
+    StringBuilder sb = new StringBuilder();
+    appendCsvLine(sb, c);
+    return sb.toString();
   }
 
   private static void appendCsvLine(StringBuilder sb, List<String> cells) {
