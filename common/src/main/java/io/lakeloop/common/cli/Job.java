@@ -28,6 +28,17 @@ public interface Job {
     return java.util.Optional.empty();
   }
 
+  /**
+   * Checks the arguments against what exists before anything is recorded or computed (a source
+   * path that is missing, a table or format that is unknown), so such a mistake fails in seconds
+   * with a {@link io.lakeloop.common.LakeloopException} rather than after the ledger and the first
+   * Delta reads. Reads no table. Does nothing by default.
+   */
+  default void check(
+      CliArgs args,
+      io.lakeloop.common.config.LakeloopConfig config,
+      org.apache.spark.sql.SparkSession spark) {}
+
   /** Whether the run is recorded in job_runs (false for read-only commands like query). */
   default boolean recordsRun() {
     return true;

@@ -104,6 +104,7 @@ public final class JobLauncher {
   /** Runs a job on a session with an already-loaded config, recording it in job_runs. */
   public static JobResult run(Job job, CliArgs args, LakeloopConfig config, SparkSession spark)
       throws Exception {
+    job.check(args, config, spark);
     Lakehouse lakehouse = new Lakehouse(spark, config.warehouse());
     Optional<LocalDate> date = args.date();
     String runId = args.get("run-id").orElseGet(() -> defaultRunId(job, args, date));

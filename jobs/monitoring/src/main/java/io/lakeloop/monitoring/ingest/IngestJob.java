@@ -7,6 +7,7 @@ import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Tables;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,31 +78,87 @@ public final class IngestJob implements Job {
     }
   }
 
+  /** The formats a source can have. */
+  static final List<String> FORMATS = List.of("csv", "json", "parquet", "delta");
+
+  @Override
+  public void check(CliArgs args, LakeloopConfig config, SparkSession spark) {
+    table(args);
+    String format = format(args);
+    String path = path(args);
+    org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(path);
+    org.apache.hadoop.fs.FileStatus[] found;
+    try {
+      found =
+          source.getFileSystem(spark.sparkContext().hadoopConfiguration()).globStatus(source);
+    } catch (java.io.IOException e) {
+      throw new LakeloopException(
+          "cannot read " + format + " source at " + path + ": " + e.getMessage(), e);
+    }
+    if (found == null || found.length == 0) {
+      throw new LakeloopException(
+          "cannot read "
+              + format
+              + " source at "
+              + path
+              + ": nothing exists there; check --path (a file, a folder or a glob)");
+    }
+  }
+
+  private static String table(CliArgs args) {
+    String table =
+        args.get("table")
+            .orElseThrow(() -> new LakeloopException("ingest needs --table prediction_log|labels"));
+    if (!table.equals(Tables.PREDICTION_LOG) && !table.equals(Tables.LABELS_TABLE)) {
+      throw new LakeloopException(
+          "--table '" + table + "' cannot be ingested; use prediction_log or labels");
+    }
+    return table;
+  }
+
+  private static String path(CliArgs args) {
+    return args.get("path")
+        .orElseThrow(
+            () -> new LakeloopException("ingest needs --path PATH (the file or folder to load)"));
+  }
+
+  private static String format(CliArgs args) {
+    String format = args.get("format").orElse("parquet");
+    if (!FORMATS.contains(format.toLowerCase(java.util.Locale.ROOT))) {
+      throw new LakeloopException(
+          "--format '" + format + "' is not supported; use csv, json, parquet or delta");
+    }
+    return format;
+  }
+
   @Override
   public JobResult run(JobContext ctx) {
-    String table =
-        ctx.args()
-            .get("table")
-            .orElseThrow(() -> new LakeloopException("ingest needs --table prediction_log|labels"));
-    String path =
-        ctx.args()
-            .get("path")
-            .orElseThrow(
-                () ->
-                    new LakeloopException("ingest needs --path PATH (the file or folder to load)"));
-    String format = ctx.args().get("format").orElse("parquet");
+    String table = table(ctx.args());
+    String path = path(ctx.args());
+    String format = format(ctx.args());
     ModelSpec spec = ctx.model();
     if (ctx.previousSuccess().isPresent()) {
-      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
+      // The default run id names the table, format and path, not the files' content: say so, so a
+      // source fixed in place is not taken for loaded.
+      Map<String, String> previous = ctx.previousSuccess().get();
+      return new JobResult(
+          String.format(
+              "ingest: run %s already succeeded; nothing to do: %s of %s was loaded into %s by"
+                  + " it (%s rows written, %s quarantined). A source changed in place since is"
+                  + " loaded again with a new --run-id (rows already in the table are then"
+                  + " quarantined as duplicates)",
+              ctx.runId(),
+              format,
+              path,
+              table,
+              previous.getOrDefault("written", "?"),
+              previous.getOrDefault("quarantined", "?")),
+          previous);
     }
     StructType target =
-        switch (table) {
-          case Tables.PREDICTION_LOG -> Tables.predictionLog(spec).schema();
-          case Tables.LABELS_TABLE -> Tables.LABELS.schema();
-          default ->
-              throw new LakeloopException(
-                  "--table '" + table + "' cannot be ingested; use prediction_log or labels");
-        };
+        table.equals(Tables.PREDICTION_LOG)
+            ? Tables.predictionLog(spec).schema()
+            : Tables.LABELS.schema();
     Dataset<Row> raw = SourceReader.read(ctx.spark(), format, path, target);
     List<String> ignored =
         Validation.extraColumns(SourceReader.columns(ctx.spark(), format, path, raw), target);

@@ -132,7 +132,6 @@ public final class Validation {
       Dataset<Row> raw, StructType target, List<String> columns, Set<String> mustHave) {
     List<Column> typed = new ArrayList<>();
     List<Column> reasons = new ArrayList<>();
-    corrupt(raw, reasons);
     for (String name : columns) {
       DataType type = target.apply(name).dataType();
       Column value = conform(raw, name, type);
@@ -184,18 +183,18 @@ public final class Validation {
     }
   }
 
-  private static void corrupt(Dataset<Row> raw, List<Column> reasons) {
-    if (Arrays.asList(raw.columns()).contains(CORRUPT_COL)) {
-      reasons.add(
-          when(
-              col(CORRUPT_COL).isNotNull(),
-              lit("malformed line (not parseable as the source format)")));
-    }
-  }
+  /** The reason of a line the reader could not parse: its columns are null for that reason only. */
+  static final String MALFORMED = "malformed line (not parseable as the source format)";
 
   private static Column[] withMeta(Dataset<Row> raw, List<Column> typed, List<Column> reasons) {
     List<Column> all = new ArrayList<>(typed);
-    all.add(concat_ws("; ", reasons.toArray(new Column[0])).as(REASON_COL));
+    Column reason = concat_ws("; ", reasons.toArray(new Column[0]));
+    if (Arrays.asList(raw.columns()).contains(CORRUPT_COL)) {
+      // A malformed line's columns are all null because it did not parse, not because the line
+      // lacks them: say only that it is malformed.
+      reason = when(col(CORRUPT_COL).isNotNull(), lit(MALFORMED)).otherwise(reason);
+    }
+    all.add(reason.as(REASON_COL));
     Column record =
         Arrays.asList(raw.columns()).contains(CORRUPT_COL)
             ? coalesce(col(CORRUPT_COL), to_json(struct(rawColumns(raw))))

@@ -142,7 +142,9 @@ class IngestJobTest extends SparkTestBase {
     assertThat(good.get(0).<java.sql.Date>getAs("event_date").toString()).isEqualTo("2026-01-02");
     Map<String, String> r = reasons("prediction_log");
     assertThat(r).hasSize(11);
-    assertThat(reasonFor(r, "this is not json")).contains("malformed line");
+    // only that it is malformed: its columns are null because it did not parse
+    assertThat(reasonFor(r, "this is not json"))
+        .isEqualTo("malformed line (not parseable as the source format)");
     assertThat(reasonFor(r, "abc")).contains("monthly_charges: 'abc' is not a number");
     assertThat(reasonFor(r, "noscores")).contains("scores is missing");
     assertThat(reasonFor(r, "\"short\"")).contains("scores have 1 values, expected 2");
@@ -161,7 +163,10 @@ class IngestJobTest extends SparkTestBase {
     long log = lakehouse.latestVersion(Tables.PREDICTION_LOG).orElseThrow();
     long q = lakehouse.latestVersion(Tables.QUARANTINE).orElseThrow();
     var result = ingest("p1", "prediction_log", "json", predictions.toString());
-    assertThat(result.output()).contains("already succeeded");
+    assertThat(result.output())
+        .contains("already succeeded")
+        .contains("json of " + predictions + " was loaded into prediction_log")
+        .contains("loaded again with a new --run-id");
     assertThat(lakehouse.latestVersion(Tables.PREDICTION_LOG)).contains(log);
     assertThat(lakehouse.latestVersion(Tables.QUARANTINE)).contains(q);
     // A new run with the same rows: nothing lands twice; the re-sent rows are quarantined.
@@ -209,14 +214,23 @@ class IngestJobTest extends SparkTestBase {
     assertThatThrownBy(() -> ingest(null, "labels", "csv", noTime.toString()))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("lacks column(s) [label_time]");
+    // a source that fails once read is a failed run in the ledger
+    assertThat(lakehouse.read(Tables.JOB_RUNS).data().where("status = 'FAILED'").count())
+        .isGreaterThanOrEqualTo(1);
+    long recorded = lakehouse.read(Tables.JOB_RUNS).data().count();
+    // an unknown format, an unknown table and a path where nothing exists fail before anything is
+    // recorded or read (Job.check): the ledger gains no row
     assertThatThrownBy(() -> ingest(null, "labels", "xml", noTime.toString()))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("--format 'xml' is not supported");
+    assertThatThrownBy(() -> ingest(null, "scores", "csv", noTime.toString()))
+        .isInstanceOf(LakeloopException.class)
+        .hasMessageContaining("--table 'scores' cannot be ingested");
     assertThatThrownBy(() -> ingest(null, "labels", "csv", landing.resolve("absent").toString()))
         .isInstanceOf(LakeloopException.class)
-        .hasMessageContaining("cannot read csv source");
-    assertThat(lakehouse.read(Tables.JOB_RUNS).data().where("status = 'FAILED'").count())
-        .isGreaterThanOrEqualTo(2);
+        .hasMessageContaining("cannot read csv source")
+        .hasMessageContaining("nothing exists there");
+    assertThat(lakehouse.read(Tables.JOB_RUNS).data().count()).isEqualTo(recorded);
   }
 
   @Test
