@@ -29,10 +29,10 @@ public interface Job {
   }
 
   /**
-   * Checks the arguments against what exists before anything is recorded or computed (a source
-   * path that is missing, a table or format that is unknown), so such a mistake fails in seconds
-   * with a {@link io.lakeloop.common.LakeloopException} rather than after the ledger and the first
-   * Delta reads. Reads no table. Does nothing by default.
+   * Checks the arguments against what exists before anything is recorded or computed (a source path
+   * that is missing, a table or format that is unknown), so such a mistake fails in seconds with a
+   * {@link io.lakeloop.common.LakeloopException} rather than after the ledger and the first Delta
+   * reads. Reads no table. Does nothing by default.
    */
   default void check(
       CliArgs args,

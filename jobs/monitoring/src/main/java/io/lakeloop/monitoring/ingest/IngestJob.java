@@ -89,8 +89,7 @@ public final class IngestJob implements Job {
     org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(path);
     org.apache.hadoop.fs.FileStatus[] found;
     try {
-      found =
-          source.getFileSystem(spark.sparkContext().hadoopConfiguration()).globStatus(source);
+      found = source.getFileSystem(spark.sparkContext().hadoopConfiguration()).globStatus(source);
     } catch (java.io.IOException e) {
       throw new LakeloopException(
           "cannot read " + format + " source at " + path + ": " + e.getMessage(), e);
