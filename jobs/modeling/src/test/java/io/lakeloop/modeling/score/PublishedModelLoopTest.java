@@ -222,14 +222,21 @@ class PublishedModelLoopTest extends SparkTestBase {
                 .where(col("run_id").equalTo("s1"))
                 .count())
         .isEqualTo(quarantined);
-    long version = new Lakehouse(spark(), warehouse).latestVersion("prediction_log").orElseThrow();
+    Lakehouse lh = new Lakehouse(spark(), warehouse);
+    long version = lh.latestVersion("prediction_log").orElseThrow();
     JobResult again = run(new ScoreJob(), config, concat(args, "--run-id", "s1"));
     assertThat(again.output()).contains("already succeeded");
+    // the rerun of the same run committed nothing to prediction_log
+    assertThat(lh.latestVersion("prediction_log")).contains(version);
     JobResult other = run(new ScoreJob(), config, concat(args, "--run-id", "s2"));
     assertThat(other.summary().get("written")).isEqualTo("0");
     assertThat(later.count()).isEqualTo(written);
-    assertThat(new Lakehouse(spark(), warehouse).latestVersion("prediction_log").orElseThrow())
-        .isGreaterThanOrEqualTo(version);
+    // another run of the same rows adds none: any commit it made to prediction_log wrote no row
+    for (long v = version + 1; v <= lh.latestVersion("prediction_log").orElseThrow(); v++) {
+      assertThat(lh.commitMetrics("prediction_log", v).getOrDefault("numOutputRows", "0"))
+          .as("rows committed to prediction_log at version %d", v)
+          .isEqualTo("0");
+    }
   }
 
   /** Up to 300 scored rows: their raw features and the probabilities the job logged. */
