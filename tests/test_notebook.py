@@ -11,8 +11,18 @@ from nbclient import NotebookClient
 from conftest import ROOT, VENV_BIN
 
 
+def _delta_jars() -> str:
+    """delta-spark's jars as the project's build resolved them (its classpath): the notebook's
+    Spark starts with them instead of resolving packages over the network."""
+    classpath = (ROOT / "jobs/modeling/target/classpath.txt").read_text().strip().split(os.pathsep)
+    jars = [j for j in classpath if os.path.basename(j).startswith(("delta-spark_2.12-", "delta-storage-"))]
+    assert len(jars) == 2, jars
+    return ",".join(jars)
+
+
 def test_notebook_runs_end_to_end_on_the_demo_warehouse(demo_copy, monkeypatch):
     monkeypatch.setenv("LAKELOOP_WAREHOUSE", str(demo_copy))
+    monkeypatch.setenv("LAKELOOP_DELTA_JARS", _delta_jars())
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
     monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}")
     path = ROOT / "notebooks/explore_lakehouse.ipynb"
