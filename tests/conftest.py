@@ -4,11 +4,14 @@ with delta-rs."""
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
+import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,8 +57,71 @@ def _check(proc: subprocess.CompletedProcess, what: str) -> subprocess.Completed
     return proc
 
 
+class _Batch:
+    """One `bin/lakeloop batch` JVM for the whole pytest process: a command run through it pays
+    for its own work, not for starting Java and Spark again (25-30 s a command on two cores)."""
+
+    PREFIX = "lakeloop-batch "
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.log_path: Path | None = None
+
+    def run(self, args: list[str]) -> subprocess.CompletedProcess:
+        if self.proc is None or self.proc.poll() is not None:
+            # The JVM's log (Spark's and lakeloop's, every command's) goes to a file of its own; a
+            # failing command's message quotes its end.
+            fd, name = tempfile.mkstemp(prefix="lakeloop-batch-", suffix=".log")
+            self.log_path = Path(name)
+            with os.fdopen(fd, "w") as log:
+                self.proc = subprocess.Popen(
+                    [str(ROOT / "bin/lakeloop"), "batch"], env=base_env(), text=True,
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                )
+            atexit.register(self.close)
+        self.proc.stdin.write(json.dumps(args) + "\n")
+        self.proc.stdin.flush()
+        for line in self.proc.stdout:
+            if line.startswith(self.PREFIX):
+                answer = json.loads(line[len(self.PREFIX):])
+                stderr = answer["stderr"]
+                if answer["exit"] != 0:
+                    tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
+                    stderr += f"\n(the batch JVM's log, {self.log_path}, ends with:)\n{tail}"
+                return subprocess.CompletedProcess(["bin/lakeloop", *args], answer["exit"], answer["stdout"], stderr)
+        raise AssertionError(f"the batch JVM ended (exit {self.proc.wait()}) while running {args}")
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=120)
+
+
+_BATCH = _Batch()
+
+
+def _warm_args(args: tuple[str, ...], env: dict[str, str] | None) -> list[str] | None:
+    """The arguments to run in the shared batch JVM, or None when the run needs a JVM of its own:
+    an environment that differs from base_env() in more than the warehouse (faults armed, S3
+    credentials, ...), or Spark settings of its own (another master)."""
+    extra = {} if env is None else {k: v for k, v in env.items() if os.environ.get(k) != v}
+    warehouse = extra.pop("LAKELOOP_WAREHOUSE", None)
+    extra.pop("PATH", None)
+    extra.pop("SPARK_LOCAL_IP", None)
+    if extra or any(a.startswith("lakeloop.spark.") for a in args):
+        return None
+    if warehouse is None:
+        return list(args)
+    return [*args, "--set", "lakeloop.warehouse=" + json.dumps(warehouse)]
+
+
 def run_lakeloop(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """bin/lakeloop with the given arguments; fails the test with its output if it fails."""
+    """bin/lakeloop with the given arguments; fails the test with its output if it fails. Runs in
+    the process's shared batch JVM unless the run needs a JVM of its own (see _warm_args); a test
+    that kills the process or runs two at once starts its own with subprocess."""
+    warm = _warm_args(args, env)
+    if warm is not None:
+        return _check(_BATCH.run(warm), "bin/lakeloop " + " ".join(args))
     proc = subprocess.run(
         [str(ROOT / "bin/lakeloop"), *args], env=env or base_env(), capture_output=True, text=True
     )
@@ -92,6 +158,37 @@ def spark_submit(
     return _check(proc, " ".join(cmd))
 
 
+def cell_text(value) -> str:
+    """A table cell as exact text: arrays, maps and structs as JSON with every element, floats in
+    their shortest round-trip form (repr of numpy arrays elides above 1,000 elements and keeps 8
+    digits), so two cells are equal as text exactly when they are equal."""
+    return json.dumps(_plain(value), sort_keys=True, default=str)
+
+
+def _plain(value):
+    if hasattr(value, "tolist"):  # numpy arrays and scalars
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    return value
+
+
+def verified_intact(stdout: str, versions: int) -> bool:
+    """Whether `registry verify` said every one of `versions` artifacts is intact."""
+    return f"verified {versions} artifact(s): {versions} intact, 0 missing or changed" in stdout
+
+
+def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """job_runs is an attempt log (a row when an attempt starts, one when it ends): each run's
+    state is its latest row, the greatest attempt and, of that attempt, its end over its start."""
+    ordered = runs.assign(_ended=runs.finished_at.notna()).sort_values(["attempt", "_ended"], kind="stable")
+    return ordered.groupby(["job", "run_id"]).tail(1).drop(columns="_ended").reset_index(drop=True)
+
+
 def table(warehouse, name: str, version: int | None = None) -> pd.DataFrame:
     """A lakeloop table read with delta-rs."""
     return DeltaTable(os.path.join(str(warehouse), name), version=version).to_pandas()
@@ -111,6 +208,19 @@ TABLES = [
 BUCKET = "lakeloop-demo"
 PREFIX = "lakehouse"
 KEY, SECRET = "lakeloop-test-key", "lakeloop-test-secret"
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory):
+    """Two weeks of the demo model's generated traffic (20,000 predictions, delayed labels,
+    malformed rows; seed 42), made once for every suite that starts from it. Never written to:
+    tests copy it first."""
+    warehouse = tmp_path_factory.mktemp("generated") / "lakehouse"
+    run_lakeloop(
+        "generate", "--rows", "20000", "--days", "14", "--run-id", "gen",
+        env=base_env(LAKELOOP_WAREHOUSE=str(warehouse)),
+    )
+    return warehouse
 
 
 @pytest.fixture(scope="session")
@@ -153,7 +263,10 @@ def demo_on_s3(moto):
         AWS_SECRET_ACCESS_KEY=SECRET,
         AWS_REGION="us-east-1",
     )
-    proc = run_lakeloop("demo", "--config", str(ROOT / "configs/s3.conf"), env=env)
+    # 20,000 generated rows (the default demo has 200,000): every stage still runs and publishes.
+    proc = run_lakeloop(
+        "demo", "--config", str(ROOT / "configs/s3.conf"), "--set", "lakeloop.generate.rows=20000", env=env
+    )
     return proc.stdout, s3, endpoint, env
 
 

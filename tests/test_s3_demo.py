@@ -8,7 +8,7 @@ import hashlib
 import json
 import subprocess
 
-from conftest import BUCKET, PREFIX, ROOT, TABLES, read_s3, run_lakeloop
+from conftest import BUCKET, PREFIX, ROOT, TABLES, latest_runs, read_s3, run_lakeloop
 
 def test_demo_writes_every_table_to_the_bucket(demo_on_s3):
     out, s3, endpoint, _ = demo_on_s3
@@ -16,7 +16,7 @@ def test_demo_writes_every_table_to_the_bucket(demo_on_s3):
     for name in TABLES:
         listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/{name}/_delta_log/")
         assert listed["KeyCount"] > 0, f"no Delta log for {name} in the bucket"
-    runs = read_s3(endpoint, "job_runs")
+    runs = latest_runs(read_s3(endpoint, "job_runs"))
     assert set(runs.status) == {"SUCCEEDED"}, runs[["job", "run_id", "status"]]
     assert {"generate", "ingest", "evaluate", "drift", "train", "compress", "score"} <= set(runs.job)
 
