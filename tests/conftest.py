@@ -263,10 +263,14 @@ def demo_on_s3(moto):
         AWS_SECRET_ACCESS_KEY=SECRET,
         AWS_REGION="us-east-1",
     )
-    # 20,000 generated rows (the default demo has 200,000): every stage still runs and publishes.
-    proc = run_lakeloop(
-        "demo", "--config", str(ROOT / "configs/s3.conf"), "--set", "lakeloop.generate.rows=20000", env=env
-    )
+    # 20,000 generated rows (the default demo has 200,000) and 5 training epochs (20 and 30 by
+    # default): every stage still runs, passes its gate and publishes (2 epochs already do on this
+    # data: the reliability suite's train and compress).
+    quick = [
+        "--set", "lakeloop.generate.rows=20000",
+        "--set", "lakeloop.train.teacher.epochs=5", "--set", "lakeloop.train.student.epochs=5",
+    ]
+    proc = run_lakeloop("demo", "--config", str(ROOT / "configs/s3.conf"), *quick, env=env)
     return proc.stdout, s3, endpoint, env
 
 
