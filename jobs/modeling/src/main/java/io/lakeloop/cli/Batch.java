@@ -120,7 +120,8 @@ final class Batch {
       return JobLauncher.USER_ERROR;
     }
     List<String> argv = new ArrayList<>(words.subList(1, words.size()));
-    if (config != null && argv.stream().noneMatch(a -> a.equals("--config"))) {
+    if (config != null
+        && argv.stream().noneMatch(a -> a.equals("--config") || a.startsWith("--config="))) {
       argv.addAll(0, List.of("--config", config));
     }
     return JobLauncher.launch(job.get(), argv.toArray(new String[0]), spark, out, err);
