@@ -224,13 +224,9 @@ public final class Lakehouse {
    */
   public long appendOnce(
       Dataset<Row> rows, TableSpec spec, String runId, String appId, long txnVersion) {
-    faultable(rows, spec.name())
-        .write()
-        .format("delta")
-        .mode("append")
+    appending(rows, spec, runId)
         .option("txnAppId", appId)
         .option("txnVersion", txnVersion)
-        .option("userMetadata", runId)
         .save(path(spec.name()));
     return latestVersion(spec.name()).orElseThrow();
   }
@@ -238,17 +234,20 @@ public final class Lakehouse {
   /**
    * Appends the rows as they are: for insert-only logs (the job_runs ledger) where every call is a
    * new fact, so a repeated call adds a repeated fact rather than a duplicate to guard against. A
-   * blind append (the commit reads nothing), so concurrent appends never conflict. Returns the
-   * table's version after.
+   * blind append (the commit reads nothing), so concurrent appends never conflict.
    */
-  public long append(Dataset<Row> rows, TableSpec spec, String runId) {
-    faultable(rows, spec.name())
+  public void append(Dataset<Row> rows, TableSpec spec, String runId) {
+    appending(rows, spec, runId).save(path(spec.name()));
+  }
+
+  /** A Delta append of the rows (through the table's fault point) tagged with the run id. */
+  private static org.apache.spark.sql.DataFrameWriter<Row> appending(
+      Dataset<Row> rows, TableSpec spec, String runId) {
+    return faultable(rows, spec.name())
         .write()
         .format("delta")
         .mode("append")
-        .option("userMetadata", runId)
-        .save(path(spec.name()));
-    return latestVersion(spec.name()).orElseThrow();
+        .option("userMetadata", runId);
   }
 
   /**
