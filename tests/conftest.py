@@ -182,11 +182,16 @@ def verified_intact(stdout: str, versions: int) -> bool:
     return f"verified {versions} artifact(s): {versions} intact, 0 missing or changed" in stdout
 
 
+def attempt_order(runs: pd.DataFrame) -> pd.DataFrame:
+    """job_runs is an attempt log (a row when an attempt starts, one when it ends): its rows in
+    order, each attempt's start before its end."""
+    ended = runs.finished_at.notna()
+    return runs.assign(_ended=ended).sort_values(["attempt", "_ended"], kind="stable").drop(columns="_ended")
+
+
 def latest_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """job_runs is an attempt log (a row when an attempt starts, one when it ends): each run's
-    state is its latest row, the greatest attempt and, of that attempt, its end over its start."""
-    ordered = runs.assign(_ended=runs.finished_at.notna()).sort_values(["attempt", "_ended"], kind="stable")
-    return ordered.groupby(["job", "run_id"]).tail(1).drop(columns="_ended").reset_index(drop=True)
+    """Each run's state: its latest row, the greatest attempt and, of that attempt, its end."""
+    return attempt_order(runs).groupby(["job", "run_id"]).tail(1).reset_index(drop=True)
 
 
 def table(warehouse, name: str, version: int | None = None) -> pd.DataFrame:

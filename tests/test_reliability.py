@@ -19,7 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT, base_env, cell_text, latest_runs, run_lakeloop, table, verified_intact
+from conftest import (
+    ROOT, attempt_order, base_env, cell_text, latest_runs, run_lakeloop, table, verified_intact,
+)
 
 DATE, SINCE = "2026-01-14", "2026-01-01"
 EVALUATE = ["evaluate", "--date", DATE, "--since", SINCE, "--run-id", "rel-evaluate"]
@@ -115,8 +117,7 @@ def _canonical(df: pd.DataFrame) -> pd.DataFrame:
 def _attempts(warehouse: Path, job: str, run_id: str) -> pd.DataFrame:
     """The run's rows of the job_runs attempt log, in order: each attempt's start, then its end."""
     runs = table(warehouse, "job_runs")
-    mine = runs[(runs.job == job) & (runs.run_id == run_id)]
-    return mine.assign(_ended=mine.finished_at.notna()).sort_values(["attempt", "_ended"]).drop(columns="_ended")
+    return attempt_order(runs[(runs.job == job) & (runs.run_id == run_id)])
 
 
 def _assert_same_as_clean(warehouse: Path, clean: Path, job: str) -> None:
