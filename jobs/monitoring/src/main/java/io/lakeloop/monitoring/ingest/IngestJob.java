@@ -78,9 +78,6 @@ public final class IngestJob implements Job {
     }
   }
 
-  /** The formats a source can have. */
-  static final List<String> FORMATS = List.of("csv", "json", "parquet", "delta");
-
   @Override
   public void check(CliArgs args, LakeloopConfig config, SparkSession spark) {
     table(args);
@@ -123,10 +120,7 @@ public final class IngestJob implements Job {
 
   private static String format(CliArgs args) {
     String format = args.get("format").orElse("parquet");
-    if (!FORMATS.contains(format.toLowerCase(java.util.Locale.ROOT))) {
-      throw new LakeloopException(
-          "--format '" + format + "' is not supported; use csv, json, parquet or delta");
-    }
+    SourceReader.checkFormat(format);
     return format;
   }
 

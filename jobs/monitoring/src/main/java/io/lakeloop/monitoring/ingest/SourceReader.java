@@ -19,6 +19,21 @@ import org.apache.spark.sql.types.StructType;
 public final class SourceReader {
   private SourceReader() {}
 
+  /** The formats a landing source can have. */
+  public static final List<String> FORMATS = List.of("csv", "json", "parquet", "delta");
+
+  /** Fails, naming the formats there are, unless {@code format} is one of {@link #FORMATS}. */
+  public static void checkFormat(String format) {
+    if (!FORMATS.contains(format.toLowerCase(Locale.ROOT))) {
+      throw unsupported(format);
+    }
+  }
+
+  private static LakeloopException unsupported(String format) {
+    return new LakeloopException(
+        "--format '" + format + "' is not supported; use csv, json, parquet or delta");
+  }
+
   public static Dataset<Row> read(
       SparkSession spark, String format, String path, StructType expected) {
     String f = format.toLowerCase(Locale.ROOT);
@@ -43,9 +58,7 @@ public final class SourceReader {
               .option("columnNameOfCorruptRecord", Validation.CORRUPT_COL)
               .csv(path);
         }
-        default ->
-            throw new LakeloopException(
-                "--format '" + format + "' is not supported; use csv, json, parquet or delta");
+        default -> throw unsupported(format);
       };
     } catch (Exception e) {
       if (e instanceof org.apache.spark.sql.AnalysisException a) {
