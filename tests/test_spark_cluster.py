@@ -142,14 +142,19 @@ def _driver_heap_peak_mib(recording) -> float:
     return max(after)
 
 
-def test_evaluate_and_drift_of_millions_of_rows_fit_a_1_gib_driver(cluster, tmp_path):
-    """The driver keeps aggregates, never rows: 3 million predictions (more than a 1 GiB heap could
-    hold as rows) evaluated and profiled on the cluster with spark.driver.memory=1g, every valid
-    row counted, and the driver's heap after GC well under its limit (JFR). The same at 100 million
-    rows: bench/cluster-heap, bench/RESULTS.md."""
+# Spark rows of prediction_log collected on a JVM take ~660 bytes each (SizeEstimator on 100,000
+# rows of the demo's table), so 1.5 million of them would need ~940 MiB: nearly twice the heap.
+BIG_ROWS, DRIVER_HEAP_MIB = 1_500_000, 512
+
+
+def test_evaluate_and_drift_of_more_rows_than_the_driver_heap_holds(cluster, tmp_path):
+    """The driver keeps aggregates, never rows: 1.5 million predictions (as rows, nearly twice the
+    heap) evaluated and profiled on the cluster with spark.driver.memory=512m, every valid row
+    counted, and the driver's heap after GC under three quarters of its limit (JFR). The same at
+    100 million rows with a 1 GiB driver: bench/cluster-heap, bench/RESULTS.md."""
     warehouse = tmp_path / "lakehouse"
     env = base_env(LAKELOOP_WAREHOUSE=str(warehouse))
-    run_lakeloop("generate", "--rows", "3000000", "--days", "14", "--run-id", "gen-big", env=env)
+    run_lakeloop("generate", "--rows", str(BIG_ROWS), "--days", "14", "--run-id", "gen-big", env=env)
     opts = DEFAULT_SPARK_CONF["spark.driver.extraJavaOptions"]
     jobs = {
         "evaluate": ["--date", DAY, "--since", "2026-01-01", "--run-id", "eval-big"],
@@ -160,16 +165,17 @@ def test_evaluate_and_drift_of_millions_of_rows_fit_a_1_gib_driver(cluster, tmp_
         spark_submit(
             cluster, command, "--config", CONFIG, *args, env=env,
             conf={
-                "spark.driver.memory": "1g",
+                "spark.driver.memory": f"{DRIVER_HEAP_MIB}m",
                 "spark.driver.extraJavaOptions": f"{opts} -XX:StartFlightRecording=filename={recording}",
             },
         )
         peak = _driver_heap_peak_mib(recording)
-        assert peak < 768, f"{command}: the driver held {peak:.0f} MiB after a GC"
+        print(f"{command}: the driver's heap after GC peaked at {peak:.0f} MiB")
+        assert peak < DRIVER_HEAP_MIB * 3 / 4, f"{command}: the driver held {peak:.0f} MiB after a GC"
     # the rows Delta's log counts in prediction_log's files (not read into this process)
     files = pa.table(DeltaTable(str(warehouse / "prediction_log")).get_add_actions(flatten=True))
     rows = int(pa.compute.sum(files.column("num_records")).as_py())
-    assert rows > 2_900_000
+    assert rows > 0.99 * BIG_ROWS  # ~0.2 % are generated invalid and quarantined by ingest
     metrics = table(warehouse, "eval_metrics")
     daily = metrics[(metrics.granularity == "1 day") & (metrics.slice_key == "*") & (metrics.metric == "count")]
     assert daily.value.sum() == rows
