@@ -39,6 +39,9 @@ CLASSES = {
     command: (main_class, ROOT / f"jobs/{module}/target/lakeloop-{module}.jar")
     for command, (main_class, module) in _SUBMIT.MAIN_CLASSES.items()
 }
+# `bin/lakeloop batch` under spark-submit: the dispatcher's main class in the modeling jar, which
+# holds every command (spark_submit_batch).
+DISPATCHER = ("io.lakeloop.cli.Lakeloop", ROOT / "jobs/modeling/target/lakeloop-modeling.jar")
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -135,8 +138,11 @@ def spark_submit_command(
     deploy_mode: str = "client",
     conf: dict[str, str] | None = None,
 ) -> list[str]:
-    """The spark-submit command line of one lakeloop job's main class from its shaded jar."""
-    main_class, jar = CLASSES[command]
+    """The spark-submit command line of one lakeloop job's main class from its shaded jar (or of
+    the dispatcher for `batch`)."""
+    main_class, jar = DISPATCHER if command == "batch" else CLASSES[command]
+    if command == "batch":
+        args = ("batch", *args)
     settings = {"spark.executor.memory": "2g", **DEFAULT_SPARK_CONF, **(conf or {})}
     cmd = [str(VENV_BIN / "spark-submit"), "--master", master, "--deploy-mode", deploy_mode]
     for k, v in settings.items():
@@ -156,6 +162,20 @@ def spark_submit(
     cmd = spark_submit_command(master, command, *args, deploy_mode=deploy_mode, conf=conf)
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     return _check(proc, " ".join(cmd))
+
+
+def spark_submit_batch(master: str, commands: list[list[str]], *args: str, env: dict[str, str]) -> list[str]:
+    """One spark-submit of `batch` that runs the commands one after the other in one driver and
+    one set of executors; fails the test naming the first command that failed. Their stdouts."""
+    cmd = spark_submit_command(master, "batch", *args)
+    lines = "".join(json.dumps(c) + "\n" for c in commands)
+    proc = _check(subprocess.run(cmd, env=env, input=lines, capture_output=True, text=True), " ".join(cmd))
+    answers = [json.loads(l[len(_Batch.PREFIX):]) for l in proc.stdout.splitlines() if l.startswith(_Batch.PREFIX)]
+    assert len(answers) == len(commands), proc.stdout[-3000:] + proc.stderr[-3000:]
+    for command, answer in zip(commands, answers):
+        if answer["exit"] != 0:
+            raise AssertionError(f"{' '.join(command)} exited {answer['exit']} in the batch\n{answer['stderr'][-4000:]}")
+    return [a["stdout"] for a in answers]
 
 
 def cell_text(value) -> str:

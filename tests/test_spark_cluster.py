@@ -1,7 +1,9 @@
 """lakeloop on a real Spark standalone cluster (bin/spark-cluster: a master and two workers on
-loopback, separate JVMs): generate, evaluate, drift and train are spark-submitted to it and
-their tables compared with the same jobs run locally over the same data. evaluate also runs in
-cluster deploy mode (the driver on a worker), rerunning the run that lost a worker."""
+loopback, separate JVMs): generate, evaluate, drift and train are spark-submitted to it (one
+`batch` application running the four) and their tables compared with the same jobs run locally
+over the same data; evaluate and drift of more rows than the driver's heap holds, and evaluate
+losing a worker, are spark-submitted on their own. evaluate also runs in cluster deploy mode (the
+driver on a worker), rerunning the run that lost a worker."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from deltalake import DeltaTable
 
 from conftest import (
     DEFAULT_SPARK_CONF, ROOT, base_env, cell_text, free_port, latest_runs, load_module, run_lakeloop, spark_submit,
-    spark_submit_command, table,
+    spark_submit_batch, spark_submit_command, table,
 )
 
 CONFIG = str(ROOT / "configs/local.conf")  # absolute: a cluster-mode driver runs elsewhere
@@ -70,13 +72,11 @@ JOBS = [
 
 @pytest.fixture(scope="module")
 def warehouses(cluster, generated, tmp_path_factory):
-    """The same data generated and the same jobs run on the cluster (spark-submit, executors in
-    the workers' JVMs) and locally (the session's shared generated warehouse, copied; the jobs in
-    the suite's warm local JVM)."""
+    """The same data generated and the same jobs run on the cluster (one spark-submit of `batch`:
+    the four jobs one after the other in one driver, executors in the workers' JVMs) and locally
+    (the session's shared generated warehouse, copied; the jobs in the suite's warm local JVM)."""
     on_cluster = tmp_path_factory.mktemp("on-cluster")
-    env = base_env(LAKELOOP_WAREHOUSE=str(on_cluster))
-    for command, *args in [GENERATE, *JOBS]:
-        spark_submit(cluster, command, "--config", CONFIG, *args, env=env)
+    spark_submit_batch(cluster, [GENERATE, *JOBS], "--config", CONFIG, env=base_env(LAKELOOP_WAREHOUSE=str(on_cluster)))
     local = tmp_path_factory.mktemp("on-local") / "lakehouse"
     shutil.copytree(generated, local)
     for args in JOBS:
