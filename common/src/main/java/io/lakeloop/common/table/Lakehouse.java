@@ -3,6 +3,7 @@ package io.lakeloop.common.table;
 import io.delta.tables.DeltaTable;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.run.Faults;
+import io.lakeloop.common.window.Predicate;
 import java.net.URI;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -254,12 +255,12 @@ public final class Lakehouse {
    * Atomically replaces exactly the rows matching {@code predicate} (e.g. one window's dates) with
    * {@code rows}; rerunning with the same rows leaves the same content. Returns the version.
    */
-  public long replaceWhere(Dataset<Row> rows, TableSpec spec, String predicate, String runId) {
+  public long replaceWhere(Dataset<Row> rows, TableSpec spec, Predicate predicate, String runId) {
     faultable(rows, spec.name())
         .write()
         .format("delta")
         .mode("overwrite")
-        .option("replaceWhere", predicate)
+        .option("replaceWhere", predicate.sql())
         .option("userMetadata", runId)
         .save(path(spec.name()));
     return latestVersion(spec.name()).orElseThrow();

@@ -7,9 +7,11 @@ import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.common.window.Predicate;
 import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -159,8 +161,16 @@ class LakehouseTest extends SparkTestBase {
     assertThat(v2).isEqualTo(v1);
     assertThat(lh.read(Tables.LABELS_TABLE).data().count()).isEqualTo(2);
     assertThat(lh.commitMetrics(Tables.LABELS_TABLE, v1)).containsEntry("numOutputRows", "2");
-    lh.replaceWhere(labels("c"), Tables.LABELS, "label_date = '2026-01-02'", "run-2");
-    lh.replaceWhere(labels("c"), Tables.LABELS, "label_date = '2026-01-02'", "run-2");
+    lh.replaceWhere(
+        labels("c"),
+        Tables.LABELS,
+        Predicate.eq("label_date", LocalDate.parse("2026-01-02")),
+        "run-2");
+    lh.replaceWhere(
+        labels("c"),
+        Tables.LABELS,
+        Predicate.eq("label_date", LocalDate.parse("2026-01-02")),
+        "run-2");
     assertThat(lh.read(Tables.LABELS_TABLE).data().collectAsList())
         .extracting(r -> r.getString(0))
         .containsExactly("c");

@@ -13,16 +13,19 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.window.Granularity;
+import io.lakeloop.common.window.Predicate;
 import io.lakeloop.monitoring.LabeledPredictions;
-import io.lakeloop.monitoring.evaluate.Granularity;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -197,9 +200,9 @@ public final class DriftJob implements Job {
             model,
             windows,
             List.of(
-                new Write(Tables.PROFILES_SPEC, profileRows, PROFILE_KIND + " = 'WINDOW'"),
-                new Write(Tables.DRIFT_METRICS_SPEC, c.rows(), "true"),
-                new Write(Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), "true")));
+                new Write(Tables.PROFILES_SPEC, profileRows, Predicate.eq(PROFILE_KIND, "WINDOW")),
+                new Write(Tables.DRIFT_METRICS_SPEC, c.rows(), Predicate.ALL),
+                new Write(Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), Predicate.ALL)));
     long mv = v[1];
     long av = v[2];
     LOG.info(
@@ -291,7 +294,8 @@ public final class DriftJob implements Job {
                     .createDataFrame(
                         baseline.rows(model.name(), ctx.runId()), Tables.PROFILES_SPEC.schema()),
                 Tables.PROFILES_SPEC,
-                MODEL_NAME + " = '" + model.name() + "' AND " + PROFILE_KIND + " = 'BASELINE'",
+                Predicate.and(
+                    Predicate.eq(MODEL_NAME, model.name()), Predicate.eq(PROFILE_KIND, "BASELINE")),
                 ctx.runId());
     ctx.recordOutput(Tables.PROFILES, v);
     return baseline;
@@ -463,7 +467,7 @@ public final class DriftJob implements Job {
   }
 
   /** The run's rows for one table; {@code extra} narrows the replaced windows' rows. */
-  private record Write(io.lakeloop.common.table.TableSpec table, List<Row> rows, String extra) {}
+  private record Write(io.lakeloop.common.table.TableSpec table, List<Row> rows, Predicate extra) {}
 
   /**
    * Replaces the run's windows of one model in each table with its rows; returns the versions, in
@@ -561,33 +565,20 @@ public final class DriftJob implements Job {
   }
 
   /** The replaceWhere predicate covering exactly the run's windows of one model. */
-  static String predicate(String model, List<Window> windows, String extra) {
-    List<String> clauses = new ArrayList<>();
-    List<String> dates = new ArrayList<>();
+  static Predicate predicate(String model, List<Window> windows, Predicate extra) {
+    List<Predicate> clauses = new ArrayList<>();
+    Set<LocalDate> dates = new LinkedHashSet<>();
     for (Window w : windows) {
       clauses.add(
-          "("
-              + GRANULARITY
-              + " = '"
-              + w.granularity().label()
-              + "' AND "
-              + WINDOW_START
-              + " = TIMESTAMP '"
-              + w.start().toString().replace('T', ' ').replace("Z", "")
-              + "')");
-      dates.add("DATE '" + w.startDate() + "'");
+          Predicate.and(
+              Predicate.eq(GRANULARITY, w.granularity().label()),
+              Predicate.eq(WINDOW_START, w.start())));
+      dates.add(w.startDate());
     }
-    return MODEL_NAME
-        + " = '"
-        + model
-        + "' AND "
-        + extra
-        + " AND "
-        + WINDOW_DATE
-        + " IN ("
-        + String.join(", ", dates)
-        + ") AND ("
-        + String.join(" OR ", clauses)
-        + ")";
+    return Predicate.and(
+        Predicate.eq(MODEL_NAME, model),
+        extra,
+        Predicate.in(WINDOW_DATE, dates),
+        Predicate.or(clauses));
   }
 }

@@ -3,7 +3,7 @@ package io.lakeloop.monitoring.drift;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
-import io.lakeloop.monitoring.evaluate.Granularity;
+import io.lakeloop.common.window.Granularity;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

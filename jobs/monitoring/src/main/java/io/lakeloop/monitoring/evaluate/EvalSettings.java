@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.evaluate;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.common.window.Granularity;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -12,6 +12,8 @@ import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.window.Granularity;
+import io.lakeloop.common.window.Predicate;
 import io.lakeloop.monitoring.LabeledPredictions;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -79,7 +81,7 @@ public final class EvaluateJob implements Job {
 
   /** The windows a run for {@code date} evaluates, and the eval_metrics predicate they cover. */
   record Plan(
-      Evaluator.WindowScope scope, LocalDate firstDate, LocalDate lastDate, String predicate) {}
+      Evaluator.WindowScope scope, LocalDate firstDate, LocalDate lastDate, Predicate predicate) {}
 
   static Plan plan(
       ModelSpec model, EvalSettings settings, LocalDate date, Optional<LocalDate> since) {
@@ -93,39 +95,23 @@ public final class EvaluateJob implements Job {
       changedAfter = s.isBefore(changedAfter) ? s : changedAfter;
     }
     Map<Granularity, Instant> from = new LinkedHashMap<>();
-    List<String> clauses = new ArrayList<>();
+    List<Predicate> clauses = new ArrayList<>();
     Instant earliest = until;
     for (Granularity g : settings.granularities()) {
       Instant start = g.start(changedAfter);
       from.put(g, start);
       earliest = start.isBefore(earliest) ? start : earliest;
       clauses.add(
-          "("
-              + GRANULARITY
-              + " = '"
-              + g.label()
-              + "' AND "
-              + WINDOW_START
-              + " >= TIMESTAMP '"
-              + start.toString().replace('T', ' ').replace("Z", "")
-              + "')");
+          Predicate.and(
+              Predicate.eq(GRANULARITY, g.label()), Predicate.atLeast(WINDOW_START, start)));
     }
     LocalDate first = LocalDate.ofInstant(earliest, ZoneOffset.UTC);
-    String predicate =
-        MODEL_NAME
-            + " = '"
-            + model.name()
-            + "' AND "
-            + WINDOW_DATE
-            + " >= DATE '"
-            + first
-            + "' AND "
-            + WINDOW_DATE
-            + " <= DATE '"
-            + date
-            + "' AND ("
-            + String.join(" OR ", clauses)
-            + ")";
+    Predicate predicate =
+        Predicate.and(
+            Predicate.eq(MODEL_NAME, model.name()),
+            Predicate.atLeast(WINDOW_DATE, first),
+            Predicate.atMost(WINDOW_DATE, date),
+            Predicate.or(clauses));
     return new Plan(new Evaluator.WindowScope(from, until), first, date, predicate);
   }
 
@@ -217,7 +203,7 @@ public final class EvaluateJob implements Job {
     Dataset<Row> windows =
         lh.read(Tables.EVAL_METRICS)
             .data()
-            .where(expr(plan.predicate()))
+            .where(plan.predicate().column())
             .select(GRANULARITY, WINDOW_START, RUN_ID)
             .distinct();
     Dataset<Row> later =
@@ -304,18 +290,10 @@ public final class EvaluateJob implements Job {
         lh.replaceWhere(
             bad,
             Tables.QUARANTINE_SPEC,
-            SOURCE_TABLE
-                + " = '"
-                + Tables.PREDICTION_LOG
-                + "' AND "
-                + RUN_ID
-                + " = '"
-                + ctx.runId().replace("'", "''")
-                + "' AND "
-                + REASON
-                + " LIKE '"
-                + QUARANTINE_PREFIX
-                + "%'",
+            Predicate.and(
+                Predicate.eq(SOURCE_TABLE, Tables.PREDICTION_LOG),
+                Predicate.eq(RUN_ID, ctx.runId()),
+                Predicate.startsWith(REASON, QUARANTINE_PREFIX)),
             ctx.runId());
     ctx.recordOutput(Tables.QUARANTINE, v);
     return v;

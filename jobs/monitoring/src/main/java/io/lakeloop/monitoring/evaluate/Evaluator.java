@@ -7,6 +7,7 @@ import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.window.Granularity;
 import io.lakeloop.monitoring.OrderedMerge;
 import java.sql.Timestamp;
 import java.time.Instant;

@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.window.Granularity;
 import java.io.Serializable;
 import java.sql.Date;
 import java.sql.Timestamp;

@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.evaluate;
 
+import io.lakeloop.common.window.Granularity;
 import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.ArrayDeque;

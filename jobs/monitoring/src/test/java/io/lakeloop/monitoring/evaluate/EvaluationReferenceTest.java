@@ -8,6 +8,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.common.window.Granularity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

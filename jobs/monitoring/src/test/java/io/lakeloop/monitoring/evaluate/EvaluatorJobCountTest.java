@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.common.window.Granularity;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.common.window.Granularity;
 import java.sql.Timestamp;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.Task;
+import io.lakeloop.common.window.Granularity;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,4 +1,4 @@
-package io.lakeloop.monitoring.evaluate;
+package io.lakeloop.common.window;
 
 import io.lakeloop.common.config.ConfigError;
 import java.io.Serializable;
