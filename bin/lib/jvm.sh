@@ -32,7 +32,7 @@ LAKELOOP_CP_FILE="$ROOT/jobs/modeling/target/classpath.txt"
 # True when the jars are missing or any source, resource or pom is newer than the last build.
 lakeloop_stale() {
   [[ -f "$LAKELOOP_CP_FILE" ]] || return 0
-  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" \( -path '*/target' -prune \) -o \
+  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" "$ROOT/bench" \( -path '*/target' -prune \) -o \
         \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$LAKELOOP_CP_FILE" -print -quit)" ]]
 }
 
@@ -55,6 +55,13 @@ lakeloop_ensure_built() {
 # dependencies as the build resolved them.
 lakeloop_classpath() {
   echo "$ROOT/jobs/modeling/target/lakeloop-modeling-0.1.0-SNAPSHOT.jar:$(cat "$LAKELOOP_CP_FILE")"
+}
+
+# The benchmark programs (the bench module, never in a production jar) after lakeloop's own
+# classpath, so a benchmark JVM can use the class-data-sharing archive below (the JVM accepts
+# entries appended to the archived classpath) and times lakeloop as bin/lakeloop runs it.
+lakeloop_bench_classpath() {
+  echo "$(lakeloop_classpath):$ROOT/bench/target/lakeloop-bench-0.1.0-SNAPSHOT.jar:$(cat "$ROOT/bench/target/classpath.txt")"
 }
 
 # Class data sharing: a JVM maps the ~15,000 classes a lakeloop run loads at start (Spark, Delta,
