@@ -3,28 +3,26 @@ package io.lakeloop.common.cli;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import java.time.LocalDate;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Everything a running job receives: the session, the validated config, the lakehouse, its
- * arguments, run id and logical date. Jobs record the Delta versions they read and write here; the
- * launcher puts them in job_runs.
+ * Everything a running job receives: the session, the validated config, its arguments, run id and
+ * logical date, and the lakehouse as the run sees it ({@link #tables()}), which records the Delta
+ * versions the run reads and writes; the launcher puts them in job_runs. Engines take the tables
+ * handle and explicit values, never this context.
  */
 public final class JobContext {
   private final SparkSession spark;
   private final LakeloopConfig config;
-  private final Lakehouse lakehouse;
+  private final RunTables tables;
   private final CliArgs args;
   private final String runId;
   private final Optional<LocalDate> logicalDate;
   private final Optional<Map<String, String>> previousSuccess;
-  private final Map<String, Long> inputs = new LinkedHashMap<>();
-  private final Map<String, Long> outputs = new LinkedHashMap<>();
 
   public JobContext(
       SparkSession spark,
@@ -37,7 +35,7 @@ public final class JobContext {
     this.previousSuccess = previousSuccess;
     this.spark = spark;
     this.config = config;
-    this.lakehouse = lakehouse;
+    this.tables = RunTables.of(lakehouse, runId);
     this.args = args;
     this.runId = runId;
     this.logicalDate = logicalDate;
@@ -51,8 +49,14 @@ public final class JobContext {
     return config;
   }
 
+  /** The lakehouse itself, for what is not the run's lineage (existence and window checks). */
   public Lakehouse lakehouse() {
-    return lakehouse;
+    return tables.lakehouse();
+  }
+
+  /** The lakehouse as this run sees it: reads and writes through it are the run's lineage. */
+  public RunTables tables() {
+    return tables;
   }
 
   public CliArgs args() {
@@ -80,19 +84,11 @@ public final class JobContext {
     return previousSuccess;
   }
 
-  public void recordInput(String table, long version) {
-    inputs.put(table, version);
-  }
-
-  public void recordOutput(String table, long version) {
-    outputs.put(table, version);
-  }
-
   public Map<String, Long> inputs() {
-    return Collections.unmodifiableMap(inputs);
+    return tables.inputs();
   }
 
   public Map<String, Long> outputs() {
-    return Collections.unmodifiableMap(outputs);
+    return tables.outputs();
   }
 }

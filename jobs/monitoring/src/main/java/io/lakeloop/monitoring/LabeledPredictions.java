@@ -3,9 +3,9 @@ package io.lakeloop.monitoring;
 import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import java.time.LocalDate;
 import java.util.List;
@@ -23,15 +23,14 @@ public final class LabeledPredictions {
 
   /** Predictions with {@code event_date} in [first, last], labels with label_date in the same. */
   public static Dataset<Row> read(
-      JobContext ctx, ModelSpec model, LocalDate first, LocalDate last) {
-    return withLabels(ctx, predictions(ctx, model, first, last), first, last);
+      RunTables tables, ModelSpec model, LocalDate first, LocalDate last) {
+    return withLabels(tables, predictions(tables, model, first, last), first, last);
   }
 
   /** The model's predictions with {@code event_date} in [first, last], without labels. */
   public static Dataset<Row> predictions(
-      JobContext ctx, ModelSpec model, LocalDate first, LocalDate last) {
-    Lakehouse.Snapshot predictions = ctx.lakehouse().read(Tables.PREDICTION_LOG);
-    ctx.recordInput(Tables.PREDICTION_LOG, predictions.version());
+      RunTables tables, ModelSpec model, LocalDate first, LocalDate last) {
+    Lakehouse.Snapshot predictions = tables.read(Tables.PREDICTION_LOG);
     return predictions
         .data()
         .where(
@@ -46,8 +45,8 @@ public final class LabeledPredictions {
    * {@code logs} to the columns needed first: the join shuffles every column it carries.
    */
   public static Dataset<Row> withLabels(
-      JobContext ctx, Dataset<Row> logs, LocalDate first, LocalDate last) {
-    return join(logs, labels(ctx, first, last));
+      RunTables tables, Dataset<Row> logs, LocalDate first, LocalDate last) {
+    return join(logs, labels(tables, first, last));
   }
 
   /**
@@ -55,8 +54,8 @@ public final class LabeledPredictions {
    * snapshot holds with label_date from {@code first} on — all that is known, however late it
    * arrived (training uses it; the snapshot's version, recorded as an input, makes it rebuildable).
    */
-  public static Dataset<Row> withKnownLabels(JobContext ctx, Dataset<Row> logs, LocalDate first) {
-    return join(logs, labelSnapshot(ctx).where(col(LABEL_DATE).geq(first.toString())));
+  public static Dataset<Row> withKnownLabels(RunTables tables, Dataset<Row> logs, LocalDate first) {
+    return join(logs, labelSnapshot(tables).where(col(LABEL_DATE).geq(first.toString())));
   }
 
   private static Dataset<Row> join(Dataset<Row> logs, Dataset<Row> labels) {
@@ -75,21 +74,15 @@ public final class LabeledPredictions {
    * (labels arrive after their predictions) — at the pinned snapshot, recorded as an input; empty
    * when the labels table does not exist yet. A request may have several.
    */
-  public static Dataset<Row> labels(JobContext ctx, LocalDate first, LocalDate last) {
-    return labelSnapshot(ctx).where(col(LABEL_DATE).between(first.toString(), last.toString()));
+  public static Dataset<Row> labels(RunTables tables, LocalDate first, LocalDate last) {
+    return labelSnapshot(tables).where(col(LABEL_DATE).between(first.toString(), last.toString()));
   }
 
   /** The labels table at its latest version, recorded as an input (empty if it does not exist). */
-  private static Dataset<Row> labelSnapshot(JobContext ctx) {
-    Lakehouse lh = ctx.lakehouse();
-    Dataset<Row> labels;
-    if (lh.exists(Tables.LABELS_TABLE)) {
-      Lakehouse.Snapshot l = lh.read(Tables.LABELS_TABLE);
-      ctx.recordInput(Tables.LABELS_TABLE, l.version());
-      labels = l.data();
-    } else {
-      labels = ctx.spark().createDataFrame(List.of(), Tables.LABELS.schema());
-    }
-    return labels;
+  private static Dataset<Row> labelSnapshot(RunTables tables) {
+    return tables
+        .readIfExists(Tables.LABELS_TABLE)
+        .map(Lakehouse.Snapshot::data)
+        .orElseGet(() -> tables.spark().createDataFrame(List.of(), Tables.LABELS.schema()));
   }
 }

@@ -18,6 +18,7 @@ import io.lakeloop.modeling.train.SparkTrainer;
 import io.lakeloop.modeling.train.TrainExamples;
 import io.lakeloop.modeling.train.TrainSettings;
 import io.lakeloop.modeling.train.TrainingData;
+import io.lakeloop.monitoring.evaluate.EvalSettings;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,6 +104,7 @@ public final class CompressJob implements Job {
         ctx.logicalDate()
             .orElseThrow(() -> new LakeloopException("compress needs --date YYYY-MM-DD"));
     TrainSettings ts = TrainSettings.from(ctx.config());
+    EvalSettings eval = EvalSettings.from(ctx.config());
     CompressSettings cs = CompressSettings.from(ctx.config());
     ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
     ArtifactStore store =
@@ -120,7 +122,7 @@ public final class CompressJob implements Job {
     Path scratch = Files.createTempDirectory("lakeloop-compress-");
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     ModelArtifact original = Artifacts.fetch(store, source, scratch.resolve("source"));
-    try (TrainExamples ex = TrainExamples.read(ctx, model, ts, date)) {
+    try (TrainExamples ex = TrainExamples.read(ctx.tables(), model, ts, date)) {
       var invalid = ctx.spark().sparkContext().longAccumulator("invalid labels");
       JavaRDD<DataSet> train =
           TrainingData.dataSets(
@@ -146,7 +148,8 @@ public final class CompressJob implements Job {
             earlier.get().ref());
         Path file = scratch.resolve("published.llc");
         ModelArtifact stored = Artifacts.fetch(store, earlier.get(), file);
-        Map<String, Map<String, Double>> m = heldOut(ctx, model, ts, ex, original, stored);
+        Map<String, Map<String, Double>> m =
+            heldOut(model, eval, ctx.runId(), ex, original, stored);
         Double published = earlier.get().compression().sparsity();
         attempts.add(
             judge(
@@ -191,9 +194,9 @@ public final class CompressJob implements Job {
         CompactArtifact.Loaded loaded = CompactArtifact.read(file);
         Map<String, Map<String, Double>> m =
             heldOut(
-                ctx,
                 model,
-                ts,
+                eval,
+                ctx.runId(),
                 ex,
                 original,
                 new ModelArtifact(loaded.network(), loaded.encoding()));
@@ -223,9 +226,7 @@ public final class CompressJob implements Job {
           earlier.isPresent()
               ? earlier.get()
               : publish(registry, store, model, source, w, attempts.size(), ex, ctx.runId());
-      ctx.lakehouse()
-          .latestVersion(Tables.MODEL_REGISTRY)
-          .ifPresent(v -> ctx.recordOutput(Tables.MODEL_REGISTRY, v));
+      ctx.tables().wrote(Tables.MODEL_REGISTRY);
       record(ctx, model, source, attempts, Optional.of(published), date);
       Optional<Integer> champion = registry.alias(model.name(), ModelRegistry.CHAMPION);
       if (!registry.setAlias(
@@ -237,9 +238,7 @@ public final class CompressJob implements Job {
                 + published.ref()
                 + " is registered but not promoted — retry with bin/lakeloop registry alias");
       }
-      ctx.lakehouse()
-          .latestVersion(Tables.MODEL_ALIASES)
-          .ifPresent(v -> ctx.recordOutput(Tables.MODEL_ALIASES, v));
+      ctx.tables().wrote(Tables.MODEL_ALIASES);
       lines.add(
           String.format(
               Locale.ROOT,
@@ -257,16 +256,16 @@ public final class CompressJob implements Job {
 
   /** Held-out metrics of the uncompressed and the compressed model, on the same rows. */
   private static Map<String, Map<String, Double>> heldOut(
-      JobContext ctx,
       ModelSpec model,
-      TrainSettings ts,
+      EvalSettings eval,
+      String runId,
       TrainExamples ex,
       ModelArtifact uncompressed,
       ModelArtifact compressed) {
     Map<String, ModelArtifact> models = new LinkedHashMap<>();
     models.put("uncompressed", uncompressed);
     models.put("compressed", compressed);
-    return GateRun.evaluate(ctx, model, ts, ex.holdout(), models, true).metrics();
+    return GateRun.evaluate(model, eval, runId, ex.holdout(), models, true).metrics();
   }
 
   /** Stores the winning attempt's artifact and registers it as a published version. */
@@ -327,17 +326,14 @@ public final class CompressJob implements Job {
         new Gate.Decision(
             attempts.stream().map(Attempt::verdict).toList(),
             winner.map(w -> w.verdict().candidate()));
-    long v =
-        GateRun.record(
-            "compress",
-            model.name(),
-            "uncompressed " + source.ref(),
-            decision,
-            registered,
-            date,
-            ctx.runId(),
-            ctx.lakehouse());
-    ctx.recordOutput(Tables.GATE_DECISIONS, v);
+    GateRun.record(
+        "compress",
+        model.name(),
+        "uncompressed " + source.ref(),
+        decision,
+        registered,
+        date,
+        ctx.tables());
   }
 
   /**

@@ -4,15 +4,13 @@ import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ModelRegistry;
-import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.score.ModelScorer;
-import io.lakeloop.modeling.train.TrainSettings;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import io.lakeloop.monitoring.evaluate.Evaluator;
 import java.sql.Date;
@@ -61,16 +59,17 @@ public final class GateRun {
 
   /**
    * Scores and evaluates {@code models} (by name; {@link #CHAMPION} for a registered champion) on
-   * {@code holdout} (labeled rows with the logged prediction and scores).
+   * {@code holdout} (labeled rows with the logged prediction and scores), with the evaluation
+   * settings {@code eval} (their confidence, slice and bin settings; one window, no bootstrap).
    */
   public static GateRun evaluate(
-      JobContext ctx,
       ModelSpec model,
-      TrainSettings s,
+      EvalSettings eval,
+      String runId,
       Dataset<Row> holdout,
       Map<String, ModelArtifact> models,
       boolean championRegistered) {
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(holdout.sparkSession().sparkContext());
     List<String> columns = new ArrayList<>(List.of(holdout.columns()));
     Column[] ordered = columns.stream().map(c -> col(c)).toArray(Column[]::new);
     Dataset<Row> features = holdout.drop(PREDICTION, SCORES);
@@ -107,7 +106,7 @@ public final class GateRun {
         all.withColumn(
             EVENT_TIME,
             lit(Timestamp.from(LocalDate.EPOCH.atStartOfDay().toInstant(ZoneOffset.UTC))));
-    EvalSettings e = EvalSettings.from(ctx.config());
+    EvalSettings e = eval;
     EvalSettings gateSettings =
         new EvalSettings(
             List.of(Granularity.parse("1 day", "gate")),
@@ -124,7 +123,7 @@ public final class GateRun {
     }
     metrics.put(championKey, metrics.getOrDefault(championKey, new LinkedHashMap<>()));
     new Evaluator(model, gateSettings)
-        .evaluate(stamped, Optional.empty(), ctx.runId())
+        .evaluate(stamped, Optional.empty(), runId)
         .where(col(SLICE_KEY).equalTo(Evaluator.ALL))
         .select(MODEL_VERSION, METRIC, VALUE)
         .collectAsList()
@@ -167,9 +166,8 @@ public final class GateRun {
       Gate.Decision decision,
       Map<String, ModelRegistry.Entry> registered,
       LocalDate date,
-      String runId,
-      Lakehouse lh) {
-    return record("train", model, championLabel, decision, registered, date, runId, lh);
+      RunTables tables) {
+    return record("train", model, championLabel, decision, registered, date, tables);
   }
 
   /**
@@ -183,9 +181,9 @@ public final class GateRun {
       Gate.Decision decision,
       Map<String, ModelRegistry.Entry> registered,
       LocalDate date,
-      String runId,
-      Lakehouse lh) {
-    lh.ensure(Tables.GATE_DECISIONS_SPEC);
+      RunTables tables) {
+    String runId = tables.runId();
+    tables.lakehouse().ensure(Tables.GATE_DECISIONS_SPEC);
     List<Row> rows = new ArrayList<>();
     String winner = decision.winner().map(Gate.Candidate::name).orElse(null);
     long txn = 0;
@@ -218,10 +216,9 @@ public final class GateRun {
         rows.add(Tables.GATE_DECISIONS_SPEC.row(r));
       }
     }
-    return lh.appendOnce(
-        lh.spark().createDataFrame(rows, Tables.GATE_DECISIONS_SPEC.schema()),
+    return tables.appendOnce(
+        tables.spark().createDataFrame(rows, Tables.GATE_DECISIONS_SPEC.schema()),
         Tables.GATE_DECISIONS_SPEC,
-        runId,
         "lakeloop/" + job + "/" + runId + "/" + Tables.GATE_DECISIONS,
         Math.max(1, txn));
   }

@@ -129,9 +129,16 @@ public final class ScoreJob implements Job {
               scored,
               spec,
               ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
-              Ingestion.existingIds(ctx, Tables.PREDICTION_LOG));
+              Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
       Ingestion.Outcome o =
-          Ingestion.commit(ctx, name(), Tables.predictionLog(spec), classified, input);
+          Ingestion.commit(
+              ctx.tables(),
+              name(),
+              ctx.model().name(),
+              ctx.logicalDate(),
+              Tables.predictionLog(spec),
+              classified,
+              input);
       Map<String, String> summary = new LinkedHashMap<>();
       summary.put("model", entry.ref());
       summary.put("written", Long.toString(o.written()));

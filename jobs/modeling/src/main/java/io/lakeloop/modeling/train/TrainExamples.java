@@ -8,9 +8,9 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import java.time.LocalDate;
@@ -67,7 +67,7 @@ public final class TrainExamples implements AutoCloseable {
 
   /** Reads and splits the examples for the run dated {@code date}; one Spark job to count them. */
   public static TrainExamples read(
-      JobContext ctx, ModelSpec model, TrainSettings s, LocalDate date) {
+      RunTables tables, ModelSpec model, TrainSettings s, LocalDate date) {
     LocalDate first = date.minusDays(s.windowDays() - 1L);
     LocalDate replayFirst = first.minusDays(s.replayDays());
     List<Column> keep = new ArrayList<>();
@@ -79,10 +79,10 @@ public final class TrainExamples implements AutoCloseable {
     model.numericFeatures().forEach(f -> keep.add(col(f)));
     model.stringColumns().forEach(f -> keep.add(col(f)));
     Dataset<Row> logs =
-        LabeledPredictions.predictions(ctx, model, replayFirst, date)
+        LabeledPredictions.predictions(tables, model, replayFirst, date)
             .select(keep.toArray(Column[]::new));
     Dataset<Row> labeled =
-        LabeledPredictions.withKnownLabels(ctx, logs, replayFirst).where(col(LABEL).isNotNull());
+        LabeledPredictions.withKnownLabels(tables, logs, replayFirst).where(col(LABEL).isNotNull());
     Column inWindow = col(EVENT_DATE).geq(lit(first.toString()));
     Column split =
         when(inWindow.and(uniform(HOLDOUT, s.seed()).lt(s.holdoutFraction())), lit(HOLDOUT))
@@ -105,7 +105,8 @@ public final class TrainExamples implements AutoCloseable {
         .collectAsList()
         .forEach(r -> counts.put(r.getString(0), r.getLong(1)));
     List<ModelRegistry.Lineage> lineage = new ArrayList<>();
-    ctx.inputs()
+    tables
+        .inputs()
         .forEach(
             (table, version) -> {
               if (table.equals(Tables.PREDICTION_LOG) || table.equals(Tables.LABELS_TABLE)) {

@@ -15,6 +15,7 @@ import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.model.Artifacts;
 import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.model.Networks;
+import io.lakeloop.monitoring.evaluate.EvalSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -98,7 +99,7 @@ public final class TrainJob implements Job {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
     Path scratch = Files.createTempDirectory("lakeloop-train-");
     Map<String, String> summary = new LinkedHashMap<>();
-    try (TrainExamples examples = TrainExamples.read(ctx, model, s, date)) {
+    try (TrainExamples examples = TrainExamples.read(ctx.tables(), model, s, date)) {
       LOG.info(
           "train: {} labeled rows for training, {} for validation, {} held out (event dates {} to"
               + " {})",
@@ -254,7 +255,13 @@ public final class TrainJob implements Job {
       models.put(STUDENT_HARD, new ModelArtifact(hard.network(), encoding));
       champion.ifPresent(c -> models.put(GateRun.CHAMPION, c));
       GateRun gate =
-          GateRun.evaluate(ctx, model, s, examples.holdout(), models, championEntry.isPresent());
+          GateRun.evaluate(
+              model,
+              EvalSettings.from(ctx.config()),
+              ctx.runId(),
+              examples.holdout(),
+              models,
+              championEntry.isPresent());
       Map<String, Map<String, Double>> held = gate.metrics();
 
       List<Gate.Candidate> candidates =
@@ -303,12 +310,8 @@ public final class TrainJob implements Job {
                   examples.lineage(),
                   metrics(held.get(STUDENT), distilled.get(), studentExtra)));
 
-      long decisionsVersion =
-          gate.record(model.name(), decision, registered, date, ctx.runId(), ctx.lakehouse());
-      ctx.recordOutput(io.lakeloop.common.table.Tables.GATE_DECISIONS, decisionsVersion);
-      ctx.lakehouse()
-          .latestVersion(io.lakeloop.common.table.Tables.MODEL_REGISTRY)
-          .ifPresent(v -> ctx.recordOutput(io.lakeloop.common.table.Tables.MODEL_REGISTRY, v));
+      gate.record(model.name(), decision, registered, date, ctx.tables());
+      ctx.tables().wrote(io.lakeloop.common.table.Tables.MODEL_REGISTRY);
 
       Optional<ModelRegistry.Entry> winner = decision.winner().map(w -> registered.get(w.name()));
       if (winner.isPresent()) {
@@ -320,9 +323,7 @@ public final class TrainJob implements Job {
                   + model.name()
                   + " changed while this run was deciding; rerun to decide again");
         }
-        ctx.lakehouse()
-            .latestVersion(io.lakeloop.common.table.Tables.MODEL_ALIASES)
-            .ifPresent(v -> ctx.recordOutput(io.lakeloop.common.table.Tables.MODEL_ALIASES, v));
+        ctx.tables().wrote(io.lakeloop.common.table.Tables.MODEL_ALIASES);
       }
 
       summary.put("champion", gate.championLabel());

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ConfigError;
@@ -17,6 +16,7 @@ import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.modeling.model.ModelArtifact;
@@ -177,19 +177,11 @@ class TrainJobTest extends SparkTestBase {
                 .toFile());
     assertThat(teacher.sha256()).isEqualTo(ArtifactStore.sha256(tmp.resolve("t.zip")));
     ModelSpec model = config.model(null);
-    JobContext ctx =
-        new JobContext(
-            spark(),
-            config,
-            lh,
-            CliArgs.parse("train", new String[0], List.of(), false),
-            "probe",
-            Optional.of(LocalDate.parse(DATE)),
-            Optional.empty());
     long correct = 0;
     long n = 0;
     try (TrainExamples ex =
-        TrainExamples.read(ctx, model, TrainSettings.from(config), LocalDate.parse(DATE))) {
+        TrainExamples.read(
+            RunTables.of(lh, "probe"), model, TrainSettings.from(config), LocalDate.parse(DATE))) {
       for (Row h : ex.holdout().collectAsList()) {
         Double[] num = new Double[model.numericFeatures().size()];
         for (int i = 0; i < num.length; i++) {

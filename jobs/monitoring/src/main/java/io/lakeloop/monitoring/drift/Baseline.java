@@ -4,10 +4,10 @@ import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import java.time.LocalDate;
@@ -53,13 +53,13 @@ public record Baseline(
   record Source(Dataset<Row> data, String table, Long version) {}
 
   /** Reads the configured baseline data (pinned; its version is recorded as a run input). */
-  static Source read(JobContext ctx, ModelSpec model, BaselineSpec spec) {
+  static Source read(RunTables tables, ModelSpec model, BaselineSpec spec) {
     if (spec.source() == BaselineSpec.Source.WINDOW) {
       Dataset<Row> rows =
-          LabeledPredictions.read(ctx, model, spec.from(), spec.until().minusDays(1));
-      return new Source(rows, Tables.PREDICTION_LOG, ctx.inputs().get(Tables.PREDICTION_LOG));
+          LabeledPredictions.read(tables, model, spec.from(), spec.until().minusDays(1));
+      return new Source(rows, Tables.PREDICTION_LOG, tables.inputs().get(Tables.PREDICTION_LOG));
     }
-    Lakehouse lh = ctx.lakehouse();
+    Lakehouse lh = tables.lakehouse();
     String table = spec.table();
     boolean named = !table.contains("/") && !table.contains(":");
     String path = named ? lh.path(table) : table;
@@ -69,7 +69,7 @@ public record Baseline(
           spec.version()
               .orElseGet(
                   () ->
-                      io.delta.tables.DeltaTable.forPath(ctx.spark(), path)
+                      io.delta.tables.DeltaTable.forPath(tables.spark(), path)
                           .history(1)
                           .select("version")
                           .head()
@@ -87,9 +87,9 @@ public record Baseline(
               + ".baseline.table",
           e);
     }
-    ctx.recordInput(table, version);
+    tables.input(table, version);
     Dataset<Row> rows =
-        ctx.spark().read().format("delta").option("versionAsOf", version).load(path);
+        tables.spark().read().format("delta").option("versionAsOf", version).load(path);
     return new Source(rows, table, version);
   }
 

@@ -151,7 +151,7 @@ public final class DriftJob implements Job {
     // One pass over days [first, D]: a profile per model version and day, on the baseline's edges.
     List<DriftColumns.Spec> numeric = inBaseline(columns.numeric(), baseline.numeric());
     List<DriftColumns.Spec> categorical = inBaseline(columns.categorical(), baseline.categorical());
-    Dataset<Row> log = LabeledPredictions.predictions(ctx, model, first, date);
+    Dataset<Row> log = LabeledPredictions.predictions(ctx.tables(), model, first, date);
     List<String> missing = missing(log, numeric, categorical);
     Map<Profiler.Key, ColumnProfiles> profiled =
         profileDays(ctx, baseline, settings, log, numeric, categorical, first, date);
@@ -284,20 +284,17 @@ public final class DriftJob implements Job {
     }
     BaselineSpec spec = BaselineSpec.of(ctx.config(), model.name());
     LOG.info("drift: building the baseline of model {} from {}", model.name(), spec.describe());
-    Baseline.Source source = Baseline.read(ctx, model, spec);
+    Baseline.Source source = Baseline.read(ctx.tables(), model, spec);
     Baseline baseline =
         Baseline.build(source, columns, settings, spec.describe(), ctx.runId(), date);
-    long v =
-        ctx.lakehouse()
-            .replaceWhere(
-                ctx.spark()
-                    .createDataFrame(
-                        baseline.rows(model.name(), ctx.runId()), Tables.PROFILES_SPEC.schema()),
-                Tables.PROFILES_SPEC,
-                Predicate.and(
-                    Predicate.eq(MODEL_NAME, model.name()), Predicate.eq(PROFILE_KIND, "BASELINE")),
-                ctx.runId());
-    ctx.recordOutput(Tables.PROFILES, v);
+    ctx.tables()
+        .replaceWhere(
+            ctx.spark()
+                .createDataFrame(
+                    baseline.rows(model.name(), ctx.runId()), Tables.PROFILES_SPEC.schema()),
+            Tables.PROFILES_SPEC,
+            Predicate.and(
+                Predicate.eq(MODEL_NAME, model.name()), Predicate.eq(PROFILE_KIND, "BASELINE")));
     return baseline;
   }
 
@@ -365,7 +362,7 @@ public final class DriftJob implements Job {
     }
     List<DriftColumns.Spec> labelSpecs = new ArrayList<>(numericLabels);
     labelSpecs.addAll(categoricalLabels);
-    Dataset<Row> labels = LabeledPredictions.labels(ctx, first, date);
+    Dataset<Row> labels = LabeledPredictions.labels(ctx.tables(), first, date);
     started = System.nanoTime();
     Map<Profiler.Key, ColumnProfiles> labelProfiles =
         profiler(baseline, settings, numericLabels, categoricalLabels)
@@ -486,19 +483,17 @@ public final class DriftJob implements Job {
         futures.add(
             pool.submit(
                 () ->
-                    ctx.lakehouse()
+                    ctx.tables()
                         .replaceWhere(
                             ctx.spark().createDataFrame(w.rows(), w.table().schema()),
                             w.table(),
-                            predicate(model.name(), windows, w.extra()),
-                            ctx.runId())));
+                            predicate(model.name(), windows, w.extra()))));
       }
       long[] versions = new long[writes.size()];
       RuntimeException failure = null;
       for (int i = 0; i < futures.size(); i++) {
         try {
           versions[i] = futures.get(i).get();
-          ctx.recordOutput(writes.get(i).table().name(), versions[i]);
         } catch (java.util.concurrent.ExecutionException e) {
           if (failure == null) {
             failure =

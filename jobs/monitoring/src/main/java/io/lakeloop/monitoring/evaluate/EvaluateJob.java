@@ -11,6 +11,7 @@ import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.common.window.Predicate;
@@ -130,7 +131,7 @@ public final class EvaluateJob implements Job {
     Plan plan = plan(model, settings, date, since);
     Lakehouse lh = ctx.lakehouse();
 
-    Dataset<Row> joined = LabeledPredictions.read(ctx, model, plan.firstDate(), date);
+    Dataset<Row> joined = LabeledPredictions.read(ctx.tables(), model, plan.firstDate(), date);
 
     Evaluator evaluator = new Evaluator(model, settings);
     Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(plan.scope()), ctx.runId());
@@ -139,9 +140,7 @@ public final class EvaluateJob implements Job {
     if (!behind.isEmpty()) {
       LOG.warn("evaluate: {}", behind);
     }
-    long version =
-        lh.replaceWhere(metrics, Tables.EVAL_METRICS_SPEC, plan.predicate(), ctx.runId());
-    ctx.recordOutput(Tables.EVAL_METRICS, version);
+    long version = ctx.tables().replaceWhere(metrics, Tables.EVAL_METRICS_SPEC, plan.predicate());
     String written =
         lh.commitMetrics(Tables.EVAL_METRICS, version).getOrDefault("numOutputRows", "?");
     LOG.info(
@@ -153,7 +152,7 @@ public final class EvaluateJob implements Job {
         version);
     long invalid = invalidRows(lh, version, model.name(), plan.firstDate());
     if (invalid > 0) {
-      long qv = quarantine(ctx, evaluator, joined, plan);
+      long qv = quarantine(ctx.tables(), evaluator, joined, plan);
       LOG.warn(
           "evaluate: {} rows could not be scored and were left out of the metrics; they are in"
               + " quarantine (v{}) with their reasons",
@@ -262,9 +261,8 @@ public final class EvaluateJob implements Job {
    * Writes the rows the run could not score to quarantine (source table prediction_log, reason
    * "evaluate: code (meaning)"), replacing what an earlier attempt of the same run wrote there.
    */
-  static long quarantine(JobContext ctx, Evaluator evaluator, Dataset<Row> joined, Plan plan) {
-    Lakehouse lh = ctx.lakehouse();
-    lh.ensure(Tables.QUARANTINE_SPEC);
+  static long quarantine(RunTables tables, Evaluator evaluator, Dataset<Row> joined, Plan plan) {
+    tables.lakehouse().ensure(Tables.QUARANTINE_SPEC);
     Column meaning = lit(null).cast("string");
     for (Evaluator.Invalid r : Evaluator.Invalid.values()) {
       meaning = when(col(REASON).equalTo(r.code()), lit(r.meaning)).otherwise(meaning);
@@ -281,22 +279,18 @@ public final class EvaluateJob implements Job {
                 lit(Tables.PREDICTION_LOG).as(SOURCE_TABLE),
                 lit(null).cast("string").as(SOURCE_PATH),
                 col(MODEL_NAME),
-                lit(ctx.runId()).as(RUN_ID),
+                lit(tables.runId()).as(RUN_ID),
                 lit(java.sql.Date.valueOf(plan.lastDate())).as(LOGICAL_DATE),
                 concat(lit(QUARANTINE_PREFIX), col(REASON), lit(" ("), meaning, lit(")"))
                     .as(REASON),
                 col(RECORD));
-    long v =
-        lh.replaceWhere(
-            bad,
-            Tables.QUARANTINE_SPEC,
-            Predicate.and(
-                Predicate.eq(SOURCE_TABLE, Tables.PREDICTION_LOG),
-                Predicate.eq(RUN_ID, ctx.runId()),
-                Predicate.startsWith(REASON, QUARANTINE_PREFIX)),
-            ctx.runId());
-    ctx.recordOutput(Tables.QUARANTINE, v);
-    return v;
+    return tables.replaceWhere(
+        bad,
+        Tables.QUARANTINE_SPEC,
+        Predicate.and(
+            Predicate.eq(SOURCE_TABLE, Tables.PREDICTION_LOG),
+            Predicate.eq(RUN_ID, tables.runId()),
+            Predicate.startsWith(REASON, QUARANTINE_PREFIX)));
   }
 
   /** How this job's quarantine reasons start, so reruns replace only its own rows. */

@@ -123,9 +123,16 @@ public final class GenerateJob implements Job {
             SyntheticTraffic.predictionRows(traffic, spec),
             spec,
             tol,
-            Ingestion.existingIds(ctx, Tables.PREDICTION_LOG));
+            Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
     Ingestion.Outcome p =
-        Ingestion.commit(ctx, name(), Tables.predictionLog(spec), predictions, null);
+        Ingestion.commit(
+            ctx.tables(),
+            name(),
+            ctx.model().name(),
+            ctx.logicalDate(),
+            Tables.predictionLog(spec),
+            predictions,
+            null);
     Dataset<Row> known =
         ctx.lakehouse().readAt(Tables.PREDICTION_LOG, p.tableVersion()).select(Columns.REQUEST_ID);
     Dataset<Row> labels =
@@ -133,8 +140,16 @@ public final class GenerateJob implements Job {
             SyntheticTraffic.labelRows(traffic),
             spec,
             known,
-            Ingestion.existingIds(ctx, Tables.LABELS_TABLE));
-    Ingestion.Outcome l = Ingestion.commit(ctx, name(), Tables.LABELS, labels, null);
+            Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
+    Ingestion.Outcome l =
+        Ingestion.commit(
+            ctx.tables(),
+            name(),
+            ctx.model().name(),
+            ctx.logicalDate(),
+            Tables.LABELS,
+            labels,
+            null);
     summary.put("predictions_written", Long.toString(p.written()));
     summary.put("predictions_quarantined", Long.toString(p.quarantined()));
     summary.put("labels_written", Long.toString(l.written()));

@@ -197,13 +197,20 @@ public final class IngestJob implements Job {
             raw,
             spec,
             ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
-            Ingestion.existingIds(ctx, Tables.PREDICTION_LOG));
-    return Ingestion.commit(ctx, "ingest", Tables.predictionLog(spec), classified, path);
+            Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
+    return Ingestion.commit(
+        ctx.tables(),
+        "ingest",
+        ctx.model().name(),
+        ctx.logicalDate(),
+        Tables.predictionLog(spec),
+        classified,
+        path);
   }
 
   static Ingestion.Outcome ingestLabels(
       JobContext ctx, ModelSpec spec, Dataset<Row> raw, String path) {
-    Dataset<Row> known = Ingestion.existingIds(ctx, Tables.PREDICTION_LOG);
+    Dataset<Row> known = Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG);
     if (known == null) {
       throw new LakeloopException(
           "prediction_log does not exist yet at "
@@ -211,7 +218,15 @@ public final class IngestJob implements Job {
               + ": ingest predictions before their labels");
     }
     Dataset<Row> classified =
-        Validation.labels(raw, spec, known, Ingestion.existingIds(ctx, Tables.LABELS_TABLE));
-    return Ingestion.commit(ctx, "ingest", Tables.LABELS, classified, path);
+        Validation.labels(
+            raw, spec, known, Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
+    return Ingestion.commit(
+        ctx.tables(),
+        "ingest",
+        ctx.model().name(),
+        ctx.logicalDate(),
+        Tables.LABELS,
+        classified,
+        path);
   }
 }

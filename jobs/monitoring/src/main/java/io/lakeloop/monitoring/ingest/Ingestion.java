@@ -3,10 +3,11 @@ package io.lakeloop.monitoring.ingest;
 import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
+import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.Optional;
 import org.apache.spark.sql.Column;
@@ -32,20 +33,23 @@ public final class Ingestion {
       String table, long written, long quarantined, long tableVersion, long quarantineVersion) {}
 
   /** Request ids already in a table, or null when the table does not exist yet. */
-  public static Dataset<Row> existingIds(JobContext ctx, String table) {
-    Lakehouse lh = ctx.lakehouse();
-    Optional<Long> v = lh.latestVersion(table);
-    if (v.isEmpty()) {
-      return null;
-    }
-    ctx.recordInput(table, v.get());
-    return lh.readAt(table, v.get()).select(REQUEST_ID);
+  public static Dataset<Row> existingIds(RunTables tables, String table) {
+    return tables.readIfExists(table).map(s -> s.data().select(REQUEST_ID)).orElse(null);
   }
 
-  /** Writes the classified rows of {@link Validation} to quarantine and the target table. */
+  /**
+   * Writes the classified rows of {@link Validation} to quarantine (tagged with the model, the
+   * logical date and the source path) and the target table, each commit at most once per run.
+   */
   public static Outcome commit(
-      JobContext ctx, String job, TableSpec target, Dataset<Row> classified, String sourcePath) {
-    Lakehouse lh = ctx.lakehouse();
+      RunTables tables,
+      String job,
+      String modelName,
+      Optional<LocalDate> logicalDate,
+      TableSpec target,
+      Dataset<Row> classified,
+      String sourcePath) {
+    Lakehouse lh = tables.lakehouse();
     lh.ensure(target);
     lh.ensure(Tables.QUARANTINE_SPEC);
     Dataset<Row> rows = classified.persist(StorageLevel.MEMORY_AND_DISK());
@@ -56,28 +60,25 @@ public final class Ingestion {
               .select(
                   lit(target.name()).as(SOURCE_TABLE),
                   lit(sourcePath).cast("string").as(SOURCE_PATH),
-                  lit(ctx.model().name()).as(MODEL_NAME),
-                  lit(ctx.runId()).as(RUN_ID),
-                  lit(ctx.logicalDate().map(java.sql.Date::valueOf).orElse(null))
+                  lit(modelName).as(MODEL_NAME),
+                  lit(tables.runId()).as(RUN_ID),
+                  lit(logicalDate.map(java.sql.Date::valueOf).orElse(null))
                       .cast("date")
                       .as(LOGICAL_DATE),
                   col(Validation.REASON_COL).as(REASON),
                   col(Validation.RECORD_COL).as(RECORD));
       long qv =
-          lh.appendOnce(
+          tables.appendOnce(
               quarantined,
               Tables.QUARANTINE_SPEC,
-              ctx.runId(),
-              appId(job, ctx, Tables.QUARANTINE + "/" + target.name()),
+              appId(job, tables.runId(), Tables.QUARANTINE + "/" + target.name()),
               1);
       Column[] targetColumns =
           Arrays.stream(target.schema().fieldNames()).map(c -> col(c)).toArray(Column[]::new);
       Dataset<Row> good = rows.where(not(bad)).select(targetColumns);
-      long tv = lh.appendOnce(good, target, ctx.runId(), appId(job, ctx, target.name()), 1);
+      long tv = tables.appendOnce(good, target, appId(job, tables.runId(), target.name()), 1);
       long written = rowsWritten(lh, target.name(), tv);
       long q = rowsWritten(lh, Tables.QUARANTINE, qv);
-      ctx.recordOutput(target.name(), tv);
-      ctx.recordOutput(Tables.QUARANTINE, qv);
       LOG.info(
           "{}: {} rows written (v{}), {} quarantined (quarantine v{})",
           target.name(),
@@ -91,8 +92,8 @@ public final class Ingestion {
     }
   }
 
-  private static String appId(String job, JobContext ctx, String table) {
-    return "lakeloop/" + job + "/" + ctx.runId() + "/" + table;
+  private static String appId(String job, String runId, String table) {
+    return "lakeloop/" + job + "/" + runId + "/" + table;
   }
 
   private static long rowsWritten(Lakehouse lh, String table, long version) {

@@ -52,7 +52,7 @@ public final class ReportJob implements Job {
     ModelSpec model = ctx.model();
     ReportSettings settings = ReportSettings.from(ctx.config());
     long t0 = System.nanoTime();
-    ReportData data = ReportReader.read(ctx, model, ctx.logicalDate(), settings);
+    ReportData data = ReportReader.read(ctx.tables(), model, ctx.logicalDate(), settings);
     LOG.info(
         "report: read {} metric values, {} drift statistics, {} versions in {} s",
         data.metrics().size(),

@@ -4,12 +4,12 @@ import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
@@ -18,7 +18,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -41,16 +40,15 @@ final class ReportReader {
   private ReportReader() {}
 
   static ReportData read(
-      JobContext ctx, ModelSpec model, Optional<LocalDate> date, ReportSettings s) {
-    Lakehouse lh = ctx.lakehouse();
+      RunTables tables, ModelSpec model, Optional<LocalDate> date, ReportSettings s) {
+    Lakehouse lh = tables.lakehouse();
     LocalDate asOf = date.orElseGet(() -> latestWindow(lh, model.name()));
-    Map<String, Long> read = new LinkedHashMap<>();
     LocalDate from = asOf.minusDays(s.historyDays());
 
     List<ReportData.MetricPoint> metrics = new ArrayList<>();
     Set<String> wanted = new LinkedHashSet<>(s.metrics());
     wanted.add(ReportSettings.LABELED_COUNT);
-    Dataset<Row> evalTable = snapshot(ctx, Tables.EVAL_METRICS, read);
+    Dataset<Row> evalTable = snapshot(tables, Tables.EVAL_METRICS);
     for (Row r :
         (evalTable == null
             ? List.<Row>of()
@@ -92,12 +90,12 @@ final class ReportReader {
     Optional<ReportData.Curves> curves = Optional.empty();
     Optional<LocalDate> labeledDay = ReportData.latestLabeledDay(metrics);
     if (model.task() == Task.BINARY && labeledDay.isPresent()) {
-      curves = Optional.of(curves(ctx, model, labeledDay.get(), asOf, s.curveBins()));
+      curves = Optional.of(curves(tables, model, labeledDay.get(), asOf, s.curveBins()));
     }
 
     List<ReportData.DriftRow> drift = new ArrayList<>();
     List<ColumnHistogram> histograms = List.of();
-    Dataset<Row> driftTable = snapshot(ctx, Tables.DRIFT_METRICS, read);
+    Dataset<Row> driftTable = snapshot(tables, Tables.DRIFT_METRICS);
     if (driftTable != null) {
       Dataset<Row> mine =
           driftTable.where(
@@ -147,7 +145,7 @@ final class ReportReader {
                   r.getString(11)));
         }
         if (!drift.isEmpty()) {
-          lh.latestVersion(Tables.PROFILES).ifPresent(v -> read.put(Tables.PROFILES, v));
+          lh.latestVersion(Tables.PROFILES).ifPresent(v -> tables.input(Tables.PROFILES, v));
           histograms =
               ColumnHistogram.read(
                   lh, model.name(), drift.get(0).granularity(), start.toInstant(), s.topK());
@@ -156,7 +154,7 @@ final class ReportReader {
     }
 
     List<ReportData.Alert> alerts = new ArrayList<>();
-    Dataset<Row> alertTable = snapshot(ctx, Tables.ALERTS, read);
+    Dataset<Row> alertTable = snapshot(tables, Tables.ALERTS);
     if (alertTable != null) {
       for (Row r :
           alertTable
@@ -198,15 +196,16 @@ final class ReportReader {
     List<ModelRegistry.Entry> registry = List.of();
     Map<String, Integer> aliases = Map.of();
     if (lh.exists(Tables.MODEL_REGISTRY) && lh.exists(Tables.MODEL_ALIASES)) {
-      lh.latestVersion(Tables.MODEL_REGISTRY).ifPresent(v -> read.put(Tables.MODEL_REGISTRY, v));
-      lh.latestVersion(Tables.MODEL_ALIASES).ifPresent(v -> read.put(Tables.MODEL_ALIASES, v));
+      lh.latestVersion(Tables.MODEL_REGISTRY)
+          .ifPresent(v -> tables.input(Tables.MODEL_REGISTRY, v));
+      lh.latestVersion(Tables.MODEL_ALIASES).ifPresent(v -> tables.input(Tables.MODEL_ALIASES, v));
       ModelRegistry r = new ModelRegistry(lh);
       registry = r.versions(model.name());
       aliases = r.aliases(model.name());
     }
 
     List<ReportData.GateCheck> gate = new ArrayList<>();
-    Dataset<Row> gateTable = snapshot(ctx, Tables.GATE_DECISIONS, read);
+    Dataset<Row> gateTable = snapshot(tables, Tables.GATE_DECISIONS);
     if (gateTable != null) {
       for (Row r :
           gateTable
@@ -253,7 +252,7 @@ final class ReportReader {
     alerts.forEach(a -> referenced.add(a.runId()));
     registry.forEach(e -> referenced.add(e.runId()));
     gate.forEach(g -> referenced.add(g.runId()));
-    List<ReportData.Run> runs = runs(ctx, referenced, read);
+    List<ReportData.Run> runs = runs(tables, referenced);
     // the latest gate decision first: by when its run finished, then by date and run id
     Map<String, ReportData.Run> byId = new HashMap<>();
     runs.forEach(r -> byId.putIfAbsent(r.runId(), r));
@@ -267,13 +266,12 @@ final class ReportReader {
             .thenComparing(ReportData.GateCheck::runId)
             .reversed());
 
-    read.forEach(ctx::recordInput);
     return new ReportData(
         model.name(),
         model.classLabels(),
         asOf,
-        ctx.runId(),
-        new java.util.TreeMap<>(ctx.inputs()),
+        tables.runId(),
+        new java.util.TreeMap<>(tables.inputs()),
         metrics,
         curves,
         drift,
@@ -316,15 +314,15 @@ final class ReportReader {
    * positive class's score (index 1): one aggregation, at most versions x bins rows collected.
    */
   private static ReportData.Curves curves(
-      JobContext ctx, ModelSpec model, LocalDate day, LocalDate asOf, int bins) {
+      RunTables tables, ModelSpec model, LocalDate day, LocalDate asOf, int bins) {
     Column p = element_at(col(SCORES), 2);
     Dataset<Row> logs =
-        LabeledPredictions.predictions(ctx, model, day, day)
+        LabeledPredictions.predictions(tables, model, day, day)
             .select(col(REQUEST_ID), col(MODEL_VERSION), p.as("p"));
     Dataset<Row> labeled =
         // the labels known by the report's date, as evaluate --date pairs them: a report as of
         // a date shows what was known then, whenever it is run
-        LabeledPredictions.withLabels(ctx, logs, day, asOf)
+        LabeledPredictions.withLabels(tables, logs, day, asOf)
             .where(
                 col(LABEL)
                     .isin(0.0, 1.0)
@@ -352,9 +350,8 @@ final class ReportReader {
   }
 
   /** The latest attempt of each run named, latest finished first. */
-  private static List<ReportData.Run> runs(
-      JobContext ctx, Set<String> runIds, Map<String, Long> read) {
-    Dataset<Row> table = snapshot(ctx, Tables.JOB_RUNS, read);
+  private static List<ReportData.Run> runs(RunTables tables, Set<String> runIds) {
+    Dataset<Row> table = snapshot(tables, Tables.JOB_RUNS);
     if (table == null || runIds.isEmpty()) {
       return List.of();
     }
@@ -378,14 +375,9 @@ final class ReportReader {
     return out;
   }
 
-  /** A table pinned at its latest version (recorded in {@code read}), or null if it is absent. */
-  private static Dataset<Row> snapshot(JobContext ctx, String table, Map<String, Long> read) {
-    if (!ctx.lakehouse().exists(table)) {
-      return null;
-    }
-    Lakehouse.Snapshot s = ctx.lakehouse().read(table);
-    read.put(table, s.version());
-    return s.data();
+  /** A table pinned at its latest version (recorded as an input), or null if it is absent. */
+  private static Dataset<Row> snapshot(RunTables tables, String table) {
+    return tables.readIfExists(table).map(Lakehouse.Snapshot::data).orElse(null);
   }
 
   private static Double doubleOrNull(Row r, int i) {
