@@ -28,12 +28,14 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -161,11 +163,7 @@ public final class CompressBench {
   private static double accuracy(MultiLayerNetwork net, DataSet test) {
     INDArray predicted = net.output(test.getFeatures(), false).argMax(1);
     INDArray actual = test.getLabels().argMax(1);
-    return predicted
-        .eq(actual)
-        .castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
-        .meanNumber()
-        .doubleValue();
+    return predicted.eq(actual).castTo(DataType.DOUBLE).meanNumber().doubleValue();
   }
 
   /** scikit-learn's digits: every fifth row held out, pixels standardised on the others. */
@@ -230,7 +228,7 @@ public final class CompressBench {
     Path warehouse = Files.createTempDirectory("lakeloop-compress-bench-lake-");
     LakeloopConfig config =
         ConfigLoader.load(
-            java.util.Optional.of(Path.of("configs/local.conf")),
+            Optional.of(Path.of("configs/local.conf")),
             List.of(
                 "lakeloop.warehouse=\"" + warehouse + "\"", "lakeloop.spark.master=\"local[2]\""));
     SparkSession spark = Sessions.create(config);

@@ -14,8 +14,11 @@ import io.lakeloop.monitoring.drift.DriftJob;
 import java.io.File;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.ml.feature.Bucketizer;
 import org.apache.spark.sql.Column;
@@ -300,7 +303,7 @@ public final class DriftBench {
   }
 
   /** The baseline's PSI edges per numeric column, computed before the naive phase is timed. */
-  record Baselines(java.util.Map<String, double[]> psiEdges) {
+  record Baselines(Map<String, double[]> psiEdges) {
     static Baselines of(SparkSession spark, String warehouse) {
       Dataset<Row> base =
           spark
@@ -313,19 +316,19 @@ public final class DriftBench {
       List<String> numeric = new ArrayList<>(numericFeatures());
       numeric.add("score");
       double[][] q = base.stat().approxQuantile(numeric.toArray(String[]::new), deciles, 1e-4);
-      java.util.Map<String, double[]> out = new java.util.HashMap<>();
+      Map<String, double[]> out = new HashMap<>();
       for (int i = 0; i < numeric.size(); i++) {
         double[] splits = new double[q[i].length + 2];
         splits[0] = Double.NEGATIVE_INFINITY;
         System.arraycopy(
-            java.util.Arrays.stream(q[i]).distinct().toArray(),
+            Arrays.stream(q[i]).distinct().toArray(),
             0,
             splits,
             1,
-            (int) java.util.Arrays.stream(q[i]).distinct().count());
-        int used = 1 + (int) java.util.Arrays.stream(q[i]).distinct().count();
+            (int) Arrays.stream(q[i]).distinct().count());
+        int used = 1 + (int) Arrays.stream(q[i]).distinct().count();
         splits[used] = Double.POSITIVE_INFINITY;
-        out.put(numeric.get(i), java.util.Arrays.copyOf(splits, used + 1));
+        out.put(numeric.get(i), Arrays.copyOf(splits, used + 1));
       }
       return new Baselines(out);
     }

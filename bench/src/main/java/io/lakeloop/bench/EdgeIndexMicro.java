@@ -1,6 +1,8 @@
 package io.lakeloop.bench;
 
 import io.lakeloop.monitoring.drift.NumericProfile;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
 import java.util.*;
 
 /**
@@ -34,13 +36,13 @@ public class EdgeIndexMicro {
       for (int q = 1; q < 1000; q++) e.add(s[q * 200]);
       edges[j] = e.stream().mapToDouble(Double::doubleValue).toArray();
     }
-    java.lang.reflect.Constructor<?> ctor =
+    Constructor<?> ctor =
         Class.forName("io.lakeloop.monitoring.drift.EdgeIndex").getDeclaredConstructors()[0];
-    java.lang.reflect.Method of =
+    Method of =
         Class.forName("io.lakeloop.monitoring.drift.EdgeIndex")
             .getDeclaredMethod("of", double[].class);
     of.setAccessible(true);
-    java.lang.reflect.Constructor<NumericProfile> pc =
+    Constructor<NumericProfile> pc =
         NumericProfile.class.getDeclaredConstructor(
             Class.forName("io.lakeloop.monitoring.drift.EdgeIndex"));
     pc.setAccessible(true);

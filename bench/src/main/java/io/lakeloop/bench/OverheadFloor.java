@@ -9,6 +9,9 @@ import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import java.nio.file.Path;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -41,12 +44,12 @@ public final class OverheadFloor {
     long rows =
         lh.read(Tables.PREDICTION_LOG)
             .data()
-            .where(col("event_date").equalTo(lit(java.sql.Date.valueOf(date))))
+            .where(col("event_date").equalTo(lit(Date.valueOf(date))))
             .count();
     long t2 = System.nanoTime();
     spark
         .range(1)
-        .withColumn("at", lit(java.sql.Timestamp.from(java.time.Instant.now())))
+        .withColumn("at", lit(Timestamp.from(Instant.now())))
         .write()
         .format("delta")
         .mode("append")

@@ -3,6 +3,7 @@ package io.lakeloop.bench;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -76,7 +77,7 @@ record Phase(String name, double seconds, int jobs, long peakHeapBytes, Object r
   /** This phase as a row of a report table: name, seconds, rows/s/core, jobs, peak heap MiB. */
   String tableRow(long rows, int cores) {
     return String.format(
-        java.util.Locale.ROOT,
+        Locale.ROOT,
         "| %s | %.1f | %,.0f | %d | %.0f |%n",
         name,
         seconds,

@@ -15,6 +15,7 @@ import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.Scratch;
 import io.lakeloop.modeling.compress.CompactArtifact;
 import io.lakeloop.modeling.compress.PruningMask;
 import io.lakeloop.modeling.model.ModelArtifact;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Column;
@@ -149,7 +151,7 @@ public final class ScoreBench {
         if (r == 1) {
           System.err.println("bench: warm-up score job: " + jr.output());
         }
-        io.lakeloop.modeling.Scratch.delete(Path.of(target));
+        Scratch.delete(Path.of(target));
         // the same rows through ingest (validation, dedupe, Delta append) without scoring: what
         // the score job pays besides the scorer
         String ingested = dir + "/ingest-" + System.nanoTime();
@@ -167,7 +169,7 @@ public final class ScoreBench {
             "--run-id",
             "bench-ingest-" + r);
         record(seconds, "ingest (no scoring)", r, (System.nanoTime() - t0) / 1e9);
-        io.lakeloop.modeling.Scratch.delete(Path.of(ingested));
+        Scratch.delete(Path.of(ingested));
       }
       report(n, repeats, hidden, net.numParams(), seconds);
     } finally {
@@ -232,7 +234,7 @@ public final class ScoreBench {
    * then a sigmoid — the encoding work of the network's first layer with one output.
    */
   static Column linearModel(FeatureEncoding enc, long seed) {
-    java.util.Random r = new java.util.Random(seed);
+    Random r = new Random(seed);
     Column z = lit(r.nextGaussian());
     for (FeatureEncoding.Numeric x : enc.numeric()) {
       Column v = col(x.name()).cast("double");

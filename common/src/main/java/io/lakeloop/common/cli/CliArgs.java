@@ -1,6 +1,7 @@
 package io.lakeloop.common.cli;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.Strings;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -107,7 +108,7 @@ public final class CliArgs {
     String best = null;
     int bestD = Integer.MAX_VALUE;
     for (String k : known) {
-      int d = io.lakeloop.common.config.Strings.editDistance(name, k);
+      int d = Strings.editDistance(name, k);
       if (d < bestD) {
         bestD = d;
         best = k;

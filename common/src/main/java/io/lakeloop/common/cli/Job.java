@@ -1,6 +1,9 @@
 package io.lakeloop.common.cli;
 
+import io.lakeloop.common.config.LakeloopConfig;
 import java.util.List;
+import java.util.Optional;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * One lakeloop command: its name, help, flags, and what it does given a started context. A job's
@@ -24,8 +27,8 @@ public interface Job {
   }
 
   /** A run id for when --run-id is absent, or empty to use {@code <job>-<date>}. */
-  default java.util.Optional<String> defaultRunId(CliArgs args) {
-    return java.util.Optional.empty();
+  default Optional<String> defaultRunId(CliArgs args) {
+    return Optional.empty();
   }
 
   /**
@@ -34,10 +37,7 @@ public interface Job {
    * {@link io.lakeloop.common.LakeloopException} rather than after the ledger and the first Delta
    * reads. Reads no table. Does nothing by default.
    */
-  default void check(
-      CliArgs args,
-      io.lakeloop.common.config.LakeloopConfig config,
-      org.apache.spark.sql.SparkSession spark) {}
+  default void check(CliArgs args, LakeloopConfig config, SparkSession spark) {}
 
   /** Whether the run is recorded in job_runs (false for read-only commands like query). */
   default boolean recordsRun() {

@@ -3,12 +3,15 @@ package io.lakeloop.common.cli;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.run.Faults;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.StorageErrors;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
@@ -74,7 +77,7 @@ public final class JobLauncher {
       }
       return USER_ERROR;
     } catch (Exception | Error e) {
-      Optional<String> storage = io.lakeloop.common.table.StorageErrors.explain(e);
+      Optional<String> storage = StorageErrors.explain(e);
       if (storage.isPresent()) {
         err.println("lakeloop " + job.name() + ": error: " + storage.get());
         if (verbose) {
@@ -127,7 +130,7 @@ public final class JobLauncher {
     long ledgerStarted = System.nanoTime();
     try {
       JobResult result = job.run(ctx);
-      io.lakeloop.common.run.Faults.point("ledger.before-finish");
+      Faults.point("ledger.before-finish");
       long ran = System.nanoTime();
       if (ledger != null) {
         ledger.finish(
@@ -209,7 +212,7 @@ public final class JobLauncher {
   }
 
   private static String span(long from, long to) {
-    return String.format(java.util.Locale.ROOT, "%.2f", (to - from) / 1e9);
+    return String.format(Locale.ROOT, "%.2f", (to - from) / 1e9);
   }
 
   private static String firstLine(String s) {

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValue;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Loads and validates lakeloop's configuration: {@code reference.conf} (the defaults), then an
@@ -139,8 +141,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static final java.util.regex.Pattern DURATION =
-      java.util.regex.Pattern.compile("\\d+\\s*(ms|s|seconds?|m|minutes?|h|hours?|d|days?)");
+  private static final Pattern DURATION =
+      Pattern.compile("\\d+\\s*(ms|s|seconds?|m|minutes?|h|hours?|d|days?)");
 
   /**
    * checkValid accepts a string where the reference has a number or boolean (it could convert);
@@ -229,7 +231,7 @@ public final class ConfigLoader {
     return sb.toString();
   }
 
-  private static String where(com.typesafe.config.ConfigOrigin origin) {
+  private static String where(ConfigOrigin origin) {
     String d = origin == null ? null : origin.description();
     return d == null || d.isEmpty() ? "" : " (set in " + d + ")";
   }

@@ -1,8 +1,12 @@
 package io.lakeloop.common.config;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -79,7 +83,7 @@ public final class LakeloopConfig {
       Config merged = model.toConfig().withFallback(defaults.toConfig());
       try {
         merged.checkValid(defaults.toConfig());
-      } catch (com.typesafe.config.ConfigException.ValidationFailed bad) {
+      } catch (ConfigException.ValidationFailed bad) {
         throw new ConfigError(
             "invalid model lakeloop.models." + name + ": " + bad.getMessage(), bad);
       }
@@ -140,8 +144,7 @@ public final class LakeloopConfig {
     ModelSpec spec = model(name);
     Config defaults = raw.getConfig("model-defaults");
     Config merged =
-        raw.getConfig(com.typesafe.config.ConfigUtil.joinPath("models", spec.name()))
-            .withFallback(defaults);
+        raw.getConfig(ConfigUtil.joinPath("models", spec.name())).withFallback(defaults);
     return new Settings(merged, "lakeloop.models." + spec.name());
   }
 
@@ -158,8 +161,7 @@ public final class LakeloopConfig {
         spark,
         s3,
         models,
-        raw.withValue(
-            "warehouse", com.typesafe.config.ConfigValueFactory.fromAnyRef(newWarehouse)));
+        raw.withValue("warehouse", ConfigValueFactory.fromAnyRef(newWarehouse)));
   }
 
   /**
@@ -167,7 +169,7 @@ public final class LakeloopConfig {
    * {@code lakeloop} (e.g. {@code generate.concept-drift.start-day}).
    */
   public LakeloopConfig withSetting(String key, Object value) {
-    return from(raw.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value)));
+    return from(raw.withValue(key, ConfigValueFactory.fromAnyRef(value)));
   }
 
   /** The effective configuration as HOCON, with anything that looks like a secret masked. */
@@ -175,14 +177,13 @@ public final class LakeloopConfig {
     Config masked = raw;
     for (Map.Entry<String, ConfigValue> e : raw.entrySet()) {
       if (SECRET.matcher(e.getKey()).matches()) {
-        masked =
-            masked.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef("****"));
+        masked = masked.withValue(e.getKey(), ConfigValueFactory.fromAnyRef("****"));
       }
     }
     return masked
         .root()
         .render(
-            com.typesafe.config.ConfigRenderOptions.defaults()
+            ConfigRenderOptions.defaults()
                 .setOriginComments(false)
                 .setComments(false)
                 .setJson(false));

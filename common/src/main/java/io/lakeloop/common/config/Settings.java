@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Typed reads of an already type-checked config section, with range checks whose errors name the
@@ -90,7 +91,7 @@ public final class Settings {
             + expected);
   }
 
-  private <T> T wrap(String key, java.util.function.Supplier<T> read) {
+  private <T> T wrap(String key, Supplier<T> read) {
     try {
       return read.get();
     } catch (ConfigException.Missing e) {

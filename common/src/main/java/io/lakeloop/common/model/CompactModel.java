@@ -8,6 +8,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -94,10 +96,9 @@ public final class CompactModel {
       String configuration =
           zip.getEntry(CONFIGURATION) == null
               ? null
-              : new String(bytes(zip, CONFIGURATION), java.nio.charset.StandardCharsets.UTF_8);
+              : new String(bytes(zip, CONFIGURATION), StandardCharsets.UTF_8);
       FeatureEncoding encoding =
-          FeatureEncoding.fromJson(
-              new String(bytes(zip, ENCODING), java.nio.charset.StandardCharsets.UTF_8));
+          FeatureEncoding.fromJson(new String(bytes(zip, ENCODING), StandardCharsets.UTF_8));
       List<Layer> layers = new ArrayList<>();
       try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes(zip, PARAMS)))) {
         for (JsonNode layer : manifest.path("layers")) {
@@ -146,8 +147,8 @@ public final class CompactModel {
    * The DL4J {@code MultiLayerConfiguration} JSON the network was built from; absent when the
    * manifest's layers describe it fully (dense and output layers, see {@link #layers()}).
    */
-  public java.util.Optional<String> configuration() {
-    return java.util.Optional.ofNullable(configuration);
+  public Optional<String> configuration() {
+    return Optional.ofNullable(configuration);
   }
 
   public List<Layer> layers() {

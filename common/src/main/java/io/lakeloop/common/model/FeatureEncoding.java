@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lakeloop.common.LakeloopException;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -132,7 +133,7 @@ public final class FeatureEncoding implements Serializable {
     Map<String, Integer>[] s = slots();
     for (int j = 0; j < categorical.size(); j++) {
       int size = categorical.get(j).vocabulary().size();
-      java.util.Arrays.fill(out, at, at + size + 2, 0f);
+      Arrays.fill(out, at, at + size + 2, 0f);
       String v = categoricalValues[j];
       int slot = v == null ? size + 1 : s[j].getOrDefault(v, size);
       out[at + slot] = 1f;

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -94,7 +95,7 @@ public final class ArtifactStore {
     Path source = new Path(uri);
     try (FileSystem fs = fileSystem(source)) {
       try (InputStream in = fs.open(source)) {
-        Files.copy(in, local, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(in, local, StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
       throw new LakeloopException("cannot read the model artifact " + uri + ": " + e, e);

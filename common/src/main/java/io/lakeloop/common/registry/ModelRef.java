@@ -1,6 +1,7 @@
 package io.lakeloop.common.registry;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import java.util.Optional;
 
@@ -27,7 +28,7 @@ public record ModelRef(String model, Optional<Integer> version, Optional<String>
               ModelSpec.checkName(text.substring(0, slash)), Optional.of(v), Optional.empty());
         }
       }
-    } catch (NumberFormatException | io.lakeloop.common.config.ConfigError e) {
+    } catch (NumberFormatException | ConfigError e) {
       // fall through to the message below
     }
     throw new LakeloopException(

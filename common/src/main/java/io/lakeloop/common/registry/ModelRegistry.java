@@ -6,16 +6,20 @@ import static org.apache.spark.sql.functions.max;
 
 import io.delta.tables.DeltaTable;
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.run.Faults;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.ConcurrentModificationException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -68,7 +72,7 @@ public final class ModelRegistry {
       String runId) {
     public Entry {
       trainingData = List.copyOf(trainingData);
-      metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+      metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     }
 
     /**
@@ -147,7 +151,7 @@ public final class ModelRegistry {
       }
       int next = latestVersion(entry.modelName()).orElse(0) + 1;
       Entry candidate = entry.withVersion(next);
-      io.lakeloop.common.run.Faults.point("registry.before-commit");
+      Faults.point("registry.before-commit");
       try {
         DeltaTable.forPath(spark, lakehouse.path(Tables.MODEL_REGISTRY))
             .as("t")
@@ -167,7 +171,7 @@ public final class ModelRegistry {
             attempt);
         continue;
       }
-      io.lakeloop.common.run.Faults.point("registry.after-commit");
+      Faults.point("registry.after-commit");
       Optional<Entry> mine = find(entry.modelName(), entry.sha256(), entry.runId());
       if (mine.isPresent()) {
         LOG.info("registry: registered {} ({})", mine.get().ref(), mine.get().status());
@@ -194,7 +198,7 @@ public final class ModelRegistry {
 
   /** The aliases of a model and the versions they point at, by alias name. */
   public Map<String, Integer> aliases(String model) {
-    Map<String, Integer> out = new java.util.TreeMap<>();
+    Map<String, Integer> out = new TreeMap<>();
     aliases()
         .where(col(MODEL_NAME).equalTo(model))
         .select(ALIAS, VERSION)
@@ -331,7 +335,7 @@ public final class ModelRegistry {
     return lakehouse.read(Tables.MODEL_ALIASES).data();
   }
 
-  private List<Entry> entries(org.apache.spark.sql.Column where) {
+  private List<Entry> entries(Column where) {
     List<Entry> out = new ArrayList<>();
     for (Row r : table().where(where).orderBy(VERSION).collectAsList()) {
       out.add(entry(r));
@@ -348,8 +352,7 @@ public final class ModelRegistry {
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
     if (!r.isNullAt(r.fieldIndex(METRICS))) {
-      new java.util.TreeMap<>(
-              JavaConverters.mapAsJavaMap(r.<String, Double>getMap(r.fieldIndex(METRICS))))
+      new TreeMap<>(JavaConverters.mapAsJavaMap(r.<String, Double>getMap(r.fieldIndex(METRICS))))
           .forEach(metrics::put);
     }
     Compression compression = null;

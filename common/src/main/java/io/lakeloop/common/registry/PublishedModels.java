@@ -15,6 +15,7 @@ import io.delta.kernel.exceptions.TableNotFoundException;
 import io.delta.kernel.internal.InternalScanFileUtils;
 import io.delta.kernel.internal.data.ScanStateRow;
 import io.delta.kernel.internal.util.Utils;
+import io.delta.kernel.types.DoubleType;
 import io.delta.kernel.types.IntegerType;
 import io.delta.kernel.types.LongType;
 import io.delta.kernel.types.MapType;
@@ -122,9 +123,7 @@ public final class PublishedModels {
           .add(SIZE_BYTES, LongType.LONG)
           .add(FORMAT, StringType.STRING)
           .add(STATUS, StringType.STRING)
-          .add(
-              METRICS,
-              new MapType(StringType.STRING, io.delta.kernel.types.DoubleType.DOUBLE, true));
+          .add(METRICS, new MapType(StringType.STRING, DoubleType.DOUBLE, true));
 
   private static final StructType ALIASES_READ =
       new StructType()

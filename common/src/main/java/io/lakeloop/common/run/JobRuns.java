@@ -4,10 +4,12 @@ import static io.lakeloop.common.table.Columns.*;
 
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
+import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -144,7 +146,7 @@ public final class JobRuns {
         RowFactory.create(
             job,
             runId,
-            logicalDate == null ? null : java.sql.Date.valueOf(logicalDate),
+            logicalDate == null ? null : Date.valueOf(logicalDate),
             model,
             status,
             attempt,
@@ -161,6 +163,6 @@ public final class JobRuns {
   }
 
   private static <K, V> scala.collection.Map<K, V> scalaMap(Map<K, V> m) {
-    return JavaConverters.mapAsScalaMap(new java.util.LinkedHashMap<>(m));
+    return JavaConverters.mapAsScalaMap(new LinkedHashMap<>(m));
   }
 }

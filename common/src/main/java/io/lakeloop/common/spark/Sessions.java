@@ -3,6 +3,7 @@ package io.lakeloop.common.spark;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.S3Settings;
 import io.lakeloop.common.config.SparkSettings;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -35,7 +36,7 @@ public final class Sessions {
 
   /** The settings lakeloop needs on every session, in precedence order (later wins). */
   static Map<String, String> deltaAndSessionConf(SparkSettings s, S3Settings s3) {
-    Map<String, String> conf = new java.util.LinkedHashMap<>();
+    Map<String, String> conf = new LinkedHashMap<>();
     conf.put("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension");
     conf.put("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
     // Windows, partitions and dates are UTC whatever the machine's zone is.

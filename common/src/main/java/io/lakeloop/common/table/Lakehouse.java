@@ -8,10 +8,15 @@ import java.net.URI;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.delta.DeltaLog;
@@ -242,8 +247,7 @@ public final class Lakehouse {
   }
 
   /** A Delta append of the rows (through the table's fault point) tagged with the run id. */
-  private static org.apache.spark.sql.DataFrameWriter<Row> appending(
-      Dataset<Row> rows, TableSpec spec, String runId) {
+  private static DataFrameWriter<Row> appending(Dataset<Row> rows, TableSpec spec, String runId) {
     return faultable(rows, spec.name())
         .write()
         .format("delta")
@@ -277,18 +281,17 @@ public final class Lakehouse {
       return rows;
     }
     return rows.mapPartitions(
-        (org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>)
-            it -> new AfterLast(it, point),
-        org.apache.spark.sql.Encoders.row(rows.schema()));
+        (MapPartitionsFunction<Row, Row>) it -> new AfterLast(it, point),
+        Encoders.row(rows.schema()));
   }
 
   /** Hands over a partition's rows, then passes the fault point once they are all taken. */
-  private static final class AfterLast implements java.util.Iterator<Row> {
-    private final java.util.Iterator<Row> rows;
+  private static final class AfterLast implements Iterator<Row> {
+    private final Iterator<Row> rows;
     private final String point;
     private boolean passed;
 
-    AfterLast(java.util.Iterator<Row> rows, String point) {
+    AfterLast(Iterator<Row> rows, String point) {
       this.rows = rows;
       this.point = point;
     }
@@ -298,7 +301,7 @@ public final class Lakehouse {
       boolean more = rows.hasNext();
       if (!more && !passed) {
         passed = true;
-        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        TaskContext task = TaskContext.get();
         Faults.point(point, task == null ? 0 : task.partitionId());
       }
       return more;

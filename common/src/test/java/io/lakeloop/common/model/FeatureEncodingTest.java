@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.LakeloopException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -44,11 +45,11 @@ class FeatureEncodingTest {
   @Test
   void encodesIntoAnOffsetOfALargerBuffer() {
     float[] out = new float[ENCODING.width() + 3];
-    java.util.Arrays.fill(out, 9f);
+    Arrays.fill(out, 9f);
     ENCODING.encode(new Double[] {10.0, 3.0}, new String[] {"basic", "android"}, out, 2);
     assertThat(out[0]).isEqualTo(9f);
     assertThat(out[1]).isEqualTo(9f);
-    assertThat(java.util.Arrays.copyOfRange(out, 2, 2 + ENCODING.width()))
+    assertThat(Arrays.copyOfRange(out, 2, 2 + ENCODING.width()))
         .containsExactly(0f, 0f, 0f, 0f, 1f, 0f, 0f, 0f, 0f, 1f, 0f);
     assertThat(out[out.length - 1]).isEqualTo(9f);
   }

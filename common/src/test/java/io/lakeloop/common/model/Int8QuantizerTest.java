@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Random;
+import org.assertj.core.data.Offset;
+import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.Test;
 
 class Int8QuantizerTest {
@@ -59,8 +61,7 @@ class Int8QuantizerTest {
         if (!asymmetric) {
           for (int c = 0; c < COLS; c++) {
             double expected = c == 3 ? 1.0 : maxAbs(w, c) / 127;
-            assertThat((double) q.scales()[c])
-                .isCloseTo(expected, org.assertj.core.data.Percentage.withPercentage(1e-4));
+            assertThat((double) q.scales()[c]).isCloseTo(expected, Percentage.withPercentage(1e-4));
           }
         }
       }
@@ -87,7 +88,7 @@ class Int8QuantizerTest {
     };
     Int8Quantizer.Quantized clipped = Int8Quantizer.quantize(w, ROWS, COLS, false, clip);
     float[] d = clipped.dequantize();
-    assertThat(d[7 * COLS + 4]).isCloseTo(0.5f, org.assertj.core.data.Offset.offset(1e-6f));
+    assertThat(d[7 * COLS + 4]).isCloseTo(0.5f, Offset.offset(1e-6f));
     float worstSmall = 0;
     for (int r = 0; r < ROWS; r++) {
       if (r != 7) {

@@ -12,6 +12,7 @@ import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -24,7 +25,7 @@ class LakehouseTest extends SparkTestBase {
 
   static Dataset<Row> labels(String... ids) {
     List<Row> rows =
-        java.util.Arrays.stream(ids)
+        Arrays.stream(ids)
             .map(
                 id ->
                     RowFactory.create(

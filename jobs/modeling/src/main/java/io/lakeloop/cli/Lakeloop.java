@@ -16,6 +16,7 @@ import io.lakeloop.monitoring.report.ReportJob;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The {@code bin/lakeloop} dispatcher: maps a command to its job. Each job also has its own main
@@ -79,8 +80,8 @@ public final class Lakeloop {
   }
 
   /** The job a command names, if there is one. */
-  static java.util.Optional<Job> job(String command) {
-    return java.util.Optional.ofNullable(JOBS.get(command));
+  static Optional<Job> job(String command) {
+    return Optional.ofNullable(JOBS.get(command));
   }
 
   static String help() {

@@ -12,8 +12,10 @@ import java.io.DataOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -137,8 +139,7 @@ public final class CompactArtifact {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    try (ZipOutputStream zip =
-        new ZipOutputStream(java.nio.file.Files.newOutputStream(file.toPath()))) {
+    try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file.toPath()))) {
       put(zip, CompactModel.MANIFEST, json.writeValueAsBytes(manifest));
       if (!describedByManifest(net)) {
         put(
@@ -218,7 +219,7 @@ public final class CompactArtifact {
     NeuralNetConfiguration.ListBuilder b =
         new NeuralNetConfiguration.Builder().updater(new Adam()).list();
     for (CompactModel.Layer l : model.layers()) {
-      Activation a = Activation.valueOf(l.activation().toUpperCase(java.util.Locale.ROOT));
+      Activation a = Activation.valueOf(l.activation().toUpperCase(Locale.ROOT));
       if ("output".equals(l.type())) {
         ILossFunction loss = (ILossFunction) Class.forName(l.loss()).getConstructor().newInstance();
         b.layer(

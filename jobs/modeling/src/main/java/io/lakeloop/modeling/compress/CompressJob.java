@@ -9,6 +9,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.Scratch;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.gate.GateSettings;
@@ -250,7 +251,7 @@ public final class CompressJob implements Job {
       return new JobResult(
           String.join("\n", lines), Map.of("published", published.ref()), JobLauncher.OK);
     } finally {
-      io.lakeloop.modeling.Scratch.delete(scratch);
+      Scratch.delete(scratch);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.lakeloop.modeling.compress;
 
+import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
 import java.util.List;
@@ -40,12 +41,12 @@ public record CompressSettings(
     List<Double> p = s.raw().getDoubleList("calibration.clip-percentiles");
     for (double x : p) {
       if (!(x > 0 && x <= 100)) {
-        throw new io.lakeloop.common.config.ConfigError(
+        throw new ConfigError(
             "lakeloop.compress.calibration.clip-percentiles: each is in (0, 100]; got " + p);
       }
     }
     if (p.isEmpty()) {
-      throw new io.lakeloop.common.config.ConfigError(
+      throw new ConfigError(
           "lakeloop.compress.calibration.clip-percentiles is empty; e.g. [100, 99.99, 99.9]");
     }
     return p.stream().mapToDouble(Double::doubleValue).toArray();

@@ -10,6 +10,7 @@ import org.deeplearning4j.spark.api.TrainingHook;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Keeps pruned weights at exactly zero while a network trains: a 0/1 vector over the network's
@@ -90,8 +91,7 @@ public final class PruningMask extends BaseTrainingListener implements TrainingH
       throw new IllegalStateException(
           "the pruning mask covers " + keep.length + " parameters, the model has " + p.length());
     }
-    p.muli(
-        org.nd4j.linalg.factory.Nd4j.createFromArray(keep).castTo(p.dataType()).reshape(p.shape()));
+    p.muli(Nd4j.createFromArray(keep).castTo(p.dataType()).reshape(p.shape()));
   }
 
   /** The share of the network's parameters this mask holds at zero. */

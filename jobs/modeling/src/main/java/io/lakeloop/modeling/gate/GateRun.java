@@ -18,6 +18,7 @@ import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -190,8 +191,7 @@ public final class GateRun {
     for (Gate.Verdict v : decision.verdicts()) {
       ModelRegistry.Entry e = registered.get(v.candidate().name());
       txn = Math.max(txn, e == null ? 0 : e.version());
-      List<Gate.Check> checks =
-          v.checks().isEmpty() ? java.util.Collections.singletonList(null) : v.checks();
+      List<Gate.Check> checks = v.checks().isEmpty() ? Collections.singletonList(null) : v.checks();
       for (Gate.Check c : checks) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put(MODEL_NAME, model);

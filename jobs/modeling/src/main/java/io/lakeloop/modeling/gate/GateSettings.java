@@ -7,6 +7,7 @@ import io.lakeloop.common.config.Settings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The quality gate's thresholds ({@code lakeloop.train.gate}).
@@ -45,7 +46,7 @@ public record GateSettings(
     String prefix = "lakeloop.train.gate";
     List<ValueThreshold> values = new ArrayList<>();
     Config v = gate.raw().getConfig("value-thresholds");
-    for (String metric : new java.util.TreeSet<>(v.root().keySet())) {
+    for (String metric : new TreeSet<>(v.root().keySet())) {
       Config t = v.getConfig(quoted(metric));
       Double min = t.hasPath("min") ? t.getDouble("min") : null;
       Double max = t.hasPath("max") ? t.getDouble("max") : null;

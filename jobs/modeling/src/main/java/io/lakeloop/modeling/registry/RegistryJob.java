@@ -15,11 +15,14 @@ import io.lakeloop.modeling.model.ModelArtifact;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -135,7 +138,7 @@ public final class RegistryJob implements Job {
             "accuracy",
             "created_at",
             "run_id"));
-    Map<String, Map<String, Integer>> aliases = new java.util.HashMap<>();
+    Map<String, Map<String, Integer>> aliases = new HashMap<>();
     for (ModelRegistry.Entry e : entries) {
       Map<String, Integer> a = aliases.computeIfAbsent(e.modelName(), registry::aliases);
       List<String> names = new ArrayList<>();
@@ -327,14 +330,8 @@ public final class RegistryJob implements Job {
               + " parameters");
       for (Layer l : net.getLayers()) {
         org.deeplearning4j.nn.conf.layers.Layer c = l.conf().getLayer();
-        String shape =
-            c instanceof org.deeplearning4j.nn.conf.layers.FeedForwardLayer f
-                ? f.getNIn() + " -> " + f.getNOut()
-                : "";
-        String activation =
-            c instanceof org.deeplearning4j.nn.conf.layers.BaseLayer b
-                ? String.valueOf(b.getActivationFn())
-                : "";
+        String shape = c instanceof FeedForwardLayer f ? f.getNIn() + " -> " + f.getNOut() : "";
+        String activation = c instanceof BaseLayer b ? String.valueOf(b.getActivationFn()) : "";
         lines.add(
             String.format(
                 Locale.ROOT,

@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -54,8 +55,7 @@ public final class ModelScorer {
             "_features", org.apache.spark.sql.functions.struct(features.toArray(Column[]::new)));
     int width = in.size();
     return withFeatures.mapPartitions(
-        (org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>)
-            it -> scored(shipped.network(), encoding, it, width),
+        (MapPartitionsFunction<Row, Row>) it -> scored(shipped.network(), encoding, it, width),
         Encoders.row(out));
   }
 

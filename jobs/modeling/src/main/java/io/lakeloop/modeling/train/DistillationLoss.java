@@ -2,6 +2,7 @@ package io.lakeloop.modeling.train;
 
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -97,7 +98,7 @@ public final class DistillationLoss implements ILossFunction {
     Batch b = Batch.of(labels, preOutput, activationFn, false);
     INDArray logits = b.logits();
     INDArray soft = b.soft();
-    double tiny = logits.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? 1e-300 : 1e-30;
+    double tiny = logits.dataType() == DataType.DOUBLE ? 1e-300 : 1e-30;
     INDArray logQ = Transforms.log(softmax(logits, 1).addi(tiny), false);
     INDArray logQt = Transforms.log(softmax(logits, temperature).addi(tiny), false);
     INDArray logP = Transforms.log(soft.add(tiny), false);

@@ -10,6 +10,8 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.Tables;
+import io.lakeloop.modeling.Scratch;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.model.Artifacts;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -311,7 +314,7 @@ public final class TrainJob implements Job {
                   metrics(held.get(STUDENT), distilled.get(), studentExtra)));
 
       gate.record(model.name(), decision, registered, date, ctx.tables());
-      ctx.tables().wrote(io.lakeloop.common.table.Tables.MODEL_REGISTRY);
+      ctx.tables().wrote(Tables.MODEL_REGISTRY);
 
       Optional<ModelRegistry.Entry> winner = decision.winner().map(w -> registered.get(w.name()));
       if (winner.isPresent()) {
@@ -323,7 +326,7 @@ public final class TrainJob implements Job {
                   + model.name()
                   + " changed while this run was deciding; rerun to decide again");
         }
-        ctx.tables().wrote(io.lakeloop.common.table.Tables.MODEL_ALIASES);
+        ctx.tables().wrote(Tables.MODEL_ALIASES);
       }
 
       summary.put("champion", gate.championLabel());
@@ -345,7 +348,7 @@ public final class TrainJob implements Job {
       String out = report(model, s, examples, gate, decision, registered, winner, held);
       return new JobResult(out, summary, winner.isPresent() ? JobLauncher.OK : NOTHING_BLESSED);
     } finally {
-      io.lakeloop.modeling.Scratch.delete(scratch);
+      Scratch.delete(scratch);
     }
   }
 
@@ -360,7 +363,7 @@ public final class TrainJob implements Job {
     List<ModelRegistry.Entry> mine =
         versions.stream()
             .filter(e -> runId.equals(e.runId()) && ModelRegistry.CANDIDATE.equals(e.status()))
-            .sorted(java.util.Comparator.comparingInt(ModelRegistry.Entry::version))
+            .sorted(Comparator.comparingInt(ModelRegistry.Entry::version))
             .toList();
     List<String> roles = List.of(TEACHER, STUDENT);
     if (mine.size() > roles.size()) {

@@ -11,8 +11,10 @@ import static org.apache.spark.sql.functions.when;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.model.FeatureEncoding;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -130,7 +132,7 @@ public final class TrainingData {
       @Override
       public DataSet next() {
         if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
+          throw new NoSuchElementException();
         }
         DataSet out = ready;
         ready = null;
@@ -171,8 +173,7 @@ public final class TrainingData {
           return null;
         }
         return new DataSet(
-            Nd4j.create(java.util.Arrays.copyOf(features, n)),
-            Nd4j.create(java.util.Arrays.copyOf(labels, n)));
+            Nd4j.create(Arrays.copyOf(features, n)), Nd4j.create(Arrays.copyOf(labels, n)));
       }
     };
   }

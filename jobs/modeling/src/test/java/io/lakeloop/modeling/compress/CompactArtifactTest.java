@@ -11,14 +11,21 @@ import io.lakeloop.modeling.model.Networks;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 class CompactArtifactTest {
   @TempDir Path tmp;
@@ -34,7 +41,7 @@ class CompactArtifactTest {
 
   @Test
   void aLoadedCompactModelPredictsExactlyAsTheQuantizedModelInEveryLayout() {
-    INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 50, ENCODING.width());
+    INDArray x = Nd4j.rand(DataType.FLOAT, 50, ENCODING.width());
     Map<Double, String> layoutOfFirstLayer = Map.of(0.0, "dense", 0.8, "bitmap", 0.995, "csr");
     for (Map.Entry<Double, String> c : layoutOfFirstLayer.entrySet()) {
       for (boolean asymmetric : new boolean[] {false, true}) {
@@ -63,7 +70,7 @@ class CompactArtifactTest {
   @Test
   void theSparkFreeForwardPassAgreesWithDl4jForEveryLayoutAndActivation() {
     float[][] rows = new float[40][];
-    java.util.Random r = new java.util.Random(11);
+    Random r = new Random(11);
     for (int i = 0; i < rows.length; i++) {
       rows[i] =
           ENCODING.encode(
@@ -72,21 +79,21 @@ class CompactArtifactTest {
     }
     MultiLayerNetwork mixed =
         new MultiLayerNetwork(
-            new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+            new NeuralNetConfiguration.Builder()
                 .seed(5)
                 .list()
                 .layer(dense(ENCODING.width(), 32, Activation.TANH))
                 .layer(dense(32, 16, Activation.SIGMOID))
                 .layer(
-                    new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder()
+                    new OutputLayer.Builder()
                         .nIn(16)
                         .nOut(2)
                         .activation(Activation.IDENTITY)
-                        .lossFunction(org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MSE)
+                        .lossFunction(LossFunctions.LossFunction.MSE)
                         .build())
                 .build());
     mixed.init();
-    Map<String, MultiLayerNetwork> nets = new java.util.LinkedHashMap<>();
+    Map<String, MultiLayerNetwork> nets = new LinkedHashMap<>();
     nets.put("relu+softmax dense", net(7));
     MultiLayerNetwork bitmap = net(8);
     PruningMask.prune(bitmap, 0.8, false, false);
@@ -122,15 +129,11 @@ class CompactArtifactTest {
   void anActivationThePlainPredictorDoesNotComputeIsRefusedByName() {
     MultiLayerNetwork elu =
         new MultiLayerNetwork(
-            new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
+            new NeuralNetConfiguration.Builder()
                 .list()
                 .layer(dense(ENCODING.width(), 4, Activation.ELU))
                 .layer(
-                    new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder()
-                        .nIn(4)
-                        .nOut(2)
-                        .activation(Activation.SOFTMAX)
-                        .build())
+                    new OutputLayer.Builder().nIn(4).nOut(2).activation(Activation.SOFTMAX).build())
                 .build());
     elu.init();
     File f = tmp.resolve("elu.llc").toFile();
@@ -138,7 +141,7 @@ class CompactArtifactTest {
     CompactModel plain = CompactModel.read(f.toPath());
     // the manifest cannot describe ELU: the DL4J configuration is kept and DL4J still loads it
     assertThat(plain.configuration()).isPresent();
-    INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 5, ENCODING.width());
+    INDArray x = Nd4j.rand(DataType.FLOAT, 5, ENCODING.width());
     assertThat(CompactArtifact.read(f).network().output(x, false))
         .isEqualTo(CompactArtifact.quantized(elu, false).output(x, false));
     assertThatThrownBy(() -> plain.output(new float[ENCODING.width()]))
@@ -148,19 +151,15 @@ class CompactArtifactTest {
         .hasMessageContaining("load the model with DL4J");
   }
 
-  private static org.deeplearning4j.nn.conf.layers.DenseLayer dense(int in, int out, Activation a) {
-    return new org.deeplearning4j.nn.conf.layers.DenseLayer.Builder()
-        .nIn(in)
-        .nOut(out)
-        .activation(a)
-        .build();
+  private static DenseLayer dense(int in, int out, Activation a) {
+    return new DenseLayer.Builder().nIn(in).nOut(out).activation(a).build();
   }
 
   @Test
   void aCalibratedArtifactLoadsExactlyAsTheCalibratedQuantizedModel() {
     MultiLayerNetwork net = net(4);
     PruningMask.prune(net, 0.5, false, false);
-    INDArray sample = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 256, ENCODING.width());
+    INDArray sample = Nd4j.rand(DataType.FLOAT, 256, ENCODING.width());
     Map<Integer, float[]> clips =
         CompactArtifact.calibrate(net, sample, false, new double[] {100, 99.9, 99});
     assertThat(clips).containsOnlyKeys(0, 1, 2);

@@ -8,6 +8,7 @@ import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.modeling.testing.Nets;
 import java.io.File;
 import java.nio.file.Files;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -24,7 +25,7 @@ class ModelArtifactTest {
       new FeatureEncoding(
           List.of(new FeatureEncoding.Numeric("x", 5.0, 2.0)),
           List.of(new FeatureEncoding.Categorical("color", List.of("red", "green"))));
-  private static final List<String> COLORS = java.util.Arrays.asList("red", "green", "blue", null);
+  private static final List<String> COLORS = Arrays.asList("red", "green", "blue", null);
 
   private static MultiLayerNetwork trained(Random random) {
     MultiLayerNetwork net =

@@ -13,6 +13,8 @@ import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.model.CompactModel;
+import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.registry.PublishedModels;
@@ -33,8 +35,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -129,17 +133,15 @@ class PublishedModelLoopTest extends SparkTestBase {
     // per-layer sparsity in the registry = the zeros the stored artifact holds, read back by the
     // consumers' own reader (common's CompactModel, no DL4J)
     Path local =
-        new io.lakeloop.common.registry.ArtifactStore(
-                spark().sparkContext().hadoopConfiguration(), warehouse)
+        new ArtifactStore(spark().sparkContext().hadoopConfiguration(), warehouse)
             .fetch(
                 published.artifactUri(),
                 published.sha256(),
                 Files.createTempDirectory("loop-layers").resolve("published.llc"));
-    List<io.lakeloop.common.model.CompactModel.Layer> layers =
-        io.lakeloop.common.model.CompactModel.read(local).layers();
+    List<CompactModel.Layer> layers = CompactModel.read(local).layers();
     assertThat(layers).isNotEmpty();
     for (int i = 0; i < layers.size(); i++) {
-      io.lakeloop.common.model.CompactModel.Layer layer = layers.get(i);
+      CompactModel.Layer layer = layers.get(i);
       float[] w = layer.params().get("W");
       long z = 0;
       for (float x : w) {
@@ -148,7 +150,7 @@ class PublishedModelLoopTest extends SparkTestBase {
       assertThat(published.metrics().get("layer." + layer.index() + ".weights"))
           .isEqualTo((double) w.length);
       assertThat(published.metrics().get("layer." + layer.index() + ".sparsity"))
-          .isCloseTo((double) z / w.length, org.assertj.core.data.Offset.offset(1e-12));
+          .isCloseTo((double) z / w.length, Offset.offset(1e-12));
       if (i < layers.size() - 1) {
         // layer-wise pruning (the default) zeroes floor(s * n) weights of every hidden layer; the
         // output layer is not pruned by default
@@ -251,7 +253,7 @@ class PublishedModelLoopTest extends SparkTestBase {
         .where(col("model_version").equalTo(Integer.toString(champion().version())))
         .orderBy("request_id")
         .limit(300)
-        .select(cols.stream().map(c -> col(c)).toArray(org.apache.spark.sql.Column[]::new))
+        .select(cols.stream().map(c -> col(c)).toArray(Column[]::new))
         .collectAsList();
   }
 

@@ -23,10 +23,12 @@ import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Row;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -199,7 +201,7 @@ class TrainJobTest extends SparkTestBase {
     }
     assertThat(n).isGreaterThan(300);
     assertThat(teacher.metrics().get("holdout.accuracy"))
-        .isCloseTo((double) correct / n, org.assertj.core.data.Offset.offset(1e-12));
+        .isCloseTo((double) correct / n, Offset.offset(1e-12));
 
     // the run record keeps DL4J's Spark training statistics
     Row ledger =
@@ -231,7 +233,7 @@ class TrainJobTest extends SparkTestBase {
 
     // the update on the two drifted days alone (no replay of the old relation), with a gate
     // nothing can pass
-    List<String> sets = new java.util.ArrayList<>(List.of(SMALL));
+    List<String> sets = new ArrayList<>(List.of(SMALL));
     sets.add("lakeloop.train.window=2 days");
     sets.add("lakeloop.train.replay.fraction=0");
     sets.add("lakeloop.train.holdout-fraction=0.3");

@@ -9,6 +9,7 @@ import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.testing.SparkTestBase;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -119,7 +120,7 @@ class TrainingDataTest extends SparkTestBase {
               new String[] {r.isNullAt(2) ? null : r.getString(2)});
       float[] y = new float[3];
       y[(int) label] = 1f;
-      expected.add(java.util.Arrays.toString(v) + java.util.Arrays.toString(y));
+      expected.add(Arrays.toString(v) + Arrays.toString(y));
     }
     List<String> got = new ArrayList<>();
     for (DataSet b : batches) {
@@ -127,8 +128,8 @@ class TrainingDataTest extends SparkTestBase {
       assertThat(b.getFeatures().columns()).isEqualTo(e.width());
       for (int i = 0; i < b.numExamples(); i++) {
         got.add(
-            java.util.Arrays.toString(b.getFeatures().getRow(i).toFloatVector())
-                + java.util.Arrays.toString(b.getLabels().getRow(i).toFloatVector()));
+            Arrays.toString(b.getFeatures().getRow(i).toFloatVector())
+                + Arrays.toString(b.getLabels().getRow(i).toFloatVector()));
       }
     }
     assertThat(got).containsExactlyInAnyOrderElementsOf(expected);

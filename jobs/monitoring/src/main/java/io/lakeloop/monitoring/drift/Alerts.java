@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.drift;
 
 import static io.lakeloop.common.table.Columns.*;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -148,7 +149,7 @@ final class Alerts {
     }
     try {
       return JSON.writeValueAsString(doc);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot render alerts as JSON", e);
     }
   }

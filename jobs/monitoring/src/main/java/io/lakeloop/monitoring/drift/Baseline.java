@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.drift;
 import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
+import io.delta.tables.DeltaTable;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.spark.TopValues;
@@ -10,6 +11,7 @@ import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.IntStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -69,7 +72,7 @@ public record Baseline(
           spec.version()
               .orElseGet(
                   () ->
-                      io.delta.tables.DeltaTable.forPath(tables.spark(), path)
+                      DeltaTable.forPath(tables.spark(), path)
                           .history(1)
                           .select("version")
                           .head()
@@ -122,7 +125,7 @@ public record Baseline(
     if (!numeric.isEmpty()) {
       Column probabilities =
           array(
-              java.util.stream.IntStream.range(1, s.fineQuantiles())
+              IntStream.range(1, s.fineQuantiles())
                   .mapToObj(i -> lit((double) i / s.fineQuantiles()))
                   .toArray(Column[]::new));
       Column[] aggs =
@@ -323,7 +326,7 @@ public record Baseline(
     return numericProfiles.get(column).std();
   }
 
-  static java.time.Instant startOf(LocalDate d) {
+  static Instant startOf(LocalDate d) {
     return d.atStartOfDay(ZoneOffset.UTC).toInstant();
   }
 }

@@ -5,6 +5,7 @@ import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -28,7 +29,7 @@ public record BaselineSpec(
   public static BaselineSpec of(LakeloopConfig config, String model) {
     Settings b = config.modelSettings(model).child("baseline");
     String key = "lakeloop.models." + model + ".baseline";
-    String source = b.string("source").trim().toLowerCase(java.util.Locale.ROOT);
+    String source = b.string("source").trim().toLowerCase(Locale.ROOT);
     switch (source) {
       case "window" -> {
         LocalDate from = date(b, "from", key);

@@ -4,6 +4,8 @@ import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.table.Lakehouse;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 
 /**
@@ -53,7 +56,7 @@ public record ColumnHistogram(
             col(GRANULARITY)
                 .equalTo(granularity)
                 .and(col(WINDOW_START).equalTo(Timestamp.from(windowStart))));
-    Map<String, Row> baseline = new java.util.TreeMap<>(); // by column: the same page every run
+    Map<String, Row> baseline = new TreeMap<>(); // by column: the same page every run
     Map<String, List<Row>> window = new LinkedHashMap<>();
     for (Row r : rows) {
       String column = r.getString(r.fieldIndex(COLUMN));
@@ -132,9 +135,6 @@ public record ColumnHistogram(
   }
 
   private static String number(double v) {
-    return new java.math.BigDecimal(v)
-        .round(new java.math.MathContext(4))
-        .stripTrailingZeros()
-        .toPlainString();
+    return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toPlainString();
   }
 }

@@ -12,6 +12,7 @@ import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.table.Lakehouse;
+import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.common.window.Predicate;
@@ -20,12 +21,18 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -464,7 +471,7 @@ public final class DriftJob implements Job {
   }
 
   /** The run's rows for one table; {@code extra} narrows the replaced windows' rows. */
-  private record Write(io.lakeloop.common.table.TableSpec table, List<Row> rows, Predicate extra) {}
+  private record Write(TableSpec table, List<Row> rows, Predicate extra) {}
 
   /**
    * Replaces the run's windows of one model in each table with its rows; returns the versions, in
@@ -475,10 +482,9 @@ public final class DriftJob implements Job {
    */
   private static long[] writeAll(
       JobContext ctx, ModelSpec model, List<Window> windows, List<Write> writes) {
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(writes.size());
+    ExecutorService pool = Executors.newFixedThreadPool(writes.size());
     try {
-      List<java.util.concurrent.Future<Long>> futures = new ArrayList<>();
+      List<Future<Long>> futures = new ArrayList<>();
       for (Write w : writes) {
         futures.add(
             pool.submit(
@@ -494,7 +500,7 @@ public final class DriftJob implements Job {
       for (int i = 0; i < futures.size(); i++) {
         try {
           versions[i] = futures.get(i).get();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           if (failure == null) {
             failure =
                 e.getCause() instanceof RuntimeException r
@@ -518,7 +524,7 @@ public final class DriftJob implements Job {
 
   /** The columns of a kind the baseline has, in DriftColumns order. */
   private static List<DriftColumns.Spec> inBaseline(
-      List<DriftColumns.Spec> specs, java.util.Collection<String> names) {
+      List<DriftColumns.Spec> specs, Collection<String> names) {
     return specs.stream().filter(c -> names.contains(c.name())).toList();
   }
 
@@ -551,7 +557,7 @@ public final class DriftJob implements Job {
   }
 
   private static String seconds(long startedNanos) {
-    return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9);
+    return String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9);
   }
 
   /** A prediction's day as the profiler keys it: days since 1970-01-01. */

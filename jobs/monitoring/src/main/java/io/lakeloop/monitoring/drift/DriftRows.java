@@ -5,6 +5,7 @@ import static io.lakeloop.common.table.Columns.*;
 import io.lakeloop.common.table.Tables;
 import java.sql.Date;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -214,7 +215,7 @@ final class DriftRows {
               || (kind.equals(DriftColumns.NUMERIC) && statistic.equals(settings.numericDecision()))
               || (kind.equals(DriftColumns.CATEGORICAL)
                   && statistic.equals(settings.categoricalDecision()));
-      java.time.Instant day = Baseline.startOf(date);
+      Instant day = Baseline.startOf(date);
       boolean containsDate =
           !r.getTimestamp(at(WINDOW_START)).toInstant().isAfter(day)
               && r.getTimestamp(at(WINDOW_END)).toInstant().isAfter(day);

@@ -5,8 +5,12 @@ import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
 import io.lakeloop.common.window.Granularity;
 import java.io.Serializable;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,7 +51,7 @@ public record DriftSettings(
       Set<String> comparisons,
       boolean datasetOnly,
       String webhookUrl,
-      java.time.Duration webhookTimeout,
+      Duration webhookTimeout,
       int webhookAttempts)
       implements Serializable {
     public AlertSettings {
@@ -55,7 +59,7 @@ public record DriftSettings(
     }
 
     static AlertSettings from(Settings a) {
-      Set<String> comparisons = new java.util.LinkedHashSet<>();
+      Set<String> comparisons = new LinkedHashSet<>();
       for (String c : a.strings("comparisons")) {
         if (!c.equals("BASELINE") && !c.equals("CONSECUTIVE")) {
           throw new ConfigError(
@@ -71,12 +75,12 @@ public record DriftSettings(
       String url = a.string("webhook-url").trim();
       if (!url.isEmpty()) {
         try {
-          java.net.URI u = new java.net.URI(url);
+          URI u = new URI(url);
           if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
               || u.getHost() == null) {
-            throw new java.net.URISyntaxException(url, "not an http(s) URL with a host");
+            throw new URISyntaxException(url, "not an http(s) URL with a host");
           }
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
           throw new ConfigError(
               "lakeloop.drift.alerts.webhook-url: '"
                   + url

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import scala.collection.JavaConverters;
+import scala.collection.Seq;
 
 /**
  * Converts column profiles to and from rows of the {@code profiles} table (one row per column and
@@ -95,7 +96,7 @@ final class ProfileRows {
     return Tables.PROFILES_SPEC.row(values);
   }
 
-  static <T> scala.collection.Seq<T> seq(List<T> list) {
+  static <T> Seq<T> seq(List<T> list) {
     return JavaConverters.asScalaBuffer(list).toList();
   }
 

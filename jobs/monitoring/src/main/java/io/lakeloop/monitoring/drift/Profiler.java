@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.drift;
 
+import io.lakeloop.common.run.Faults;
 import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -101,7 +102,7 @@ public final class Profiler implements Serializable {
         OrderedMerge.merge(
                 rows.mapPartitionsWithIndex(
                         (p, it) -> {
-                          io.lakeloop.common.run.Faults.point("scan", p);
+                          Faults.point("scan", p);
                           return self.fold(p, it);
                         },
                         false)

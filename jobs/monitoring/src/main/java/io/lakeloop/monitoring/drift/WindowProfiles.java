@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 
 /**
@@ -53,7 +55,7 @@ final class WindowProfiles {
 
   /** The stored daily profiles of days [from, to], per day and model version. */
   Map<LocalDate, Map<String, ColumnProfiles>> days(LocalDate from, LocalDate to) {
-    Map<LocalDate, Map<String, ColumnProfiles>> out = new java.util.TreeMap<>();
+    Map<LocalDate, Map<String, ColumnProfiles>> out = new TreeMap<>();
     if (to.isBefore(from)) {
       return out;
     }
@@ -100,7 +102,7 @@ final class WindowProfiles {
   }
 
   /** The model's baseline rows and the window rows that {@code windows} selects. */
-  static List<Row> read(Lakehouse lh, String model, org.apache.spark.sql.Column windows) {
+  static List<Row> read(Lakehouse lh, String model, Column windows) {
     if (!lh.exists(Tables.PROFILES)) {
       return List.of();
     }

@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.common.config.Task;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -72,7 +73,7 @@ public final class ClassificationMetrics implements MetricSet {
   @Override
   public void values(RowValues r, double[] out) {
     int k = k();
-    java.util.Arrays.fill(out, 0, k * k + 1 + (binary() ? 3 : 0) + 3 * ECE_BINS, 0.0);
+    Arrays.fill(out, 0, k * k + 1 + (binary() ? 3 : 0) + 3 * ECE_BINS, 0.0);
     int p = (int) r.prediction;
     boolean labeled = r.labeled();
     int y = labeled ? (int) r.label : -1;

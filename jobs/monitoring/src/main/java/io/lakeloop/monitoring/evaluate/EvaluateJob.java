@@ -10,12 +10,14 @@ import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.common.window.Predicate;
 import io.lakeloop.monitoring.LabeledPredictions;
+import java.sql.Date;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -211,8 +213,8 @@ public final class EvaluateJob implements Job {
             .where(
                 col(JOB)
                     .equalTo(job)
-                    .and(col(STATUS).equalTo(io.lakeloop.common.run.JobRuns.SUCCEEDED))
-                    .and(col(LOGICAL_DATE).gt(lit(java.sql.Date.valueOf(date)))))
+                    .and(col(STATUS).equalTo(JobRuns.SUCCEEDED))
+                    .and(col(LOGICAL_DATE).gt(lit(Date.valueOf(date)))))
             .select(RUN_ID, LOGICAL_DATE)
             .distinct();
     List<Row> runs =
@@ -280,7 +282,7 @@ public final class EvaluateJob implements Job {
                 lit(null).cast("string").as(SOURCE_PATH),
                 col(MODEL_NAME),
                 lit(tables.runId()).as(RUN_ID),
-                lit(java.sql.Date.valueOf(plan.lastDate())).as(LOGICAL_DATE),
+                lit(Date.valueOf(plan.lastDate())).as(LOGICAL_DATE),
                 concat(lit(QUARANTINE_PREFIX), col(REASON), lit(" ("), meaning, lit(")"))
                     .as(REASON),
                 col(RECORD));

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.run.Faults;
 import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
@@ -12,8 +13,10 @@ import io.lakeloop.monitoring.OrderedMerge;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
@@ -22,9 +25,12 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
 
 /**
  * The evaluation engine, a library call: predictions joined with their labels (a {@code label}
@@ -141,7 +147,7 @@ public final class Evaluator {
 
     /** The code as written in metric names and quarantine reasons. */
     public String code() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -153,7 +159,7 @@ public final class Evaluator {
     RowScorer checks = scorer;
     UserDefinedFunction reason =
         udf(
-            (UDF3<Double, Double, scala.collection.Seq<Double>, String>)
+            (UDF3<Double, Double, Seq<Double>, String>)
                 (prediction, label, scores) -> {
                   Invalid r =
                       checks.check(
@@ -161,8 +167,8 @@ public final class Evaluator {
                           label,
                           scores == null
                               ? null
-                              : new org.apache.spark.sql.catalyst.util.GenericArrayData(
-                                  scala.collection.JavaConverters.seqAsJavaList(scores).toArray()));
+                              : new GenericArrayData(
+                                  JavaConverters.seqAsJavaList(scores).toArray()));
                   return r == null ? null : r.code();
                 },
             DataTypes.StringType);
@@ -249,8 +255,8 @@ public final class Evaluator {
     JavaRDD<Row> metricRows =
         OrderedMerge.merge(
             scan.mapPartitionsWithIndex(
-                    (Integer p, java.util.Iterator<InternalRow> it) -> {
-                      io.lakeloop.common.run.Faults.point("scan", p);
+                    (Integer p, Iterator<InternalRow> it) -> {
+                      Faults.point("scan", p);
                       return mapSide.call(p, it);
                     },
                     false)

@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.common.config.ModelSpec;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -108,7 +109,7 @@ public interface MetricSet extends Serializable {
     double valid = s.get(N_VALID);
     double n = s.get(N_LABELED);
     long nv = Math.round(valid);
-    List<MetricValue> out = new java.util.ArrayList<>();
+    List<MetricValue> out = new ArrayList<>();
     out.add(new MetricValue("count", (double) all, all));
     out.add(new MetricValue("invalid_rows", (double) (all - nv), all));
     out.add(new MetricValue("labeled_count", n, nv));

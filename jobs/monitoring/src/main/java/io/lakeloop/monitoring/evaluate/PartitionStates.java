@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.stream.Stream;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
@@ -141,9 +142,7 @@ final class PartitionStates
     private final String[] slotVersion = new String[slots];
     private final long[] slotStart = new long[slots];
     private final List<IdentityHashMap<String, SliceState>> slotStates =
-        java.util.stream.Stream.generate(IdentityHashMap<String, SliceState>::new)
-            .limit(slots)
-            .toList();
+        Stream.generate(IdentityHashMap<String, SliceState>::new).limit(slots).toList();
     private int sequence;
 
     Folder(int partition, Iterator<InternalRow> rows) {

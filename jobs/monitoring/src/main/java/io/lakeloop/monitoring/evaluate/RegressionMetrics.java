@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.evaluate;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -28,7 +29,7 @@ public final class RegressionMetrics implements MetricSet {
   @Override
   public void values(RowValues r, double[] out) {
     if (!r.labeled()) {
-      java.util.Arrays.fill(out, 0, 7, 0.0);
+      Arrays.fill(out, 0, 7, 0.0);
       return;
     }
     double y = r.label;

@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.evaluate;
 import io.lakeloop.common.config.ModelSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 
@@ -120,8 +121,8 @@ final class RowScorer implements Serializable {
   void score(
       Double prediction, Double label, ArrayData scores, Scratch scratch, double[] x, int[] codes) {
     Evaluator.Invalid reason = check(prediction, label, scores);
-    java.util.Arrays.fill(x, 0.0);
-    java.util.Arrays.fill(codes, -1);
+    Arrays.fill(x, 0.0);
+    Arrays.fill(codes, -1);
     x[0] = 1.0;
     if (reason != null) {
       x[COUNTS + reason.ordinal()] = 1.0;

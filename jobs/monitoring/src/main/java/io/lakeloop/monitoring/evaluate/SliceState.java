@@ -1,6 +1,7 @@
 package io.lakeloop.monitoring.evaluate;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -46,7 +47,7 @@ final class SliceState implements Serializable {
     this.coarseBins = coarseBins;
     this.finePerCoarse = fineBins / coarseBins;
     this.stride = replicates + 1;
-    int bootstrapped = (int) java.util.Arrays.stream(slots).filter(i -> i >= 0).count();
+    int bootstrapped = (int) Arrays.stream(slots).filter(i -> i >= 0).count();
     this.sums = new double[slots.length];
     this.replicateSums = new double[replicates * bootstrapped];
     this.fine = new long[histograms * fineBins * 2];

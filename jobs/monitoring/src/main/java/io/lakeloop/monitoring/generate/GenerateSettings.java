@@ -5,6 +5,7 @@ import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.Settings;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -53,7 +54,7 @@ public record GenerateSettings(
                 d -> {
                   try {
                     return LocalDate.parse(d);
-                  } catch (java.time.format.DateTimeParseException e) {
+                  } catch (DateTimeParseException e) {
                     throw new ConfigError("--start-date '" + d + "' is not a date; use YYYY-MM-DD");
                   }
                 })

@@ -4,6 +4,7 @@ import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.config.Task;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -326,13 +327,8 @@ public final class SyntheticTraffic {
       double[][] mw = new double[classes][p];
       double[][][] me = new double[classes][q][];
       for (int c = 0; c < classes; c++) {
-        boolean zeroClass = spec.task() == io.lakeloop.common.config.Task.BINARY && c == 0;
-        bias[c] =
-            zeroClass
-                ? 0
-                : (spec.task() == io.lakeloop.common.config.Task.BINARY
-                    ? -1.2
-                    : r.nextDouble(-0.5, 0.5));
+        boolean zeroClass = spec.task() == Task.BINARY && c == 0;
+        bias[c] = zeroClass ? 0 : (spec.task() == Task.BINARY ? -1.2 : r.nextDouble(-0.5, 0.5));
         for (int i = 0; i < p; i++) {
           double mag = r.nextDouble(0.5, 1.5) * (r.nextBoolean() ? 1 : -1);
           w[c][i] = zeroClass ? 0 : mag;
@@ -379,7 +375,7 @@ public final class SyntheticTraffic {
         }
         sum = sum.plus(eff);
       }
-      if (spec.task() == io.lakeloop.common.config.Task.REGRESSION) {
+      if (spec.task() == Task.REGRESSION) {
         return sum.multiply(10).plus(100);
       }
       return sum;

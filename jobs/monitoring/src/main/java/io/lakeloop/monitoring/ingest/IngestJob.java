@@ -10,13 +10,17 @@ import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Tables;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -73,7 +77,7 @@ public final class IngestJob implements Job {
     try {
       byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
       return Optional.of("ingest-" + HexFormat.of().formatHex(h, 0, 8));
-    } catch (java.security.NoSuchAlgorithmException e) {
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }
@@ -83,11 +87,11 @@ public final class IngestJob implements Job {
     table(args);
     String format = format(args);
     String path = path(args);
-    org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(path);
-    org.apache.hadoop.fs.FileStatus[] found;
+    Path source = new Path(path);
+    FileStatus[] found;
     try {
       found = source.getFileSystem(spark.sparkContext().hadoopConfiguration()).globStatus(source);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new LakeloopException(
           "cannot read " + format + " source at " + path + ": " + e.getMessage(), e);
     }

@@ -7,6 +7,7 @@ import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
+import java.sql.Date;
 import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.Optional;
@@ -62,9 +63,7 @@ public final class Ingestion {
                   lit(sourcePath).cast("string").as(SOURCE_PATH),
                   lit(modelName).as(MODEL_NAME),
                   lit(tables.runId()).as(RUN_ID),
-                  lit(logicalDate.map(java.sql.Date::valueOf).orElse(null))
-                      .cast("date")
-                      .as(LOGICAL_DATE),
+                  lit(logicalDate.map(Date::valueOf).orElse(null)).cast("date").as(LOGICAL_DATE),
                   col(Validation.REASON_COL).as(REASON),
                   col(Validation.RECORD_COL).as(RECORD));
       long qv =

@@ -4,6 +4,7 @@ import io.lakeloop.common.LakeloopException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -61,7 +62,7 @@ public final class SourceReader {
         default -> throw unsupported(format);
       };
     } catch (Exception e) {
-      if (e instanceof org.apache.spark.sql.AnalysisException a) {
+      if (e instanceof AnalysisException a) {
         throw new LakeloopException(
             "cannot read " + f + " source at " + path + ": " + a.getSimpleMessage(), e);
       }

@@ -6,12 +6,24 @@ import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -26,9 +38,7 @@ import org.apache.spark.sql.Row;
 public final class QueryJob implements Job {
   /** Every lakeloop table: prediction_log and each table whose schema is fixed. */
   static final List<String> TABLES =
-      java.util.stream.Stream.concat(
-              java.util.stream.Stream.of(Tables.PREDICTION_LOG),
-              Tables.FIXED.stream().map(io.lakeloop.common.table.TableSpec::name))
+      Stream.concat(Stream.of(Tables.PREDICTION_LOG), Tables.FIXED.stream().map(TableSpec::name))
           .toList();
 
   public static void main(String[] args) {
@@ -98,7 +108,7 @@ public final class QueryJob implements Job {
     try {
       result = ctx.spark().sql(sql);
     } catch (Exception e) {
-      if (!(e instanceof org.apache.spark.sql.AnalysisException a)) {
+      if (!(e instanceof AnalysisException a)) {
         throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
       }
       throw new LakeloopException(
@@ -156,8 +166,7 @@ public final class QueryJob implements Job {
 
   /** Whether the statement names the table (as a whole word; case-insensitive like Spark SQL). */
   static boolean names(String sql, String table) {
-    return java.util.regex.Pattern.compile(
-            "(?i)(?<![A-Za-z0-9_])" + java.util.regex.Pattern.quote(table) + "(?![A-Za-z0-9_])")
+    return Pattern.compile("(?i)(?<![A-Za-z0-9_])" + Pattern.quote(table) + "(?![A-Za-z0-9_])")
         .matcher(sql)
         .find();
   }
@@ -179,26 +188,24 @@ public final class QueryJob implements Job {
    * at a time ({@code toLocalIterator}), never the whole result. Returns the rows written.
    */
   private static long write(JobContext ctx, Dataset<Row> result, String format, String path) {
-    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(path);
+    Path target = new Path(path);
     long n = 0;
     try {
-      org.apache.hadoop.fs.FileSystem fs =
-          target.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
-      try (java.io.Writer w =
-          new java.io.BufferedWriter(
-              new java.io.OutputStreamWriter(
-                  fs.create(target, true), java.nio.charset.StandardCharsets.UTF_8))) {
+      FileSystem fs = target.getFileSystem(ctx.spark().sparkContext().hadoopConfiguration());
+      try (Writer w =
+          new BufferedWriter(
+              new OutputStreamWriter(fs.create(target, true), StandardCharsets.UTF_8))) {
         if (format.equals("csv")) {
           w.write(ResultFormat.csvHeader(result.columns()));
         }
-        java.util.Iterator<Row> rows = result.toLocalIterator();
+        Iterator<Row> rows = result.toLocalIterator();
         while (rows.hasNext()) {
           Row r = rows.next();
           w.write(format.equals("csv") ? ResultFormat.csvLine(r) : r.json() + "\n");
           n++;
         }
       }
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new LakeloopException(
           "cannot write the query's result to " + path + ": " + e.getMessage(), e);
     }

@@ -2,15 +2,19 @@ package io.lakeloop.monitoring.query;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.Row;
+import scala.collection.JavaConverters;
+import scala.collection.Map;
+import scala.collection.Seq;
 
 /** Renders query results for the terminal: aligned table, RFC 4180 CSV or JSON lines. Pure. */
 final class ResultFormat {
   private ResultFormat() {}
 
-  static String table(String[] columns, List<org.apache.spark.sql.Row> rows) {
+  static String table(String[] columns, List<Row> rows) {
     List<String[]> cells = new ArrayList<>();
     cells.add(columns);
-    for (org.apache.spark.sql.Row r : rows) {
+    for (Row r : rows) {
       String[] c = new String[columns.length];
       for (int i = 0; i < columns.length; i++) {
         c[i] = text(r.get(i));
@@ -42,10 +46,10 @@ final class ResultFormat {
     return sb.toString();
   }
 
-  static String csv(String[] columns, List<org.apache.spark.sql.Row> rows) {
+  static String csv(String[] columns, List<Row> rows) {
     StringBuilder sb = new StringBuilder();
     appendCsvLine(sb, List.of(columns));
-    for (org.apache.spark.sql.Row r : rows) {
+    for (Row r : rows) {
       sb.append(csvLine(r));
     }
     return sb.toString().stripTrailing();
@@ -59,7 +63,7 @@ final class ResultFormat {
   }
 
   /** One row as a CSV line, with its line break. */
-  static String csvLine(org.apache.spark.sql.Row r) {
+  static String csvLine(Row r) {
     List<String> c = new ArrayList<>();
     for (int i = 0; i < r.length(); i++) {
       c.add(r.isNullAt(i) ? "" : text(r.get(i)));
@@ -80,9 +84,9 @@ final class ResultFormat {
     sb.append('\n');
   }
 
-  static String jsonLines(String[] columns, List<org.apache.spark.sql.Row> rows) {
+  static String jsonLines(String[] columns, List<Row> rows) {
     StringBuilder sb = new StringBuilder();
-    for (org.apache.spark.sql.Row r : rows) {
+    for (Row r : rows) {
       sb.append(r.json()).append('\n');
     }
     return sb.toString().stripTrailing();
@@ -92,11 +96,11 @@ final class ResultFormat {
     if (v == null) {
       return "NULL";
     }
-    if (v instanceof scala.collection.Seq<?> seq) {
-      return scala.collection.JavaConverters.seqAsJavaList(seq).toString();
+    if (v instanceof Seq<?> seq) {
+      return JavaConverters.seqAsJavaList(seq).toString();
     }
-    if (v instanceof scala.collection.Map<?, ?> m) {
-      return scala.collection.JavaConverters.mapAsJavaMap(m).toString();
+    if (v instanceof Map<?, ?> m) {
+      return JavaConverters.mapAsJavaMap(m).toString();
     }
     return v.toString();
   }

@@ -1,5 +1,7 @@
 package io.lakeloop.monitoring.report;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
 
@@ -47,10 +49,7 @@ final class Html {
     if (a < 1e-3) {
       return String.format(Locale.ROOT, "%.2e", v);
     }
-    return new java.math.BigDecimal(v)
-        .round(new java.math.MathContext(4))
-        .stripTrailingZeros()
-        .toPlainString();
+    return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toPlainString();
   }
 
   static String percent(double share) {

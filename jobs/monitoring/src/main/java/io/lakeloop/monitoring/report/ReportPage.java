@@ -1,6 +1,7 @@
 package io.lakeloop.monitoring.report;
 
 import io.lakeloop.common.registry.ModelRegistry;
+import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
 import io.lakeloop.monitoring.report.Html.Cell;
 import io.lakeloop.monitoring.report.ReportData.MetricPoint;
@@ -8,6 +9,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -246,7 +248,7 @@ final class ReportPage {
     Map<String, List<MetricPoint>> views = new LinkedHashMap<>();
     d.metrics().stream()
         .sorted(
-            java.util.Comparator.comparing(MetricPoint::granularity, ReportPage::granularityOrder)
+            Comparator.comparing(MetricPoint::granularity, ReportPage::granularityOrder)
                 .thenComparing(p -> p.sliceKey().equals("*") ? "" : p.sliceKey())
                 .thenComparing(MetricPoint::sliceValue))
         .forEach(p -> views.computeIfAbsent(viewKey(p), k -> new ArrayList<>()).add(p));
@@ -507,8 +509,7 @@ final class ReportPage {
     // drifted statistics first, so the table answers "what moved" without a click
     List<ReportData.DriftRow> ordered = new ArrayList<>(d.drift());
     ordered.sort(
-        java.util.Comparator.comparing(
-            (ReportData.DriftRow r) -> !Boolean.TRUE.equals(r.drifted())));
+        Comparator.comparing((ReportData.DriftRow r) -> !Boolean.TRUE.equals(r.drifted())));
     for (ReportData.DriftRow r : ordered) {
       boolean isDrifted = Boolean.TRUE.equals(r.drifted());
       rows.add(
@@ -793,7 +794,7 @@ final class ReportPage {
             d.tablesRead().entrySet().stream()
                 // job_runs grows with every run, this report's own included: naming its version
                 // would make a rerun of the same report differ by that number alone
-                .filter(e -> !e.getKey().equals(io.lakeloop.common.table.Tables.JOB_RUNS))
+                .filter(e -> !e.getKey().equals(Tables.JOB_RUNS))
                 .map(e -> "<code>" + Html.escape(e.getKey()) + "@v" + e.getValue() + "</code>")
                 .collect(Collectors.joining(", ")))
         .append(" (Delta versions; <code>versionAsOf</code> reads them again) and job_runs for")

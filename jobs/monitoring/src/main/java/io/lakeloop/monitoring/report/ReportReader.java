@@ -14,6 +14,7 @@ import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
 import java.sql.Timestamp;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -261,7 +263,7 @@ final class ReportReader {
                 (ReportData.GateCheck g) ->
                     Optional.ofNullable(byId.get(g.runId()))
                         .map(ReportData.Run::finishedAt)
-                        .orElse(java.time.Instant.EPOCH))
+                        .orElse(Instant.EPOCH))
             .thenComparing(g -> g.date() == null ? LocalDate.MIN : g.date())
             .thenComparing(ReportData.GateCheck::runId)
             .reversed());
@@ -271,7 +273,7 @@ final class ReportReader {
         model.classLabels(),
         asOf,
         tables.runId(),
-        new java.util.TreeMap<>(tables.inputs()),
+        new TreeMap<>(tables.inputs()),
         metrics,
         curves,
         drift,
@@ -329,7 +331,7 @@ final class ReportReader {
                     .and(col("p").between(0.0, 1.0))); // invalid rows are evaluate's to count
     Column bin = least(floor(col("p").multiply(bins)), lit(bins - 1)).cast("int");
     Column positive = col(LABEL).equalTo(1.0);
-    Map<String, double[][]> byVersion = new java.util.TreeMap<>();
+    Map<String, double[][]> byVersion = new TreeMap<>();
     for (Row r :
         labeled
             .groupBy(col(MODEL_VERSION), bin.as("bin"))
@@ -369,8 +371,8 @@ final class ReportReader {
               r.getString(3),
               r.getInt(4),
               r.isNullAt(5) ? null : r.getTimestamp(5).toInstant(),
-              r.isNullAt(6) ? Map.of() : new java.util.TreeMap<>(r.<String, Long>getJavaMap(6)),
-              r.isNullAt(7) ? Map.of() : new java.util.TreeMap<>(r.<String, Long>getJavaMap(7))));
+              r.isNullAt(6) ? Map.of() : new TreeMap<>(r.<String, Long>getJavaMap(6)),
+              r.isNullAt(7) ? Map.of() : new TreeMap<>(r.<String, Long>getJavaMap(7))));
     }
     return out;
   }

@@ -12,6 +12,7 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -142,8 +143,8 @@ final class SummaryImage {
       g.setColor(new Color(0x444444));
       g.drawString(Html.tick(t, y1 - y0), x + 12, py + 5);
     }
-    g.drawString(java.time.LocalDate.ofEpochDay((long) x0).toString(), left, bottom + 24);
-    String last = java.time.LocalDate.ofEpochDay((long) x1).toString();
+    g.drawString(LocalDate.ofEpochDay((long) x0).toString(), left, bottom + 24);
+    String last = LocalDate.ofEpochDay((long) x1).toString();
     g.drawString(last, right - g.getFontMetrics().stringWidth(last), bottom + 24);
     int legendX = left + 420;
     for (Map.Entry<String, List<MetricPoint>> e : byVersion.entrySet()) {

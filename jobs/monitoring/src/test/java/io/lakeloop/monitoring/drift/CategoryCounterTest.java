@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +20,7 @@ class CategoryCounterTest {
   /** A value inside a larger buffer, as in a Spark row whose bytes are reused for the next row. */
   private static UTF8String inBuffer(String s, byte[] buffer, int at) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    java.util.Arrays.fill(buffer, (byte) 'x');
+    Arrays.fill(buffer, (byte) 'x');
     System.arraycopy(b, 0, buffer, at, b.length);
     return UTF8String.fromBytes(buffer, at, b.length);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
@@ -293,11 +294,9 @@ class DriftJobTest extends SparkTestBase {
   }
 
   /** Starts an HTTP server on loopback that answers 503 once, then 200, recording each body. */
-  private static com.sun.net.httpserver.HttpServer hookServer(List<String> bodies)
-      throws IOException {
+  private static HttpServer hookServer(List<String> bodies) throws IOException {
     AtomicInteger calls = new AtomicInteger();
-    com.sun.net.httpserver.HttpServer server =
-        com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext(
         "/alerts",
         exchange -> {
@@ -342,7 +341,7 @@ class DriftJobTest extends SparkTestBase {
   @Order(3)
   void driftRaisesAnAlertRowAWebhookPostAndADistinctExitCode() throws Exception {
     List<String> bodies = new CopyOnWriteArrayList<>();
-    com.sun.net.httpserver.HttpServer server = hookServer(bodies);
+    HttpServer server = hookServer(bodies);
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/alerts";
     try {
       int code =

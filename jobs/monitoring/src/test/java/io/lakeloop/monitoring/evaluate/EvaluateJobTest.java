@@ -14,7 +14,9 @@ import io.lakeloop.monitoring.JobRunner;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -130,11 +132,7 @@ class EvaluateJobTest extends SparkTestBase {
         .isZero();
     // slices: '*' plus the configured slice columns
     assertThat(
-            afterFirst
-                .select(Columns.SLICE_KEY)
-                .distinct()
-                .as(org.apache.spark.sql.Encoders.STRING())
-                .collectAsList())
+            afterFirst.select(Columns.SLICE_KEY).distinct().as(Encoders.STRING()).collectAsList())
         .containsExactlyInAnyOrder("*", "region", "plan");
 
     // (c) the same run again: identical rows, intervals included (bootstrap determinism)
@@ -226,7 +224,7 @@ class EvaluateJobTest extends SparkTestBase {
               .where("run_id = 'q1'")
               .select(Columns.REASON)
               .orderBy(Columns.REASON)
-              .as(org.apache.spark.sql.Encoders.STRING())
+              .as(Encoders.STRING())
               .collectAsList();
       // a rerun replaces its own quarantine rows: still exactly three
       assertThat(reasons).hasSize(3);
@@ -245,7 +243,7 @@ class EvaluateJobTest extends SparkTestBase {
 
   @Test
   void withoutDateFailsWithWhatToDo() {
-    org.assertj.core.api.Assertions.assertThatThrownBy(
+    Assertions.assertThatThrownBy(
             () -> JobRunner.run(new EvaluateJob(), spark(), config, "--run-id", "nodate"))
         .isInstanceOf(LakeloopException.class)
         .hasMessageContaining("--date");

@@ -12,7 +12,9 @@ import io.lakeloop.common.window.Granularity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.sql.Timestamp;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -123,10 +125,10 @@ class EvaluationReferenceTest extends SparkTestBase {
     }
     assertThat(checked).isGreaterThanOrEqualTo(40);
     Row window = actual.get("*|*|count");
-    assertThat(window.<java.sql.Timestamp>getAs(Columns.WINDOW_START).toInstant())
-        .isEqualTo(java.time.Instant.parse("2026-01-05T00:00:00Z"));
-    assertThat(window.<java.sql.Timestamp>getAs(Columns.WINDOW_END).toInstant())
-        .isEqualTo(java.time.Instant.parse("2026-01-06T00:00:00Z"));
+    assertThat(window.<Timestamp>getAs(Columns.WINDOW_START).toInstant())
+        .isEqualTo(Instant.parse("2026-01-05T00:00:00Z"));
+    assertThat(window.<Timestamp>getAs(Columns.WINDOW_END).toInstant())
+        .isEqualTo(Instant.parse("2026-01-06T00:00:00Z"));
     if (!task.equals("regression")) {
       // The documented bound holds and is far below the 1e-3 target on smooth scores.
       assertThat(actual.get("*|*|roc_auc_bin_error_bound").<Double>getAs(Columns.VALUE))

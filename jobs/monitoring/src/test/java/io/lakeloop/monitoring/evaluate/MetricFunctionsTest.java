@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Function;
 import org.apache.commons.math3.distribution.PoissonDistribution;
 import org.apache.commons.math3.stat.inference.MannWhitneyUTest;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class MetricFunctionsTest {
   }
 
   private static Map<String, Double> headline(
-      MetricSet set, java.util.function.Function<String, Double> get, ScoreHistogram h) {
+      MetricSet set, Function<String, Double> get, ScoreHistogram h) {
     Map<String, Double> out = new HashMap<>();
     for (MetricSet.MetricValue m :
         set.compute(

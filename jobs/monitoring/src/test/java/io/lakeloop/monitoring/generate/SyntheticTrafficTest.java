@@ -9,6 +9,7 @@ import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.testing.SparkTestBase;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.commons.math3.stat.inference.KolmogorovSmirnovTest;
 import org.apache.spark.sql.Column;
@@ -38,7 +39,7 @@ class SyntheticTrafficTest extends SparkTestBase {
   }
 
   static long fingerprint(Dataset<Row> d) {
-    Column[] cols = java.util.Arrays.stream(d.columns()).map(c -> col(c)).toArray(Column[]::new);
+    Column[] cols = Arrays.stream(d.columns()).map(c -> col(c)).toArray(Column[]::new);
     return d.agg(sum(xxhash64(cols))).head().getLong(0);
   }
 
@@ -160,6 +161,6 @@ class SyntheticTrafficTest extends SparkTestBase {
   }
 
   static double mean(double[] v) {
-    return java.util.Arrays.stream(v).average().orElseThrow();
+    return Arrays.stream(v).average().orElseThrow();
   }
 }

@@ -13,6 +13,9 @@ import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.monitoring.JobRunner;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -137,9 +140,9 @@ class IngestJobTest extends SparkTestBase {
     assertThat(good)
         .extracting(r -> r.<String>getAs("request_id"))
         .containsExactly("g1", "g2", "g3");
-    assertThat(good.get(0).<java.sql.Timestamp>getAs("event_time").toInstant().toString())
+    assertThat(good.get(0).<Timestamp>getAs("event_time").toInstant().toString())
         .isEqualTo("2026-01-02T10:00:00Z");
-    assertThat(good.get(0).<java.sql.Date>getAs("event_date").toString()).isEqualTo("2026-01-02");
+    assertThat(good.get(0).<Date>getAs("event_date").toString()).isEqualTo("2026-01-02");
     Map<String, String> r = reasons("prediction_log");
     assertThat(r).hasSize(11);
     // only that it is malformed: its columns are null because it did not parse
@@ -245,8 +248,8 @@ class IngestJobTest extends SparkTestBase {
     var result = ingest("l-extra", "labels", "csv", extra.toString());
     Row g3 = lakehouse.read(Tables.LABELS_TABLE).data().where("request_id = 'g3'").first();
     assertThat(g3.<Double>getAs("label")).isEqualTo(1.0);
-    assertThat(g3.<java.sql.Timestamp>getAs("label_time").toInstant())
-        .isEqualTo(java.time.Instant.parse("2026-01-06T10:00:00Z"));
+    assertThat(g3.<Timestamp>getAs("label_time").toInstant())
+        .isEqualTo(Instant.parse("2026-01-06T10:00:00Z"));
     assertThat(result.summary())
         .containsEntry("ignored_columns", "note")
         .containsEntry("written", "1");
