@@ -95,7 +95,8 @@ lakeloop_ensure_cds() {
   local archive scratch
   archive="$(lakeloop_cds_archive)"
   [[ -f "$archive" || "${LAKELOOP_CDS:-on}" == off ]] && return 0
-  mkdir -p "$LAKELOOP_CDS_DIR"
+  # a folder that cannot be written only costs the faster start, never the command
+  mkdir -p "$LAKELOOP_CDS_DIR" 2>/dev/null && [[ -w "$LAKELOOP_CDS_DIR" ]] || return 0
   scratch="$(mktemp -d)"
   echo "lakeloop: archiving the JVM's start-up classes (once per build, ~20 s)..." >&2
   if (cd "$scratch" && SPARK_LOCAL_IP=127.0.0.1 LAKELOOP_WAREHOUSE="$scratch/lakehouse" java \
@@ -104,9 +105,9 @@ lakeloop_ensure_cds() {
       -Dlakeloop.rootLogLevel=error -cp "$(lakeloop_classpath)" io.lakeloop.cli.Lakeloop generate \
       --config "$ROOT/configs/local.conf" --rows 2000 --days 2 >/dev/null 2>&1) &&
     [[ -s "$scratch/classes.jsa" ]]; then
-    mv -f "$scratch/classes.jsa" "$archive"
+    mv -f "$scratch/classes.jsa" "$archive" || true
     find "$LAKELOOP_CDS_DIR" -name '*.jsa' -printf '%T@ %p\n' | sort -rn | tail -n +5 | cut -d' ' -f2- |
-      xargs -r rm -f
+      xargs -r rm -f || true
   else
     echo "lakeloop: could not archive the start-up classes; running without (slower start)" >&2
   fi
