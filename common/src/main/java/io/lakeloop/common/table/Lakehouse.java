@@ -205,18 +205,21 @@ public final class Lakehouse {
 
   /** Reads the latest version of a table, pinned (time travel) so later commits don't leak in. */
   public Snapshot read(String table) {
-    long v =
-        latestVersion(table)
-            .orElseThrow(
-                () ->
-                    new LakeloopException(
-                        "table "
-                            + table
-                            + " does not exist at "
-                            + path(table)
-                            + "; run the job that creates it first (e.g. bin/lakeloop generate or"
-                            + " ingest) or check lakeloop.warehouse"));
-    return new Snapshot(table, v, readAt(table, v));
+    return readIfExists(table)
+        .orElseThrow(
+            () ->
+                new LakeloopException(
+                    "table "
+                        + table
+                        + " does not exist at "
+                        + path(table)
+                        + "; run the job that creates it first (e.g. bin/lakeloop generate or"
+                        + " ingest) or check lakeloop.warehouse"));
+  }
+
+  /** {@link #read} when the table exists; empty when there is no Delta table at its path. */
+  public Optional<Snapshot> readIfExists(String table) {
+    return latestVersion(table).map(v -> new Snapshot(table, v, readAt(table, v)));
   }
 
   /** Reads a table as of a version (Delta time travel). */

@@ -56,13 +56,9 @@ public final class RunTables {
 
   /** {@link #read} when the table exists; empty (and nothing recorded) when it does not. */
   public Optional<Lakehouse.Snapshot> readIfExists(String table) {
-    return lakehouse
-        .latestVersion(table)
-        .map(
-            v -> {
-              input(table, v);
-              return new Lakehouse.Snapshot(table, v, lakehouse.readAt(table, v));
-            });
+    Optional<Lakehouse.Snapshot> s = lakehouse.readIfExists(table);
+    s.ifPresent(snapshot -> input(table, snapshot.version()));
+    return s;
   }
 
   /**
