@@ -83,7 +83,8 @@ def _kill_at(warehouse: Path, point: str, args: list[str], tmp_path: Path) -> No
     )
     deadline = time.monotonic() + 900
     try:
-        while not marker.exists():
+        # The JVM creates the marker, then writes "<point> <pid>\n" into it: wait for the line.
+        while not (marker.exists() and marker.read_text().endswith("\n")):
             if proc.poll() is not None:
                 raise AssertionError(
                     f"lakeloop {args[0]} exited {proc.returncode} before reaching {point}:\n"

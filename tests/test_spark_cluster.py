@@ -211,7 +211,7 @@ def test_losing_a_worker_mid_evaluate_gives_the_same_metrics_and_so_does_a_rerun
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + 600
-            while not marker.exists() or not marker.read_text().strip():
+            while not (marker.exists() and marker.read_text().endswith("\n")):
                 assert proc.poll() is None, f"evaluate exited {proc.returncode} before the kill:\n{log.read_text()[-4000:]}"
                 assert time.monotonic() < deadline, "no executor reached the scan in 10 minutes"
                 time.sleep(0.2)
