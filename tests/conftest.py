@@ -164,10 +164,16 @@ def spark_submit(
     return _check(proc, " ".join(cmd))
 
 
-def spark_submit_batch(master: str, commands: list[list[str]], *args: str, env: dict[str, str]) -> list[str]:
+def spark_submit_batch(
+    master: str,
+    commands: list[list[str]],
+    *args: str,
+    env: dict[str, str],
+    conf: dict[str, str] | None = None,
+) -> list[str]:
     """One spark-submit of `batch` that runs the commands one after the other in one driver and
     one set of executors; fails the test naming the first command that failed. Their stdouts."""
-    cmd = spark_submit_command(master, "batch", *args)
+    cmd = spark_submit_command(master, "batch", *args, conf=conf)
     lines = "".join(json.dumps(c) + "\n" for c in commands)
     proc = _check(subprocess.run(cmd, env=env, input=lines, capture_output=True, text=True), " ".join(cmd))
     answers = [json.loads(l[len(_Batch.PREFIX):]) for l in proc.stdout.splitlines() if l.startswith(_Batch.PREFIX)]
