@@ -145,11 +145,13 @@ public final class ModelRegistry {
    */
   public Entry register(Entry entry) {
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      Optional<Entry> existing = find(entry.modelName(), entry.sha256(), entry.runId());
+      // one read of the model's versions answers both: registered already, and the next number
+      List<Entry> versions = versions(entry.modelName());
+      Optional<Entry> existing = sameRun(versions, entry);
       if (existing.isPresent()) {
         return existing.get();
       }
-      int next = latestVersion(entry.modelName()).orElse(0) + 1;
+      int next = versions.isEmpty() ? 1 : versions.get(versions.size() - 1).version() + 1;
       Entry candidate = entry.withVersion(next);
       Faults.point("registry.before-commit");
       try {
@@ -172,7 +174,7 @@ public final class ModelRegistry {
         continue;
       }
       Faults.point("registry.after-commit");
-      Optional<Entry> mine = find(entry.modelName(), entry.sha256(), entry.runId());
+      Optional<Entry> mine = sameRun(versions(entry.modelName()), entry);
       if (mine.isPresent()) {
         LOG.info("registry: registered {} ({})", mine.get().ref(), mine.get().status());
         return mine.get();
@@ -317,14 +319,11 @@ public final class ModelRegistry {
         .isEmpty();
   }
 
-  private Optional<Entry> find(String model, String sha256, String runId) {
-    List<Entry> e =
-        entries(
-            col(MODEL_NAME)
-                .equalTo(model)
-                .and(col(SHA256).equalTo(sha256))
-                .and(col(RUN_ID).equalTo(runId)));
-    return e.isEmpty() ? Optional.empty() : Optional.of(e.get(0));
+  /** The version of {@code versions} that holds the same artifact from the same run, if any. */
+  private static Optional<Entry> sameRun(List<Entry> versions, Entry entry) {
+    return versions.stream()
+        .filter(e -> entry.sha256().equals(e.sha256()) && entry.runId().equals(e.runId()))
+        .findFirst();
   }
 
   private Dataset<Row> table() {
