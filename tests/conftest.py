@@ -294,12 +294,12 @@ def demo_on_s3(moto):
         AWS_SECRET_ACCESS_KEY=SECRET,
         AWS_REGION="us-east-1",
     )
-    # 20,000 generated rows (the default demo has 200,000) and 5 training epochs (20 and 30 by
-    # default): every stage still runs, passes its gate and publishes (2 epochs already do on this
-    # data: the reliability suite's train and compress).
+    # 20,000 generated rows (the default demo has 200,000) and 2 training epochs (20 and 30 by
+    # default): every stage still runs, passes its gate and publishes (2 epochs do on this data:
+    # the reliability suite's train and compress, the maintenance DAG's run).
     quick = [
         "--set", "lakeloop.generate.rows=20000",
-        "--set", "lakeloop.train.teacher.epochs=5", "--set", "lakeloop.train.student.epochs=5",
+        "--set", "lakeloop.train.teacher.epochs=2", "--set", "lakeloop.train.student.epochs=2",
     ]
     proc = run_lakeloop("demo", "--config", str(ROOT / "configs/s3.conf"), *quick, env=env)
     return proc.stdout, s3, endpoint, env
