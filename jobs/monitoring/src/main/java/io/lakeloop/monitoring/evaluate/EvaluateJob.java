@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.cli.StagedJob;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * window instead of adding to it. Cost: the engine's ({@link Evaluator}) top-K job and one fused
  * aggregation, plus a shuffle to keep the latest label per request.
  */
-public final class EvaluateJob implements Job {
+public final class EvaluateJob
+    implements StagedJob<EvaluateJob.Planned, EvaluateJob.Computed, EvaluateJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateJob.class);
 
   static final List<Flag> FLAGS =
@@ -118,8 +119,28 @@ public final class EvaluateJob implements Job {
     return new Plan(new Evaluator.WindowScope(from, until), first, date, predicate);
   }
 
+  /** What a run will do: the model, its settings, the logical date and the windows. */
+  record Planned(ModelSpec model, EvalSettings settings, LocalDate date, Plan windows) {}
+
+  /**
+   * The run's Spark work, not executed yet: the joined rows, the metrics over them, and the
+   * out-of-order message (empty unless this run rewrites windows a later date evaluated).
+   */
+  record Computed(
+      Evaluator evaluator, Dataset<Row> joined, Dataset<Row> metrics, String outOfOrder) {}
+
+  /** What a run wrote and found. */
+  record Outcome(
+      Planned planned,
+      String runId,
+      long version,
+      String rows,
+      long invalidRows,
+      String outOfOrder,
+      String headline) {}
+
   @Override
-  public JobResult run(JobContext ctx) {
+  public Planned plan(JobContext ctx) {
     LocalDate date =
         ctx.logicalDate()
             .orElseThrow(
@@ -127,64 +148,85 @@ public final class EvaluateJob implements Job {
                     new LakeloopException(
                         "evaluate needs --date YYYY-MM-DD: the logical date whose labels are"
                             + " known (e.g. the last day of traffic)"));
-    Optional<LocalDate> since = ctx.args().date("since");
     ModelSpec model = ctx.model();
     EvalSettings settings = EvalSettings.from(ctx.config());
-    Plan plan = plan(model, settings, date, since);
+    return new Planned(
+        model, settings, date, plan(model, settings, date, ctx.args().date("since")));
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    Dataset<Row> joined =
+        LabeledPredictions.read(ctx.tables(), p.model(), p.windows().firstDate(), p.date());
+    Evaluator evaluator = new Evaluator(p.model(), p.settings());
+    Dataset<Row> metrics =
+        evaluator.evaluate(joined, Optional.of(p.windows().scope()), ctx.runId());
+    return new Computed(
+        evaluator, joined, metrics, outOfOrder(ctx.lakehouse(), name(), p.windows(), p.date()));
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
     Lakehouse lh = ctx.lakehouse();
-
-    Dataset<Row> joined = LabeledPredictions.read(ctx.tables(), model, plan.firstDate(), date);
-
-    Evaluator evaluator = new Evaluator(model, settings);
-    Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(plan.scope()), ctx.runId());
     lh.ensure(Tables.EVAL_METRICS_SPEC);
-    String behind = outOfOrder(lh, name(), plan, date);
-    if (!behind.isEmpty()) {
-      LOG.warn("evaluate: {}", behind);
+    if (!c.outOfOrder().isEmpty()) {
+      LOG.warn("evaluate: {}", c.outOfOrder());
     }
-    long version = ctx.tables().replaceWhere(metrics, Tables.EVAL_METRICS_SPEC, plan.predicate());
+    long version =
+        ctx.tables().replaceWhere(c.metrics(), Tables.EVAL_METRICS_SPEC, p.windows().predicate());
     String written =
         lh.commitMetrics(Tables.EVAL_METRICS, version).getOrDefault("numOutputRows", "?");
     LOG.info(
         "evaluate model={} date={} windows from {} rows={} version={}",
-        model.name(),
-        date,
-        plan.firstDate(),
+        p.model().name(),
+        p.date(),
+        p.windows().firstDate(),
         written,
         version);
-    long invalid = invalidRows(lh, version, model.name(), plan.firstDate());
+    long invalid = invalidRows(lh, version, p.model().name(), p.windows().firstDate());
     if (invalid > 0) {
-      long qv = quarantine(ctx.tables(), evaluator, joined, plan);
+      long qv = quarantine(ctx.tables(), c.evaluator(), c.joined(), p.windows());
       LOG.warn(
           "evaluate: {} rows could not be scored and were left out of the metrics; they are in"
               + " quarantine (v{}) with their reasons",
           invalid,
           qv);
     }
+    String headline =
+        headlineTable(
+            lh,
+            version,
+            p.model().name(),
+            p.settings().granularities().get(0),
+            p.windows().firstDate());
+    return new Outcome(p, ctx.runId(), version, written, invalid, c.outOfOrder(), headline);
+  }
+
+  @Override
+  public JobResult render(Outcome o) {
+    Planned p = o.planned();
     Map<String, String> summary = new LinkedHashMap<>();
-    summary.put("model", model.name());
-    summary.put("invalid_rows", Long.toString(invalid));
-    summary.put("windows_from", plan.firstDate().toString());
-    summary.put("rows", written);
-    summary.put("version", Long.toString(version));
-    summary.put("out_of_order", Boolean.toString(!behind.isEmpty()));
-    String table =
-        headlineTable(lh, version, model.name(), settings.granularities().get(0), plan.firstDate());
+    summary.put("model", p.model().name());
+    summary.put("invalid_rows", Long.toString(o.invalidRows()));
+    summary.put("windows_from", p.windows().firstDate().toString());
+    summary.put("rows", o.rows());
+    summary.put("version", Long.toString(o.version()));
+    summary.put("out_of_order", Boolean.toString(!o.outOfOrder().isEmpty()));
     return new JobResult(
         String.format(
             "evaluate: %s metric rows for model %s, windows %s..%s (eval_metrics v%d)%s%n%s",
-            written,
-            model.name(),
-            plan.firstDate(),
-            date,
-            version,
-            invalid == 0
+            o.rows(),
+            p.model().name(),
+            p.windows().firstDate(),
+            p.date(),
+            o.version(),
+            o.invalidRows() == 0
                 ? ""
                 : String.format(
                     "; %,d rows could not be scored (see: bin/lakeloop query \"select reason,"
                         + " count(*) from quarantine where run_id = '%s' group by reason\")",
-                    invalid, ctx.runId()),
-            behind.isEmpty() ? table : table + "\n" + behind),
+                    o.invalidRows(), o.runId()),
+            o.outOfOrder().isEmpty() ? o.headline() : o.headline() + "\n" + o.outOfOrder()),
         summary);
   }
 

@@ -1,0 +1,36 @@
+package io.lakeloop.common.cli;
+
+/**
+ * A job in the shape every job takes: three steps, each a method a test or a notebook can call on
+ * its own, and a result type the CLI's text is rendered from.
+ *
+ * <ol>
+ *   <li>{@link #plan}: the arguments and config read and checked, the windows and table versions
+ *       decided; no Spark action.
+ *   <li>{@link #compute}: the Spark work, a function of the plan; writes nothing.
+ *   <li>{@link #commit}: every write of the run, in one place, returning the typed outcome (what
+ *       was written, at which versions, what was found).
+ * </ol>
+ *
+ * {@link #render} turns the outcome into what the CLI prints, the ledger's summary and the exit
+ * code; no step prints.
+ *
+ * @param <P> the plan
+ * @param <C> what compute produced (lazy Spark datasets are fine: commit runs them)
+ * @param <R> the outcome of the run
+ */
+public interface StagedJob<P, C, R> extends Job {
+  P plan(JobContext ctx);
+
+  C compute(JobContext ctx, P plan);
+
+  R commit(JobContext ctx, P plan, C computed);
+
+  JobResult render(R outcome);
+
+  @Override
+  default JobResult run(JobContext ctx) {
+    P plan = plan(ctx);
+    return render(commit(ctx, plan, compute(ctx, plan)));
+  }
+}
