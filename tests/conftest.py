@@ -35,6 +35,7 @@ def load_module(path: Path, name: str):
 # driver, DL4J's clock).
 _SUBMIT = load_module(ROOT / "airflow-dags/lakeloop_ops/spark_defaults.py", "lakeloop_spark_defaults")
 DEFAULT_SPARK_CONF = _SUBMIT.DEFAULT_SPARK_CONF
+THROUGHPUT_GC = _SUBMIT.THROUGHPUT_GC
 CLASSES = {
     command: (main_class, ROOT / f"jobs/{module}/target/lakeloop-{module}.jar")
     for command, (main_class, module) in _SUBMIT.MAIN_CLASSES.items()

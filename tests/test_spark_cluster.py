@@ -22,7 +22,7 @@ import pytest
 from deltalake import DeltaTable
 
 from conftest import (
-    DEFAULT_SPARK_CONF, ROOT, base_env, cell_text, free_port, latest_runs, load_module, run_lakeloop, spark_submit,
+    DEFAULT_SPARK_CONF, ROOT, THROUGHPUT_GC, base_env, cell_text, free_port, latest_runs, load_module, run_lakeloop, spark_submit,
     spark_submit_batch, spark_submit_command, table,
 )
 
@@ -158,7 +158,9 @@ def test_evaluate_and_drift_of_more_rows_than_the_driver_heap_holds(cluster, tmp
     warehouse = tmp_path / "lakehouse"
     env = base_env(LAKELOOP_WAREHOUSE=str(warehouse))
     run_lakeloop("generate", "--rows", str(BIG_ROWS), "--days", "14", "--run-id", "gen-big", env=env)
-    opts = DEFAULT_SPARK_CONF["spark.driver.extraJavaOptions"].replace("-XX:+UseParallelGC", "-XX:+UseG1GC")
+    opts = DEFAULT_SPARK_CONF["spark.driver.extraJavaOptions"]
+    assert THROUGHPUT_GC in opts  # the default's collector, swapped for G1 in this driver
+    opts = opts.replace(THROUGHPUT_GC, "-XX:+UseG1GC")
     recording = tmp_path / "driver.jfr"
     spark_submit_batch(
         cluster,

@@ -40,12 +40,12 @@ MAIN_CLASSES: dict[str, tuple[str, str]] = {
 
 # Batch work wants throughput, not short pauses: the parallel collector does the same Spark work
 # with ~10 % less CPU than the default G1 (bench/RESULTS.md, "Garbage collector").
-_THROUGHPUT_GC = "-XX:+UseParallelGC"
+THROUGHPUT_GC = "-XX:+UseParallelGC"
 
 DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.executorEnv.OMP_NUM_THREADS": "1",
-    "spark.driver.extraJavaOptions": f"{JAVA17_OPENS} {_TIME_SOURCE} {_THROUGHPUT_GC}",
-    "spark.executor.extraJavaOptions": f"{_TIME_SOURCE} {_THROUGHPUT_GC}",
+    "spark.driver.extraJavaOptions": f"{JAVA17_OPENS} {_TIME_SOURCE} {THROUGHPUT_GC}",
+    "spark.executor.extraJavaOptions": f"{_TIME_SOURCE} {THROUGHPUT_GC}",
 }
 
 
