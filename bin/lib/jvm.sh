@@ -106,7 +106,10 @@ lakeloop_ensure_cds() {
   mkdir -p "$LAKELOOP_CDS_DIR" 2>/dev/null && [[ -w "$LAKELOOP_CDS_DIR" ]] || return 0
   scratch="$(mktemp -d)"
   echo "lakeloop: archiving the JVM's start-up classes (once per build, ~20 s)..." >&2
-  if (cd "$scratch" && SPARK_LOCAL_IP=127.0.0.1 LAKELOOP_WAREHOUSE="$scratch/lakehouse" java \
+  # Faults armed in the caller's environment (the reliability tests') are not this run's: armed,
+  # it would pause in its own generate and write the caller's pause marker.
+  if (cd "$scratch" && SPARK_LOCAL_IP=127.0.0.1 LAKELOOP_WAREHOUSE="$scratch/lakehouse" \
+      env -u LAKELOOP_PAUSE_AT -u LAKELOOP_PAUSE_MARKER -u LAKELOOP_FAIL_AT java \
       -XX:ArchiveClassesAtExit="$scratch/classes.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -Xmx1g \
       "${LAKELOOP_JVM_FLAGS[@]}" -Dlog4j2.configurationFile=lakeloop-log4j2.properties \
       -Dlakeloop.rootLogLevel=error -cp "$(lakeloop_classpath)" io.lakeloop.cli.Lakeloop generate \
