@@ -171,18 +171,45 @@ def spark_submit_batch(
     *args: str,
     env: dict[str, str],
     conf: dict[str, str] | None = None,
-) -> list[str]:
+    during=None,
+) -> subprocess.CompletedProcess:
     """One spark-submit of `batch` that runs the commands one after the other in one driver and
-    one set of executors; fails the test naming the first command that failed. Their stdouts."""
-    cmd = spark_submit_command(master, "batch", *args, conf=conf)
+    one set of executors. `during(proc)`, if given, is called while the application runs (a
+    test's fault: a worker killed). See _run_batch."""
+    return _run_batch(spark_submit_command(master, "batch", *args, conf=conf), commands, env, during)
+
+
+def run_batch(commands: list[list[str]], *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """A `bin/lakeloop batch` JVM of its own (what the shared one cannot take: faults armed,
+    another master given in `args`) running the commands one after the other. See _run_batch."""
+    return _run_batch([str(ROOT / "bin/lakeloop"), "batch", *args], commands, env, None)
+
+
+def _run_batch(cmd: list[str], commands: list[list[str]], env: dict[str, str], during) -> subprocess.CompletedProcess:
+    """Runs a batch command line fed the commands; fails the test naming the first command that
+    failed. Its output: stdout holds the commands' answers, stderr the JVM's log."""
     lines = "".join(json.dumps(c) + "\n" for c in commands)
-    proc = _check(subprocess.run(cmd, env=env, input=lines, capture_output=True, text=True), " ".join(cmd))
-    answers = [json.loads(l[len(_Batch.PREFIX):]) for l in proc.stdout.splitlines() if l.startswith(_Batch.PREFIX)]
-    assert len(answers) == len(commands), proc.stdout[-3000:] + proc.stderr[-3000:]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
+        try:
+            proc.stdin.write(lines)
+            proc.stdin.close()
+            if during is not None:
+                during(proc)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        out.seek(0)
+        err.seek(0)
+        done = _check(subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read()), " ".join(cmd))
+    answers = [json.loads(l[len(_Batch.PREFIX):]) for l in done.stdout.splitlines() if l.startswith(_Batch.PREFIX)]
+    assert len(answers) == len(commands), done.stdout[-3000:] + done.stderr[-3000:]
     for command, answer in zip(commands, answers):
         if answer["exit"] != 0:
             raise AssertionError(f"{' '.join(command)} exited {answer['exit']} in the batch\n{answer['stderr'][-4000:]}")
-    return [a["stdout"] for a in answers]
+    return done
 
 
 def cell_text(value) -> str:

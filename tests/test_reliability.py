@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from conftest import (
-    ROOT, attempt_order, base_env, cell_text, latest_runs, run_lakeloop, table, verified_intact,
+    ROOT, attempt_order, base_env, cell_text, latest_runs, run_batch, run_lakeloop, table, verified_intact,
 )
 
 DATE, SINCE = "2026-01-14", "2026-01-01"
@@ -73,7 +73,9 @@ def _copy(template: Path, tmp_path: Path) -> Path:
 
 
 def _kill_at(warehouse: Path, point: str, args: list[str], tmp_path: Path) -> None:
-    """Runs lakeloop until it reaches `point`, then SIGKILLs its process group."""
+    """Runs lakeloop until it reaches `point`, then SIGKILLs its process group. `tmp_path` holds
+    the pause marker and the killed JVM's log: one directory per kill."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     marker = tmp_path / "paused-at"
     log = (tmp_path / "killed.log").open("w")
     env = _env(warehouse, LAKELOOP_PAUSE_AT=point, LAKELOOP_PAUSE_MARKER=str(marker))
@@ -126,49 +128,60 @@ def _assert_same_as_clean(warehouse: Path, clean: Path, job: str) -> None:
         pd.testing.assert_frame_equal(_content(warehouse, name), _content(clean, name), check_exact=True)
 
 
-@pytest.mark.parametrize(
-    "job,args,point",
-    [
-        ("evaluate", EVALUATE, "scan"),
-        ("evaluate", EVALUATE, "delta.write:eval_metrics"),
-        ("evaluate", EVALUATE, "ledger.before-finish"),
-        ("drift", DRIFT, "scan"),
-        ("drift", DRIFT, "delta.write:drift_metrics"),
-        ("drift", DRIFT, "ledger.before-finish"),
-    ],
-)
-def test_a_job_killed_at_any_point_and_rerun_converges_to_the_clean_result(
-    template, evaluated, clean, tmp_path, job, args, point
+# The points of each job, in the order a run reaches them: a run id is killed at the first, its
+# retry at the second, the next retry at the third (an Airflow task whose retries keep dying), then
+# rerun to the end. Every point is still the whole JVM SIGKILLed there; the chain leaves each
+# attempt the state all earlier killed attempts left, which a retry must cope with anyway.
+KILL_CHAINS = {
+    "evaluate": (EVALUATE, ["scan", "delta.write:eval_metrics", "ledger.before-finish"]),
+    "drift": (DRIFT, ["scan", "delta.write:drift_metrics", "ledger.before-finish"]),
+}
+
+
+@pytest.mark.parametrize("job", list(KILL_CHAINS))
+def test_a_job_killed_at_each_point_in_turn_and_rerun_converges_to_the_clean_result(
+    template, evaluated, clean, tmp_path, job
 ):
+    """Killed at its scan, its Delta write, then after its last commit before the ledger's finish:
+    each killed attempt leaves its own RUNNING row and no end; the attempt killed at the ledger ran
+    over what the earlier ones left and had committed everything, and the tables already equal the
+    clean run's; the rerun succeeds as the next attempt and changes nothing, nor does one more."""
+    args, points = KILL_CHAINS[job]
     warehouse = _copy(evaluated if job == "drift" else template, tmp_path)
-    _kill_at(warehouse, point, args, tmp_path)
-    killed = _attempts(warehouse, job, args[-1])
-    # the ledger shows the killed attempt started and never ended
-    assert (killed.attempt.tolist(), killed.status.tolist()) == ([1], ["RUNNING"])
+    for n, point in enumerate(points, start=1):
+        _kill_at(warehouse, point, args, tmp_path / f"kill-{n}")
+        killed = _attempts(warehouse, job, args[-1])
+        assert (killed.attempt.tolist(), killed.status.tolist()) == (list(range(1, n + 1)), ["RUNNING"] * n), point
+    # everything was committed before the last kill
+    _assert_same_as_clean(warehouse, clean, job)
     run_lakeloop(*args, env=_env(warehouse))
     after = _attempts(warehouse, job, args[-1])
-    assert after.status.iloc[-1] == "SUCCEEDED" and after.attempt.iloc[-1] == 2
+    assert after.status.iloc[-1] == "SUCCEEDED" and after.attempt.iloc[-1] == len(points) + 1
     _assert_same_as_clean(warehouse, clean, job)
-    if point == "ledger.before-finish":
-        # everything was committed before the kill: the rerun may say "already done" but must
-        # not write a second copy of anything (content equal above) — and a third run neither
-        run_lakeloop(*args, env=_env(warehouse))
-        _assert_same_as_clean(warehouse, clean, job)
+    # the run succeeded: another run may say "already done" but must not write a second copy
+    run_lakeloop(*args, env=_env(warehouse))
+    _assert_same_as_clean(warehouse, clean, job)
 
 
 def test_failed_tasks_are_retried_and_give_the_clean_result(template, clean, tmp_path):
+    """evaluate, then drift, in one JVM of their own (`batch`) with task failures armed and
+    `local[2,4]` (a task gets 4 attempts)."""
     warehouse = _copy(template, tmp_path)
     env = _env(
         warehouse,
         LAKELOOP_FAIL_AT="scan,delta.write:eval_metrics,delta.write:drift_metrics",
     )
-    injected = {EVALUATE[0]: ["scan", "delta.write:eval_metrics"], DRIFT[0]: ["scan", "delta.write:drift_metrics"]}
-    for args in (EVALUATE, DRIFT):
-        proc = run_lakeloop(*args, "--set", "lakeloop.spark.master=local[2,4]", env=env)
-        # each armed point really failed a task (Spark's warning names the injected exception),
-        # and the run still succeeded (run_lakeloop fails on a non-zero exit)
-        for point in injected[args[0]]:
-            assert f"injected failure at {point} " in proc.stderr, (point, proc.stderr[-4000:])
+    # run_batch fails on a command that does not succeed
+    log = run_batch([EVALUATE, DRIFT], "--set", "lakeloop.spark.master=local[2,4]", env=env).stderr
+    # each armed point really failed a task (Spark's warning names the injected exception): the
+    # log up to evaluate's end for evaluate, after it for drift
+    evaluate_end = f"job=evaluate run_id={EVALUATE[-1]} status=SUCCEEDED"
+    assert evaluate_end in log, log[-4000:]
+    logs = dict(zip(("evaluate", "drift"), log.split(evaluate_end, 1)))
+    injected = {"evaluate": ["scan", "delta.write:eval_metrics"], "drift": ["scan", "delta.write:drift_metrics"]}
+    for job, points in injected.items():
+        for point in points:
+            assert f"injected failure at {point} " in logs[job], (job, point, logs[job][-4000:])
     _assert_same_as_clean(warehouse, clean, "evaluate")
     _assert_same_as_clean(warehouse, clean, "drift")
 
@@ -188,26 +201,40 @@ def test_without_task_retries_an_injected_failure_fails_the_run_cleanly(template
     assert not (warehouse / "eval_metrics" / "_delta_log").exists() or table(warehouse, "eval_metrics").empty
 
 
-@pytest.mark.parametrize(
-    "point", ["registry.before-commit", "registry.after-commit", "delta.write:gate_decisions"]
-)
-def test_train_killed_around_the_registry_commit_leaves_no_orphan_or_duplicate(template, tmp_path, point):
-    """Killed before the teacher's registry row, after it (the student not registered yet), and
-    after both (the gate's rows not committed): the rerun registers one teacher and one student in
-    all, reusing what the killed attempt committed rather than training it again."""
+# train's points in the order a run reaches them, with the registry rows committed by then: before
+# the teacher's registry row (its artifact stored), after it (the student not registered), after
+# both (the gate's rows not written).
+TRAIN_KILLS = [("registry.before-commit", 0), ("registry.after-commit", 1), ("delta.write:gate_decisions", 2)]
+
+
+def _registry(warehouse: Path) -> pd.DataFrame:
+    if not (warehouse / "model_registry" / "_delta_log").exists():
+        return pd.DataFrame(columns=["version", "sha256", "artifact_uri"])
+    return table(warehouse, "model_registry").sort_values("version").reset_index(drop=True)
+
+
+def test_train_killed_around_each_registry_commit_in_turn_leaves_no_orphan_or_duplicate(template, tmp_path):
+    """The run killed at each point in turn (each retry killed at the next): every attempt keeps
+    what the earlier ones committed (same SHA-256 and artifact, not trained again) and adds only
+    what was missing; the rerun then registers one teacher and one student in all."""
     warehouse = _copy(template, tmp_path)
-    _kill_at(warehouse, point, TRAIN, tmp_path)
-    registry_path = warehouse / "model_registry" / "_delta_log"
-    committed = table(warehouse, "model_registry") if registry_path.exists() else pd.DataFrame()
+    committed = _registry(warehouse)
+    for n, (point, rows) in enumerate(TRAIN_KILLS, start=1):
+        _kill_at(warehouse, point, TRAIN, tmp_path / f"kill-{n}")
+        now = _registry(warehouse)
+        assert len(now) == rows, (point, now[["version", "sha256", "run_id"]])
+        for _, row in committed.iterrows():
+            kept = now[now.version == row.version].iloc[0]
+            assert (kept.sha256, kept.artifact_uri) == (row.sha256, row.artifact_uri), point
+        committed = now
     run_lakeloop(*TRAIN, env=_env(warehouse))
-    registry = table(warehouse, "model_registry").sort_values("version").reset_index(drop=True)
+    registry = _registry(warehouse)
     # versions unique and gapless; one teacher and one student for the run, not two of either
     assert sorted(registry.version) == list(range(1, len(registry) + 1))
     assert len(registry) == 2, registry[["version", "sha256", "run_id", "status"]]
     assert set(registry.run_id) == {"rel-train"}
-    # what the killed attempt committed is kept as it was (same artifact), and the student's parent
-    # is the teacher that the registry holds
-    assert len(committed) == {"registry.before-commit": 0, "registry.after-commit": 1}.get(point, 2)
+    # what the killed attempts committed is kept as it was, and the student's parent is the
+    # teacher that the registry holds
     for _, row in committed.iterrows():
         kept = registry[registry.version == row.version].iloc[0]
         assert (kept.sha256, kept.artifact_uri) == (row.sha256, row.artifact_uri)
@@ -222,7 +249,8 @@ def test_train_killed_around_the_registry_commit_leaves_no_orphan_or_duplicate(t
     decisions = table(warehouse, "gate_decisions")
     assert set(decisions.candidate_version.dropna().astype(int)) == set(registry.version)
     assert not decisions.duplicated().any()
-    assert _attempts(warehouse, "train", "rel-train").status.iloc[-1] == "SUCCEEDED"
+    ledger = _attempts(warehouse, "train", "rel-train")
+    assert (ledger.status.tolist(), ledger.attempt.iloc[-1]) == (["RUNNING"] * 4 + ["SUCCEEDED"], 4)
 
 
 COMPRESS = ["compress", "--date", DATE, "--run-id", "rel-compress"]
@@ -284,18 +312,24 @@ def scored(trained, tmp_path_factory):
     return warehouse
 
 
-@pytest.mark.parametrize("point", ["delta.write:prediction_log", "ledger.before-finish"])
-def test_score_killed_and_rerun_equals_a_clean_score(trained, scored, tmp_path, point):
+SCORE_KILLS = ["delta.write:prediction_log", "ledger.before-finish"]
+
+
+def test_score_killed_before_and_after_its_commit_in_turn_and_rerun_equals_a_clean_score(trained, scored, tmp_path):
     """Score (and ingest: both commit through the same quarantine-then-table path) killed before
-    its prediction_log commit and after it: the rerun writes exactly what a clean run writes, and
-    rows of the killed attempt are not quarantined as duplicates of themselves."""
+    its prediction_log commit, its retry killed after it: the tables already equal a clean score
+    after the second kill, and again after the rerun; rows of a killed attempt are not quarantined
+    as duplicates of themselves."""
     warehouse = _copy(trained, tmp_path)
-    _kill_at(warehouse, point, _score(trained), tmp_path)
+    for n, point in enumerate(SCORE_KILLS, start=1):
+        _kill_at(warehouse, point, _score(trained), tmp_path / f"kill-{n}")
+    for name in ("prediction_log", "quarantine"):
+        pd.testing.assert_frame_equal(_content(warehouse, name), _content(scored, name), check_exact=True)
     run_lakeloop(*_score(trained), env=_env(warehouse))
     for name in ("prediction_log", "quarantine"):
         pd.testing.assert_frame_equal(_content(warehouse, name), _content(scored, name), check_exact=True)
-    ledger = _attempts(warehouse, "score", "rel-score")  # the killed attempt, then the rerun
-    assert (ledger.status.tolist(), ledger.attempt.tolist()) == (["RUNNING", "RUNNING", "SUCCEEDED"], [1, 2, 2])
+    ledger = _attempts(warehouse, "score", "rel-score")  # the two killed attempts, then the rerun
+    assert (ledger.status.tolist(), ledger.attempt.tolist()) == (["RUNNING"] * 3 + ["SUCCEEDED"], [1, 2, 3, 3])
 
 
 def test_an_out_of_order_backfill_rewrites_only_its_windows_says_so_and_a_rerun_restores(template, tmp_path):

@@ -1,9 +1,9 @@
 """lakeloop on a real Spark standalone cluster (bin/spark-cluster: a master and two workers on
 loopback, separate JVMs): generate, evaluate, drift and train are spark-submitted to it (one
-`batch` application running the four) and their tables compared with the same jobs run locally
-over the same data; evaluate and drift of more rows than the driver's heap holds, and evaluate
-losing a worker, are spark-submitted on their own. evaluate also runs in cluster deploy mode (the
-driver on a worker), rerunning the run that lost a worker."""
+`batch` application running the four, losing a worker in the middle of evaluate's scan) and their
+tables compared with the same jobs run locally over the same data; evaluate and drift of more rows
+than the driver's heap holds are spark-submitted on their own, and the evaluate that lost a worker
+is rerun in cluster deploy mode (the driver on a worker)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -70,18 +71,67 @@ JOBS = [
 ]
 
 
+def _gone(pid: int) -> bool:
+    """Whether a process has ended and been reaped (a zombie still answers kill -0)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1].startswith("Z")
+    except FileNotFoundError:
+        return True
+
+
+def _kill_the_paused_executors_worker(marker, cluster_env, killed: list):
+    """While the batch runs: waits for the executor that first reaches evaluate's scan (Faults'
+    LAKELOOP_PAUSE_AT, given to the executors by spark.executorEnv; the other executor carries on)
+    to pause there, SIGKILLs that executor's worker with it (their process group), and starts the
+    worker again once it is gone, so the rest of the batch has two workers again."""
+
+    def during(proc):
+        deadline = time.monotonic() + 600
+        while not (marker.exists() and marker.read_text().endswith("\n")):
+            assert proc.poll() is None, f"the batch exited {proc.returncode} before an executor reached the scan"
+            assert time.monotonic() < deadline, "no executor reached the scan in 10 minutes"
+            time.sleep(0.2)
+        point, pid = marker.read_text().split()
+        assert point == "scan"
+        worker_group = os.getpgid(int(pid))
+        assert worker_group != os.getpgid(proc.pid)  # an executor's worker, not the driver
+        os.killpg(worker_group, signal.SIGKILL)
+        killed.append(worker_group)
+        deadline = time.monotonic() + 60
+        while not _gone(worker_group) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        subprocess.run([SCRIPT, "start"], env=cluster_env, capture_output=True, text=True)
+
+    return during
+
+
 @pytest.fixture(scope="module")
-def warehouses(cluster, generated, tmp_path_factory):
+def warehouses(cluster, cluster_env, generated, tmp_path_factory):
     """The same data generated and the same jobs run on the cluster (one spark-submit of `batch`:
-    the four jobs one after the other in one driver, executors in the workers' JVMs) and locally
-    (the session's shared generated warehouse, copied; the jobs in the suite's warm local JVM)."""
-    on_cluster = tmp_path_factory.mktemp("on-cluster")
-    spark_submit_batch(cluster, [GENERATE, *JOBS], "--config", CONFIG, env=base_env(LAKELOOP_WAREHOUSE=str(on_cluster)))
+    the four jobs one after the other in one driver, executors in the workers' JVMs; one worker
+    killed with its executor mid-evaluate) and locally (the session's shared generated warehouse,
+    copied; the jobs in the suite's warm local JVM). Also the cluster run's driver log."""
+    on_cluster = tmp_path_factory.mktemp("on-cluster") / "lakehouse"
+    marker = on_cluster.parent / "paused-at"
+    killed = []
+    try:
+        run = spark_submit_batch(
+            cluster, [GENERATE, *JOBS], "--config", CONFIG, env=base_env(LAKELOOP_WAREHOUSE=str(on_cluster)),
+            conf={"spark.executorEnv.LAKELOOP_PAUSE_AT": "scan", "spark.executorEnv.LAKELOOP_PAUSE_MARKER": str(marker)},
+            during=_kill_the_paused_executors_worker(marker, cluster_env, killed),
+        )
+    finally:
+        subprocess.run([SCRIPT, "start"], env=cluster_env, capture_output=True, text=True)
+    assert killed, "no worker was killed"
     local = tmp_path_factory.mktemp("on-local") / "lakehouse"
     shutil.copytree(generated, local)
     for args in JOBS:
         run_lakeloop(*args, env=base_env(LAKELOOP_WAREHOUSE=str(local)))
-    return on_cluster, local
+    return on_cluster, local, run.stderr
 
 
 def _canonical(df: pd.DataFrame, drop=()) -> pd.DataFrame:
@@ -107,20 +157,26 @@ def _assert_same(a: pd.DataFrame, b: pd.DataFrame, drop=()):
 
 
 def test_generate_writes_the_same_data_on_the_cluster_as_locally(warehouses):
-    on_cluster, local = warehouses
+    on_cluster, local, _ = warehouses
     for name in ("prediction_log", "labels", "quarantine"):
         _assert_same(table(on_cluster, name), table(local, name))
 
 
-def test_evaluate_and_drift_give_the_same_metrics_on_the_cluster(warehouses):
-    on_cluster, local = warehouses
+def test_evaluate_and_drift_give_the_same_metrics_on_the_cluster_despite_a_lost_worker(warehouses):
+    """evaluate lost a worker and its executor in the middle of its scan: the driver saw it go,
+    Spark ran the lost tasks again, and every job's metrics are those of local[2]."""
+    on_cluster, local, log = warehouses
+    # TaskSchedulerImpl's error when an executor's process is lost
+    assert re.search(r"Lost executor \d+ on ", log), "the driver never noticed the lost executor"
+    runs = latest_runs(table(on_cluster, "job_runs"))
+    assert sorted(runs[runs.run_id.isin(["eval", "drift", "train"])].status) == ["SUCCEEDED"] * 3
     _assert_same(table(on_cluster, "eval_metrics"), table(local, "eval_metrics"))
     _assert_same(table(on_cluster, "drift_metrics"), table(local, "drift_metrics"))
     _assert_same(table(on_cluster, "alerts"), table(local, "alerts"))
 
 
 def test_training_on_the_cluster_matches_local_within_tolerance(warehouses):
-    on_cluster, local = warehouses
+    on_cluster, local, _ = warehouses
 
     def holdout(warehouse):
         reg = table(warehouse, "model_registry")
@@ -188,67 +244,27 @@ def test_evaluate_and_drift_of_more_rows_than_the_driver_heap_holds(cluster, tmp
     assert sorted(runs[runs.run_id.isin(["eval-big", "drift-big"])].status) == ["SUCCEEDED", "SUCCEEDED"]
 
 
-def test_losing_a_worker_mid_evaluate_gives_the_same_metrics_and_so_does_a_rerun(
+def test_the_run_that_lost_a_worker_reruns_in_cluster_deploy_mode_to_the_same_metrics(
     cluster, cluster_env, warehouses, tmp_path
 ):
-    """Executor loss (last in this file: it takes a worker down, then starts it again). evaluate's
-    scan pauses in the first executor that starts it (Faults' LAKELOOP_PAUSE_AT, given to the
-    executors by spark.executorEnv; the other executor carries on), the test SIGKILLs that
-    executor's worker with it (their process group), Spark runs the lost tasks again on the other
-    worker, and the job completes with the metrics of local[2]. A rerun of the run gives the same
-    metrics again."""
-    on_cluster, local = warehouses
+    """The evaluate run that lost a worker (F11), run again with its run id (what an Airflow retry
+    does) in cluster deploy mode (the driver on a worker): SUCCEEDED as attempt 2, eval_metrics
+    rewritten with the same figures (up to the last bits of sums added in another order), and the
+    cluster has its two workers."""
+    on_cluster, _, _ = warehouses
     warehouse = tmp_path / "lakehouse"
     shutil.copytree(on_cluster, warehouse)
-    marker = tmp_path / "paused-at"
-    args = ["--config", CONFIG, "--date", DAY, "--since", "2026-01-01", "--run-id", "eval-lost-worker"]
-    cmd = spark_submit_command(
-        cluster, "evaluate", *args,
-        conf={
-            "spark.executorEnv.LAKELOOP_PAUSE_AT": "scan",
-            "spark.executorEnv.LAKELOOP_PAUSE_MARKER": str(marker),
-        },
-    )
     env = base_env(LAKELOOP_WAREHOUSE=str(warehouse))
-    log = tmp_path / "evaluate.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 600
-            while not (marker.exists() and marker.read_text().endswith("\n")):
-                assert proc.poll() is None, f"evaluate exited {proc.returncode} before the kill:\n{log.read_text()[-4000:]}"
-                assert time.monotonic() < deadline, "no executor reached the scan in 10 minutes"
-                time.sleep(0.2)
-            point, pid = marker.read_text().split()
-            assert point == "scan"
-            worker_group = os.getpgid(int(pid))
-            assert worker_group != os.getpgid(proc.pid)  # an executor's worker, not the driver
-            os.killpg(worker_group, signal.SIGKILL)
-            assert proc.wait(timeout=900) == 0, log.read_text()[-4000:]
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            subprocess.run([SCRIPT, "start"], env=cluster_env, capture_output=True, text=True)
-    text = log.read_text()
-    # the driver saw the executor go (TaskSchedulerImpl's error when an executor's process is lost)
-    assert re.search(r"Lost executor \d+ on ", text), "the driver never noticed the lost executor"
-    runs = latest_runs(table(warehouse, "job_runs"))
-    assert runs[runs.run_id == "eval-lost-worker"].status.tolist() == ["SUCCEEDED"]
     metrics = table(warehouse, "eval_metrics")
-    assert set(metrics.run_id) == {"eval-lost-worker"}
-    _assert_same(metrics, table(local, "eval_metrics"), drop=("run_id",))
-    # the same run again (what an Airflow retry does), this time in cluster deploy mode (the driver
-    # on a worker), rewrites the same windows with the same figures (up to the last bits of sums
-    # added in another order on two executors)
     before = DeltaTable(str(warehouse / "eval_metrics")).version()
     spark_submit(
-        cluster, "evaluate", *args, env=env, deploy_mode="cluster",
+        cluster, *JOBS[0], "--config", CONFIG, env=env, deploy_mode="cluster",
         conf={"spark.standalone.submit.waitAppCompletion": "true"},
     )
     # spark-submit exits 0 in standalone cluster mode even when the driver failed (Spark 3.5.7):
     # the ledger says whether the run happened
     runs = latest_runs(table(warehouse, "job_runs"))
-    rerun = runs[runs.run_id == "eval-lost-worker"]
+    rerun = runs[runs.run_id == "eval"]
     assert (rerun.status.tolist(), rerun.attempt.tolist()) == (["SUCCEEDED"], [2])
     assert DeltaTable(str(warehouse / "eval_metrics")).version() > before  # really rewritten
     _assert_same(table(warehouse, "eval_metrics"), metrics)
