@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.cli.StagedJob;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.table.Lakehouse;
@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * D (plus three scans of the baseline when it is built); the driver holds profiles only (columns x
  * windows x ~16 KB).
  */
-public final class DriftJob implements Job {
+public final class DriftJob
+    implements StagedJob<DriftJob.Planned, DriftJob.Computed, DriftJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(DriftJob.class);
 
   static final List<Flag> FLAGS =
@@ -127,8 +128,42 @@ public final class DriftJob implements Job {
     return out;
   }
 
+  /**
+   * What a run will do: the model, its settings and columns, the days {@code [first, date]}, the
+   * windows that contain them, and whether it rebuilds the baseline and fails on drift.
+   */
+  record Planned(
+      ModelSpec model,
+      DriftSettings settings,
+      DriftColumns columns,
+      LocalDate first,
+      LocalDate date,
+      List<Window> windows,
+      boolean rebuildBaseline,
+      boolean failOnDrift) {}
+
+  /**
+   * The run's profiles and comparisons, not written yet: the baseline (with its rows to store when
+   * this run built it), the profile rows of the run's windows, the comparisons, and how many days
+   * had no traffic.
+   */
+  record Computed(
+      Baseline baseline,
+      List<Row> newBaselineRows,
+      List<Row> profileRows,
+      Comparisons comparisons,
+      long emptyDays) {}
+
+  /** What a run wrote: the versions of profiles, drift_metrics and alerts. */
+  record Outcome(
+      Planned planned,
+      Computed computed,
+      long profilesVersion,
+      long metricsVersion,
+      long alertsVersion) {}
+
   @Override
-  public JobResult run(JobContext ctx) {
+  public Planned plan(JobContext ctx) {
     LocalDate date =
         ctx.logicalDate()
             .orElseThrow(
@@ -137,27 +172,45 @@ public final class DriftJob implements Job {
                         "drift needs --date YYYY-MM-DD: the day whose traffic is profiled"));
     ModelSpec model = ctx.model();
     DriftSettings settings = DriftSettings.from(ctx.config());
-    DriftColumns columns = DriftColumns.forModel(model);
-    Lakehouse lh = ctx.lakehouse();
-    lh.ensure(Tables.PROFILES_SPEC);
-    lh.ensure(Tables.DRIFT_METRICS_SPEC);
-    lh.ensure(Tables.ALERTS_SPEC);
-
     LocalDate first = ctx.args().date("since").orElse(date);
     if (first.isAfter(date)) {
       throw new LakeloopException("--since " + first + " is after --date " + date);
     }
-    List<Window> windows = windows(settings, first, date);
+    return new Planned(
+        model,
+        settings,
+        DriftColumns.forModel(model),
+        first,
+        date,
+        windows(settings, first, date),
+        ctx.args().has("baseline"),
+        ctx.args().has("fail-on-drift"));
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    ModelSpec model = p.model();
+    DriftSettings settings = p.settings();
+    LocalDate first = p.first();
+    LocalDate date = p.date();
+    List<Window> windows = p.windows();
     // one read of every stored profile the run needs: the baseline, the earlier days of its
     // windows and the windows before them
     LocalDate earliest =
         windows.stream().map(w -> w.previous().startDate()).min(LocalDate::compareTo).get();
-    List<Row> storedRows = WindowProfiles.read(lh, model.name(), earliest, date);
-    Baseline baseline = baseline(ctx, model, columns, settings, storedRows, date);
+    List<Row> storedRows = WindowProfiles.read(ctx.lakehouse(), model.name(), earliest, date);
+    Optional<Baseline> stored =
+        p.rebuildBaseline()
+            ? Optional.empty()
+            : Baseline.load(WindowProfiles.baselineRows(storedRows), p.columns());
+    Baseline baseline = stored.orElseGet(() -> buildBaseline(ctx, p));
+    List<Row> newBaselineRows =
+        stored.isPresent() ? List.of() : baseline.rows(model.name(), ctx.runId());
 
     // One pass over days [first, D]: a profile per model version and day, on the baseline's edges.
-    List<DriftColumns.Spec> numeric = inBaseline(columns.numeric(), baseline.numeric());
-    List<DriftColumns.Spec> categorical = inBaseline(columns.categorical(), baseline.categorical());
+    List<DriftColumns.Spec> numeric = inBaseline(p.columns().numeric(), baseline.numeric());
+    List<DriftColumns.Spec> categorical =
+        inBaseline(p.columns().categorical(), baseline.categorical());
     Dataset<Row> log = LabeledPredictions.predictions(ctx.tables(), model, first, date);
     List<String> missing = missing(log, numeric, categorical);
     Map<Profiler.Key, ColumnProfiles> profiled =
@@ -178,7 +231,7 @@ public final class DriftJob implements Job {
     for (LocalDate d = first; !d.isAfter(date); d = d.plusDays(1)) {
       daily.put(d, new LinkedHashMap<>());
     }
-    profiled.forEach((k, p) -> daily.get(LocalDate.ofEpochDay(k.day())).put(k.version(), p));
+    profiled.forEach((k, pr) -> daily.get(LocalDate.ofEpochDay(k.day())).put(k.version(), pr));
     Map<Window, Map<String, ColumnProfiles>> current = new LinkedHashMap<>();
     for (Window w : windows) {
       current.put(w, merged(w, daily, date, store));
@@ -187,8 +240,8 @@ public final class DriftJob implements Job {
     current.forEach(
         (w, byVersion) ->
             byVersion.forEach(
-                (version, p) ->
-                    profileRows.addAll(store.rows(w, version, p, missing, ctx.runId()))));
+                (version, pr) ->
+                    profileRows.addAll(store.rows(w, version, pr, missing, ctx.runId()))));
 
     // Compare each window with the baseline and with the previous window of its length.
     Comparisons c =
@@ -200,37 +253,6 @@ public final class DriftJob implements Job {
             store,
             baseline,
             new DriftRows(settings, baseline, numeric, categorical, missing));
-    long started = System.nanoTime();
-    long[] v =
-        writeAll(
-            ctx,
-            model,
-            windows,
-            List.of(
-                new Write(Tables.PROFILES_SPEC, profileRows, Predicate.eq(PROFILE_KIND, "WINDOW")),
-                new Write(Tables.DRIFT_METRICS_SPEC, c.rows(), Predicate.ALL),
-                new Write(Tables.ALERTS_SPEC, Alerts.rows(c.alerts()), Predicate.ALL)));
-    long mv = v[1];
-    long av = v[2];
-    LOG.info(
-        "drift: wrote {} profile rows (v{}), {} drift_metrics rows (v{}) and {} alerts (v{}) in {}"
-            + " s",
-        profileRows.size(),
-        v[0],
-        c.rows().size(),
-        mv,
-        c.alerts().size(),
-        av,
-        seconds(started));
-    String webhookUrl = settings.alerts().webhookUrl();
-    if (!c.alerts().isEmpty() && !webhookUrl.isEmpty()) {
-      new Webhook(
-              "lakeloop.drift.alerts.webhook-url",
-              webhookUrl,
-              settings.alerts().webhookTimeout(),
-              settings.alerts().webhookAttempts())
-          .post(Alerts.document(model.name(), ctx.runId(), c.alerts()));
-    }
     long emptyDays =
         daily.entrySet().stream()
             .filter(d -> !d.getKey().isBefore(first) && d.getValue().isEmpty())
@@ -243,66 +265,104 @@ public final class DriftJob implements Job {
           date,
           model.name());
     }
+    return new Computed(baseline, newBaselineRows, profileRows, c, emptyDays);
+  }
 
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    Lakehouse lh = ctx.lakehouse();
+    lh.ensure(Tables.PROFILES_SPEC);
+    lh.ensure(Tables.DRIFT_METRICS_SPEC);
+    lh.ensure(Tables.ALERTS_SPEC);
+    String model = p.model().name();
+    if (!c.newBaselineRows().isEmpty()) {
+      ctx.tables()
+          .replaceWhere(
+              ctx.spark().createDataFrame(c.newBaselineRows(), Tables.PROFILES_SPEC.schema()),
+              Tables.PROFILES_SPEC,
+              Predicate.and(
+                  Predicate.eq(MODEL_NAME, model), Predicate.eq(PROFILE_KIND, "BASELINE")));
+    }
+    Comparisons comparisons = c.comparisons();
+    long started = System.nanoTime();
+    long[] v =
+        writeAll(
+            ctx,
+            model,
+            p.windows(),
+            List.of(
+                new Write(
+                    Tables.PROFILES_SPEC, c.profileRows(), Predicate.eq(PROFILE_KIND, "WINDOW")),
+                new Write(Tables.DRIFT_METRICS_SPEC, comparisons.rows(), Predicate.ALL),
+                new Write(Tables.ALERTS_SPEC, Alerts.rows(comparisons.alerts()), Predicate.ALL)));
+    LOG.info(
+        "drift: wrote {} profile rows (v{}), {} drift_metrics rows (v{}) and {} alerts (v{}) in {}"
+            + " s",
+        c.profileRows().size(),
+        v[0],
+        comparisons.rows().size(),
+        v[1],
+        comparisons.alerts().size(),
+        v[2],
+        seconds(started));
+    DriftSettings.AlertSettings alerts = p.settings().alerts();
+    if (!comparisons.alerts().isEmpty() && !alerts.webhookUrl().isEmpty()) {
+      new Webhook(
+              "lakeloop.drift.alerts.webhook-url",
+              alerts.webhookUrl(),
+              alerts.webhookTimeout(),
+              alerts.webhookAttempts())
+          .post(Alerts.document(model, ctx.runId(), comparisons.alerts()));
+    }
+    return new Outcome(p, c, v[0], v[1], v[2]);
+  }
+
+  @Override
+  public JobResult render(Outcome o) {
+    Planned p = o.planned();
+    Computed c = o.computed();
+    Comparisons comparisons = c.comparisons();
     Map<String, String> summary = new LinkedHashMap<>();
-    summary.put("model", model.name());
-    summary.put("baseline", baseline.id());
-    summary.put("days", first + ".." + date);
-    summary.put("empty_days", Long.toString(emptyDays));
-    summary.put("metric_rows", Integer.toString(c.rows().size()));
-    summary.put("drifted_columns", c.drifted() + "/" + c.compared());
-    summary.put("alerts", Integer.toString(c.alerts().size()));
-    boolean fail = ctx.args().has("fail-on-drift") && !c.alerts().isEmpty();
+    summary.put("model", p.model().name());
+    summary.put("baseline", c.baseline().id());
+    summary.put("days", p.first() + ".." + p.date());
+    summary.put("empty_days", Long.toString(c.emptyDays()));
+    summary.put("metric_rows", Integer.toString(comparisons.rows().size()));
+    summary.put("drifted_columns", comparisons.drifted() + "/" + comparisons.compared());
+    summary.put("alerts", Integer.toString(comparisons.alerts().size()));
+    boolean fail = p.failOnDrift() && !comparisons.alerts().isEmpty();
     return new JobResult(
         String.format(
             "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
                 + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
-            model.name(),
-            first,
-            date,
-            baseline.description(),
-            c.drifted(),
-            c.compared(),
-            windows.size(),
-            c.rows().size(),
-            mv,
-            c.alerts().size(),
-            av,
+            p.model().name(),
+            p.first(),
+            p.date(),
+            c.baseline().description(),
+            comparisons.drifted(),
+            comparisons.compared(),
+            p.windows().size(),
+            comparisons.rows().size(),
+            o.metricsVersion(),
+            comparisons.alerts().size(),
+            o.alertsVersion(),
             fail ? " (--fail-on-drift: exit code " + JobLauncher.DRIFT_DETECTED + ")" : "",
-            DriftRows.table(c.rows(), settings, date)),
+            DriftRows.table(comparisons.rows(), p.settings(), p.date())),
         summary,
         fail ? JobLauncher.DRIFT_DETECTED : JobLauncher.OK);
   }
 
-  /** The stored baseline, or (with --baseline or none stored) a new one, built and stored. */
-  private static Baseline baseline(
-      JobContext ctx,
-      ModelSpec model,
-      DriftColumns columns,
-      DriftSettings settings,
-      List<Row> storedRows,
-      LocalDate date) {
-    Optional<Baseline> stored =
-        ctx.args().has("baseline")
-            ? Optional.empty()
-            : Baseline.load(WindowProfiles.baselineRows(storedRows), columns);
-    if (stored.isPresent()) {
-      return stored.get();
-    }
+  /**
+   * A new baseline built from the model's configured source (with --baseline or none stored);
+   * {@link #commit} stores it.
+   */
+  private static Baseline buildBaseline(JobContext ctx, Planned p) {
+    ModelSpec model = p.model();
     BaselineSpec spec = BaselineSpec.of(ctx.config(), model.name());
     LOG.info("drift: building the baseline of model {} from {}", model.name(), spec.describe());
     Baseline.Source source = Baseline.read(ctx.tables(), model, spec);
-    Baseline baseline =
-        Baseline.build(source, columns, settings, spec.describe(), ctx.runId(), date);
-    ctx.tables()
-        .replaceWhere(
-            ctx.spark()
-                .createDataFrame(
-                    baseline.rows(model.name(), ctx.runId()), Tables.PROFILES_SPEC.schema()),
-            Tables.PROFILES_SPEC,
-            Predicate.and(
-                Predicate.eq(MODEL_NAME, model.name()), Predicate.eq(PROFILE_KIND, "BASELINE")));
-    return baseline;
+    return Baseline.build(
+        source, p.columns(), p.settings(), spec.describe(), ctx.runId(), p.date());
   }
 
   /** Baseline columns (labels aside) that prediction_log lacks; logged, reported per window. */
@@ -481,7 +541,7 @@ public final class DriftJob implements Job {
    * so a run that failed halfway converges when repeated.
    */
   private static long[] writeAll(
-      JobContext ctx, ModelSpec model, List<Window> windows, List<Write> writes) {
+      JobContext ctx, String model, List<Window> windows, List<Write> writes) {
     ExecutorService pool = Executors.newFixedThreadPool(writes.size());
     try {
       List<Future<Long>> futures = new ArrayList<>();
@@ -493,7 +553,7 @@ public final class DriftJob implements Job {
                         .replaceWhere(
                             ctx.spark().createDataFrame(w.rows(), w.table().schema()),
                             w.table(),
-                            predicate(model.name(), windows, w.extra()))));
+                            predicate(model, windows, w.extra()))));
       }
       long[] versions = new long[writes.size()];
       RuntimeException failure = null;
