@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.cli.StagedJob;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;
@@ -20,6 +20,8 @@ import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.monitoring.ingest.Ingestion;
 import io.lakeloop.monitoring.ingest.SourceReader;
 import io.lakeloop.monitoring.ingest.Validation;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -40,7 +42,8 @@ import org.apache.spark.sql.Row;
  * and request ids already in prediction_log are quarantined with their reason, never lost and never
  * written twice. A rerun of the same run id writes nothing.
  */
-public final class ScoreJob implements Job {
+public final class ScoreJob
+    implements StagedJob<ScoreJob.Planned, ScoreJob.Computed, ScoreJob.Outcome> {
   static final List<Flag> FLAGS =
       List.of(
           Flag.value("input", "PATH", "the feature table or files to score"),
@@ -70,11 +73,26 @@ public final class ScoreJob implements Job {
     return FLAGS;
   }
 
+  /** What a run will do: the model spec, the input and its format, the registered model used. */
+  record Planned(ModelSpec spec, String input, String format, ModelRef ref) {}
+
+  /** The registry entry scoring the rows, and the scored rows classified by ingest's validation. */
+  record Computed(ModelRegistry.Entry entry, Dataset<Row> classified) {}
+
+  /** What a run wrote. */
+  record Outcome(
+      Planned planned, ModelRegistry.Entry entry, String runId, Ingestion.Outcome written) {}
+
   @Override
-  public JobResult run(JobContext ctx) throws Exception {
+  public JobResult run(JobContext ctx) {
     if (ctx.previousSuccess().isPresent()) {
       return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
     }
+    return StagedJob.super.run(ctx);
+  }
+
+  @Override
+  public Planned plan(JobContext ctx) {
     ModelSpec spec = ctx.model();
     ctx.logicalDate().orElseThrow(() -> new LakeloopException("score needs --date YYYY-MM-DD"));
     String input =
@@ -106,51 +124,86 @@ public final class ScoreJob implements Job {
               + spec.task()
               + " model");
     }
-    ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
-    ModelRegistry.Entry entry = registry.resolve(ref);
+    return new Planned(spec, input, format, ref);
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    ModelSpec spec = p.spec();
+    ModelRegistry.Entry entry = new ModelRegistry(ctx.lakehouse()).resolve(p.ref());
+    ModelArtifact artifact = fetch(ctx, entry);
+    Dataset<Row> raw =
+        SourceReader.read(ctx.spark(), p.format(), p.input(), Tables.predictionLog(spec).schema());
+    Dataset<Row> features = raw.drop(MODEL_NAME, MODEL_VERSION, PREDICTION, SCORES, EVENT_DATE);
+    Dataset<Row> scored =
+        ModelScorer.score(
+                JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()),
+                artifact,
+                spec,
+                features)
+            .withColumn(MODEL_NAME, lit(entry.modelName()))
+            .withColumn(MODEL_VERSION, lit(Integer.toString(entry.version())));
+    Dataset<Row> classified =
+        Validation.predictions(
+            scored,
+            spec,
+            ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
+            Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
+    return new Computed(entry, classified);
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    Ingestion.Outcome o =
+        Ingestion.commit(
+            ctx.tables(),
+            name(),
+            p.spec().name(),
+            ctx.logicalDate(),
+            Tables.predictionLog(p.spec()),
+            c.classified(),
+            p.input());
+    return new Outcome(p, c.entry(), ctx.runId(), o);
+  }
+
+  @Override
+  public JobResult render(Outcome outcome) {
+    Ingestion.Outcome o = outcome.written();
+    String ref = outcome.entry().ref();
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("model", ref);
+    summary.put("written", Long.toString(o.written()));
+    summary.put("quarantined", Long.toString(o.quarantined()));
+    summary.put("version", Long.toString(o.tableVersion()));
+    return new JobResult(
+        String.format(
+            "score: %,d rows of %s scored by %s into prediction_log (v%d), %,d quarantined"
+                + " (see: bin/lakeloop query \"select reason, count(*) from quarantine where"
+                + " run_id = '%s' group by reason\")",
+            o.written(),
+            outcome.planned().input(),
+            ref,
+            o.tableVersion(),
+            o.quarantined(),
+            outcome.runId()),
+        summary);
+  }
+
+  /**
+   * The entry's artifact, fetched to a scratch directory, its SHA-256 verified, and read into
+   * memory (the scratch copy is deleted before this returns).
+   */
+  private static ModelArtifact fetch(JobContext ctx, ModelRegistry.Entry entry) {
     ArtifactStore store =
         new ArtifactStore(ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
-    Path scratch = Files.createTempDirectory("lakeloop-score-");
+    Path scratch;
     try {
-      ModelArtifact artifact = Artifacts.fetch(store, entry, scratch.resolve("model"));
-      Dataset<Row> raw =
-          SourceReader.read(ctx.spark(), format, input, Tables.predictionLog(spec).schema());
-      Dataset<Row> features = raw.drop(MODEL_NAME, MODEL_VERSION, PREDICTION, SCORES, EVENT_DATE);
-      Dataset<Row> scored =
-          ModelScorer.score(
-                  JavaSparkContext.fromSparkContext(ctx.spark().sparkContext()),
-                  artifact,
-                  spec,
-                  features)
-              .withColumn(MODEL_NAME, lit(entry.modelName()))
-              .withColumn(MODEL_VERSION, lit(Integer.toString(entry.version())));
-      Dataset<Row> classified =
-          Validation.predictions(
-              scored,
-              spec,
-              ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
-              Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
-      Ingestion.Outcome o =
-          Ingestion.commit(
-              ctx.tables(),
-              name(),
-              ctx.model().name(),
-              ctx.logicalDate(),
-              Tables.predictionLog(spec),
-              classified,
-              input);
-      Map<String, String> summary = new LinkedHashMap<>();
-      summary.put("model", entry.ref());
-      summary.put("written", Long.toString(o.written()));
-      summary.put("quarantined", Long.toString(o.quarantined()));
-      summary.put("version", Long.toString(o.tableVersion()));
-      return new JobResult(
-          String.format(
-              "score: %,d rows of %s scored by %s into prediction_log (v%d), %,d quarantined"
-                  + " (see: bin/lakeloop query \"select reason, count(*) from quarantine where"
-                  + " run_id = '%s' group by reason\")",
-              o.written(), input, entry.ref(), o.tableVersion(), o.quarantined(), ctx.runId()),
-          summary);
+      scratch = Files.createTempDirectory("lakeloop-score-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("score: cannot create a scratch directory", e);
+    }
+    try {
+      return Artifacts.fetch(store, entry, scratch.resolve("model"));
     } finally {
       Scratch.delete(scratch);
     }
