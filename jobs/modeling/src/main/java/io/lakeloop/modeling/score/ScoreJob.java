@@ -19,10 +19,6 @@ import io.lakeloop.modeling.model.Artifacts;
 import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.monitoring.ingest.Ingestion;
 import io.lakeloop.monitoring.ingest.SourceReader;
-import io.lakeloop.monitoring.ingest.Validation;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,7 +80,7 @@ public final class ScoreJob
       Planned planned, ModelRegistry.Entry entry, String runId, Ingestion.Outcome written) {}
 
   @Override
-  public JobResult run(JobContext ctx) {
+  public JobResult run(JobContext ctx) throws Exception {
     if (ctx.previousSuccess().isPresent()) {
       return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
     }
@@ -143,26 +139,15 @@ public final class ScoreJob
                 features)
             .withColumn(MODEL_NAME, lit(entry.modelName()))
             .withColumn(MODEL_VERSION, lit(Integer.toString(entry.version())));
-    Dataset<Row> classified =
-        Validation.predictions(
-            scored,
-            spec,
-            ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
-            Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
-    return new Computed(entry, classified);
+    return new Computed(
+        entry, Ingestion.classifyPredictions(ctx.tables(), ctx.config(), spec, scored));
   }
 
   @Override
   public Outcome commit(JobContext ctx, Planned p, Computed c) {
     Ingestion.Outcome o =
-        Ingestion.commit(
-            ctx.tables(),
-            name(),
-            p.spec().name(),
-            ctx.logicalDate(),
-            Tables.predictionLog(p.spec()),
-            c.classified(),
-            p.input());
+        Ingestion.commitPredictions(
+            ctx.tables(), name(), p.spec(), ctx.logicalDate(), c.classified(), p.input());
     return new Outcome(p, c.entry(), ctx.runId(), o);
   }
 
@@ -196,12 +181,7 @@ public final class ScoreJob
   private static ModelArtifact fetch(JobContext ctx, ModelRegistry.Entry entry) {
     ArtifactStore store =
         new ArtifactStore(ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
-    Path scratch;
-    try {
-      scratch = Files.createTempDirectory("lakeloop-score-");
-    } catch (IOException e) {
-      throw new UncheckedIOException("score: cannot create a scratch directory", e);
-    }
+    Path scratch = Scratch.create("lakeloop-score-");
     try {
       return Artifacts.fetch(store, entry, scratch.resolve("model"));
     } finally {

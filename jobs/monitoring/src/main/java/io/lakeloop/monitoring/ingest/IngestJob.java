@@ -196,19 +196,12 @@ public final class IngestJob implements Job {
   static Ingestion.Outcome ingestPredictions(
       JobContext ctx, ModelSpec spec, Dataset<Row> raw, String path) {
     ctx.lakehouse().ensure(Tables.predictionLog(spec));
-    Dataset<Row> classified =
-        Validation.predictions(
-            raw,
-            spec,
-            ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1),
-            Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
-    return Ingestion.commit(
+    return Ingestion.commitPredictions(
         ctx.tables(),
         "ingest",
-        ctx.model().name(),
+        spec,
         ctx.logicalDate(),
-        Tables.predictionLog(spec),
-        classified,
+        Ingestion.classifyPredictions(ctx.tables(), ctx.config(), spec, raw),
         path);
   }
 

@@ -3,6 +3,8 @@ package io.lakeloop.monitoring.ingest;
 import static io.lakeloop.common.table.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
+import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.TableSpec;
@@ -36,6 +38,39 @@ public final class Ingestion {
   /** Request ids already in a table, or null when the table does not exist yet. */
   public static Dataset<Row> existingIds(RunTables tables, String table) {
     return tables.readIfExists(table).map(s -> s.data().select(REQUEST_ID)).orElse(null);
+  }
+
+  /**
+   * Prediction rows classified by {@link Validation#predictions}: checked against the model's spec,
+   * the configured score-sum tolerance ({@code lakeloop.ingest.score-sum-tolerance}) and the
+   * request ids already in prediction_log. What ingest and score commit with {@link
+   * #commitPredictions}.
+   */
+  public static Dataset<Row> classifyPredictions(
+      RunTables tables, LakeloopConfig config, ModelSpec model, Dataset<Row> raw) {
+    return Validation.predictions(
+        raw,
+        model,
+        config.section("ingest").doubleIn("score-sum-tolerance", 0, 1),
+        existingIds(tables, Tables.PREDICTION_LOG));
+  }
+
+  /** {@link #commit} of classified predictions into the model's prediction_log. */
+  public static Outcome commitPredictions(
+      RunTables tables,
+      String job,
+      ModelSpec model,
+      Optional<LocalDate> logicalDate,
+      Dataset<Row> classified,
+      String sourcePath) {
+    return commit(
+        tables,
+        job,
+        model.name(),
+        logicalDate,
+        Tables.predictionLog(model),
+        classified,
+        sourcePath);
   }
 
   /**
