@@ -2,10 +2,10 @@ package io.lakeloop.monitoring.query;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.cli.StagedJob;
 import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
 import java.io.BufferedWriter;
@@ -35,7 +35,8 @@ import org.apache.spark.sql.Row;
  * never cut silently — a larger result fails and names {@code --output PATH} (every row, streamed a
  * partition at a time to a file on local disk or {@code s3a://}) and {@code --limit N}.
  */
-public final class QueryJob implements Job {
+public final class QueryJob
+    implements StagedJob<QueryJob.Planned, QueryJob.Computed, QueryJob.Outcome> {
   /** Every lakeloop table: prediction_log and each table whose schema is fixed. */
   static final List<String> TABLES =
       Stream.concat(Stream.of(Tables.PREDICTION_LOG), Tables.FIXED.stream().map(TableSpec::name))
@@ -79,14 +80,29 @@ public final class QueryJob implements Job {
     return false;
   }
 
+  /**
+   * What a run will do: the statement, the output format, the file to write (empty: print), the
+   * user's row limit, and the most rows printed.
+   */
+  record Planned(
+      String sql, String format, Optional<String> output, Optional<Integer> limit, int maxRows) {}
+
+  /**
+   * The result, analysed and not run yet; for printing, its first {@code maxRows} rows, collected
+   * (empty when it goes to a file), and whether there were more.
+   */
+  record Computed(Dataset<Row> result, List<Row> rows, boolean truncated) {}
+
+  /** What a run gives: its result and the rows written to the output file (0 when printed). */
+  record Outcome(Planned planned, Computed computed, long written) {}
+
   @Override
-  public JobResult run(JobContext ctx) {
+  public Planned plan(JobContext ctx) {
     List<String> pos = ctx.args().positional();
     if (pos.size() != 1) {
       throw new LakeloopException(
           "query takes exactly one SQL statement in quotes, e.g. bin/lakeloop query \"select count(*) from prediction_log\"");
     }
-    String sql = pos.get(0);
     String format = ctx.args().get("format").orElse("table").toLowerCase(Locale.ROOT);
     if (!List.of("table", "csv", "json").contains(format)) {
       throw new LakeloopException(
@@ -96,17 +112,27 @@ public final class QueryJob implements Job {
     if (output.isPresent() && format.equals("table")) {
       throw new LakeloopException("--output writes csv or json: add --format csv or --format json");
     }
+    return new Planned(
+        pos.get(0),
+        format,
+        output,
+        ctx.args().get("limit").map(l -> positive("--limit", l)),
+        ctx.config().section("query").intAtLeast("max-rows", 1));
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
     List<String> registered = new ArrayList<>();
     for (String t : TABLES) {
       // Only the tables the statement names: each registration reads that table's Delta log.
-      if (names(sql, t) && ctx.lakehouse().exists(t)) {
+      if (names(p.sql(), t) && ctx.lakehouse().exists(t)) {
         ctx.spark().read().format("delta").load(ctx.lakehouse().path(t)).createOrReplaceTempView(t);
         registered.add(t);
       }
     }
     Dataset<Row> result;
     try {
-      result = ctx.spark().sql(sql);
+      result = ctx.spark().sql(p.sql());
     } catch (Exception e) {
       if (!(e instanceof AnalysisException a)) {
         throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
@@ -123,45 +149,58 @@ public final class QueryJob implements Job {
               + ")",
           e);
     }
-    Optional<String> limit = ctx.args().get("limit");
-    if (limit.isPresent()) {
-      result = result.limit(positive("--limit", limit.get()));
+    if (p.limit().isPresent()) {
+      result = result.limit(p.limit().get());
     }
-    if (output.isPresent()) {
-      long written = write(ctx, result, format, output.get());
-      return new JobResult(
-          "wrote " + written + " row(s) as " + format + " to " + output.get(),
-          Map.of("rows", Long.toString(written), "output", output.get()));
+    if (p.output().isPresent()) {
+      return new Computed(result, List.of(), false);
     }
-    int max = ctx.config().section("query").intAtLeast("max-rows", 1);
+    int max = p.maxRows();
     List<Row> rows = result.limit(max + 1).collectAsList();
     boolean truncated = rows.size() > max;
-    if (truncated && !format.equals("table")) {
+    if (truncated && !p.format().equals("table")) {
       throw new LakeloopException(
           "the result has more than "
               + max
               + " rows (lakeloop.query.max-rows) and "
-              + format
+              + p.format()
               + " output is never cut: write every row with --output PATH, or ask for fewer"
               + " with --limit N");
     }
-    if (truncated) {
-      rows = rows.subList(0, max);
+    return new Computed(result, truncated ? rows.subList(0, max) : rows, truncated);
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    long written =
+        p.output().isPresent() ? write(ctx, c.result(), p.format(), p.output().get()) : 0;
+    return new Outcome(p, c, written);
+  }
+
+  @Override
+  public JobResult render(Outcome o) {
+    Planned p = o.planned();
+    Computed c = o.computed();
+    if (p.output().isPresent()) {
+      return new JobResult(
+          "wrote " + o.written() + " row(s) as " + p.format() + " to " + p.output().get(),
+          Map.of("rows", Long.toString(o.written()), "output", p.output().get()));
     }
+    String[] columns = c.result().columns();
     String text =
-        switch (format) {
-          case "csv" -> ResultFormat.csv(result.columns(), rows);
-          case "json" -> ResultFormat.jsonLines(result.columns(), rows);
+        switch (p.format()) {
+          case "csv" -> ResultFormat.csv(columns, c.rows());
+          case "json" -> ResultFormat.jsonLines(columns, c.rows());
           default ->
-              ResultFormat.table(result.columns(), rows)
-                  + (truncated
+              ResultFormat.table(columns, c.rows())
+                  + (c.truncated()
                       ? "\n(first "
-                          + max
+                          + p.maxRows()
                           + " rows shown; --output PATH writes them all, or raise"
                           + " lakeloop.query.max-rows)"
                       : "");
         };
-    return new JobResult(text, Map.of("rows", Integer.toString(rows.size())));
+    return new JobResult(text, Map.of("rows", Integer.toString(c.rows().size())));
   }
 
   /** Whether the statement names the table (as a whole word; case-insensitive like Spark SQL). */
