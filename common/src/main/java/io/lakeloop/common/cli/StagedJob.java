@@ -28,9 +28,20 @@ public interface StagedJob<P, C, R> extends Job {
 
   JobResult render(R outcome);
 
+  /**
+   * The three steps and the rendering. A computed result that holds resources (scratch files, open
+   * data) is {@link AutoCloseable}: it is closed once the outcome is rendered or a step failed.
+   */
   @Override
-  default JobResult run(JobContext ctx) {
+  default JobResult run(JobContext ctx) throws Exception {
     P plan = plan(ctx);
-    return render(commit(ctx, plan, compute(ctx, plan)));
+    C computed = compute(ctx, plan);
+    try {
+      return render(commit(ctx, plan, computed));
+    } finally {
+      if (computed instanceof AutoCloseable resources) {
+        resources.close();
+      }
+    }
   }
 }

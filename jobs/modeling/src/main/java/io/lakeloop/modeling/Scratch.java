@@ -1,6 +1,7 @@
 package io.lakeloop.modeling;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -12,6 +13,15 @@ public final class Scratch {
   private static final Logger LOG = LoggerFactory.getLogger(Scratch.class);
 
   private Scratch() {}
+
+  /** A new, empty scratch folder in the system's temporary folder. */
+  public static Path create(String prefix) {
+    try {
+      return Files.createTempDirectory(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a scratch folder", e);
+    }
+  }
 
   /** Deletes the folder and everything in it; a failure is logged, never thrown. */
   public static void delete(Path dir) {

@@ -1,10 +1,10 @@
 package io.lakeloop.modeling.compress;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.Job;
 import io.lakeloop.common.cli.JobContext;
 import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.cli.StagedJob;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
@@ -21,7 +21,6 @@ import io.lakeloop.modeling.train.TrainSettings;
 import io.lakeloop.modeling.train.TrainingData;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -48,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * gate_decisions} (job {@code compress}: candidate = the attempt, reference = the uncompressed
  * model, winner = the published one).
  */
-public final class CompressJob implements Job {
+public final class CompressJob
+    implements StagedJob<CompressJob.Planned, CompressJob.Computed, CompressJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(CompressJob.class);
 
   public static final String PUBLISHED = "published";
@@ -95,21 +95,69 @@ public final class CompressJob implements Job {
     }
   }
 
+  /** What a run will do: the model, the logical date, and the train, eval and compress settings. */
+  record Planned(
+      ModelSpec model,
+      LocalDate date,
+      TrainSettings train,
+      EvalSettings eval,
+      CompressSettings compress) {}
+
+  /**
+   * The attempts, judged and not published: the challenger they compress, the version an earlier
+   * attempt of the run already published (judged again instead of compressing anew), the attempts
+   * in order, and the training examples and scratch folder (the attempts' artifacts) that {@link
+   * #commit} still reads; closed once the run is rendered.
+   */
+  record Computed(
+      ModelRegistry.Entry source,
+      Optional<ModelRegistry.Entry> earlier,
+      List<Attempt> attempts,
+      TrainExamples examples,
+      Path scratch)
+      implements AutoCloseable {
+    Optional<Attempt> winner() {
+      return attempts.stream().filter(Attempt::passed).findFirst();
+    }
+
+    @Override
+    public void close() {
+      try {
+        examples.close();
+      } finally {
+        Scratch.delete(scratch);
+      }
+    }
+  }
+
+  /** What a run did: the attempts' source and checks, and the version published, if any. */
+  record Outcome(Computed computed, Optional<ModelRegistry.Entry> published) {}
+
   @Override
   public JobResult run(JobContext ctx) throws Exception {
     if (ctx.previousSuccess().isPresent()) {
       return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
     }
-    ModelSpec model = ctx.model();
+    return StagedJob.super.run(ctx);
+  }
+
+  @Override
+  public Planned plan(JobContext ctx) {
     LocalDate date =
         ctx.logicalDate()
             .orElseThrow(() -> new LakeloopException("compress needs --date YYYY-MM-DD"));
-    TrainSettings ts = TrainSettings.from(ctx.config());
-    EvalSettings eval = EvalSettings.from(ctx.config());
-    CompressSettings cs = CompressSettings.from(ctx.config());
+    return new Planned(
+        ctx.model(),
+        date,
+        TrainSettings.from(ctx.config()),
+        EvalSettings.from(ctx.config()),
+        CompressSettings.from(ctx.config()));
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    ModelSpec model = p.model();
     ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
-    ArtifactStore store =
-        new ArtifactStore(ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
     ModelRegistry.Entry source =
         registry
             .resolve(model.name(), ModelRegistry.CHALLENGER)
@@ -120,139 +168,198 @@ public final class CompressJob implements Job {
                             + model.name()
                             + " has no challenger; run bin/lakeloop train first (its gate's"
                             + " winner becomes the challenger)"));
-    Path scratch = Files.createTempDirectory("lakeloop-compress-");
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
-    ModelArtifact original = Artifacts.fetch(store, source, scratch.resolve("source"));
-    try (TrainExamples ex = TrainExamples.read(ctx.tables(), model, ts, date)) {
-      var invalid = ctx.spark().sparkContext().longAccumulator("invalid labels");
-      JavaRDD<DataSet> train =
-          TrainingData.dataSets(
-              ex.train(), model, original.encoding(), ts.batchSizePerWorker(), invalid);
-      JavaRDD<DataSet> validation =
-          TrainingData.dataSets(
-              ex.validation(), model, original.encoding(), ts.batchSizePerWorker(), invalid);
-      long rows = ex.counts().get("train");
-      double sparsity = cs.targetSparsity();
-      boolean asymmetric = cs.asymmetric();
-      List<Attempt> attempts = new ArrayList<>();
+    Path scratch = Scratch.create("lakeloop-compress-");
+    TrainExamples ex = null;
+    try {
+      ArtifactStore store = store(ctx);
+      ModelArtifact original = Artifacts.fetch(store, source, scratch.resolve("source"));
+      ex = TrainExamples.read(ctx.tables(), model, p.train(), p.date());
       // An earlier attempt of this run that published before it stopped (killed between the
       // registry commit and the champion's move, say): its artifact is judged again and promoted
       // rather than compressed anew, since fine-tuning is not bit-reproducible and a new artifact
       // would be a second published version for one run.
       Optional<ModelRegistry.Entry> earlier =
           publishedBy(registry.versions(model.name()), ctx.runId(), source.version());
-      if (earlier.isPresent()) {
-        LOG.warn(
-            "compress: an earlier attempt of run {} published {} before it stopped; judging and"
-                + " promoting it instead of compressing again",
-            ctx.runId(),
-            earlier.get().ref());
-        Path file = scratch.resolve("published.llc");
-        ModelArtifact stored = Artifacts.fetch(store, earlier.get(), file);
-        Map<String, Map<String, Double>> m =
-            heldOut(model, eval, ctx.runId(), ex, original, stored);
-        Double published = earlier.get().compression().sparsity();
-        attempts.add(
-            judge(
-                1,
-                published == null ? 0 : published,
-                asymmetric,
-                nonZero(stored.network()),
-                m,
-                cs,
-                file.toFile()));
-      }
-      INDArray calibration =
-          earlier.isPresent() ? null : calibrationSample(train, cs.calibrationRows());
-      for (int a = 1; earlier.isEmpty() && a <= cs.maxAttempts(); a++) {
-        MultiLayerNetwork net = original.network().clone();
-        for (int step = 1; step <= cs.pruningSteps() && sparsity > 0; step++) {
-          double s = MagnitudePruning.scheduled(0, sparsity, step, cs.pruningSteps());
-          PruningMask mask = PruningMask.prune(net, s, cs.global(), cs.includeOutputLayer());
-          LOG.info("compress: attempt {} step {}: pruned to {} and fine-tuning", a, step, s);
-          net =
-              SparkTrainer.train(
-                      sc,
-                      net,
-                      train,
-                      validation,
-                      rows,
-                      new SparkTrainer.Settings(
-                          ts.batchSizePerWorker(),
-                          ts.averagingFrequency(),
-                          cs.epochsPerStep(),
-                          cs.epochsPerStep(),
-                          ts.seed()),
-                      List.of(mask))
-                  .network();
-        }
-        File file = scratch.resolve("compact-" + a + ".llc").toFile();
-        Map<Integer, float[]> clips =
-            calibration == null
-                ? Map.of()
-                : CompactArtifact.calibrate(net, calibration, asymmetric, cs.clipPercentiles());
-        CompactArtifact.write(net, original.encoding(), asymmetric, clips, file);
-        CompactArtifact.Loaded loaded = CompactArtifact.read(file);
-        Map<String, Map<String, Double>> m =
-            heldOut(
-                model,
-                eval,
-                ctx.runId(),
-                ex,
-                original,
-                new ModelArtifact(loaded.network(), loaded.encoding()));
-        Attempt attempt = judge(a, sparsity, asymmetric, nonZero(net), m, cs, file);
-        LOG.info("compress: attempt {}: {}", a, attempt.reason());
-        attempts.add(attempt);
-        if (attempt.passed()) {
-          break;
-        }
-        if (sparsity > 0) {
-          sparsity = Math.max(0, sparsity - cs.sparsityBackoff());
-        } else {
-          asymmetric = true;
-        }
-      }
-      Optional<Attempt> winner = attempts.stream().filter(Attempt::passed).findFirst();
-      List<String> lines = new ArrayList<>();
-      lines.add("compress " + source.ref() + ":");
-      attempts.forEach(at -> lines.add("  " + at.reason()));
-      if (winner.isEmpty()) {
-        record(ctx, model, source, attempts, Optional.empty(), date);
-        lines.add("  nothing published; the champion stays");
-        return new JobResult(String.join("\n", lines), Map.of("published", ""), NOTHING_PUBLISHED);
-      }
-      Attempt w = winner.get();
-      ModelRegistry.Entry published =
+      List<Attempt> attempts =
           earlier.isPresent()
-              ? earlier.get()
-              : publish(registry, store, model, source, w, attempts.size(), ex, ctx.runId());
-      ctx.tables().wrote(Tables.MODEL_REGISTRY);
-      record(ctx, model, source, attempts, Optional.of(published), date);
-      Optional<Integer> champion = registry.alias(model.name(), ModelRegistry.CHAMPION);
-      if (!registry.setAlias(
-          model.name(), ModelRegistry.CHAMPION, champion, published.version(), ctx.runId())) {
-        throw new LakeloopException(
-            "compress: the champion alias of "
-                + model.name()
-                + " changed while publishing; "
-                + published.ref()
-                + " is registered but not promoted — retry with bin/lakeloop registry alias");
+              ? List.of(judgeAgain(p, ctx.runId(), store, earlier.get(), original, ex, scratch))
+              : attempts(ctx, p, original, ex, scratch);
+      return new Computed(source, earlier, attempts, ex, scratch);
+    } catch (RuntimeException e) {
+      if (ex != null) {
+        ex.close();
       }
-      ctx.tables().wrote(Tables.MODEL_ALIASES);
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "  published %s (%d bytes, %.1fx smaller than %s) and made it the champion",
-              published.ref(),
-              published.sizeBytes(),
-              (double) source.sizeBytes() / published.sizeBytes(),
-              source.ref()));
-      return new JobResult(
-          String.join("\n", lines), Map.of("published", published.ref()), JobLauncher.OK);
-    } finally {
       Scratch.delete(scratch);
+      throw e;
     }
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    ModelSpec model = p.model();
+    Optional<Attempt> winner = c.winner();
+    if (winner.isEmpty()) {
+      record(ctx, model, c.source(), c.attempts(), Optional.empty(), p.date());
+      return new Outcome(c, Optional.empty());
+    }
+    ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
+    ModelRegistry.Entry published =
+        c.earlier().isPresent()
+            ? c.earlier().get()
+            : publish(
+                registry,
+                store(ctx),
+                model,
+                c.source(),
+                winner.get(),
+                c.attempts().size(),
+                c.examples(),
+                ctx.runId());
+    ctx.tables().wrote(Tables.MODEL_REGISTRY);
+    record(ctx, model, c.source(), c.attempts(), Optional.of(published), p.date());
+    Optional<Integer> champion = registry.alias(model.name(), ModelRegistry.CHAMPION);
+    if (!registry.setAlias(
+        model.name(), ModelRegistry.CHAMPION, champion, published.version(), ctx.runId())) {
+      throw new LakeloopException(
+          "compress: the champion alias of "
+              + model.name()
+              + " changed while publishing; "
+              + published.ref()
+              + " is registered but not promoted — retry with bin/lakeloop registry alias");
+    }
+    ctx.tables().wrote(Tables.MODEL_ALIASES);
+    return new Outcome(c, Optional.of(published));
+  }
+
+  @Override
+  public JobResult render(Outcome o) {
+    ModelRegistry.Entry source = o.computed().source();
+    List<String> lines = new ArrayList<>();
+    lines.add("compress " + source.ref() + ":");
+    o.computed().attempts().forEach(at -> lines.add("  " + at.reason()));
+    if (o.published().isEmpty()) {
+      lines.add("  nothing published; the champion stays");
+      return new JobResult(String.join("\n", lines), Map.of("published", ""), NOTHING_PUBLISHED);
+    }
+    ModelRegistry.Entry published = o.published().get();
+    lines.add(
+        String.format(
+            Locale.ROOT,
+            "  published %s (%d bytes, %.1fx smaller than %s) and made it the champion",
+            published.ref(),
+            published.sizeBytes(),
+            (double) source.sizeBytes() / published.sizeBytes(),
+            source.ref()));
+    return new JobResult(
+        String.join("\n", lines), Map.of("published", published.ref()), JobLauncher.OK);
+  }
+
+  private static ArtifactStore store(JobContext ctx) {
+    return new ArtifactStore(
+        ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
+  }
+
+  /** The artifact an earlier attempt of the run published, judged again on the held-out rows. */
+  private static Attempt judgeAgain(
+      Planned p,
+      String runId,
+      ArtifactStore store,
+      ModelRegistry.Entry earlier,
+      ModelArtifact original,
+      TrainExamples ex,
+      Path scratch) {
+    LOG.warn(
+        "compress: an earlier attempt of run {} published {} before it stopped; judging and"
+            + " promoting it instead of compressing again",
+        runId,
+        earlier.ref());
+    Path file = scratch.resolve("published.llc");
+    ModelArtifact stored = Artifacts.fetch(store, earlier, file);
+    Map<String, Map<String, Double>> m = heldOut(p.model(), p.eval(), runId, ex, original, stored);
+    Double published = earlier.compression().sparsity();
+    return judge(
+        1,
+        published == null ? 0 : published,
+        p.compress().asymmetric(),
+        nonZero(stored.network()),
+        m,
+        p.compress(),
+        file.toFile());
+  }
+
+  /**
+   * Prunes (in steps, fine-tuning after each), quantizes and judges the challenger until an attempt
+   * passes or the attempts run out, backing off the sparsity (then trying asymmetric scales) after
+   * each failure. The attempts' artifacts are written to {@code scratch}.
+   */
+  private static List<Attempt> attempts(
+      JobContext ctx, Planned p, ModelArtifact original, TrainExamples ex, Path scratch) {
+    ModelSpec model = p.model();
+    TrainSettings ts = p.train();
+    CompressSettings cs = p.compress();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    var invalid = ctx.spark().sparkContext().longAccumulator("invalid labels");
+    JavaRDD<DataSet> train =
+        TrainingData.dataSets(
+            ex.train(), model, original.encoding(), ts.batchSizePerWorker(), invalid);
+    JavaRDD<DataSet> validation =
+        TrainingData.dataSets(
+            ex.validation(), model, original.encoding(), ts.batchSizePerWorker(), invalid);
+    long rows = ex.counts().get("train");
+    double sparsity = cs.targetSparsity();
+    boolean asymmetric = cs.asymmetric();
+    List<Attempt> attempts = new ArrayList<>();
+    INDArray calibration = calibrationSample(train, cs.calibrationRows());
+    for (int a = 1; a <= cs.maxAttempts(); a++) {
+      MultiLayerNetwork net = original.network().clone();
+      for (int step = 1; step <= cs.pruningSteps() && sparsity > 0; step++) {
+        double s = MagnitudePruning.scheduled(0, sparsity, step, cs.pruningSteps());
+        PruningMask mask = PruningMask.prune(net, s, cs.global(), cs.includeOutputLayer());
+        LOG.info("compress: attempt {} step {}: pruned to {} and fine-tuning", a, step, s);
+        net =
+            SparkTrainer.train(
+                    sc,
+                    net,
+                    train,
+                    validation,
+                    rows,
+                    new SparkTrainer.Settings(
+                        ts.batchSizePerWorker(),
+                        ts.averagingFrequency(),
+                        cs.epochsPerStep(),
+                        cs.epochsPerStep(),
+                        ts.seed()),
+                    List.of(mask))
+                .network();
+      }
+      File file = scratch.resolve("compact-" + a + ".llc").toFile();
+      Map<Integer, float[]> clips =
+          calibration == null
+              ? Map.of()
+              : CompactArtifact.calibrate(net, calibration, asymmetric, cs.clipPercentiles());
+      CompactArtifact.write(net, original.encoding(), asymmetric, clips, file);
+      CompactArtifact.Loaded loaded = CompactArtifact.read(file);
+      Map<String, Map<String, Double>> m =
+          heldOut(
+              model,
+              p.eval(),
+              ctx.runId(),
+              ex,
+              original,
+              new ModelArtifact(loaded.network(), loaded.encoding()));
+      Attempt attempt = judge(a, sparsity, asymmetric, nonZero(net), m, cs, file);
+      LOG.info("compress: attempt {}: {}", a, attempt.reason());
+      attempts.add(attempt);
+      if (attempt.passed()) {
+        break;
+      }
+      if (sparsity > 0) {
+        sparsity = Math.max(0, sparsity - cs.sparsityBackoff());
+      } else {
+        asymmetric = true;
+      }
+    }
+    return attempts;
   }
 
   /** Held-out metrics of the uncompressed and the compressed model, on the same rows. */
