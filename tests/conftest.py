@@ -212,6 +212,22 @@ def _run_batch(cmd: list[str], commands: list[list[str]], env: dict[str, str], d
     return done
 
 
+def wait_for_pause(marker: Path, proc: subprocess.Popen, what: str, timeout: float) -> tuple[str, int]:
+    """Waits until a JVM armed with LAKELOOP_PAUSE_AT pauses: it creates `marker`, then writes
+    "<point> <pid>" and a newline into it (the whole line is awaited). Fails the test when `proc`
+    exits first or `timeout` seconds pass; `what` names the run in the message. The point and the
+    pid of the paused JVM."""
+    deadline = time.monotonic() + timeout
+    while not (marker.exists() and marker.read_text().endswith("\n")):
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited {proc.returncode} before it paused")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not pause in {timeout / 60:.0f} minutes")
+        time.sleep(0.2)
+    point, pid = marker.read_text().split()
+    return point, int(pid)
+
+
 def cell_text(value) -> str:
     """A table cell as exact text: arrays, maps and structs as JSON with every element, floats in
     their shortest round-trip form (repr of numpy arrays elides above 1,000 elements and keeps 8

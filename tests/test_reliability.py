@@ -13,7 +13,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +20,7 @@ import pytest
 
 from conftest import (
     ROOT, attempt_order, base_env, cell_text, latest_runs, run_batch, run_lakeloop, table, verified_intact,
+    wait_for_pause,
 )
 
 DATE, SINCE = "2026-01-14", "2026-01-01"
@@ -83,19 +83,12 @@ def _kill_at(warehouse: Path, point: str, args: list[str], tmp_path: Path) -> No
         [str(ROOT / "bin/lakeloop"), *args], env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 900
     try:
-        # The JVM creates the marker, then writes "<point> <pid>\n" into it: wait for the line.
-        while not (marker.exists() and marker.read_text().endswith("\n")):
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"lakeloop {args[0]} exited {proc.returncode} before reaching {point}:\n"
-                    + (tmp_path / "killed.log").read_text()[-4000:]
-                )
-            if time.monotonic() > deadline:
-                raise AssertionError(f"lakeloop {args[0]} did not reach {point} in 15 minutes")
-            time.sleep(0.2)
-        assert marker.read_text().split()[0] == point
+        try:
+            paused, _ = wait_for_pause(marker, proc, f"lakeloop {args[0]} (armed at {point})", 900)
+        except AssertionError as e:
+            raise AssertionError(f"{e}:\n" + (tmp_path / "killed.log").read_text()[-4000:]) from None
+        assert paused == point
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

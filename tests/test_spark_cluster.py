@@ -24,7 +24,7 @@ from deltalake import DeltaTable
 
 from conftest import (
     DEFAULT_SPARK_CONF, ROOT, THROUGHPUT_GC, base_env, cell_text, free_port, latest_runs, load_module, run_lakeloop, spark_submit,
-    spark_submit_batch, spark_submit_command, table,
+    spark_submit_batch, table, wait_for_pause,
 )
 
 CONFIG = str(ROOT / "configs/local.conf")  # absolute: a cluster-mode driver runs elsewhere
@@ -83,24 +83,18 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def _kill_the_paused_executors_worker(marker, cluster_env, killed: list):
+def _kill_the_paused_executors_worker(marker, cluster_env):
     """While the batch runs: waits for the executor that first reaches evaluate's scan (Faults'
     LAKELOOP_PAUSE_AT, given to the executors by spark.executorEnv; the other executor carries on)
     to pause there, SIGKILLs that executor's worker with it (their process group), and starts the
     worker again once it is gone, so the rest of the batch has two workers again."""
 
     def during(proc):
-        deadline = time.monotonic() + 600
-        while not (marker.exists() and marker.read_text().endswith("\n")):
-            assert proc.poll() is None, f"the batch exited {proc.returncode} before an executor reached the scan"
-            assert time.monotonic() < deadline, "no executor reached the scan in 10 minutes"
-            time.sleep(0.2)
-        point, pid = marker.read_text().split()
+        point, pid = wait_for_pause(marker, proc, "the batch (executors armed at the scan)", 600)
         assert point == "scan"
-        worker_group = os.getpgid(int(pid))
+        worker_group = os.getpgid(pid)
         assert worker_group != os.getpgid(proc.pid)  # an executor's worker, not the driver
         os.killpg(worker_group, signal.SIGKILL)
-        killed.append(worker_group)
         deadline = time.monotonic() + 60
         while not _gone(worker_group) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -117,16 +111,14 @@ def warehouses(cluster, cluster_env, generated, tmp_path_factory):
     copied; the jobs in the suite's warm local JVM). Also the cluster run's driver log."""
     on_cluster = tmp_path_factory.mktemp("on-cluster") / "lakehouse"
     marker = on_cluster.parent / "paused-at"
-    killed = []
     try:
         run = spark_submit_batch(
             cluster, [GENERATE, *JOBS], "--config", CONFIG, env=base_env(LAKELOOP_WAREHOUSE=str(on_cluster)),
             conf={"spark.executorEnv.LAKELOOP_PAUSE_AT": "scan", "spark.executorEnv.LAKELOOP_PAUSE_MARKER": str(marker)},
-            during=_kill_the_paused_executors_worker(marker, cluster_env, killed),
+            during=_kill_the_paused_executors_worker(marker, cluster_env),
         )
     finally:
         subprocess.run([SCRIPT, "start"], env=cluster_env, capture_output=True, text=True)
-    assert killed, "no worker was killed"
     local = tmp_path_factory.mktemp("on-local") / "lakehouse"
     shutil.copytree(generated, local)
     for args in JOBS:
