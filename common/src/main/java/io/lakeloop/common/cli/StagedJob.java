@@ -29,11 +29,24 @@ public interface StagedJob<P, C, R> extends Job {
   JobResult render(R outcome);
 
   /**
-   * The three steps and the rendering. A computed result that holds resources (scratch files, open
-   * data) is {@link AutoCloseable}: it is closed once the outcome is rendered or a step failed.
+   * Whether a run id that already succeeded answers "already done" with its earlier summary instead
+   * of running again: for jobs whose writes a rerun would not reproduce (appended rows, registered
+   * artifacts). False by default: the job's writes replace what they wrote before.
+   */
+  default boolean skipsSucceededRun() {
+    return false;
+  }
+
+  /**
+   * The three steps and the rendering (or "already done", see {@link #skipsSucceededRun}). A
+   * computed result that holds resources (scratch files, open data) is {@link AutoCloseable}: it is
+   * closed once the outcome is rendered or a step failed.
    */
   @Override
   default JobResult run(JobContext ctx) throws Exception {
+    if (skipsSucceededRun() && ctx.previousSuccess().isPresent()) {
+      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
+    }
     P plan = plan(ctx);
     C computed = compute(ctx, plan);
     try {

@@ -133,12 +133,10 @@ public final class CompressJob
   /** What a run did: the attempts' source and checks, and the version published, if any. */
   record Outcome(Computed computed, Optional<ModelRegistry.Entry> published) {}
 
+  /** Rows appended or a version published are not written twice: a succeeded run answers so. */
   @Override
-  public JobResult run(JobContext ctx) throws Exception {
-    if (ctx.previousSuccess().isPresent()) {
-      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
-    }
-    return StagedJob.super.run(ctx);
+  public boolean skipsSucceededRun() {
+    return true;
   }
 
   @Override

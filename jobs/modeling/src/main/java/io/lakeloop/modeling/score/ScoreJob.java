@@ -79,12 +79,10 @@ public final class ScoreJob
   record Outcome(
       Planned planned, ModelRegistry.Entry entry, String runId, Ingestion.Outcome written) {}
 
+  /** Rows appended or a version published are not written twice: a succeeded run answers so. */
   @Override
-  public JobResult run(JobContext ctx) throws Exception {
-    if (ctx.previousSuccess().isPresent()) {
-      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
-    }
-    return StagedJob.super.run(ctx);
+  public boolean skipsSucceededRun() {
+    return true;
   }
 
   @Override
