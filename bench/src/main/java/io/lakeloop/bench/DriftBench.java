@@ -3,10 +3,10 @@ package io.lakeloop.bench;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.cli.CliArgs;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Tables;

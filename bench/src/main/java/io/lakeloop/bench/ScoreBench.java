@@ -3,12 +3,12 @@ package io.lakeloop.bench;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.cli.CliArgs;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;

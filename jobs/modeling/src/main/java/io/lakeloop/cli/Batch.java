@@ -2,9 +2,9 @@ package io.lakeloop.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.config.ConfigLoader;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.spark.Sessions;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;

@@ -1,7 +1,7 @@
 package io.lakeloop.cli;
 
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobLauncher;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.demo.DemoJob;
 import io.lakeloop.modeling.registry.RegistryJob;

@@ -1,10 +1,10 @@
 package io.lakeloop.monitoring;
 
 import io.lakeloop.common.cli.CliArgs;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import org.apache.spark.sql.SparkSession;
 
 /** Runs a job in the test's session exactly as the CLI would (ledger included). */

@@ -1,12 +1,12 @@
 package io.lakeloop.modeling.demo;
 
 import io.lakeloop.common.cli.CliArgs;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobContext;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobContext;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.score.ScoreJob;

@@ -2,10 +2,10 @@ package io.lakeloop.modeling.registry;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobContext;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobContext;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;

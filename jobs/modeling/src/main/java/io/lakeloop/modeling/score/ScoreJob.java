@@ -5,11 +5,11 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.JobContext;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
-import io.lakeloop.common.cli.StagedJob;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.job.JobContext;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.StagedJob;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;
 import io.lakeloop.common.registry.ModelRegistry;

@@ -1,12 +1,12 @@
 package io.lakeloop.modeling.train;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobContext;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobContext;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;

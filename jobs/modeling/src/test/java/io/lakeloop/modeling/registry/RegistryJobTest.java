@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.CliArgs;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;

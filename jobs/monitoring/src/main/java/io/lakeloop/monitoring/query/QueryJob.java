@@ -2,10 +2,10 @@ package io.lakeloop.monitoring.query;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.Flag;
-import io.lakeloop.common.cli.JobContext;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
-import io.lakeloop.common.cli.StagedJob;
+import io.lakeloop.common.job.JobContext;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.StagedJob;
 import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
 import java.io.BufferedWriter;

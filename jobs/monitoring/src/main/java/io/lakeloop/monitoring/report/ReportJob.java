@@ -1,11 +1,11 @@
 package io.lakeloop.monitoring.report;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.Job;
-import io.lakeloop.common.cli.JobContext;
-import io.lakeloop.common.cli.JobLauncher;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.common.job.Job;
+import io.lakeloop.common.job.JobContext;
+import io.lakeloop.common.job.JobLauncher;
+import io.lakeloop.common.job.JobResult;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;

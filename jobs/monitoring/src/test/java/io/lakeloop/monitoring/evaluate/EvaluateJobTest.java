@@ -4,8 +4,8 @@ import static org.apache.spark.sql.functions.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;

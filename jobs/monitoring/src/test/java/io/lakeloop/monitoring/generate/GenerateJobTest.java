@@ -2,8 +2,8 @@ package io.lakeloop.monitoring.generate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.lakeloop.common.cli.JobLauncher;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;

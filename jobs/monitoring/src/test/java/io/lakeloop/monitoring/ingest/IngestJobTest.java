@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.cli.JobResult;
 import io.lakeloop.common.config.LakeloopConfig;
+import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;

@@ -1,6 +1,7 @@
-package io.lakeloop.common.cli;
+package io.lakeloop.common.job;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.run.Faults;

@@ -1,5 +1,7 @@
-package io.lakeloop.common.cli;
+package io.lakeloop.common.job;
 
+import io.lakeloop.common.cli.CliArgs;
+import io.lakeloop.common.cli.Flag;
 import io.lakeloop.common.config.LakeloopConfig;
 import java.util.List;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.lakeloop.common.cli;
+package io.lakeloop.common.job;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

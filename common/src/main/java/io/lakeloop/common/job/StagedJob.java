@@ -1,4 +1,4 @@
-package io.lakeloop.common.cli;
+package io.lakeloop.common.job;
 
 /**
  * A job in the shape every job takes: three steps, each a method a test or a notebook can call on

@@ -1,5 +1,6 @@
-package io.lakeloop.common.cli;
+package io.lakeloop.common.job;
 
+import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.table.Lakehouse;
