@@ -1,5 +1,7 @@
 package io.lakeloop.common.job;
 
+import java.util.Map;
+
 /**
  * A job in the shape every job takes: three steps, each a method a test or a notebook can call on
  * its own, and a result type the CLI's text is rendered from.
@@ -38,6 +40,14 @@ public interface StagedJob<P, C, R> extends Job {
   }
 
   /**
+   * What a run id that already succeeded answers when {@link #skipsSucceededRun} holds: its earlier
+   * summary, unchanged, and by default a line saying so.
+   */
+  default JobResult alreadyDone(JobContext ctx, Map<String, String> previous) {
+    return JobResult.alreadyDone(name(), ctx.runId(), previous);
+  }
+
+  /**
    * The three steps and the rendering (or "already done", see {@link #skipsSucceededRun}). A
    * computed result that holds resources (scratch files, open data) is {@link AutoCloseable}: it is
    * closed once the outcome is rendered or a step failed.
@@ -45,7 +55,7 @@ public interface StagedJob<P, C, R> extends Job {
   @Override
   default JobResult run(JobContext ctx) throws Exception {
     if (skipsSucceededRun() && ctx.previousSuccess().isPresent()) {
-      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
+      return alreadyDone(ctx, ctx.previousSuccess().get());
     }
     P plan = plan(ctx);
     C computed = compute(ctx, plan);

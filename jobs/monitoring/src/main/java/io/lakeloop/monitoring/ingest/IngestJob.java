@@ -5,10 +5,11 @@ import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.cli.Flag;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
-import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.StagedJob;
+import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * re-ingesting the same source adds nothing). Cost: one read of the source, one shuffle for
  * duplicates, one join with the target's request ids.
  */
-public final class IngestJob implements Job {
+public final class IngestJob
+    implements StagedJob<IngestJob.Planned, IngestJob.Computed, IngestJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
 
   static final List<Flag> FLAGS =
@@ -128,85 +130,123 @@ public final class IngestJob implements Job {
     return format;
   }
 
+  /** The source and where it goes: the table, the source's format and path, the model. */
+  public record Planned(String table, String format, String path, ModelSpec spec) {
+    boolean predictions() {
+      return table.equals(Tables.PREDICTION_LOG);
+    }
+
+    StructType target() {
+      return predictions() ? Tables.predictionLog(spec).schema() : Tables.LABELS.schema();
+    }
+  }
+
+  /** The source's rows classified by validation (lazy), and its columns the target lacks. */
+  public record Computed(Dataset<Row> classified, List<String> ignored) {}
+
+  /** What the two commits wrote, with the source's ignored columns. */
+  public record Outcome(
+      Planned planned, String runId, Ingestion.Outcome written, List<String> ignored) {}
+
   @Override
-  public JobResult run(JobContext ctx) {
-    String table = table(ctx.args());
-    String path = path(ctx.args());
-    String format = format(ctx.args());
-    ModelSpec spec = ctx.model();
-    if (ctx.previousSuccess().isPresent()) {
-      // The default run id names the table, format and path, not the files' content: say so, so a
-      // source fixed in place is not taken for loaded.
-      Map<String, String> previous = ctx.previousSuccess().get();
-      return new JobResult(
-          String.format(
-              "ingest: run %s already succeeded; nothing to do: %s of %s was loaded into %s by"
-                  + " it (%s rows written, %s quarantined). A source changed in place since is"
-                  + " loaded again with a new --run-id (rows already in the table are then"
-                  + " quarantined as duplicates)",
-              ctx.runId(),
-              format,
-              path,
-              table,
-              previous.getOrDefault("written", "?"),
-              previous.getOrDefault("quarantined", "?")),
-          previous);
-    }
-    StructType target =
-        table.equals(Tables.PREDICTION_LOG)
-            ? Tables.predictionLog(spec).schema()
-            : Tables.LABELS.schema();
-    Dataset<Row> raw = SourceReader.read(ctx.spark(), format, path, target);
+  public boolean skipsSucceededRun() {
+    return true;
+  }
+
+  @Override
+  public JobResult alreadyDone(JobContext ctx, Map<String, String> previous) {
+    // The default run id names the table, format and path, not the files' content: say so, so a
+    // source fixed in place is not taken for loaded.
+    return new JobResult(
+        String.format(
+            "ingest: run %s already succeeded; nothing to do: %s of %s was loaded into %s by"
+                + " it (%s rows written, %s quarantined). A source changed in place since is"
+                + " loaded again with a new --run-id (rows already in the table are then"
+                + " quarantined as duplicates)",
+            ctx.runId(),
+            format(ctx.args()),
+            path(ctx.args()),
+            table(ctx.args()),
+            previous.getOrDefault("written", "?"),
+            previous.getOrDefault("quarantined", "?")),
+        previous);
+  }
+
+  @Override
+  public Planned plan(JobContext ctx) {
+    return new Planned(table(ctx.args()), format(ctx.args()), path(ctx.args()), ctx.model());
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    Dataset<Row> raw = SourceReader.read(ctx.spark(), p.format(), p.path(), p.target());
     List<String> ignored =
-        Validation.extraColumns(SourceReader.columns(ctx.spark(), format, path, raw), target);
-    String ignoredNote = "";
+        Validation.extraColumns(
+            SourceReader.columns(ctx.spark(), p.format(), p.path(), raw), p.target());
     if (!ignored.isEmpty()) {
-      ignoredNote =
-          String.format(
-              "; the source's %s %s %s not in %s's schema and were not ingested (the values of"
-                  + " the others are read by name, so nothing shifted); add them to model %s's"
-                  + " spec to keep them",
-              format.equalsIgnoreCase("json")
-                  ? String.format(
-                      "key(s), seen in its first %,d lines,", SourceReader.JSON_KEY_SAMPLE)
-                  : "column(s)",
-              ignored,
-              ignored.size() == 1 ? "is" : "are",
-              table,
-              spec.name());
-      LOG.warn("ingest: {}", ignoredNote.substring(2));
+      LOG.warn("ingest: {}", ignoredNote(p, ignored).substring(2));
     }
+    Dataset<Row> classified =
+        p.predictions()
+            ? Ingestion.classifyPredictions(ctx.tables(), ctx.config(), p.spec(), raw)
+            : classifyLabels(ctx, p.spec(), raw);
+    return new Computed(classified, ignored);
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    TableSpec target = p.predictions() ? Tables.predictionLog(p.spec()) : Tables.LABELS;
     Ingestion.Outcome o =
-        table.equals(Tables.PREDICTION_LOG)
-            ? ingestPredictions(ctx, spec, raw, path)
-            : ingestLabels(ctx, spec, raw, path);
+        Ingestion.commit(
+            ctx.tables(),
+            name(),
+            p.spec().name(),
+            ctx.logicalDate(),
+            target,
+            c.classified(),
+            p.path());
+    return new Outcome(p, ctx.runId(), o, c.ignored());
+  }
+
+  @Override
+  public JobResult render(Outcome outcome) {
+    Ingestion.Outcome o = outcome.written();
+    Planned p = outcome.planned();
     Map<String, String> summary = new LinkedHashMap<>();
-    summary.put("table", table);
+    summary.put("table", p.table());
     summary.put("written", Long.toString(o.written()));
     summary.put("quarantined", Long.toString(o.quarantined()));
     summary.put("version", Long.toString(o.tableVersion()));
-    summary.put("ignored_columns", String.join(",", ignored));
+    summary.put("ignored_columns", String.join(",", outcome.ignored()));
     return new JobResult(
         String.format(
             "ingest: %,d rows into %s (v%d), %,d quarantined (see: bin/lakeloop query \"select reason, count(*) from quarantine where run_id = '%s' group by reason\")%s",
-            o.written(), table, o.tableVersion(), o.quarantined(), ctx.runId(), ignoredNote),
+            o.written(),
+            p.table(),
+            o.tableVersion(),
+            o.quarantined(),
+            outcome.runId(),
+            outcome.ignored().isEmpty() ? "" : ignoredNote(p, outcome.ignored())),
         summary);
   }
 
-  static Ingestion.Outcome ingestPredictions(
-      JobContext ctx, ModelSpec spec, Dataset<Row> raw, String path) {
-    ctx.lakehouse().ensure(Tables.predictionLog(spec));
-    return Ingestion.commitPredictions(
-        ctx.tables(),
-        "ingest",
-        spec,
-        ctx.logicalDate(),
-        Ingestion.classifyPredictions(ctx.tables(), ctx.config(), spec, raw),
-        path);
+  /** What the CLI and the log say of source columns the target's schema lacks. */
+  private static String ignoredNote(Planned p, List<String> ignored) {
+    return String.format(
+        "; the source's %s %s %s not in %s's schema and were not ingested (the values of"
+            + " the others are read by name, so nothing shifted); add them to model %s's"
+            + " spec to keep them",
+        p.format().equalsIgnoreCase("json")
+            ? String.format("key(s), seen in its first %,d lines,", SourceReader.JSON_KEY_SAMPLE)
+            : "column(s)",
+        ignored,
+        ignored.size() == 1 ? "is" : "are",
+        p.table(),
+        p.spec().name());
   }
 
-  static Ingestion.Outcome ingestLabels(
-      JobContext ctx, ModelSpec spec, Dataset<Row> raw, String path) {
+  /** Label rows classified against the request ids of prediction_log and of labels. */
+  private static Dataset<Row> classifyLabels(JobContext ctx, ModelSpec spec, Dataset<Row> raw) {
     Dataset<Row> known = Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG);
     if (known == null) {
       throw new LakeloopException(
@@ -214,16 +254,7 @@ public final class IngestJob implements Job {
               + ctx.lakehouse().path(Tables.PREDICTION_LOG)
               + ": ingest predictions before their labels");
     }
-    Dataset<Row> classified =
-        Validation.labels(
-            raw, spec, known, Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
-    return Ingestion.commit(
-        ctx.tables(),
-        "ingest",
-        ctx.model().name(),
-        ctx.logicalDate(),
-        Tables.LABELS,
-        classified,
-        path);
+    return Validation.labels(
+        raw, spec, known, Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
   }
 }
