@@ -6,10 +6,10 @@ import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.cli.Flag;
 import io.lakeloop.common.config.ModelSpec;
-import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.StagedJob;
 import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.ingest.Ingestion;
@@ -32,7 +32,8 @@ import org.apache.spark.storage.StorageLevel;
  * derived from model, seed, dates and size). Cost: two narrow passes over generated rows, one
  * shuffle for duplicate detection per table.
  */
-public final class GenerateJob implements Job {
+public final class GenerateJob
+    implements StagedJob<GenerateJob.Planned, GenerateJob.Computed, GenerateJob.Outcome> {
   static final List<Flag> FLAGS =
       List.of(
           Flag.value("rows", "N", "number of predictions (default lakeloop.generate.rows)"),
@@ -71,99 +72,126 @@ public final class GenerateJob implements Job {
     return Optional.empty();
   }
 
-  @Override
-  public JobResult run(JobContext ctx) {
-    ModelSpec spec = ctx.model();
-    GenerateSettings s = GenerateSettings.from(ctx.config().section("generate"), ctx.args());
-    if (ctx.previousSuccess().isPresent()) {
-      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
+  /**
+   * What to generate and where: the model, the settings, and the landing folder and format when the
+   * rows go to files ({@code --output}) instead of the tables.
+   */
+  public record Planned(
+      ModelSpec spec, GenerateSettings settings, Optional<String> landing, String format) {
+    String range() {
+      return settings.startDate() + " .. " + settings.startDate().plusDays(settings.days() - 1);
     }
-    // Predictions and labels both derive from the same generated rows: generate them once.
-    Dataset<Row> traffic =
-        SyntheticTraffic.traffic(ctx.spark(), spec, s).persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      return write(ctx, spec, s, traffic);
-    } finally {
+  }
+
+  /**
+   * The generated rows, persisted once (predictions and labels both derive from them), and the
+   * predictions classified by validation; closing it releases the rows.
+   */
+  public record Computed(Dataset<Row> traffic, Dataset<Row> predictions) implements AutoCloseable {
+    @Override
+    public void close() {
       traffic.unpersist();
     }
   }
 
-  private JobResult write(
-      JobContext ctx, ModelSpec spec, GenerateSettings s, Dataset<Row> traffic) {
+  /** What was written: the two tables' commits, or nothing but the landing files. */
+  public record Outcome(
+      Planned planned,
+      Optional<Ingestion.Outcome> predictions,
+      Optional<Ingestion.Outcome> labels) {}
+
+  @Override
+  public boolean skipsSucceededRun() {
+    return true;
+  }
+
+  @Override
+  public Planned plan(JobContext ctx) {
+    GenerateSettings s = GenerateSettings.from(ctx.config().section("generate"), ctx.args());
+    Optional<String> landing = ctx.args().get("output").map(dir -> dir.replaceAll("/$", ""));
+    String format = ctx.args().get("format").orElse("parquet").toLowerCase(Locale.ROOT);
+    if (landing.isPresent() && !List.of("parquet", "json", "csv").contains(format)) {
+      throw new LakeloopException(
+          "--format '" + format + "' is not supported; use parquet, json or csv");
+    }
+    return new Planned(ctx.model(), s, landing, format);
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    Dataset<Row> traffic =
+        SyntheticTraffic.traffic(ctx.spark(), p.spec(), p.settings())
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> predictions = SyntheticTraffic.predictionRows(traffic, p.spec());
+    return new Computed(
+        traffic,
+        p.landing().isPresent()
+            ? predictions
+            : Ingestion.classifyPredictions(ctx.tables(), ctx.config(), p.spec(), predictions));
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    if (p.landing().isPresent()) {
+      String dir = p.landing().get();
+      writeLanding(c.predictions(), p.format(), dir + "/" + Tables.PREDICTION_LOG);
+      writeLanding(
+          SyntheticTraffic.labelRows(c.traffic()), p.format(), dir + "/" + Tables.LABELS_TABLE);
+      return new Outcome(p, Optional.empty(), Optional.empty());
+    }
+    Ingestion.Outcome written =
+        Ingestion.commitPredictions(
+            ctx.tables(), name(), p.spec(), ctx.logicalDate(), c.predictions(), null);
+    // Labels are checked against the predictions just committed, this run's included.
+    Dataset<Row> known =
+        ctx.lakehouse()
+            .readAt(Tables.PREDICTION_LOG, written.tableVersion())
+            .select(Columns.REQUEST_ID);
+    Dataset<Row> labels =
+        Validation.labels(
+            SyntheticTraffic.labelRows(c.traffic()),
+            p.spec(),
+            known,
+            Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
+    Ingestion.Outcome l =
+        Ingestion.commit(
+            ctx.tables(), name(), p.spec().name(), ctx.logicalDate(), Tables.LABELS, labels, null);
+    return new Outcome(p, Optional.of(written), Optional.of(l));
+  }
+
+  @Override
+  public JobResult render(Outcome outcome) {
+    Planned p = outcome.planned();
+    GenerateSettings s = p.settings();
     Map<String, String> summary = new LinkedHashMap<>();
     summary.put("rows", Long.toString(s.rows()));
     summary.put("seed", Long.toString(s.seed()));
     summary.put("start_date", s.startDate().toString());
     summary.put("days", Integer.toString(s.days()));
-    String range = s.startDate() + " .. " + s.startDate().plusDays(s.days() - 1);
-    Optional<String> output = ctx.args().get("output");
-    if (output.isPresent()) {
-      String format = ctx.args().get("format").orElse("parquet").toLowerCase(Locale.ROOT);
-      if (!List.of("parquet", "json", "csv").contains(format)) {
-        throw new LakeloopException(
-            "--format '" + format + "' is not supported; use parquet, json or csv");
-      }
-      String dir = output.get().replaceAll("/$", "");
-      writeLanding(
-          SyntheticTraffic.predictionRows(traffic, spec),
-          format,
-          dir + "/" + Tables.PREDICTION_LOG);
-      writeLanding(SyntheticTraffic.labelRows(traffic), format, dir + "/" + Tables.LABELS_TABLE);
-      summary.put("output", dir);
+    if (p.landing().isPresent()) {
+      summary.put("output", p.landing().get());
       return new JobResult(
           String.format(
               "generate: %,d predictions for model %s (%s) written as %s to %s/{prediction_log,labels}; load them with bin/lakeloop ingest",
-              s.rows(), spec.name(), range, format, dir),
+              s.rows(), p.spec().name(), p.range(), p.format(), p.landing().get()),
           summary);
     }
-    ctx.lakehouse().ensure(Tables.predictionLog(spec));
-    double tol = ctx.config().section("ingest").doubleIn("score-sum-tolerance", 0, 1);
-    Dataset<Row> predictions =
-        Validation.predictions(
-            SyntheticTraffic.predictionRows(traffic, spec),
-            spec,
-            tol,
-            Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG));
-    Ingestion.Outcome p =
-        Ingestion.commit(
-            ctx.tables(),
-            name(),
-            ctx.model().name(),
-            ctx.logicalDate(),
-            Tables.predictionLog(spec),
-            predictions,
-            null);
-    Dataset<Row> known =
-        ctx.lakehouse().readAt(Tables.PREDICTION_LOG, p.tableVersion()).select(Columns.REQUEST_ID);
-    Dataset<Row> labels =
-        Validation.labels(
-            SyntheticTraffic.labelRows(traffic),
-            spec,
-            known,
-            Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
-    Ingestion.Outcome l =
-        Ingestion.commit(
-            ctx.tables(),
-            name(),
-            ctx.model().name(),
-            ctx.logicalDate(),
-            Tables.LABELS,
-            labels,
-            null);
-    summary.put("predictions_written", Long.toString(p.written()));
-    summary.put("predictions_quarantined", Long.toString(p.quarantined()));
+    Ingestion.Outcome w = outcome.predictions().orElseThrow();
+    Ingestion.Outcome l = outcome.labels().orElseThrow();
+    summary.put("predictions_written", Long.toString(w.written()));
+    summary.put("predictions_quarantined", Long.toString(w.quarantined()));
     summary.put("labels_written", Long.toString(l.written()));
     summary.put("labels_quarantined", Long.toString(l.quarantined()));
     return new JobResult(
         String.format(
             "generate: model %s, %s: %,d predictions into prediction_log (v%d), %,d labels into labels (v%d); %,d + %,d malformed rows quarantined",
-            spec.name(),
-            range,
-            p.written(),
-            p.tableVersion(),
+            p.spec().name(),
+            p.range(),
+            w.written(),
+            w.tableVersion(),
             l.written(),
             l.tableVersion(),
-            p.quarantined(),
+            w.quarantined(),
             l.quarantined()),
         summary);
   }
