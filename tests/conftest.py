@@ -40,9 +40,10 @@ CLASSES = {
     command: (main_class, ROOT / f"jobs/{module}/target/lakeloop-{module}.jar")
     for command, (main_class, module) in _SUBMIT.MAIN_CLASSES.items()
 }
-# `bin/lakeloop batch` under spark-submit: the dispatcher's main class in the modeling jar, which
-# holds every command (spark_submit_batch).
-DISPATCHER = ("io.lakeloop.cli.Lakeloop", ROOT / "jobs/modeling/target/lakeloop-modeling.jar")
+# `bin/lakeloop batch` under spark-submit: the dispatcher's main class in the app module's jar,
+# with the modeling jar (every job, shaded with their dependencies) beside it (spark_submit_batch).
+DISPATCHER = ("io.lakeloop.app.Lakeloop", ROOT / "app/target/lakeloop-app-0.1.0-SNAPSHOT.jar")
+JOBS_JAR = ROOT / "jobs/modeling/target/lakeloop-modeling.jar"
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -148,6 +149,8 @@ def spark_submit_command(
     cmd = [str(VENV_BIN / "spark-submit"), "--master", master, "--deploy-mode", deploy_mode]
     for k, v in settings.items():
         cmd += ["--conf", f"{k}={v}"]
+    if command == "batch":
+        cmd += ["--jars", str(JOBS_JAR)]
     return cmd + ["--class", main_class, str(jar), *args]
 
 

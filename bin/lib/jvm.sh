@@ -34,12 +34,12 @@ fi
 # a single-JVM fit with ND4J's default threads, 0.79 with one). One per operation unless set.
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 
-LAKELOOP_CP_FILE="$ROOT/jobs/modeling/target/classpath.txt"
+LAKELOOP_CP_FILE="$ROOT/app/target/classpath.txt"
 
 # True when the jars are missing or any source, resource or pom is newer than the last build.
 lakeloop_stale() {
   [[ -f "$LAKELOOP_CP_FILE" ]] || return 0
-  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" "$ROOT/bench" \( -path '*/target' -prune \) -o \
+  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" "$ROOT/app" "$ROOT/bench" \( -path '*/target' -prune \) -o \
         \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$LAKELOOP_CP_FILE" -print -quit)" ]]
 }
 
@@ -61,7 +61,7 @@ lakeloop_ensure_built() {
 # The modules' jars (never target/classes: the JVM can archive classes from jars only) and their
 # dependencies as the build resolved them.
 lakeloop_classpath() {
-  echo "$ROOT/jobs/modeling/target/lakeloop-modeling-0.1.0-SNAPSHOT.jar:$(cat "$LAKELOOP_CP_FILE")"
+  echo "$ROOT/app/target/lakeloop-app-0.1.0-SNAPSHOT.jar:$(cat "$LAKELOOP_CP_FILE")"
 }
 
 # The benchmark programs (the bench module, never in a production jar) after lakeloop's own
@@ -83,6 +83,7 @@ lakeloop_cds_archive() {
   local cp
   cp="$(lakeloop_classpath)"
   echo "$LAKELOOP_CDS_DIR/$( { echo "$cp"; stat -c '%n %s %Y' "${cp%%:*}" \
+    "$ROOT/jobs/modeling/target/lakeloop-modeling-0.1.0-SNAPSHOT.jar" \
     "$ROOT/jobs/monitoring/target/lakeloop-monitoring-0.1.0-SNAPSHOT.jar" \
     "$ROOT/common/target/lakeloop-common-0.1.0-SNAPSHOT.jar"; } | sha256sum | cut -c1-16).jsa"
 }
@@ -112,7 +113,7 @@ lakeloop_ensure_cds() {
       env -u LAKELOOP_PAUSE_AT -u LAKELOOP_PAUSE_MARKER -u LAKELOOP_FAIL_AT java \
       -XX:ArchiveClassesAtExit="$scratch/classes.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -Xmx1g \
       "${LAKELOOP_JVM_FLAGS[@]}" -Dlog4j2.configurationFile=lakeloop-log4j2.properties \
-      -Dlakeloop.rootLogLevel=error -cp "$(lakeloop_classpath)" io.lakeloop.cli.Lakeloop generate \
+      -Dlakeloop.rootLogLevel=error -cp "$(lakeloop_classpath)" io.lakeloop.app.Lakeloop generate \
       --config "$ROOT/configs/local.conf" --rows 2000 --days 2 >/dev/null 2>&1) &&
     [[ -s "$scratch/classes.jsa" ]]; then
     mv -f "$scratch/classes.jsa" "$archive" || true

@@ -1,4 +1,4 @@
-package io.lakeloop.modeling.demo;
+package io.lakeloop.app.demo;
 
 import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.LakeloopConfig;

@@ -1,4 +1,4 @@
-package io.lakeloop.cli;
+package io.lakeloop.app;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lakeloop.common.LakeloopException;

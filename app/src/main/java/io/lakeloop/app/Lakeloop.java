@@ -1,9 +1,9 @@
-package io.lakeloop.cli;
+package io.lakeloop.app;
 
+import io.lakeloop.app.demo.DemoJob;
 import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.modeling.compress.CompressJob;
-import io.lakeloop.modeling.demo.DemoJob;
 import io.lakeloop.modeling.registry.RegistryJob;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
@@ -19,14 +19,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The {@code bin/lakeloop} dispatcher: maps a command to its job. Each job also has its own main
- * class for spark-submit; this one only saves typing class names locally.
+ * The {@code bin/lakeloop} dispatcher and the registry of its commands (what {@code --help} lists):
+ * maps a command to its job. Each job also has its own main class for spark-submit; this one only
+ * saves typing class names locally.
  */
 public final class Lakeloop {
   private static final Map<String, Job> JOBS = new LinkedHashMap<>();
-
-  /** Commands of DESIGN.md that are not built yet, with the issue that builds them. */
-  private static final Map<String, String> PLANNED = new LinkedHashMap<>();
 
   static {
     for (Job j :
@@ -70,11 +68,6 @@ public final class Lakeloop {
     if (job != null) {
       return JobLauncher.launch(job, rest);
     }
-    if (PLANNED.containsKey(command)) {
-      System.err.println(
-          "lakeloop: '" + command + "' is not built yet; it arrives with " + PLANNED.get(command));
-      return JobLauncher.USER_ERROR;
-    }
     System.err.println("lakeloop: unknown command '" + command + "'; see bin/lakeloop --help");
     return JobLauncher.USER_ERROR;
   }
@@ -92,9 +85,6 @@ public final class Lakeloop {
         .forEach(
             j ->
                 sb.append(String.format("  %-10s %s%n", j.name(), firstSentence(j.description()))));
-    if (!PLANNED.isEmpty()) {
-      sb.append("\nnot built yet: ").append(String.join(", ", PLANNED.keySet())).append('\n');
-    }
     sb.append(String.format("  %-10s %s%n", Batch.COMMAND, Batch.HELP));
     sb.append(
         "\ncommon flags: --config FILE, --set key=value (repeatable), --date YYYY-MM-DD, --run-id ID, --model NAME, --verbose\n");
