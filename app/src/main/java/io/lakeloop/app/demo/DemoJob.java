@@ -7,7 +7,9 @@ import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.table.Columns;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.window.Predicate;
 import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
@@ -62,7 +64,29 @@ public final class DemoJob implements Job {
     List<String> lines = new ArrayList<>();
     String landing = ctx.lakehouse().root() + "/landing/demo";
     lines.add("lakeloop demo: warehouse " + ctx.lakehouse().root());
+    LocalDate start = ctx.config().section("generate").date("start-date");
+    LocalDate last = start.plusDays(ctx.config().section("generate").positiveLong("days") - 1);
+    lines.addAll(monitor(ctx, landing, start, last));
+    lines.addAll(update(ctx, landing, last));
+    lines.add("");
+    lines.addAll(dailyTable(ctx));
+    JobResult report = run(ctx, ctx.config(), new ReportJob(), "--run-id", "demo-report");
+    lines.add("");
+    lines.add(line("report", report));
+    lines.add("");
+    lines.addAll(whereToLook(ctx, report));
+    return new JobResult(String.join("\n", lines), Map.of());
+  }
 
+  /**
+   * Generates two weeks of traffic as landing files, ingests them, evaluates every generated day
+   * (the labels known by the last day: metrics per window and slice with bootstrap intervals) and
+   * measures the drift of every day against the model's baseline (its first week, built on first
+   * use) and the previous day/week, in one pass.
+   */
+  private static List<String> monitor(
+      JobContext ctx, String landing, LocalDate start, LocalDate last) throws Exception {
+    List<String> lines = new ArrayList<>();
     lines.add(
         step(
             ctx,
@@ -75,65 +99,49 @@ public final class DemoJob implements Job {
             "--format",
             "json"));
     lines.add(
-        step(
-            ctx,
-            new IngestJob(),
-            "ingest predictions",
-            "--run-id",
-            "demo-ingest-predictions",
-            "--table",
-            Tables.PREDICTION_LOG,
-            "--format",
-            "json",
-            "--path",
-            landing + "/" + Tables.PREDICTION_LOG));
-    lines.add(
-        step(
-            ctx,
-            new IngestJob(),
-            "ingest labels",
-            "--run-id",
-            "demo-ingest-labels",
-            "--table",
-            Tables.LABELS_TABLE,
-            "--format",
-            "json",
-            "--path",
-            landing + "/" + Tables.LABELS_TABLE));
+        ingest(
+            ctx, "ingest predictions", "demo-ingest-predictions", landing, Tables.PREDICTION_LOG));
+    lines.add(ingest(ctx, "ingest labels", "demo-ingest-labels", landing, Tables.LABELS_TABLE));
+    for (Job job : List.of(new EvaluateJob(), new DriftJob())) {
+      lines.add(
+          step(
+              ctx,
+              job,
+              job.name(),
+              "--run-id",
+              "demo-" + job.name(),
+              "--date",
+              last.toString(),
+              "--since",
+              start.toString()));
+    }
+    return lines;
+  }
 
-    // Evaluate every generated day (the labels known by the last day): metrics per window and
-    // slice with bootstrap intervals; the step prints the daily headline table.
-    LocalDate start = ctx.config().section("generate").date("start-date");
-    long generatedDays = ctx.config().section("generate").positiveLong("days");
-    lines.add(
-        step(
-            ctx,
-            new EvaluateJob(),
-            "evaluate",
-            "--run-id",
-            "demo-evaluate",
-            "--date",
-            start.plusDays(generatedDays - 1).toString(),
-            "--since",
-            start.toString()));
+  private static String ingest(
+      JobContext ctx, String title, String runId, String landing, String table) throws Exception {
+    return step(
+        ctx,
+        new IngestJob(),
+        title,
+        "--run-id",
+        runId,
+        "--table",
+        table,
+        "--format",
+        "json",
+        "--path",
+        landing + "/" + table);
+  }
 
-    // Drift of every generated day against the model's baseline (its first week, built on first
-    // use) and the previous day/week, in one pass; the step prints the last day's verdicts.
-    lines.add(
-        step(
-            ctx,
-            new DriftJob(),
-            "drift",
-            "--run-id",
-            "demo-drift",
-            "--date",
-            start.plusDays(generatedDays - 1).toString(),
-            "--since",
-            start.toString()));
-
-    // Retrain on the last days (the injected concept drift), distil a student, and gate both
-    // against the deployed model on held-out rows; the step prints the decision and its reasons.
-    LocalDate last = start.plusDays(generatedDays - 1);
+  /**
+   * Retrains on the last days (the injected concept drift), distils a student and gates both
+   * against the deployed model on held-out rows; when the gate blesses one, compresses and
+   * publishes it and lets it serve.
+   */
+  private static List<String> update(JobContext ctx, String landing, LocalDate last)
+      throws Exception {
+    List<String> lines = new ArrayList<>();
     JobResult trained =
         run(ctx, ctx.config(), new TrainJob(), "--run-id", "demo-train", "--date", last.toString());
     lines.add(line("train, distil and gate", trained));
@@ -142,13 +150,19 @@ public final class DemoJob implements Job {
     } else {
       lines.add("  compress, score: skipped — the gate blessed no model, the deployed one stays");
     }
+    return lines;
+  }
 
-    // What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of
-    // the deployed model's predictions, where the injected concept drift shows.
+  /**
+   * What the data holds, as one aggregate: daily traffic, label coverage and the accuracy of the
+   * deployed model's predictions, where the injected concept drift shows.
+   */
+  private static List<String> dailyTable(JobContext ctx) {
     ctx.spark()
         .read()
         .format("delta")
         .load(ctx.lakehouse().path(Tables.PREDICTION_LOG))
+        .where(Predicate.eq(Columns.MODEL_NAME, ctx.model().name()).column())
         .createOrReplaceTempView("demo_log");
     ctx.spark()
         .read()
@@ -161,12 +175,9 @@ public final class DemoJob implements Job {
                 "select p.event_date, p.model_version, count(*) as n, count(l.label) as labeled,"
                     + " avg(cast(case when l.label is null then null when l.label = p.prediction then 1 else 0 end as double)) as accuracy"
                     + " from demo_log p left join demo_labels l on p.request_id = l.request_id"
-                    + " where p.model_name = '"
-                    + ctx.model().name()
-                    + "'"
                     + " group by p.event_date, p.model_version order by p.event_date")
             .collectAsList();
-    lines.add("");
+    List<String> lines = new ArrayList<>();
     lines.add(
         "  day          model version  predictions  labeled  accuracy (vs labels; version 1 is"
             + " the deployed model, the later days are scored by the published one)");
@@ -180,54 +191,53 @@ public final class DemoJob implements Job {
               r.getLong(3),
               r.isNullAt(4) ? "-" : String.format("%.3f", r.getDouble(4))));
     }
-    JobResult report = run(ctx, ctx.config(), new ReportJob(), "--run-id", "demo-report");
-    lines.add("");
-    lines.add(line("report", report));
-    lines.add("");
-    lines.add("where to look:");
-    lines.add("  open " + report.summary().get("report") + "   (the HTML report, self-contained)");
-    lines.add(
-        "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"");
-    lines.add("  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"");
-    lines.add("  bin/lakeloop registry list        (then: registry show churn@challenger)");
-    lines.add(
+    return lines;
+  }
+
+  private static List<String> whereToLook(JobContext ctx, JobResult report) {
+    return List.of(
+        "where to look:",
+        "  open " + report.summary().get("report") + "   (the HTML report, self-contained)",
+        "  bin/lakeloop query \"select reason, count(*) as n from quarantine group by reason order by n desc\"",
+        "  bin/lakeloop query \"select job, run_id, status, outputs from job_runs\"",
+        "  bin/lakeloop registry list        (then: registry show churn@challenger)",
         "  bin/lakeloop query \"select model_name, version, parent_version, status,"
             + " metrics['holdout.accuracy'] as accuracy, metrics['parameters'] as parameters"
-            + " from model_registry order by version\"");
-    lines.add(
+            + " from model_registry order by version\"",
         "  bin/lakeloop query \"select candidate, candidate_version, blessed, winner, passed,"
-            + " reason from gate_decisions\"");
-    lines.add(
+            + " reason from gate_decisions\"",
         "  bin/lakeloop query \"select window_start, value, ci_low, ci_high from eval_metrics where"
-            + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"");
-    lines.add(
+            + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"",
         "  bin/lakeloop query \"select window_start, column, value, drifted from drift_metrics where"
-            + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"");
-    lines.add(
+            + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"",
         "  tables: "
             + ctx.lakehouse().root()
             + "/{prediction_log,labels,eval_metrics,profiles,drift_metrics,model_registry,"
             + "model_aliases,gate_decisions,quarantine,job_runs} and models/");
-    return new JobResult(String.join("\n", lines), Map.of());
   }
 
-  /**
-   * Compresses and publishes the gate's winner, then lets it serve: {@link #LATER_DAYS} more days
-   * of traffic (the drifted world goes on) land as files, are scored by the new champion into
-   * prediction_log, get their labels and are evaluated.
-   */
+  /** Compresses and publishes the gate's winner, then lets it serve ({@link #serveLaterDays}). */
   private static List<String> publishAndServe(JobContext ctx, String landing, LocalDate last)
       throws Exception {
     List<String> lines = new ArrayList<>();
-    LakeloopConfig config = ctx.config();
     JobResult compressed =
-        run(ctx, config, new CompressJob(), "--run-id", "demo-compress", "--date", "" + last);
+        run(ctx, ctx.config(), new CompressJob(), "--run-id", "demo-compress", "--date", "" + last);
     lines.add(line("compress and publish", compressed));
     if (compressed.exitCode() != JobLauncher.OK) {
       lines.add("  score later days: skipped — no compressed model passed the gate");
       return lines;
     }
-    String later = landing + "-later";
+    lines.addAll(serveLaterDays(ctx, landing + "-later", last));
+    return lines;
+  }
+
+  /**
+   * {@link #LATER_DAYS} more days of traffic (the drifted world goes on) land as files, are scored
+   * by the new champion into prediction_log, get their labels and are evaluated.
+   */
+  private static List<String> serveLaterDays(JobContext ctx, String later, LocalDate last)
+      throws Exception {
+    LakeloopConfig config = ctx.config();
     Settings g = config.section("generate");
     // the same world (true relation, deployed model), new rows (another seed), still drifted
     LakeloopConfig drifted =
@@ -237,6 +247,7 @@ public final class DemoJob implements Job {
             .withSetting("generate.concept-drift.start-day", 0);
     long rows = Math.max(1, g.positiveLong("rows") * LATER_DAYS / g.positiveLong("days"));
     LocalDate end = last.plusDays(LATER_DAYS);
+    List<String> lines = new ArrayList<>();
     lines.add(
         line(
             "generate later days",
@@ -259,48 +270,31 @@ public final class DemoJob implements Job {
                 "--format",
                 "json")));
     lines.add(
-        line(
+        step(
+            ctx,
+            new ScoreJob(),
             "score later days with the champion",
-            run(
-                ctx,
-                config,
-                new ScoreJob(),
-                "--run-id",
-                "demo-score",
-                "--date",
-                "" + end,
-                "--input",
-                later + "/" + Tables.PREDICTION_LOG,
-                "--format",
-                "json")));
+            "--run-id",
+            "demo-score",
+            "--date",
+            "" + end,
+            "--input",
+            later + "/" + Tables.PREDICTION_LOG,
+            "--format",
+            "json"));
     lines.add(
-        line(
-            "ingest their labels",
-            run(
-                ctx,
-                config,
-                new IngestJob(),
-                "--run-id",
-                "demo-ingest-labels-later",
-                "--table",
-                Tables.LABELS_TABLE,
-                "--format",
-                "json",
-                "--path",
-                later + "/" + Tables.LABELS_TABLE)));
+        ingest(ctx, "ingest their labels", "demo-ingest-labels-later", later, Tables.LABELS_TABLE));
     lines.add(
-        line(
+        step(
+            ctx,
+            new EvaluateJob(),
             "evaluate later days",
-            run(
-                ctx,
-                config,
-                new EvaluateJob(),
-                "--run-id",
-                "demo-evaluate-later",
-                "--date",
-                "" + end,
-                "--since",
-                "" + last.plusDays(1))));
+            "--run-id",
+            "demo-evaluate-later",
+            "--date",
+            "" + end,
+            "--since",
+            "" + last.plusDays(1)));
     return lines;
   }
 
