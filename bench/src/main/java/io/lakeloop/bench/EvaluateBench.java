@@ -259,7 +259,14 @@ public final class EvaluateBench {
 
   static EvalSettings settings(int replicates) {
     return new EvalSettings(
-        List.of(Granularity.parse("1 day", "bench")), replicates, 0.95, REGIONS, 10_000, 200, 1e-6);
+        List.of(Granularity.parse("1 day", "bench")),
+        replicates,
+        0.95,
+        REGIONS,
+        10_000,
+        200,
+        1e-6,
+        256L << 20);
   }
 
   /** Window x slice combinations, evenly spaced over all DAYS x (REGIONS + '*'). */

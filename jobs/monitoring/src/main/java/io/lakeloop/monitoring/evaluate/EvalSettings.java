@@ -21,9 +21,6 @@ public record EvalSettings(
     double scoreSumTolerance,
     long stateMemoryBytes) {
 
-  /** The default bound on the open window x slice states of one input partition. */
-  public static final long DEFAULT_STATE_MEMORY_BYTES = 256L << 20;
-
   public EvalSettings {
     granularities = List.copyOf(granularities);
     if (aucBins % bootstrapAucBins != 0) {
@@ -34,26 +31,6 @@ public record EvalSettings(
               + bootstrapAucBins
               + "): each coarse bin is a run of fine ones; e.g. 10000 and 200");
     }
-  }
-
-  /** Settings with the default state memory (tests, the quality gate). */
-  public EvalSettings(
-      List<Granularity> granularities,
-      int bootstrapReplicates,
-      double confidence,
-      int topKSliceValues,
-      int aucBins,
-      int bootstrapAucBins,
-      double scoreSumTolerance) {
-    this(
-        granularities,
-        bootstrapReplicates,
-        confidence,
-        topKSliceValues,
-        aucBins,
-        bootstrapAucBins,
-        scoreSumTolerance,
-        DEFAULT_STATE_MEMORY_BYTES);
   }
 
   public static EvalSettings from(LakeloopConfig config) {

@@ -40,10 +40,16 @@ public final class IngestJob
     implements StagedJob<IngestJob.Planned, IngestJob.Computed, IngestJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(IngestJob.class);
 
+  /** The source format when --format is not given. */
+  static final String DEFAULT_FORMAT = "parquet";
+
   static final List<Flag> FLAGS =
       List.of(
           Flag.value("table", "prediction_log|labels", "which table the source feeds"),
-          Flag.value("format", "csv|json|parquet|delta", "the source's format (default parquet)"),
+          Flag.value(
+              "format",
+              "csv|json|parquet|delta",
+              "the source's format (default " + DEFAULT_FORMAT + ")"),
           Flag.value("path", "PATH", "file or folder to load (local path, file:, s3a:)"));
 
   public static void main(String[] args) {
@@ -71,7 +77,7 @@ public final class IngestJob
     String key =
         args.get("table").orElse("")
             + "|"
-            + args.get("format").orElse("parquet")
+            + args.get("format").orElse(DEFAULT_FORMAT)
             + "|"
             + args.get("path").orElse("")
             + "|"
@@ -125,7 +131,7 @@ public final class IngestJob
   }
 
   private static String format(CliArgs args) {
-    String format = args.get("format").orElse("parquet");
+    String format = args.get("format").orElse(DEFAULT_FORMAT);
     SourceReader.checkFormat(format);
     return format;
   }

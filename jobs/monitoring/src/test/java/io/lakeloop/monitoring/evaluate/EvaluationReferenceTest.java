@@ -61,7 +61,14 @@ class EvaluationReferenceTest extends SparkTestBase {
 
   static EvalSettings settings(int replicates) {
     return new EvalSettings(
-        List.of(Granularity.parse("1 day", "test")), replicates, 0.95, 20, 10_000, 200, 1e-3);
+        List.of(Granularity.parse("1 day", "test")),
+        replicates,
+        0.95,
+        20,
+        10_000,
+        200,
+        1e-3,
+        256L << 20);
   }
 
   /** The reference CSV as prediction_log rows joined with labels. */

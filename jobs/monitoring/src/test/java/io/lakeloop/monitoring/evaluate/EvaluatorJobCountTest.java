@@ -65,7 +65,8 @@ class EvaluatorJobCountTest extends SparkTestBase {
             topK,
             10_000,
             1_000,
-            1e-3);
+            1e-3,
+            256L << 20);
     AtomicInteger jobs = new AtomicInteger();
     SparkListener listener =
         new SparkListener() {

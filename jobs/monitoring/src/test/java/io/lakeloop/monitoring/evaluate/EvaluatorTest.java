@@ -165,7 +165,8 @@ class EvaluatorTest extends SparkTestBase {
             d.topKSliceValues(),
             d.aucBins(),
             d.bootstrapAucBins(),
-            d.scoreSumTolerance());
+            d.scoreSumTolerance(),
+            d.stateMemoryBytes());
     // room for the minimum of open states only: states (and all-rows sums) are emitted early and
     // merged on the reduce side
     EvalSettings tight =
