@@ -398,4 +398,15 @@ public final class CompactModel {
     }
     return new Int8Quantizer.Quantized(rows, cols, v, scales, zeros);
   }
+
+  /** The share of exactly-zero values. */
+  public static double sparsity(float[] values) {
+    int zeros = 0;
+    for (float v : values) {
+      if (v == 0f) {
+        zeros++;
+      }
+    }
+    return values.length == 0 ? 0 : (double) zeros / values.length;
+  }
 }

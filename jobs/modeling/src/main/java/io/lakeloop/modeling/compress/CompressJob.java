@@ -10,11 +10,11 @@ import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.modeling.Scratch;
+import io.lakeloop.modeling.artifact.CompactArtifact;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.gate.GateSettings;
-import io.lakeloop.modeling.model.Artifacts;
-import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.train.SparkTrainer;
 import io.lakeloop.modeling.train.TrainExamples;
 import io.lakeloop.modeling.train.TrainSettings;
@@ -170,7 +170,7 @@ public final class CompressJob
     TrainExamples ex = null;
     try {
       ArtifactStore store = store(ctx);
-      ModelArtifact original = Artifacts.fetch(store, source, scratch.resolve("source"));
+      ModelArtifact original = ModelArtifact.fetch(store, source, scratch.resolve("source"));
       ex = TrainExamples.read(ctx.tables(), model, p.train(), p.date());
       // An earlier attempt of this run that published before it stopped (killed between the
       // registry commit and the champion's move, say): its artifact is judged again and promoted
@@ -272,7 +272,7 @@ public final class CompressJob
         runId,
         earlier.ref());
     Path file = scratch.resolve("published.llc");
-    ModelArtifact stored = Artifacts.fetch(store, earlier, file);
+    ModelArtifact stored = ModelArtifact.fetch(store, earlier, file);
     Map<String, Map<String, Double>> m = heldOut(p.model(), p.eval(), runId, ex, original, stored);
     Double published = earlier.compression().sparsity();
     return judge(
@@ -336,7 +336,7 @@ public final class CompressJob
               ? Map.of()
               : CompactArtifact.calibrate(net, calibration, asymmetric, cs.clipPercentiles());
       CompactArtifact.write(net, original.encoding(), asymmetric, clips, file);
-      CompactArtifact.Loaded loaded = CompactArtifact.read(file);
+      ModelArtifact loaded = CompactArtifact.read(file);
       Map<String, Map<String, Double>> m =
           heldOut(
               model,

@@ -88,15 +88,4 @@ public final class MagnitudePruning {
       }
     }
   }
-
-  /** The share of exactly-zero values. */
-  public static double sparsity(float[] tensor) {
-    int zeros = 0;
-    for (float v : tensor) {
-      if (v == 0f) {
-        zeros++;
-      }
-    }
-    return tensor.length == 0 ? 0 : (double) zeros / tensor.length;
-  }
 }

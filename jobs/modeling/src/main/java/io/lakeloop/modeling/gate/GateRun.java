@@ -9,7 +9,7 @@ import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
-import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.score.ModelScorer;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import io.lakeloop.monitoring.evaluate.Evaluator;

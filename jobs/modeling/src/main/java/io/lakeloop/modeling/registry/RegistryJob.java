@@ -10,8 +10,7 @@ import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRef;
 import io.lakeloop.common.registry.ModelRegistry;
-import io.lakeloop.modeling.model.Artifacts;
-import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -317,7 +316,7 @@ public final class RegistryJob implements Job {
     ModelRegistry.Entry e = registry.resolve(ref);
     Path local = Files.createTempFile("lakeloop-load-", ".zip");
     try {
-      ModelArtifact artifact = Artifacts.fetch(store, e, local);
+      ModelArtifact artifact = ModelArtifact.fetch(store, e, local);
       MultiLayerNetwork net = artifact.network();
       FeatureEncoding enc = artifact.encoding();
       List<String> lines = new ArrayList<>();

@@ -15,8 +15,7 @@ import io.lakeloop.common.registry.ModelRef;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.modeling.Scratch;
-import io.lakeloop.modeling.model.Artifacts;
-import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.monitoring.ingest.Ingestion;
 import io.lakeloop.monitoring.ingest.SourceReader;
 import java.nio.file.Path;
@@ -181,7 +180,7 @@ public final class ScoreJob
         new ArtifactStore(ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
     Path scratch = Scratch.create("lakeloop-score-");
     try {
-      return Artifacts.fetch(store, entry, scratch.resolve("model"));
+      return ModelArtifact.fetch(store, entry, scratch.resolve("model"));
     } finally {
       Scratch.delete(scratch);
     }

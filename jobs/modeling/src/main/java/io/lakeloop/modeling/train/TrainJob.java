@@ -12,10 +12,9 @@ import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.modeling.Scratch;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
-import io.lakeloop.modeling.model.Artifacts;
-import io.lakeloop.modeling.model.ModelArtifact;
 import io.lakeloop.modeling.model.Networks;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import java.nio.file.Files;
@@ -402,7 +401,7 @@ public final class TrainJob implements Job {
 
   private static ModelArtifact load(ArtifactStore store, ModelRegistry.Entry e, Path local) {
     LOG.info("train: loading {} from {}", e.ref(), e.artifactUri());
-    return Artifacts.fetch(store, e, local);
+    return ModelArtifact.fetch(store, e, local);
   }
 
   private static ModelRegistry.Entry register(

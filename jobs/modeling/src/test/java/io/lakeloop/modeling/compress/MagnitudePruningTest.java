@@ -3,6 +3,7 @@ package io.lakeloop.modeling.compress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.lakeloop.common.model.CompactModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -77,7 +78,7 @@ class MagnitudePruningTest {
     assertThat(tie).containsExactly(true, true, false, false);
     float[] copy = big.clone();
     MagnitudePruning.apply(copy, masks.get(0));
-    assertThat(MagnitudePruning.sparsity(copy)).isEqualTo((1000 - kept(masks.get(0))) / 1000.0);
+    assertThat(CompactModel.sparsity(copy)).isEqualTo((1000 - kept(masks.get(0))) / 1000.0);
     List<float[]> none = new ArrayList<>();
     assertThat(MagnitudePruning.global(none, 0.5)).isEmpty();
     assertThatThrownBy(() -> MagnitudePruning.global(List.of(big), 1.0))

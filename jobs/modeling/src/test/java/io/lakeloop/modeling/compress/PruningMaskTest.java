@@ -2,6 +2,7 @@ package io.lakeloop.modeling.compress;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lakeloop.common.model.CompactModel;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.modeling.model.Networks;
 import io.lakeloop.modeling.train.SparkTrainer;
@@ -43,7 +44,7 @@ class PruningMaskTest extends SparkTestBase {
   /** The share of exact zeros in the first layer's weights. */
   private static double hiddenSparsity(MultiLayerNetwork net) {
     INDArray w = net.getLayer(0).paramTable().get("W");
-    return MagnitudePruning.sparsity(w.dup('c').data().asFloat());
+    return CompactModel.sparsity(w.dup('c').data().asFloat());
   }
 
   @Test

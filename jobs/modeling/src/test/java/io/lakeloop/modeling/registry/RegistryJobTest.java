@@ -14,7 +14,7 @@ import io.lakeloop.common.registry.ModelRef;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.testing.SparkTestBase;
-import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.model.Networks;
 import java.net.URI;
 import java.nio.file.Files;

@@ -20,7 +20,7 @@ import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.registry.PublishedModels;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.testing.SparkTestBase;
-import io.lakeloop.modeling.compress.CompactArtifact;
+import io.lakeloop.modeling.artifact.CompactArtifact;
 import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.generate.GenerateJob;

@@ -19,7 +19,7 @@ import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
-import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import java.nio.file.Path;
 import java.time.LocalDate;

@@ -1,9 +1,12 @@
-package io.lakeloop.modeling.model;
+package io.lakeloop.modeling.artifact;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.model.FeatureEncoding;
+import io.lakeloop.common.registry.ArtifactStore;
+import io.lakeloop.common.registry.ModelRegistry;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -33,7 +36,7 @@ public record ModelArtifact(MultiLayerNetwork network, FeatureEncoding encoding)
   }
 
   /**
-   * Reads an artifact written by {@link #write}.
+   * Reads an artifact written by {@link #write} (the {@link ModelFormat#DL4J_ZIP} format).
    *
    * @throws LakeloopException naming the file and the problem: unreadable, not a DL4J network, or
    *     without lakeloop's feature encoding
@@ -61,6 +64,15 @@ public record ModelArtifact(MultiLayerNetwork network, FeatureEncoding encoding)
               + "): it was not written by lakeloop; train or publish it through lakeloop");
     }
     return new ModelArtifact(network, FeatureEncoding.fromJson(s));
+  }
+
+  /**
+   * Fetches a registry entry's artifact into {@code local} (its SHA-256 verified) and reads it,
+   * whatever its {@link ModelFormat}.
+   */
+  public static ModelArtifact fetch(ArtifactStore store, ModelRegistry.Entry e, Path local) {
+    File file = store.fetch(e.artifactUri(), e.sha256(), local).toFile();
+    return ModelFormat.of(e.format(), file).read(file);
   }
 
   /** The network's output for one row, encoded as the model was trained. */

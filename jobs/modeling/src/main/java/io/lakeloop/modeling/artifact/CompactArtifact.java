@@ -1,4 +1,4 @@
-package io.lakeloop.modeling.compress;
+package io.lakeloop.modeling.artifact;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -125,8 +125,7 @@ public final class CompactArtifact {
             String layout = CompactModel.writeWeights(out, q);
             stored.put(
                 i,
-                new Stored(
-                    i, rows, cols, layout, out.size() - before, MagnitudePruning.sparsity(w)));
+                new Stored(i, rows, cols, layout, out.size() - before, CompactModel.sparsity(w)));
           } else {
             float[] f = v.dup('c').data().asFloat();
             out.writeInt(f.length);
@@ -188,9 +187,6 @@ public final class CompactArtifact {
     return clips;
   }
 
-  /** A compact artifact loaded back: the network (dequantized weights) and its encoding. */
-  public record Loaded(MultiLayerNetwork network, FeatureEncoding encoding) {}
-
   /**
    * Whether the manifest's layer list (dense or output, sizes, activation, loss) rebuilds the
    * network for inference: then the DL4J configuration JSON (several kB, most of a small model's
@@ -236,7 +232,8 @@ public final class CompactArtifact {
     return b.build();
   }
 
-  public static Loaded read(File file) {
+  /** A compact artifact loaded back: the network (dequantized weights) and its encoding. */
+  public static ModelArtifact read(File file) {
     CompactModel model = CompactModel.read(file.toPath());
     try {
       MultiLayerNetwork net =
@@ -251,7 +248,7 @@ public final class CompactArtifact {
           target.assign(Nd4j.create(p.getValue(), target.shape(), 'c'));
         }
       }
-      return new Loaded(net, model.encoding());
+      return new ModelArtifact(net, model.encoding());
     } catch (Exception e) {
       throw new LakeloopException(
           "cannot load the compact artifact " + file + " into DL4J: " + e, e);

@@ -1,4 +1,4 @@
-package io.lakeloop.modeling.compress;
+package io.lakeloop.modeling.artifact;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.model.CompactModel;
 import io.lakeloop.common.model.FeatureEncoding;
-import io.lakeloop.modeling.model.ModelArtifact;
+import io.lakeloop.modeling.compress.PruningMask;
 import io.lakeloop.modeling.model.Networks;
 import java.io.File;
 import java.nio.file.Files;
@@ -53,7 +53,7 @@ class CompactArtifactTest {
         Map<Integer, CompactArtifact.Stored> stored =
             CompactArtifact.write(net, ENCODING, asymmetric, f);
         assertThat(stored.get(1).layout()).as("%s", c).isEqualTo(c.getValue());
-        CompactArtifact.Loaded loaded = CompactArtifact.read(f);
+        ModelArtifact loaded = CompactArtifact.read(f);
         assertThat(loaded.encoding()).isEqualTo(ENCODING);
         MultiLayerNetwork expected = CompactArtifact.quantized(net, asymmetric);
         assertThat(loaded.network().output(x, false))
@@ -61,7 +61,7 @@ class CompactArtifactTest {
             .isEqualTo(expected.output(x, false));
         // pruned weights are still exactly zero after the round trip
         INDArray w = loaded.network().getLayer(1).paramTable().get("W");
-        assertThat(MagnitudePruning.sparsity(w.dup('c').data().asFloat()))
+        assertThat(CompactModel.sparsity(w.dup('c').data().asFloat()))
             .isGreaterThanOrEqualTo(Math.floor(c.getKey() * 256 * 128) / (256 * 128));
       }
     }

@@ -1,4 +1,4 @@
-package io.lakeloop.modeling.model;
+package io.lakeloop.modeling.artifact;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
