@@ -2,10 +2,10 @@ package io.lakeloop.monitoring.report;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
-import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.StagedJob;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * a pure function of what was read, so rerunning a run rewrites identical files. Without {@code
  * --date} the report is as of the model's latest evaluated or drift window.
  */
-public final class ReportJob implements Job {
+public final class ReportJob
+    implements StagedJob<ReportJob.Planned, ReportJob.Computed, ReportJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(ReportJob.class);
   public static final String HTML = "report.html";
   public static final String PNG = "summary.png";
@@ -47,49 +48,76 @@ public final class ReportJob implements Job {
         + " latest evaluated window); output: the report's path.";
   }
 
+  /** The model and the report's settings. */
+  public record Planned(ModelSpec model, ReportSettings settings) {}
+
+  /** What was read and the two files rendered from it. */
+  public record Computed(ReportData data, byte[] html, byte[] png) {}
+
+  /** Where the files were written. */
+  public record Outcome(ModelSpec model, Computed computed, Path html, Path png) {}
+
   @Override
-  public JobResult run(JobContext ctx) throws Exception {
-    ModelSpec model = ctx.model();
-    ReportSettings settings = ReportSettings.from(ctx.config());
+  public Planned plan(JobContext ctx) {
+    return new Planned(ctx.model(), ReportSettings.from(ctx.config()));
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
     long t0 = System.nanoTime();
-    ReportData data = ReportReader.read(ctx.tables(), model, ctx.logicalDate(), settings);
+    ReportData data = ReportReader.read(ctx.tables(), p.model(), ctx.logicalDate(), p.settings());
     LOG.info(
         "report: read {} metric values, {} drift statistics, {} versions in {} s",
         data.metrics().size(),
         data.drift().size(),
         data.registry().size(),
         String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-    byte[] html = ReportPage.render(data, settings).getBytes(StandardCharsets.UTF_8);
-    byte[] png = SummaryImage.render(data);
+    return new Computed(
+        data,
+        ReportPage.render(data, p.settings()).getBytes(StandardCharsets.UTF_8),
+        SummaryImage.render(data));
+  }
+
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
     Path dir =
         new Path(
             ctx.lakehouse().root()
                 + "/reports/"
-                + model.name()
+                + p.model().name()
                 + "/"
-                + data.asOf()
+                + c.data().asOf()
                 + "/"
                 + safe(ctx.runId()));
     Configuration hadoop = ctx.spark().sparkContext().hadoopConfiguration();
-    Path htmlPath = write(hadoop, new Path(dir, HTML), html);
-    Path pngPath = write(hadoop, new Path(dir, PNG), png);
+    return new Outcome(
+        p.model(),
+        c,
+        write(hadoop, new Path(dir, HTML), c.html()),
+        write(hadoop, new Path(dir, PNG), c.png()));
+  }
+
+  @Override
+  public JobResult render(Outcome o) {
+    ReportData data = o.computed().data();
+    int htmlBytes = o.computed().html().length;
     Map<String, String> summary = new LinkedHashMap<>();
-    summary.put("report", htmlPath.toString());
-    summary.put("summary", pngPath.toString());
+    summary.put("report", o.html().toString());
+    summary.put("summary", o.png().toString());
     summary.put("as_of", data.asOf().toString());
-    summary.put("html_bytes", Integer.toString(html.length));
+    summary.put("html_bytes", Integer.toString(htmlBytes));
     summary.put("open_alerts", Integer.toString(data.alerts().size()));
     return new JobResult(
         "report of "
-            + model.name()
+            + o.model().name()
             + " as of "
             + data.asOf()
             + ": "
-            + htmlPath
+            + o.html()
             + " ("
-            + Html.bytes(html.length)
+            + Html.bytes(htmlBytes)
             + "), summary "
-            + pngPath,
+            + o.png(),
         summary);
   }
 
