@@ -4,7 +4,7 @@ import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
-import io.lakeloop.common.run.Faults;
+import io.lakeloop.common.fault.Faults;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Lakehouse;

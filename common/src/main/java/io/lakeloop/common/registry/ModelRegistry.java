@@ -6,7 +6,7 @@ import static org.apache.spark.sql.functions.max;
 
 import io.delta.tables.DeltaTable;
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.run.Faults;
+import io.lakeloop.common.fault.Faults;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import java.sql.Timestamp;

@@ -2,7 +2,7 @@ package io.lakeloop.common.table;
 
 import io.delta.tables.DeltaTable;
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.run.Faults;
+import io.lakeloop.common.fault.Faults;
 import io.lakeloop.common.window.Predicate;
 import java.net.URI;
 import java.nio.file.Paths;

@@ -1,6 +1,6 @@
 package io.lakeloop.monitoring.drift;
 
-import io.lakeloop.common.run.Faults;
+import io.lakeloop.common.fault.Faults;
 import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
-import io.lakeloop.common.run.Faults;
+import io.lakeloop.common.fault.Faults;
 import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;

@@ -1,4 +1,4 @@
-package io.lakeloop.common.run;
+package io.lakeloop.common.fault;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
