@@ -128,25 +128,14 @@ public final class JobLauncher {
     int attempt = started0.number();
     JobContext ctx =
         new JobContext(spark, config, lakehouse, args, runId, date, started0.previousSuccess());
+    Recorded record =
+        new Recorded(ledger, job.name(), runId, date.orElse(null), model, attempt, started);
     long ledgerStarted = System.nanoTime();
     try {
       JobResult result = job.run(ctx);
       Faults.point("ledger.before-finish");
       long ran = System.nanoTime();
-      if (ledger != null) {
-        ledger.finish(
-            job.name(),
-            runId,
-            date.orElse(null),
-            model,
-            attempt,
-            started,
-            true,
-            ctx.inputs(),
-            ctx.outputs(),
-            result.summary(),
-            null);
-      }
+      record.finish(ctx, true, result.summary(), null);
       long finished = System.nanoTime();
       LOG.info(
           "job={} run_id={} status=SUCCEEDED attempt={} seconds={} phases=ledger_start:{},run:{},"
@@ -163,23 +152,10 @@ public final class JobLauncher {
           result.summary());
       return result;
     } catch (Exception | Error e) {
-      if (ledger != null) {
-        try {
-          ledger.finish(
-              job.name(),
-              runId,
-              date.orElse(null),
-              model,
-              attempt,
-              started,
-              false,
-              ctx.inputs(),
-              ctx.outputs(),
-              Map.of(),
-              firstLine(e.getMessage()));
-        } catch (RuntimeException ledgerFailure) {
-          e.addSuppressed(ledgerFailure);
-        }
+      try {
+        record.finish(ctx, false, Map.of(), firstLine(e.getMessage()));
+      } catch (RuntimeException ledgerFailure) {
+        e.addSuppressed(ledgerFailure);
       }
       LOG.info(
           "job={} run_id={} status=FAILED attempt={} error={}",
@@ -190,6 +166,33 @@ public final class JobLauncher {
       throw e;
     } finally {
       spark.sparkContext().clearJobGroup();
+    }
+  }
+
+  /** One attempt of a run as job_runs records it; nothing for a job that records no runs. */
+  private record Recorded(
+      JobRuns ledger,
+      String job,
+      String runId,
+      LocalDate date,
+      String model,
+      int attempt,
+      Instant started) {
+    void finish(JobContext ctx, boolean succeeded, Map<String, String> summary, String error) {
+      if (ledger != null) {
+        ledger.finish(
+            job,
+            runId,
+            date,
+            model,
+            attempt,
+            started,
+            succeeded,
+            ctx.inputs(),
+            ctx.outputs(),
+            summary,
+            error);
+      }
     }
   }
 
