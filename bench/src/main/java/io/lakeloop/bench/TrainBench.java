@@ -1,6 +1,6 @@
 package io.lakeloop.bench;
 
-import static io.lakeloop.common.table.Columns.LABEL;
+import static io.lakeloop.common.schema.Columns.LABEL;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;

@@ -7,7 +7,7 @@ import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Predicate;
 import io.lakeloop.modeling.compress.CompressJob;

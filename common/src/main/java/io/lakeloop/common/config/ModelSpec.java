@@ -1,6 +1,6 @@
 package io.lakeloop.common.config;
 
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;

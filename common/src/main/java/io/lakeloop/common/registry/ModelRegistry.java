@@ -1,6 +1,6 @@
 package io.lakeloop.common.registry;
 
-import static io.lakeloop.common.table.Columns.*;
+import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.max;
 

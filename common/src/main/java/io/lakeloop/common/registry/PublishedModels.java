@@ -1,6 +1,6 @@
 package io.lakeloop.common.registry;
 
-import static io.lakeloop.common.table.Columns.*;
+import static io.lakeloop.common.schema.Columns.*;
 
 import io.delta.kernel.Scan;
 import io.delta.kernel.Snapshot;

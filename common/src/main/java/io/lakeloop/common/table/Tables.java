@@ -1,6 +1,6 @@
 package io.lakeloop.common.table;
 
-import static io.lakeloop.common.table.Columns.*;
+import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.types.DataTypes.*;
 
 import io.lakeloop.common.config.ModelSpec;

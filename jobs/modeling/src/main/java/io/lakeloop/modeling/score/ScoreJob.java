@@ -1,6 +1,6 @@
 package io.lakeloop.modeling.score;
 
-import static io.lakeloop.common.table.Columns.*;
+import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.lit;
 
 import io.lakeloop.common.LakeloopException;

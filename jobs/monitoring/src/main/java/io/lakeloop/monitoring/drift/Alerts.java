@@ -1,6 +1,6 @@
 package io.lakeloop.monitoring.drift;
 
-import static io.lakeloop.common.table.Columns.*;
+import static io.lakeloop.common.schema.Columns.*;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,6 +1,6 @@
 package io.lakeloop.monitoring.drift;
 
-import static io.lakeloop.common.table.Columns.*;
+import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.table.Lakehouse;

@@ -1,6 +1,6 @@
 package io.lakeloop.monitoring.evaluate;
 
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import java.io.Serializable;

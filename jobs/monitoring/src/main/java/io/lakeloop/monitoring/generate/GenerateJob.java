@@ -10,7 +10,7 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.ingest.Ingestion;
 import io.lakeloop.monitoring.ingest.Validation;

@@ -9,7 +9,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.ProjectFiles;

@@ -1,8 +1,8 @@
 package io.lakeloop.monitoring.drift;
 
-import static io.lakeloop.common.table.Columns.LABEL;
-import static io.lakeloop.common.table.Columns.LABEL_TIME;
-import static io.lakeloop.common.table.Columns.REQUEST_ID;
+import static io.lakeloop.common.schema.Columns.LABEL;
+import static io.lakeloop.common.schema.Columns.LABEL_TIME;
+import static io.lakeloop.common.schema.Columns.REQUEST_ID;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.pmod;

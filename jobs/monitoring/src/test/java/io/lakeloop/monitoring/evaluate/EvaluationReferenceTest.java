@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.common.window.Granularity;
 import java.nio.file.Files;

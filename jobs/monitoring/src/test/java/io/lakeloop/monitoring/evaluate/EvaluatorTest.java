@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.lakeloop.common.table.Columns;
+import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.common.window.Granularity;
 import java.sql.Timestamp;

@@ -1,4 +1,4 @@
-package io.lakeloop.common.table;
+package io.lakeloop.common.schema;
 
 import java.util.Set;
 
