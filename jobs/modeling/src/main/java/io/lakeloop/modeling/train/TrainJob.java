@@ -3,10 +3,10 @@ package io.lakeloop.modeling.train;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
-import io.lakeloop.common.job.Job;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.StagedJob;
 import io.lakeloop.common.model.FeatureEncoding;
 import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
@@ -17,7 +17,6 @@ import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.model.Networks;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -48,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * at the winner, the compression job's input. Exits with {@link #NOTHING_BLESSED} when no candidate
  * passes the gate (the champion stays).
  */
-public final class TrainJob implements Job {
+public final class TrainJob
+    implements StagedJob<TrainJob.Planned, TrainJob.Computed, TrainJob.Outcome> {
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
 
   /** Exit status of a run that trained fine but whose candidates all failed the gate. */
@@ -75,11 +75,77 @@ public final class TrainJob implements Job {
         + " challenger alias at the winner. Exit code 4: nothing passed the gate.";
   }
 
-  @Override
-  public JobResult run(JobContext ctx) throws Exception {
-    if (ctx.previousSuccess().isPresent()) {
-      return JobResult.alreadyDone(name(), ctx.runId(), ctx.previousSuccess().get());
+  /** The model, the last day of new data, and the training settings. */
+  public record Planned(ModelSpec model, LocalDate date, TrainSettings settings) {}
+
+  /**
+   * What the run starts from: the champion (if any) and its registry entry, the feature encoding
+   * (the champion's, or fitted on the training rows), the teacher's starting network, the
+   * configured distillation teacher (if any) and the student's starting network.
+   */
+  record Starts(
+      Optional<ModelRegistry.Entry> championEntry,
+      Optional<ModelArtifact> champion,
+      FeatureEncoding encoding,
+      MultiLayerNetwork teacher,
+      Optional<MultiLayerNetwork> configuredTeacher,
+      MultiLayerNetwork student) {}
+
+  /**
+   * The candidates: teacher and student as trained now or as an earlier attempt of the run
+   * committed them ({@code earlier}, by role; their training results are then absent), the
+   * hard-label student, and the labels left out as invalid.
+   */
+  record Trained(
+      Map<String, ModelRegistry.Entry> earlier,
+      Optional<SparkTrainer.Result> teacher,
+      Optional<SparkTrainer.Result> distilled,
+      SparkTrainer.Result hard,
+      ModelArtifact teacherModel,
+      ModelArtifact studentModel,
+      long invalidLabels) {}
+
+  /**
+   * The training rows (cached), the scratch folder of fetched artifacts, the candidates and the
+   * gate's verdicts; closing it releases the rows and deletes the folder.
+   */
+  public record Computed(
+      TrainExamples examples,
+      Path scratch,
+      Starts starts,
+      Trained trained,
+      GateRun gate,
+      Gate.Decision decision)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      try {
+        examples.close();
+      } finally {
+        Scratch.delete(scratch);
+      }
     }
+
+    Map<String, Map<String, Double>> held() {
+      return gate.metrics();
+    }
+  }
+
+  /** The candidates registered (by role) and the gate's winner, now the challenger. */
+  public record Outcome(
+      Planned planned,
+      Computed computed,
+      Map<String, ModelRegistry.Entry> registered,
+      Optional<ModelRegistry.Entry> winner) {}
+
+  /** Registered candidates are not registered twice: a succeeded run answers so. */
+  @Override
+  public boolean skipsSucceededRun() {
+    return true;
+  }
+
+  @Override
+  public Planned plan(JobContext ctx) {
     ModelSpec model = ctx.model();
     if (!model.task().isClassification()) {
       throw new ConfigError(
@@ -94,14 +160,15 @@ public final class TrainJob implements Job {
                 () ->
                     new LakeloopException(
                         "train needs --date YYYY-MM-DD: the last day of new data to train on"));
-    TrainSettings s = TrainSettings.from(ctx.config());
-    ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
-    ArtifactStore store =
-        new ArtifactStore(ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
-    Path scratch = Files.createTempDirectory("lakeloop-train-");
-    Map<String, String> summary = new LinkedHashMap<>();
-    try (TrainExamples examples = TrainExamples.read(ctx.tables(), model, s, date)) {
+    return new Planned(model, date, TrainSettings.from(ctx.config()));
+  }
+
+  @Override
+  public Computed compute(JobContext ctx, Planned p) {
+    Path scratch = Scratch.create("lakeloop-train-");
+    TrainExamples examples = null;
+    try {
+      examples = TrainExamples.read(ctx.tables(), p.model(), p.settings(), p.date());
       LOG.info(
           "train: {} labeled rows for training, {} for validation, {} held out (event dates {} to"
               + " {})",
@@ -109,246 +176,335 @@ public final class TrainJob implements Job {
           examples.counts().get(TrainExamples.VALIDATION),
           examples.counts().get(TrainExamples.HOLDOUT),
           examples.firstDate(),
-          date);
-      summary.put("window", examples.windowStart() + ".." + date);
-      summary.put("replay_from", examples.firstDate().toString());
-      examples.counts().forEach((k, v) -> summary.put("rows_" + k, Long.toString(v)));
-
-      Optional<ModelRegistry.Entry> championEntry =
-          registry.resolve(model.name(), ModelRegistry.CHAMPION);
-      Optional<ModelArtifact> champion =
-          championEntry.map(e -> load(store, e, scratch.resolve("champion.zip")));
-      FeatureEncoding encoding =
-          champion
-              .map(ModelArtifact::encoding)
-              .orElseGet(() -> TrainingData.fit(examples.train(), model, s.maxCategories()));
-      LongAccumulator invalid = ctx.spark().sparkContext().longAccumulator("invalid labels");
-      JavaRDD<DataSet> train =
-          TrainingData.dataSets(examples.train(), model, encoding, s.batchSizePerWorker(), invalid);
-      JavaRDD<DataSet> validation =
-          TrainingData.dataSets(
-              examples.validation(), model, encoding, s.batchSizePerWorker(), invalid);
-      long trainRows = examples.counts().get(TrainExamples.TRAIN);
-      int classes = model.numClasses();
-
-      // The teacher: the champion fine-tuned, or the configured architecture from scratch.
-      MultiLayerNetwork start;
-      if (champion.isPresent()) {
-        start = champion.get().network().clone();
-        start.setLearningRate(s.teacher().learningRate());
-        LOG.info("train: fine-tuning the champion {}", championEntry.get().ref());
-      } else {
-        start =
-            Networks.classifier(
-                encoding.width(),
-                s.teacher().hidden(),
-                classes,
-                s.teacher().learningRate(),
-                s.seed());
-        LOG.info(
-            "train: no champion for model {}; training {} from scratch",
-            model.name(),
-            s.teacher().hidden());
-      }
-
-      // The distillation teacher (this run's teacher unless a registry version is configured) and
-      // the student, checked for size before any training starts.
-      Optional<MultiLayerNetwork> configuredTeacher =
-          s.teacherVersion().isPresent()
-              ? Optional.of(
-                  load(
-                          store,
-                          registry
-                              .get(model.name(), s.teacherVersion().getAsInt())
-                              .orElseThrow(
-                                  () ->
-                                      new ConfigError(
-                                          "lakeloop.train.distillation.teacher: model "
-                                              + model.name()
-                                              + " has no version "
-                                              + s.teacherVersion().getAsInt()
-                                              + " in the registry")),
-                          scratch.resolve("teacher.zip"))
-                      .network())
-              : Optional.empty();
-
-      MultiLayerNetwork studentStart =
-          Networks.mlp(
-              encoding.width(),
-              s.student().hidden(),
-              classes,
-              Activation.IDENTITY,
-              new DistillationLoss(s.alpha(), s.temperature()),
-              s.student().learningRate(),
-              s.seed() + 1);
-      checkStudentSize(
-          studentStart.numParams(),
-          configuredTeacher.map(MultiLayerNetwork::numParams).orElse(start.numParams()),
-          s);
-
-      // Candidates an earlier attempt of this run committed before it stopped (killed after a
-      // registry commit, say) are reused as they are instead of trained again: DL4J's result
-      // differs in its bytes from one training to the next, so registering a retrained one would
-      // give the run a second teacher or student.
-      Map<String, ModelRegistry.Entry> earlier =
-          committedCandidates(registry.versions(model.name()), model.name(), ctx.runId());
-      Map<String, ModelArtifact> reused = new LinkedHashMap<>();
-      earlier.forEach(
-          (role, e) -> reused.put(role, load(store, e, scratch.resolve(role + "-committed.zip"))));
-      if (!earlier.isEmpty()) {
-        LOG.warn(
-            "train: an earlier attempt of run {} registered {} before it stopped; reusing {}"
-                + " instead of training again",
-            ctx.runId(),
-            earlier.values().stream().map(ModelRegistry.Entry::ref).toList(),
-            earlier.keySet());
-      }
-      Optional<SparkTrainer.Result> teacher =
-          reused.containsKey(TEACHER)
-              ? Optional.empty()
-              : Optional.of(
-                  SparkTrainer.train(
-                      sc, start, train, validation, trainRows, s.trainer(s.teacher())));
-      ModelArtifact teacherModel =
-          reused.containsKey(TEACHER)
-              ? reused.get(TEACHER)
-              : new ModelArtifact(teacher.get().network(), encoding);
-      MultiLayerNetwork distillFrom = configuredTeacher.orElse(teacherModel.network());
-      Optional<SparkTrainer.Result> distilled =
-          reused.containsKey(STUDENT)
-              ? Optional.empty()
-              : Optional.of(
-                  SparkTrainer.train(
-                      sc,
-                      studentStart,
-                      SoftTargets.attach(sc, distillFrom, train, s.temperature()),
-                      validation,
-                      trainRows,
-                      s.trainer(s.student())));
-      ModelArtifact studentModel =
-          reused.containsKey(STUDENT)
-              ? reused.get(STUDENT)
-              : new ModelArtifact(Networks.asClassifier(distilled.get().network()), encoding);
-      SparkTrainer.Result hard =
-          SparkTrainer.train(
-              sc,
-              Networks.classifier(
-                  encoding.width(),
-                  s.student().hidden(),
-                  classes,
-                  s.student().learningRate(),
-                  s.seed() + 1),
-              train,
-              validation,
-              trainRows,
-              s.trainer(s.student()));
-      if (invalid.value() > 0) {
-        LOG.warn(
-            "train: {} labeled rows had a label that is not a class index of model {} and were"
-                + " left out",
-            invalid.value(),
-            model.name());
-      }
-      summary.put("invalid_labels", Long.toString(invalid.value()));
-
+          p.date());
+      ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
+      ArtifactStore store = store(ctx);
+      Starts starts = starts(registry, store, p, examples, scratch);
+      Trained trained = train(ctx, registry, store, p, examples, starts, scratch);
       Map<String, ModelArtifact> models = new LinkedHashMap<>();
-      models.put(TEACHER, teacherModel);
-      models.put(STUDENT, studentModel);
-      models.put(STUDENT_HARD, new ModelArtifact(hard.network(), encoding));
-      champion.ifPresent(c -> models.put(GateRun.CHAMPION, c));
+      models.put(TEACHER, trained.teacherModel());
+      models.put(STUDENT, trained.studentModel());
+      models.put(STUDENT_HARD, new ModelArtifact(trained.hard().network(), starts.encoding()));
+      starts.champion().ifPresent(c -> models.put(GateRun.CHAMPION, c));
       GateRun gate =
           GateRun.evaluate(
-              model,
+              p.model(),
               EvalSettings.from(ctx.config()),
               ctx.runId(),
               examples.holdout(),
               models,
-              championEntry.isPresent());
+              starts.championEntry().isPresent());
       Map<String, Map<String, Double>> held = gate.metrics();
-
       List<Gate.Candidate> candidates =
           List.of(
-              new Gate.Candidate(TEACHER, teacherModel.network().numParams(), held.get(TEACHER)),
-              new Gate.Candidate(STUDENT, studentModel.network().numParams(), held.get(STUDENT)));
+              new Gate.Candidate(
+                  TEACHER, trained.teacherModel().network().numParams(), held.get(TEACHER)),
+              new Gate.Candidate(
+                  STUDENT, trained.studentModel().network().numParams(), held.get(STUDENT)));
       Gate.Decision decision =
-          Gate.decide(s.gate(), candidates, Optional.ofNullable(held.get(gate.championKey())));
-
-      // Artifacts first, then the registry rows.
-      Map<String, ModelRegistry.Entry> registered = new LinkedHashMap<>();
-      Integer parent = championEntry.map(ModelRegistry.Entry::version).orElse(null);
-      ModelRegistry.Entry teacherEntry =
-          earlier.containsKey(TEACHER)
-              ? earlier.get(TEACHER)
-              : register(
-                  registry,
-                  store,
-                  model,
-                  ctx.runId(),
-                  models.get(TEACHER),
-                  scratch.resolve("teacher-candidate.zip"),
-                  parent,
-                  examples.lineage(),
-                  metrics(held.get(TEACHER), teacher.get(), hyperParameters(s, s.teacher())));
-      registered.put(TEACHER, teacherEntry);
-      Map<String, Double> studentExtra = new LinkedHashMap<>(hyperParameters(s, s.student()));
-      held.get(STUDENT_HARD).forEach((k, v) -> studentExtra.put("hard_label_student." + k, v));
-      studentExtra.put("hard_label_student.parameters", (double) hard.network().numParams());
-      studentExtra.put("hp.distillation.alpha", s.alpha());
-      studentExtra.put("hp.distillation.temperature", s.temperature());
-      registered.put(
-          STUDENT,
-          earlier.containsKey(STUDENT)
-              ? earlier.get(STUDENT)
-              : register(
-                  registry,
-                  store,
-                  model,
-                  ctx.runId(),
-                  models.get(STUDENT),
-                  scratch.resolve("student-candidate.zip"),
-                  s.teacherVersion().isPresent()
-                      ? Integer.valueOf(s.teacherVersion().getAsInt())
-                      : Integer.valueOf(teacherEntry.version()),
-                  examples.lineage(),
-                  metrics(held.get(STUDENT), distilled.get(), studentExtra)));
-
-      gate.record(model.name(), decision, registered, date, ctx.tables());
-      ctx.tables().wrote(Tables.MODEL_REGISTRY);
-
-      Optional<ModelRegistry.Entry> winner = decision.winner().map(w -> registered.get(w.name()));
-      if (winner.isPresent()) {
-        Optional<Integer> current = registry.alias(model.name(), ModelRegistry.CHALLENGER);
-        if (!registry.setAlias(
-            model.name(), ModelRegistry.CHALLENGER, current, winner.get().version(), ctx.runId())) {
-          throw new LakeloopException(
-              "train: the challenger alias of model "
-                  + model.name()
-                  + " changed while this run was deciding; rerun to decide again");
-        }
-        ctx.tables().wrote(Tables.MODEL_ALIASES);
+          Gate.decide(
+              p.settings().gate(), candidates, Optional.ofNullable(held.get(gate.championKey())));
+      return new Computed(examples, scratch, starts, trained, gate, decision);
+    } catch (RuntimeException | Error e) {
+      if (examples != null) {
+        examples.close();
       }
-
-      summary.put("champion", gate.championLabel());
-      held.forEach(
-          (m, ms) -> {
-            Double primary = ms.get(s.gate().primaryMetric());
-            summary.put(m + "." + s.gate().primaryMetric(), primary == null ? "" : fmt(primary));
-          });
-      summary.put("teacher.parameters", Long.toString(teacherModel.network().numParams()));
-      summary.put("student.parameters", Long.toString(studentModel.network().numParams()));
-      summary.put("teacher.version", Integer.toString(teacherEntry.version()));
-      summary.put("student.version", Integer.toString(registered.get(STUDENT).version()));
-      summary.put("decision", decision.summary(s.gate().primaryMetric()));
-      winner.ifPresent(w -> summary.put("winner", w.ref()));
-      teacher.ifPresent(r -> putTraining(summary, TEACHER, r));
-      distilled.ifPresent(r -> putTraining(summary, STUDENT, r));
-      putTraining(summary, STUDENT_HARD, hard);
-      earlier.forEach((role, e) -> summary.put(role + ".reused", e.ref()));
-      String out = report(model, s, examples, gate, decision, registered, winner, held);
-      return new JobResult(out, summary, winner.isPresent() ? JobLauncher.OK : NOTHING_BLESSED);
-    } finally {
       Scratch.delete(scratch);
+      throw e;
     }
+  }
+
+  /**
+   * The teacher's start (the champion fine-tuned, or the configured architecture from scratch), the
+   * configured distillation teacher and the student, checked for size before any training.
+   */
+  private static Starts starts(
+      ModelRegistry registry,
+      ArtifactStore store,
+      Planned p,
+      TrainExamples examples,
+      Path scratch) {
+    ModelSpec model = p.model();
+    TrainSettings s = p.settings();
+    Optional<ModelRegistry.Entry> championEntry =
+        registry.resolve(model.name(), ModelRegistry.CHAMPION);
+    Optional<ModelArtifact> champion =
+        championEntry.map(e -> load(store, e, scratch.resolve("champion.zip")));
+    FeatureEncoding encoding =
+        champion
+            .map(ModelArtifact::encoding)
+            .orElseGet(() -> TrainingData.fit(examples.train(), model, s.maxCategories()));
+    MultiLayerNetwork start;
+    if (champion.isPresent()) {
+      start = champion.get().network().clone();
+      start.setLearningRate(s.teacher().learningRate());
+      LOG.info("train: fine-tuning the champion {}", championEntry.get().ref());
+    } else {
+      start =
+          Networks.classifier(
+              encoding.width(),
+              s.teacher().hidden(),
+              model.numClasses(),
+              s.teacher().learningRate(),
+              s.seed());
+      LOG.info(
+          "train: no champion for model {}; training {} from scratch",
+          model.name(),
+          s.teacher().hidden());
+    }
+    Optional<MultiLayerNetwork> configuredTeacher =
+        s.teacherVersion().isPresent()
+            ? Optional.of(configuredTeacher(registry, store, model, s, scratch).network())
+            : Optional.empty();
+    MultiLayerNetwork student =
+        Networks.mlp(
+            encoding.width(),
+            s.student().hidden(),
+            model.numClasses(),
+            Activation.IDENTITY,
+            new DistillationLoss(s.alpha(), s.temperature()),
+            s.student().learningRate(),
+            s.seed() + 1);
+    checkStudentSize(
+        student.numParams(),
+        configuredTeacher.map(MultiLayerNetwork::numParams).orElse(start.numParams()),
+        s);
+    return new Starts(championEntry, champion, encoding, start, configuredTeacher, student);
+  }
+
+  /** The registry version lakeloop.train.distillation.teacher names, fetched. */
+  private static ModelArtifact configuredTeacher(
+      ModelRegistry registry, ArtifactStore store, ModelSpec model, TrainSettings s, Path scratch) {
+    int version = s.teacherVersion().getAsInt();
+    ModelRegistry.Entry e =
+        registry
+            .get(model.name(), version)
+            .orElseThrow(
+                () ->
+                    new ConfigError(
+                        "lakeloop.train.distillation.teacher: model "
+                            + model.name()
+                            + " has no version "
+                            + version
+                            + " in the registry"));
+    return load(store, e, scratch.resolve("teacher.zip"));
+  }
+
+  /**
+   * Trains the teacher, distils the student from it (or from the configured teacher) and trains the
+   * same student on the hard labels alone. Candidates an earlier attempt of this run committed
+   * before it stopped (killed after a registry commit, say) are reused as they are instead of
+   * trained again: DL4J's result differs in its bytes from one training to the next, so registering
+   * a retrained one would give the run a second teacher or student.
+   */
+  private static Trained train(
+      JobContext ctx,
+      ModelRegistry registry,
+      ArtifactStore store,
+      Planned p,
+      TrainExamples examples,
+      Starts starts,
+      Path scratch) {
+    ModelSpec model = p.model();
+    TrainSettings s = p.settings();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(ctx.spark().sparkContext());
+    LongAccumulator invalid = ctx.spark().sparkContext().longAccumulator("invalid labels");
+    FeatureEncoding encoding = starts.encoding();
+    JavaRDD<DataSet> train =
+        TrainingData.dataSets(examples.train(), model, encoding, s.batchSizePerWorker(), invalid);
+    JavaRDD<DataSet> validation =
+        TrainingData.dataSets(
+            examples.validation(), model, encoding, s.batchSizePerWorker(), invalid);
+    long trainRows = examples.counts().get(TrainExamples.TRAIN);
+    Map<String, ModelRegistry.Entry> earlier =
+        committedCandidates(registry.versions(model.name()), model.name(), ctx.runId());
+    Map<String, ModelArtifact> reused = reuse(store, earlier, ctx.runId(), scratch);
+    Optional<SparkTrainer.Result> teacher =
+        reused.containsKey(TEACHER)
+            ? Optional.empty()
+            : Optional.of(
+                SparkTrainer.train(
+                    sc, starts.teacher(), train, validation, trainRows, s.trainer(s.teacher())));
+    ModelArtifact teacherModel =
+        reused.containsKey(TEACHER)
+            ? reused.get(TEACHER)
+            : new ModelArtifact(teacher.get().network(), encoding);
+    MultiLayerNetwork distillFrom = starts.configuredTeacher().orElse(teacherModel.network());
+    Optional<SparkTrainer.Result> distilled =
+        reused.containsKey(STUDENT)
+            ? Optional.empty()
+            : Optional.of(
+                SparkTrainer.train(
+                    sc,
+                    starts.student(),
+                    SoftTargets.attach(sc, distillFrom, train, s.temperature()),
+                    validation,
+                    trainRows,
+                    s.trainer(s.student())));
+    ModelArtifact studentModel =
+        reused.containsKey(STUDENT)
+            ? reused.get(STUDENT)
+            : new ModelArtifact(Networks.asClassifier(distilled.get().network()), encoding);
+    // the same student architecture on the hard labels alone: did distillation help?
+    SparkTrainer.Result hard =
+        SparkTrainer.train(
+            sc,
+            Networks.classifier(
+                encoding.width(),
+                s.student().hidden(),
+                model.numClasses(),
+                s.student().learningRate(),
+                s.seed() + 1),
+            train,
+            validation,
+            trainRows,
+            s.trainer(s.student()));
+    if (invalid.value() > 0) {
+      LOG.warn(
+          "train: {} labeled rows had a label that is not a class index of model {} and were"
+              + " left out",
+          invalid.value(),
+          model.name());
+    }
+    return new Trained(
+        earlier, teacher, distilled, hard, teacherModel, studentModel, invalid.value());
+  }
+
+  /** The candidates an earlier attempt of the run committed, fetched, by role. */
+  private static Map<String, ModelArtifact> reuse(
+      ArtifactStore store, Map<String, ModelRegistry.Entry> earlier, String runId, Path scratch) {
+    Map<String, ModelArtifact> reused = new LinkedHashMap<>();
+    earlier.forEach(
+        (role, e) -> reused.put(role, load(store, e, scratch.resolve(role + "-committed.zip"))));
+    if (!earlier.isEmpty()) {
+      LOG.warn(
+          "train: an earlier attempt of run {} registered {} before it stopped; reusing {}"
+              + " instead of training again",
+          runId,
+          earlier.values().stream().map(ModelRegistry.Entry::ref).toList(),
+          earlier.keySet());
+    }
+    return reused;
+  }
+
+  /**
+   * Registers the teacher, then the student (each artifact first, then its registry row; a
+   * candidate an earlier attempt committed is kept as it is), records every gate check, and points
+   * the challenger alias at the winner.
+   */
+  @Override
+  public Outcome commit(JobContext ctx, Planned p, Computed c) {
+    ModelSpec model = p.model();
+    TrainSettings s = p.settings();
+    ModelRegistry registry = new ModelRegistry(ctx.lakehouse());
+    ArtifactStore store = store(ctx);
+    Trained t = c.trained();
+    Map<String, Map<String, Double>> held = c.held();
+    List<ModelRegistry.Lineage> lineage = c.examples().lineage();
+    Map<String, ModelRegistry.Entry> registered = new LinkedHashMap<>();
+    Integer parent = c.starts().championEntry().map(ModelRegistry.Entry::version).orElse(null);
+    ModelRegistry.Entry teacherEntry =
+        t.earlier().containsKey(TEACHER)
+            ? t.earlier().get(TEACHER)
+            : register(
+                registry,
+                store,
+                model,
+                ctx.runId(),
+                t.teacherModel(),
+                c.scratch().resolve("teacher-candidate.zip"),
+                parent,
+                lineage,
+                metrics(held.get(TEACHER), t.teacher().get(), hyperParameters(s, s.teacher())));
+    registered.put(TEACHER, teacherEntry);
+    registered.put(
+        STUDENT,
+        t.earlier().containsKey(STUDENT)
+            ? t.earlier().get(STUDENT)
+            : register(
+                registry,
+                store,
+                model,
+                ctx.runId(),
+                t.studentModel(),
+                c.scratch().resolve("student-candidate.zip"),
+                s.teacherVersion().isPresent()
+                    ? Integer.valueOf(s.teacherVersion().getAsInt())
+                    : Integer.valueOf(teacherEntry.version()),
+                lineage,
+                metrics(held.get(STUDENT), t.distilled().get(), studentExtra(s, t, held))));
+    c.gate().record(model.name(), c.decision(), registered, p.date(), ctx.tables());
+    ctx.tables().wrote(Tables.MODEL_REGISTRY);
+    Optional<ModelRegistry.Entry> winner = c.decision().winner().map(w -> registered.get(w.name()));
+    if (winner.isPresent()) {
+      Optional<Integer> current = registry.alias(model.name(), ModelRegistry.CHALLENGER);
+      if (!registry.setAlias(
+          model.name(), ModelRegistry.CHALLENGER, current, winner.get().version(), ctx.runId())) {
+        throw new LakeloopException(
+            "train: the challenger alias of model "
+                + model.name()
+                + " changed while this run was deciding; rerun to decide again");
+      }
+      ctx.tables().wrote(Tables.MODEL_ALIASES);
+    }
+    return new Outcome(p, c, registered, winner);
+  }
+
+  /** The distilled student's registry extras: the hard-label student's figures, α and T. */
+  private static Map<String, Double> studentExtra(
+      TrainSettings s, Trained t, Map<String, Map<String, Double>> held) {
+    Map<String, Double> extra = new LinkedHashMap<>(hyperParameters(s, s.student()));
+    held.get(STUDENT_HARD).forEach((k, v) -> extra.put("hard_label_student." + k, v));
+    extra.put("hard_label_student.parameters", (double) t.hard().network().numParams());
+    extra.put("hp.distillation.alpha", s.alpha());
+    extra.put("hp.distillation.temperature", s.temperature());
+    return extra;
+  }
+
+  @Override
+  public JobResult render(Outcome o) {
+    Computed c = o.computed();
+    TrainSettings s = o.planned().settings();
+    Trained t = c.trained();
+    TrainExamples examples = c.examples();
+    Map<String, String> summary = new LinkedHashMap<>();
+    summary.put("window", examples.windowStart() + ".." + o.planned().date());
+    summary.put("replay_from", examples.firstDate().toString());
+    examples.counts().forEach((k, v) -> summary.put("rows_" + k, Long.toString(v)));
+    summary.put("invalid_labels", Long.toString(t.invalidLabels()));
+    summary.put("champion", c.gate().championLabel());
+    c.held()
+        .forEach(
+            (m, ms) -> {
+              Double primary = ms.get(s.gate().primaryMetric());
+              summary.put(m + "." + s.gate().primaryMetric(), primary == null ? "" : fmt(primary));
+            });
+    summary.put("teacher.parameters", Long.toString(t.teacherModel().network().numParams()));
+    summary.put("student.parameters", Long.toString(t.studentModel().network().numParams()));
+    summary.put("teacher.version", Integer.toString(o.registered().get(TEACHER).version()));
+    summary.put("student.version", Integer.toString(o.registered().get(STUDENT).version()));
+    summary.put("decision", c.decision().summary(s.gate().primaryMetric()));
+    o.winner().ifPresent(w -> summary.put("winner", w.ref()));
+    t.teacher().ifPresent(r -> putTraining(summary, TEACHER, r));
+    t.distilled().ifPresent(r -> putTraining(summary, STUDENT, r));
+    putTraining(summary, STUDENT_HARD, t.hard());
+    t.earlier().forEach((role, e) -> summary.put(role + ".reused", e.ref()));
+    String out =
+        report(
+            o.planned().model(),
+            s,
+            examples,
+            c.gate(),
+            c.decision(),
+            o.registered(),
+            o.winner(),
+            c.held());
+    return new JobResult(out, summary, o.winner().isPresent() ? JobLauncher.OK : NOTHING_BLESSED);
+  }
+
+  private static ArtifactStore store(JobContext ctx) {
+    return new ArtifactStore(
+        ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root());
   }
 
   /**
@@ -483,25 +639,7 @@ public final class TrainJob implements Job {
       Optional<ModelRegistry.Entry> winner,
       Map<String, Map<String, Double>> held) {
     List<String> lines = new ArrayList<>();
-    lines.add(
-        String.format(
-            Locale.ROOT,
-            "model %s: window %s..%s (%s): trained on %d rows, early stopping on %d, gated on %d"
-                + " held-out rows of the window",
-            model.name(),
-            examples.windowStart(),
-            examples.lastDate(),
-            s.replayDays() == 0 || s.replayFraction() == 0
-                ? "no replay"
-                : String.format(
-                    Locale.ROOT,
-                    "replay: %.0f %% of %s..%s",
-                    100 * s.replayFraction(),
-                    examples.firstDate(),
-                    examples.windowStart().minusDays(1)),
-            examples.counts().get(TrainExamples.TRAIN),
-            examples.counts().get(TrainExamples.VALIDATION),
-            examples.counts().get(TrainExamples.HOLDOUT)));
+    lines.add(headline(model, s, examples));
     lines.add(
         String.format(
             Locale.ROOT,
@@ -554,6 +692,28 @@ public final class TrainJob implements Job {
                     + w.ref()
                     + " (the compression job's input); the champion is unchanged"));
     return String.join("\n", lines);
+  }
+
+  /** The run's first line: the window, the replay and the row counts. */
+  private static String headline(ModelSpec model, TrainSettings s, TrainExamples examples) {
+    return String.format(
+        Locale.ROOT,
+        "model %s: window %s..%s (%s): trained on %d rows, early stopping on %d, gated on %d"
+            + " held-out rows of the window",
+        model.name(),
+        examples.windowStart(),
+        examples.lastDate(),
+        s.replayDays() == 0 || s.replayFraction() == 0
+            ? "no replay"
+            : String.format(
+                Locale.ROOT,
+                "replay: %.0f %% of %s..%s",
+                100 * s.replayFraction(),
+                examples.firstDate(),
+                examples.windowStart().minusDays(1)),
+        examples.counts().get(TrainExamples.TRAIN),
+        examples.counts().get(TrainExamples.VALIDATION),
+        examples.counts().get(TrainExamples.HOLDOUT));
   }
 
   /**
