@@ -91,7 +91,7 @@ final class SummaryImage {
 
   /** Daily accuracy over all rows, one line per version, with the y range fitted. */
   private static void chart(Graphics2D g, ReportData d, int x, int y, int w, int h) {
-    Map<String, List<MetricPoint>> byVersion = new TreeMap<>(ReportPage::versionOrder);
+    Map<String, List<MetricPoint>> byVersion = new TreeMap<>(ReportText::versionOrder);
     for (MetricPoint p : d.metrics()) {
       if (p.granularity().equals(ReportReader.DAY)
           && p.sliceKey().equals("*")
@@ -148,7 +148,7 @@ final class SummaryImage {
     g.drawString(last, right - g.getFontMetrics().stringWidth(last), bottom + 24);
     int legendX = left + 420;
     for (Map.Entry<String, List<MetricPoint>> e : byVersion.entrySet()) {
-      Color c = Color.decode(ReportPage.versionColor(d, e.getKey()));
+      Color c = Color.decode(ReportText.versionColor(d, e.getKey()));
       g.setColor(c);
       g.setStroke(new BasicStroke(3f));
       Path2D.Double path = new Path2D.Double();
