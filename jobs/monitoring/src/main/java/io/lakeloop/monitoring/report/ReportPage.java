@@ -1,45 +1,40 @@
 package io.lakeloop.monitoring.report;
 
+import java.util.Map;
+
 /**
  * The report as one self-contained HTML page: headline, quality over time, curves, drift, training
  * and compression, lineage. A pure function of {@link ReportData}: the same data gives the same
- * bytes (no wall-clock time), so a rerun of a report run rewrites an identical file.
+ * bytes (no wall-clock time), so a rerun of a report run rewrites an identical file. The skeleton
+ * ({@code page.html}), stylesheet and script are resources of this package; each section is
+ * rendered by its own class.
  */
 final class ReportPage {
   private ReportPage() {}
 
+  /** The page skeleton, its stylesheet and its script, read once from this package's resources. */
+  private static final Template PAGE = Template.markup("page.html");
+
+  private static final String STYLE = Template.resource("report.css");
+  private static final String SCRIPT = Template.resource("report.js");
+
   static String render(ReportData d, ReportSettings s) {
-    StringBuilder sb = new StringBuilder(1 << 16);
-    sb.append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">")
-        .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
-        .append("<title>")
-        .append(Html.escape(d.model() + " — lakeloop report " + d.asOf()))
-        .append("</title><style>")
-        .append(Html.STYLE)
-        .append("</style></head><body>");
-    sb.append("<header><h1>")
-        .append(Html.escape(d.model()))
-        .append(" — model health</h1><div class=\"sub\">as of ")
-        .append(d.asOf())
-        .append(" · report run <code>")
-        .append(Html.escape(d.runId()))
-        .append("</code></div><nav>")
-        .append("<a href=\"#headline\">Headline</a><a href=\"#quality\">Quality</a>")
-        .append("<a href=\"#curves\">Curves</a><a href=\"#drift\">Drift</a>")
-        .append(
-            "<a href=\"#training\">Training</a><a href=\"#lineage\">Lineage</a></nav></header><main>");
-    HeadlineSection.render(sb, d);
-    QualitySection.render(sb, d, s);
-    CurvesSection.render(sb, d, s);
-    DriftSection.render(sb, d);
-    TrainingSection.render(sb, d);
-    LineageSection.render(sb, d);
-    sb.append(
-            "</main><footer class=\"note\">Written by <code>lakeloop report</code> from the Delta")
-        .append(" tables listed under Lineage; self-contained (inline SVG and script, no network).")
-        .append("</footer><script>")
-        .append(Html.SCRIPT)
-        .append("</script></body></html>\n");
-    return sb.toString();
+    StringBuilder sections = new StringBuilder(1 << 16);
+    HeadlineSection.render(sections, d);
+    QualitySection.render(sections, d, s);
+    CurvesSection.render(sections, d, s);
+    DriftSection.render(sections, d);
+    TrainingSection.render(sections, d);
+    LineageSection.render(sections, d);
+    return PAGE.fill(
+            Map.of(
+                "title", Html.escape(d.model() + " — lakeloop report " + d.asOf()),
+                "style", STYLE,
+                "model", Html.escape(d.model()),
+                "as-of", d.asOf().toString(),
+                "run-id", Html.escape(d.runId()),
+                "sections", sections.toString(),
+                "script", SCRIPT))
+        + "\n";
   }
 }
