@@ -51,37 +51,56 @@ final class CurvesSection {
             new Svg.Series(
                 name + " (AP " + Html.number(CurveMath.averagePrecision(p)) + ")", color, p));
       }
-      List<String> tips =
-          k.stream()
-              .map(
-                  q ->
-                      name
-                          + ": mean score "
-                          + Html.number(q[0])
-                          + ", observed "
-                          + Html.number(q[1])
-                          + ", "
-                          + Html.number(q[2])
-                          + " rows")
-              .toList();
-      cal.add(
-          new Svg.Series(
-              name,
-              color,
-              k.stream().map(q -> new double[] {q[0], q[1]}).toList(),
-              List.of(),
-              tips,
-              false));
-      aucs.append(
-          String.format(
-              Locale.ROOT,
-              "<span class=\"pill\" data-version=\"%s\" data-roc-auc=\"%s\">%s: %s positives, %s negatives</span> ",
-              Html.escape(v.version()),
-              r.isEmpty() ? "" : Double.toString(CurveMath.area(r)),
-              name,
-              Html.number(CurveMath.sum(v.positives())),
-              Html.number(CurveMath.sum(v.negatives()))));
+      cal.add(calibration(name, color, k));
+      aucs.append(pill(v, name, r));
     }
+    charts(sb, s, roc, pr, cal);
+    sb.append("</div><p class=\"note\">").append(aucs).append("</p></section>");
+  }
+
+  /** A version's reliability curve, each point with its rows in the tooltip. */
+  private static Svg.Series calibration(String name, String color, List<double[]> k) {
+    List<String> tips =
+        k.stream()
+            .map(
+                q ->
+                    name
+                        + ": mean score "
+                        + Html.number(q[0])
+                        + ", observed "
+                        + Html.number(q[1])
+                        + ", "
+                        + Html.number(q[2])
+                        + " rows")
+            .toList();
+    return new Svg.Series(
+        name,
+        color,
+        k.stream().map(q -> new double[] {q[0], q[1]}).toList(),
+        List.of(),
+        tips,
+        false);
+  }
+
+  /** A version's counts, its ROC-AUC in a data attribute. */
+  private static String pill(ReportData.VersionBins v, String name, List<double[]> roc) {
+    return String.format(
+        Locale.ROOT,
+        "<span class=\"pill\" data-version=\"%s\" data-roc-auc=\"%s\">%s: %s positives, %s negatives</span> ",
+        Html.escape(v.version()),
+        roc.isEmpty() ? "" : Double.toString(CurveMath.area(roc)),
+        name,
+        Html.number(CurveMath.sum(v.positives())),
+        Html.number(CurveMath.sum(v.negatives())));
+  }
+
+  /** The three charts over the unit square. */
+  private static void charts(
+      StringBuilder sb,
+      ReportSettings s,
+      List<Svg.Series> roc,
+      List<Svg.Series> pr,
+      List<Svg.Series> cal) {
     double[] unit = {0, 1, 0, 1};
     sb.append("<figure id=\"roc\">")
         .append(
@@ -119,8 +138,6 @@ final class CurvesSection {
                 List.of(),
                 unit,
                 true))
-        .append("</figure></div><p class=\"note\">")
-        .append(aucs)
-        .append("</p></section>");
+        .append("</figure>");
   }
 }

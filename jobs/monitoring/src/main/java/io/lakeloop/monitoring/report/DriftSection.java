@@ -72,6 +72,12 @@ final class DriftSection {
                 "version"),
             rows,
             "drifted"));
+    histograms(sb, d, w);
+    sb.append("</section>");
+  }
+
+  /** Baseline and current shares of each drifted column's bins, titled with its PSI. */
+  private static void histograms(StringBuilder sb, ReportData d, ReportData.DriftRow w) {
     if (!d.histograms().isEmpty()) {
       sb.append("<h3>Baseline vs current, on the bins drift compares</h3><div class=\"grid\">");
       for (ColumnHistogram h : d.histograms()) {
@@ -107,7 +113,6 @@ final class DriftSection {
       }
       sb.append("</div>");
     }
-    sb.append("</section>");
   }
 
   private static double[] shares(long[] counts) {

@@ -16,6 +16,14 @@ final class HeadlineSection {
 
   static void render(StringBuilder sb, ReportData d) {
     sb.append("<section id=\"headline\"><h2>Headline</h2><div class=\"cards\">");
+    champion(sb, d);
+    latestQuality(sb, d);
+    lastGate(sb, d);
+    openAlerts(sb, d);
+    sb.append("</div></section>");
+  }
+
+  private static void champion(StringBuilder sb, ReportData d) {
     sb.append("<div class=\"card\" id=\"champion\"><h3>Champion</h3>");
     Optional<ModelRegistry.Entry> champion = d.champion();
     if (champion.isPresent()) {
@@ -55,7 +63,9 @@ final class HeadlineSection {
           .append(" (bin/lakeloop registry list)</div>");
     }
     sb.append("</div>");
+  }
 
+  private static void latestQuality(StringBuilder sb, ReportData d) {
     sb.append("<div class=\"card\" id=\"latest-quality\"><h3>Latest labeled day</h3>");
     List<MetricPoint> overall =
         d.metrics().stream()
@@ -87,7 +97,9 @@ final class HeadlineSection {
           .append(" (bin/lakeloop evaluate)</div>");
     }
     sb.append("</div>");
+  }
 
+  private static void lastGate(StringBuilder sb, ReportData d) {
     sb.append("<div class=\"card\" id=\"last-gate\"><h3>Last gate decision</h3>");
     if (d.gate().isEmpty()) {
       sb.append("<div class=\"big\">–</div><div class=\"note\">no gate decision yet (bin/lakeloop")
@@ -136,7 +148,9 @@ final class HeadlineSection {
       sb.append("</ul>");
     }
     sb.append("</div>");
+  }
 
+  private static void openAlerts(StringBuilder sb, ReportData d) {
     sb.append("<div class=\"card\" id=\"open-alerts\"><h3>Open alerts</h3>");
     sb.append("<div class=\"big ")
         .append(d.alerts().isEmpty() ? "ok" : "bad")
@@ -165,7 +179,7 @@ final class HeadlineSection {
       }
       sb.append("</ul>");
     }
-    sb.append("</div></div></section>");
+    sb.append("</div>");
   }
 
   // ---------------------------------------------------------------- quality over time

@@ -31,28 +31,7 @@ final class LineageSection {
                 .collect(Collectors.joining(", ")))
         .append(" (Delta versions; <code>versionAsOf</code> reads them again) and job_runs for")
         .append(" the table below.</p>");
-    Map<String, Set<String>> producedBy = new LinkedHashMap<>();
-    d.metrics()
-        .forEach(
-            p ->
-                producedBy.computeIfAbsent(p.runId(), k -> new TreeSet<>()).add("quality metrics"));
-    d.drift()
-        .forEach(
-            r ->
-                producedBy
-                    .computeIfAbsent(r.runId(), k -> new TreeSet<>())
-                    .add("drift statistics"));
-    d.alerts()
-        .forEach(a -> producedBy.computeIfAbsent(a.runId(), k -> new TreeSet<>()).add("alerts"));
-    d.registry()
-        .forEach(
-            e ->
-                producedBy
-                    .computeIfAbsent(e.runId(), k -> new TreeSet<>())
-                    .add("model " + e.ref()));
-    d.gate()
-        .forEach(
-            g -> producedBy.computeIfAbsent(g.runId(), k -> new TreeSet<>()).add("gate decisions"));
+    Map<String, Set<String>> producedBy = producedBy(d);
     List<List<Cell>> rows = new ArrayList<>();
     Set<String> seen = new LinkedHashSet<>();
     for (ReportData.Run r : d.runs()) {
@@ -97,6 +76,39 @@ final class LineageSection {
                 "numbers shown here"),
             rows,
             null));
+    trainingData(sb, d);
+    sb.append("</section>");
+  }
+
+  /** Which run produced which of the numbers shown, by run id. */
+  private static Map<String, Set<String>> producedBy(ReportData d) {
+    Map<String, Set<String>> producedBy = new LinkedHashMap<>();
+    d.metrics()
+        .forEach(
+            p ->
+                producedBy.computeIfAbsent(p.runId(), k -> new TreeSet<>()).add("quality metrics"));
+    d.drift()
+        .forEach(
+            r ->
+                producedBy
+                    .computeIfAbsent(r.runId(), k -> new TreeSet<>())
+                    .add("drift statistics"));
+    d.alerts()
+        .forEach(a -> producedBy.computeIfAbsent(a.runId(), k -> new TreeSet<>()).add("alerts"));
+    d.registry()
+        .forEach(
+            e ->
+                producedBy
+                    .computeIfAbsent(e.runId(), k -> new TreeSet<>())
+                    .add("model " + e.ref()));
+    d.gate()
+        .forEach(
+            g -> producedBy.computeIfAbsent(g.runId(), k -> new TreeSet<>()).add("gate decisions"));
+    return producedBy;
+  }
+
+  /** The Delta versions each registered version was trained on. */
+  private static void trainingData(StringBuilder sb, ReportData d) {
     if (!d.registry().isEmpty()) {
       sb.append("<h3>Training data of each version</h3><ul>");
       for (ModelRegistry.Entry e : d.registry()) {
@@ -123,7 +135,6 @@ final class LineageSection {
       }
       sb.append("</ul>");
     }
-    sb.append("</section>");
   }
 
   private static String versions(Map<String, Long> tables) {

@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -19,14 +20,7 @@ final class QualitySection {
 
   static void render(StringBuilder sb, ReportData d, ReportSettings s) {
     sb.append("<section id=\"quality\"><h2>Quality over time</h2>");
-    // views: granularity x slice, in data order ('*' first within a granularity)
-    Map<String, List<MetricPoint>> views = new LinkedHashMap<>();
-    d.metrics().stream()
-        .sorted(
-            Comparator.comparing(MetricPoint::granularity, ReportText::granularityOrder)
-                .thenComparing(p -> p.sliceKey().equals("*") ? "" : p.sliceKey())
-                .thenComparing(MetricPoint::sliceValue))
-        .forEach(p -> views.computeIfAbsent(ReportText.viewKey(p), k -> new ArrayList<>()).add(p));
+    Map<String, List<MetricPoint>> views = views(d);
     if (views.isEmpty()) {
       sb.append(
           "<p class=\"note\">No evaluation yet: run <code>bin/lakeloop evaluate</code>.</p></section>");
@@ -43,6 +37,8 @@ final class QualitySection {
     }
     sb.append("</select></label><span class=\"note\">lines: model versions; bands: bootstrap")
         .append(" confidence interval; dashed lines: where a version first served</span></div>");
+    List<String> versions = new ArrayList<>(new TreeSet<>(ReportText.allVersions(d)));
+    versions.sort(ReportText::versionOrder);
     boolean first = true;
     for (Map.Entry<String, List<MetricPoint>> v : views.entrySet()) {
       sb.append("<div class=\"grid\" data-view-group=\"quality\" data-view=\"")
@@ -51,83 +47,97 @@ final class QualitySection {
           .append(first ? "" : " hidden")
           .append('>');
       first = false;
-      Map<String, Map<String, List<MetricPoint>>> byMetric = new LinkedHashMap<>();
-      for (String m : s.metrics()) {
-        byMetric.put(m, new TreeMap<>(ReportText::versionOrder));
-      }
-      for (MetricPoint p : v.getValue()) {
-        if (byMetric.containsKey(p.metric())) {
-          byMetric.get(p.metric()).computeIfAbsent(p.version(), k -> new ArrayList<>()).add(p);
-        }
-      }
-      List<Svg.Marker> markers = versionMarkers(v.getValue());
-      List<String> versions = new ArrayList<>(new TreeSet<>(ReportText.allVersions(d)));
-      versions.sort(ReportText::versionOrder);
-      for (Map.Entry<String, Map<String, List<MetricPoint>>> m : byMetric.entrySet()) {
-        if (m.getValue().isEmpty()) {
-          continue;
-        }
-        List<Svg.Series> series = new ArrayList<>();
-        for (Map.Entry<String, List<MetricPoint>> ver : m.getValue().entrySet()) {
-          List<double[]> pts = new ArrayList<>();
-          List<double[]> band = new ArrayList<>();
-          List<String> tips = new ArrayList<>();
-          for (MetricPoint p : ver.getValue()) {
-            if (p.value() == null || !Double.isFinite(p.value())) {
-              continue;
-            }
-            double x = p.window().toEpochDay();
-            pts.add(new double[] {x, p.value()});
-            if (p.ciLow() != null && p.ciHigh() != null) {
-              band.add(new double[] {x, p.ciLow(), p.ciHigh()});
-            }
-            tips.add(
-                "v"
-                    + p.version()
-                    + " · "
-                    + p.window()
-                    + ": "
-                    + Html.number(p.value())
-                    + ReportText.intervalText(p)
-                    + " · n = "
-                    + Html.number((double) p.n()));
-          }
-          if (band.size() != pts.size()) {
-            band = List.of();
-          }
-          if (!pts.isEmpty()) {
-            series.add(
-                new Svg.Series(
-                    "v" + ver.getKey(),
-                    ReportText.color(versions, ver.getKey()),
-                    pts,
-                    band,
-                    tips,
-                    false));
-          }
-        }
-        if (series.isEmpty()) {
-          continue;
-        }
-        sb.append("<figure data-metric=\"")
-            .append(Html.escape(m.getKey()))
-            .append("\">")
-            .append(
-                Svg.lineChart(
-                    "quality-chart",
-                    ReportText.name(m.getKey()) + " — " + ReportText.viewLabel(v.getValue().get(0)),
-                    "window start (UTC)",
-                    ReportText.axis(m.getKey()),
-                    Svg.XAxis.DATE,
-                    series,
-                    markers,
-                    null,
-                    false))
-            .append("</figure>");
-      }
+      view(sb, s, v.getValue(), versions);
       sb.append("</div>");
     }
     sb.append("</section>");
+  }
+
+  /** The views: granularity x slice, in data order ('*' first within a granularity). */
+  private static Map<String, List<MetricPoint>> views(ReportData d) {
+    Map<String, List<MetricPoint>> views = new LinkedHashMap<>();
+    d.metrics().stream()
+        .sorted(
+            Comparator.comparing(MetricPoint::granularity, ReportText::granularityOrder)
+                .thenComparing(p -> p.sliceKey().equals("*") ? "" : p.sliceKey())
+                .thenComparing(MetricPoint::sliceValue))
+        .forEach(p -> views.computeIfAbsent(ReportText.viewKey(p), k -> new ArrayList<>()).add(p));
+    return views;
+  }
+
+  /** One view's charts: a chart per configured metric, a line per version. */
+  private static void view(
+      StringBuilder sb, ReportSettings s, List<MetricPoint> points, List<String> versions) {
+    Map<String, Map<String, List<MetricPoint>>> byMetric = new LinkedHashMap<>();
+    for (String m : s.metrics()) {
+      byMetric.put(m, new TreeMap<>(ReportText::versionOrder));
+    }
+    for (MetricPoint p : points) {
+      if (byMetric.containsKey(p.metric())) {
+        byMetric.get(p.metric()).computeIfAbsent(p.version(), k -> new ArrayList<>()).add(p);
+      }
+    }
+    List<Svg.Marker> markers = versionMarkers(points);
+    for (Map.Entry<String, Map<String, List<MetricPoint>>> m : byMetric.entrySet()) {
+      List<Svg.Series> series = new ArrayList<>();
+      for (Map.Entry<String, List<MetricPoint>> ver : m.getValue().entrySet()) {
+        series(ver.getKey(), ver.getValue(), versions).ifPresent(series::add);
+      }
+      if (series.isEmpty()) {
+        continue;
+      }
+      sb.append("<figure data-metric=\"")
+          .append(Html.escape(m.getKey()))
+          .append("\">")
+          .append(
+              Svg.lineChart(
+                  "quality-chart",
+                  ReportText.name(m.getKey()) + " — " + ReportText.viewLabel(points.get(0)),
+                  "window start (UTC)",
+                  ReportText.axis(m.getKey()),
+                  Svg.XAxis.DATE,
+                  series,
+                  markers,
+                  null,
+                  false))
+          .append("</figure>");
+    }
+  }
+
+  /** A version's line with its interval band and tooltips; none when it has no finite value. */
+  private static Optional<Svg.Series> series(
+      String version, List<MetricPoint> points, List<String> versions) {
+    List<double[]> pts = new ArrayList<>();
+    List<double[]> band = new ArrayList<>();
+    List<String> tips = new ArrayList<>();
+    for (MetricPoint p : points) {
+      if (p.value() == null || !Double.isFinite(p.value())) {
+        continue;
+      }
+      double x = p.window().toEpochDay();
+      pts.add(new double[] {x, p.value()});
+      if (p.ciLow() != null && p.ciHigh() != null) {
+        band.add(new double[] {x, p.ciLow(), p.ciHigh()});
+      }
+      tips.add(
+          "v"
+              + p.version()
+              + " · "
+              + p.window()
+              + ": "
+              + Html.number(p.value())
+              + ReportText.intervalText(p)
+              + " · n = "
+              + Html.number((double) p.n()));
+    }
+    if (band.size() != pts.size()) {
+      band = List.of();
+    }
+    return pts.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            new Svg.Series(
+                "v" + version, ReportText.color(versions, version), pts, band, tips, false));
   }
 
   /** A dashed line where each version after the first served its first window of the view. */

@@ -31,6 +31,16 @@ final class TrainingSection {
         roles.putIfAbsent(g.candidateVersion(), g.candidate());
       }
     }
+    versionsTable(sb, d, roles);
+    sb.append("<div class=\"grid\">");
+    learningCurves(sb, d, roles);
+    versionBars(sb, d, roles);
+    layerSparsity(sb, d);
+    sb.append("</div></section>");
+  }
+
+  /** Every registered version: role, status, aliases, parent, size, held-out figures. */
+  private static void versionsTable(StringBuilder sb, ReportData d, Map<Integer, String> roles) {
     Map<Integer, List<String>> aliases = new TreeMap<>();
     d.aliases().forEach((a, v) -> aliases.computeIfAbsent(v, k -> new ArrayList<>()).add(a));
     List<List<Cell>> rows = new ArrayList<>();
@@ -70,7 +80,10 @@ final class TrainingSection {
                 "run"),
             rows,
             null));
-    sb.append("<div class=\"grid\">");
+  }
+
+  /** Training loss and validation accuracy per epoch, a line per version. */
+  private static void learningCurves(StringBuilder sb, ReportData d, Map<Integer, String> roles) {
     List<Svg.Series> loss = new ArrayList<>();
     List<Svg.Series> val = new ArrayList<>();
     List<String> versions = new ArrayList<>(ReportText.allVersions(d));
@@ -115,6 +128,10 @@ final class TrainingSection {
                   false))
           .append("</figure>");
     }
+  }
+
+  /** Held-out accuracy and artifact size, a bar per version. */
+  private static void versionBars(StringBuilder sb, ReportData d, Map<Integer, String> roles) {
     List<String> labels = new ArrayList<>();
     double[] acc = new double[d.registry().size()];
     double[] size = new double[d.registry().size()];
@@ -145,6 +162,10 @@ final class TrainingSection {
                 new double[][] {size},
                 false))
         .append("</figure>");
+  }
+
+  /** Sparsity per layer of every compressed version. */
+  private static void layerSparsity(StringBuilder sb, ReportData d) {
     List<ModelRegistry.Entry> compressed =
         d.registry().stream()
             .filter(
@@ -184,7 +205,6 @@ final class TrainingSection {
                   true))
           .append("</figure>");
     }
-    sb.append("</div></section>");
   }
 
   private static List<double[]> epochSeries(ModelRegistry.Entry e, String what) {
