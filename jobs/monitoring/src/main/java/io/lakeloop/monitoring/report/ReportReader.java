@@ -47,6 +47,53 @@ final class ReportReader {
     LocalDate asOf = date.orElseGet(() -> latestWindow(lh, model.name()));
     LocalDate from = asOf.minusDays(s.historyDays());
 
+    List<ReportData.MetricPoint> metrics = metrics(tables, model, from, asOf, s);
+
+    Optional<ReportData.Curves> curves = Optional.empty();
+    Optional<LocalDate> labeledDay = ReportData.latestLabeledDay(metrics);
+    if (model.task() == Task.BINARY && labeledDay.isPresent()) {
+      curves = Optional.of(curves(tables, model, labeledDay.get(), asOf, s.curveBins()));
+    }
+
+    DriftRead driftRead = drift(tables, model, asOf, s);
+    List<ReportData.DriftRow> drift = driftRead.rows();
+
+    List<ReportData.Alert> alerts = alerts(tables, model, asOf, s);
+
+    RegistryRead registryRead = registry(tables, model);
+    List<ModelRegistry.Entry> registry = registryRead.versions();
+
+    List<ReportData.GateCheck> gate = gate(tables, model, asOf);
+
+    Set<String> referenced = new LinkedHashSet<>();
+    metrics.forEach(p -> referenced.add(p.runId()));
+    drift.forEach(d -> referenced.add(d.runId()));
+    alerts.forEach(a -> referenced.add(a.runId()));
+    registry.forEach(e -> referenced.add(e.runId()));
+    gate.forEach(g -> referenced.add(g.runId()));
+    List<ReportData.Run> runs = runs(tables, referenced);
+    sortLatestFirst(gate, runs);
+
+    return new ReportData(
+        model.name(),
+        model.classLabels(),
+        asOf,
+        tables.runId(),
+        new TreeMap<>(tables.inputs()),
+        metrics,
+        curves,
+        drift,
+        driftRead.histograms(),
+        alerts,
+        registry,
+        registryRead.aliases(),
+        gate,
+        runs);
+  }
+
+  /** The model's configured metrics (and labeled counts) from {@code from} to {@code asOf}. */
+  private static List<ReportData.MetricPoint> metrics(
+      RunTables tables, ModelSpec model, LocalDate from, LocalDate asOf, ReportSettings s) {
     List<ReportData.MetricPoint> metrics = new ArrayList<>();
     Set<String> wanted = new LinkedHashSet<>(s.metrics());
     wanted.add(ReportSettings.LABELED_COUNT);
@@ -88,15 +135,21 @@ final class ReportReader {
               r.getLong(9),
               r.getString(10)));
     }
+    return metrics;
+  }
 
-    Optional<ReportData.Curves> curves = Optional.empty();
-    Optional<LocalDate> labeledDay = ReportData.latestLabeledDay(metrics);
-    if (model.task() == Task.BINARY && labeledDay.isPresent()) {
-      curves = Optional.of(curves(tables, model, labeledDay.get(), asOf, s.curveBins()));
-    }
+  /** Drift rows of one window, and the histograms of its columns. */
+  record DriftRead(List<ReportData.DriftRow> rows, List<ColumnHistogram> histograms) {}
 
+  /**
+   * The model's drift statistics of its latest daily window up to {@code asOf} (or of its latest
+   * window of any length when it has no daily one), with the baseline and current histograms.
+   */
+  private static DriftRead drift(
+      RunTables tables, ModelSpec model, LocalDate asOf, ReportSettings s) {
     List<ReportData.DriftRow> drift = new ArrayList<>();
     List<ColumnHistogram> histograms = List.of();
+    Lakehouse lh = tables.lakehouse();
     Dataset<Row> driftTable = snapshot(tables, Tables.DRIFT_METRICS);
     if (driftTable != null) {
       Dataset<Row> mine =
@@ -154,7 +207,12 @@ final class ReportReader {
         }
       }
     }
+    return new DriftRead(drift, histograms);
+  }
 
+  /** The model's drift alerts of the {@code alert-days} up to {@code asOf}, newest first. */
+  private static List<ReportData.Alert> alerts(
+      RunTables tables, ModelSpec model, LocalDate asOf, ReportSettings s) {
     List<ReportData.Alert> alerts = new ArrayList<>();
     Dataset<Row> alertTable = snapshot(tables, Tables.ALERTS);
     if (alertTable != null) {
@@ -194,7 +252,14 @@ final class ReportReader {
                 r.getString(7)));
       }
     }
+    return alerts;
+  }
 
+  /** A model's registered versions and its aliases. */
+  record RegistryRead(List<ModelRegistry.Entry> versions, Map<String, Integer> aliases) {}
+
+  private static RegistryRead registry(RunTables tables, ModelSpec model) {
+    Lakehouse lh = tables.lakehouse();
     List<ModelRegistry.Entry> registry = List.of();
     Map<String, Integer> aliases = Map.of();
     if (lh.exists(Tables.MODEL_REGISTRY) && lh.exists(Tables.MODEL_ALIASES)) {
@@ -205,7 +270,12 @@ final class ReportReader {
       registry = r.versions(model.name());
       aliases = r.aliases(model.name());
     }
+    return new RegistryRead(registry, aliases);
+  }
 
+  /** Every gate check of the model's decisions up to {@code asOf}, in a fixed order. */
+  private static List<ReportData.GateCheck> gate(
+      RunTables tables, ModelSpec model, LocalDate asOf) {
     List<ReportData.GateCheck> gate = new ArrayList<>();
     Dataset<Row> gateTable = snapshot(tables, Tables.GATE_DECISIONS);
     if (gateTable != null) {
@@ -247,15 +317,11 @@ final class ReportReader {
                 r.getString(12)));
       }
     }
+    return gate;
+  }
 
-    Set<String> referenced = new LinkedHashSet<>();
-    metrics.forEach(p -> referenced.add(p.runId()));
-    drift.forEach(d -> referenced.add(d.runId()));
-    alerts.forEach(a -> referenced.add(a.runId()));
-    registry.forEach(e -> referenced.add(e.runId()));
-    gate.forEach(g -> referenced.add(g.runId()));
-    List<ReportData.Run> runs = runs(tables, referenced);
-    // the latest gate decision first: by when its run finished, then by date and run id
+  /** The latest gate decision first: by when its run finished, then by date and run id. */
+  private static void sortLatestFirst(List<ReportData.GateCheck> gate, List<ReportData.Run> runs) {
     Map<String, ReportData.Run> byId = new HashMap<>();
     runs.forEach(r -> byId.putIfAbsent(r.runId(), r));
     gate.sort(
@@ -267,22 +333,6 @@ final class ReportReader {
             .thenComparing(g -> g.date() == null ? LocalDate.MIN : g.date())
             .thenComparing(ReportData.GateCheck::runId)
             .reversed());
-
-    return new ReportData(
-        model.name(),
-        model.classLabels(),
-        asOf,
-        tables.runId(),
-        new TreeMap<>(tables.inputs()),
-        metrics,
-        curves,
-        drift,
-        histograms,
-        alerts,
-        registry,
-        aliases,
-        gate,
-        runs);
   }
 
   /** The latest window date any evaluation or drift row of the model has. */
