@@ -23,6 +23,24 @@ public final class Scratch {
     }
   }
 
+  /**
+   * Releases what a job's compute holds while it runs: {@code open} (cached rows, say; may be null
+   * when compute failed before opening it) is closed, then the folder deleted, whatever happens.
+   */
+  public static void release(AutoCloseable open, Path dir) {
+    try {
+      if (open != null) {
+        open.close();
+      }
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot release " + open + ": " + e, e);
+    } finally {
+      delete(dir);
+    }
+  }
+
   /** Deletes the folder and everything in it; a failure is logged, never thrown. */
   public static void delete(Path dir) {
     try (var files = Files.walk(dir)) {

@@ -122,11 +122,7 @@ public final class CompressJob
 
     @Override
     public void close() {
-      try {
-        examples.close();
-      } finally {
-        Scratch.delete(scratch);
-      }
+      Scratch.release(examples, scratch);
     }
   }
 
@@ -184,10 +180,7 @@ public final class CompressJob
               : attempts(ctx, p, original, ex, scratch);
       return new Computed(source, earlier, attempts, ex, scratch);
     } catch (RuntimeException e) {
-      if (ex != null) {
-        ex.close();
-      }
-      Scratch.delete(scratch);
+      Scratch.release(ex, scratch);
       throw e;
     }
   }

@@ -119,11 +119,7 @@ public final class TrainJob
       implements AutoCloseable {
     @Override
     public void close() {
-      try {
-        examples.close();
-      } finally {
-        Scratch.delete(scratch);
-      }
+      Scratch.release(examples, scratch);
     }
 
     Map<String, Map<String, Double>> held() {
@@ -206,10 +202,7 @@ public final class TrainJob
               p.settings().gate(), candidates, Optional.ofNullable(held.get(gate.championKey())));
       return new Computed(examples, scratch, starts, trained, gate, decision);
     } catch (RuntimeException | Error e) {
-      if (examples != null) {
-        examples.close();
-      }
-      Scratch.delete(scratch);
+      Scratch.release(examples, scratch);
       throw e;
     }
   }
