@@ -47,6 +47,11 @@ def make_binary(rng, n=1500):
     x = rng.normal(size=n)
     y = (rng.random(n) < 1 / (1 + np.exp(-(1.2 * x + (seg == "b") * 0.5)))).astype(int)
     p1 = 1 / (1 + np.exp(-(x + rng.normal(scale=0.8, size=n))))
+    # A saturated model writes probabilities of exactly 0 and 1 (about 2 % of rows here, some of
+    # them wrong): log-loss then depends on where they are clipped (scikit-learn >= 1.3: the
+    # float64 machine epsilon, no longer 1e-15).
+    certain = np.random.default_rng(11).random(n) < 0.02
+    p1 = np.where(certain, (x > 0).astype(float), p1)
     labeled = rng.random(n) < 0.85
     pred = (p1 >= 0.5).astype(int)
     return dict(seg=seg, y=y, scores=np.column_stack([1 - p1, p1]), pred=pred, labeled=labeled)

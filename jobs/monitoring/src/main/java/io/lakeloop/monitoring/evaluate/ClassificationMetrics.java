@@ -12,13 +12,16 @@ import java.util.Set;
  * where undefined ({@code zero_division=0}); confusion matrix entries {@code
  * confusion:<true>:<predicted>}; ROC-AUC and average precision from score histograms (binary: the
  * positive class; multiclass: one-vs-rest, macro over classes present with both outcomes); log-loss
- * with probabilities clipped to [1e-15, 1 - 1e-15]; Brier score and positive rate / mean score
+ * with probabilities clipped to [eps, 1 - eps], eps the float64 machine epsilon (2^-52, as
+ * scikit-learn >= 1.3 clips by default; older releases used 1e-15); Brier score and positive rate / mean score
  * (binary); expected calibration error over 10 equal-width bins of the positive-class probability
  * (binary) or of the top-class confidence (multiclass). Pure functions of additive state;
  * immutable.
  */
 public final class ClassificationMetrics implements MetricSet {
-  static final double EPS = 1e-15;
+  /** Where log-loss clips probabilities: {@code numpy.finfo(float64).eps}, as scikit-learn does. */
+  static final double EPS = Math.ulp(1.0);
+
   static final int ECE_BINS = 10;
   private static final Set<String> HEADLINE =
       Set.of("accuracy", "f1_macro", "roc_auc", "pr_auc", "log_loss", "brier");
