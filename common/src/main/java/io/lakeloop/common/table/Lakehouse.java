@@ -1,6 +1,7 @@
 package io.lakeloop.common.table;
 
 import io.delta.tables.DeltaTable;
+import io.delta.tables.DeltaTableBuilder;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.fault.Faults;
 import io.lakeloop.common.window.Predicate;
@@ -20,6 +21,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -87,18 +89,24 @@ public final class Lakehouse {
   /**
    * Creates the table if it is missing, otherwise checks it against the contract: a column of
    * another type or another partitioning fails with a message naming the column; for tables that
-   * allow it, missing nullable columns are added. Idempotent; safe to call at every job start.
-   * Cost: a read of the Delta log, no data scan.
+   * allow it, missing nullable columns are added, NOT NULL is dropped where the contract allows
+   * nulls, and the spec's backfills give the added columns their value in the older rows (once:
+   * each is recorded in a table property). Idempotent; safe to call at every job start. Cost: a
+   * read of the Delta log, no data scan — except the one-time backfill, an UPDATE of the table.
    */
   public void ensure(TableSpec spec) {
     String path = path(spec.name());
     if (!exists(spec.name())) {
       try {
-        DeltaTable.createIfNotExists(spark)
-            .location(path)
-            .addColumns(spec.schema())
-            .partitionedBy(spec.partitionColumns().toArray(new String[0]))
-            .execute();
+        DeltaTableBuilder create =
+            DeltaTable.createIfNotExists(spark)
+                .location(path)
+                .addColumns(spec.schema())
+                .partitionedBy(spec.partitionColumns().toArray(new String[0]));
+        for (TableSpec.Backfill b : spec.backfills()) {
+          create = create.property(b.property(), "true");
+        }
+        create.execute();
         LOG.info("created table {} at {}", spec.name(), path);
         return;
       } catch (RuntimeException raced) {
@@ -111,6 +119,27 @@ public final class Lakehouse {
       }
     }
     checkAndEvolve(spec, path);
+    backfill(spec, path);
+  }
+
+  /** Runs the spec's backfills that the table's properties do not record as done. */
+  private void backfill(TableSpec spec, String path) {
+    for (TableSpec.Backfill b : spec.backfills()) {
+      Map<String, String> properties =
+          JavaConverters.mapAsJavaMap(latest(spec.name()).orElseThrow().metadata().configuration());
+      if (properties.containsKey(b.property())) {
+        continue;
+      }
+      DeltaTable.forPath(spark, path)
+          .update(functions.col(b.column()).isNull(), Map.of(b.column(), functions.lit(b.value())));
+      spark.sql(
+          "ALTER TABLE delta.`" + path + "` SET TBLPROPERTIES ('" + b.property() + "' = 'true')");
+      LOG.info(
+          "migrated table {}: {} = '{}' in rows written before it",
+          spec.name(),
+          b.column(),
+          b.value());
+    }
   }
 
   private void checkAndEvolve(TableSpec spec, String path) {
@@ -153,6 +182,20 @@ public final class Lakehouse {
               + " but lakeloop expects "
               + spec.partitionColumns()
               + "; recreate it or point lakeloop.warehouse elsewhere");
+    }
+    if (spec.addMissingColumns()) {
+      for (StructField expected : spec.schema().fields()) {
+        Optional<StructField> found = field(actual, expected.name());
+        if (expected.nullable() && found.isPresent() && !found.get().nullable()) {
+          spark.sql(
+              "ALTER TABLE delta.`"
+                  + path
+                  + "` ALTER COLUMN `"
+                  + expected.name()
+                  + "` DROP NOT NULL");
+          LOG.info("table {}: column {} may now be null", spec.name(), expected.name());
+        }
+      }
     }
     if (!missing.isEmpty()) {
       if (!spec.addMissingColumns() || missing.stream().anyMatch(f -> !f.nullable())) {

@@ -4,22 +4,59 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * The contract of one lakehouse table: its name (also its folder under the warehouse), its schema,
- * its partition columns, and whether lakeloop may add missing nullable columns to an existing table
- * (true only where a model spec adds columns, as in prediction_log).
+ * its partition columns, whether lakeloop may evolve an existing table to it (add missing nullable
+ * columns, drop NOT NULL where the contract allows nulls), and the values a column added that way
+ * takes in the rows written before it existed.
  */
 public record TableSpec(
-    String name, StructType schema, List<String> partitionColumns, boolean addMissingColumns) {
+    String name,
+    StructType schema,
+    List<String> partitionColumns,
+    boolean addMissingColumns,
+    List<Backfill> backfills) {
+
+  /**
+   * A value given once to an added column in the rows an older version wrote without it (e.g.
+   * {@code kind = 'drift'} for alerts written before quality alerts existed). {@link
+   * Lakehouse#ensure} runs it at most once per table and records that in the table property {@link
+   * #property()}.
+   *
+   * @param column the added column (nullable in the schema)
+   * @param value its value in the older rows
+   */
+  public record Backfill(String column, String value) {
+    /** The table property that says this backfill has run (set at creation for new tables). */
+    public String property() {
+      return "lakeloop.backfilled." + column;
+    }
+  }
+
   public TableSpec {
     partitionColumns = List.copyOf(partitionColumns);
+    backfills = List.copyOf(backfills);
+    List<String> names = List.of(schema.fieldNames());
     for (String p : partitionColumns) {
-      if (!List.of(schema.fieldNames()).contains(p)) {
+      if (!names.contains(p)) {
         throw new IllegalArgumentException("partition column " + p + " not in schema of " + name);
       }
     }
+    for (Backfill b : backfills) {
+      StructField f = schema.apply(b.column());
+      if (!f.nullable() || !addMissingColumns) {
+        throw new IllegalArgumentException(
+            "backfilled column " + b.column() + " of " + name + " must be an addable column");
+      }
+    }
+  }
+
+  public TableSpec(
+      String name, StructType schema, List<String> partitionColumns, boolean addMissingColumns) {
+    this(name, schema, partitionColumns, addMissingColumns, List.of());
   }
 
   /** A row of this table from values by column name, in schema order; absent columns are null. */

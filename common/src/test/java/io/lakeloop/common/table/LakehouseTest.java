@@ -116,6 +116,61 @@ class LakehouseTest extends SparkTestBase {
   }
 
   @Test
+  void anOlderTableIsMigratedOnceWhereItsContractAllows() {
+    Lakehouse lh = newLakehouse("migrate");
+    StructType older =
+        new StructType()
+            .add("id", DataTypes.StringType, false)
+            .add("detail", DataTypes.StringType, false)
+            .add("day", DataTypes.DateType, false);
+    spark()
+        .createDataFrame(
+            List.of(
+                RowFactory.create("a", "x", Date.valueOf("2026-01-02")),
+                RowFactory.create("b", "y", Date.valueOf("2026-01-03"))),
+            older)
+        .write()
+        .format("delta")
+        .partitionBy("day")
+        .save(lh.path("things"));
+    TableSpec newer =
+        new TableSpec(
+            "things",
+            new StructType()
+                .add("id", DataTypes.StringType, false)
+                .add("detail", DataTypes.StringType, true)
+                .add("day", DataTypes.DateType, false)
+                .add("kind", DataTypes.StringType, true),
+            List.of("day"),
+            true,
+            List.of(new TableSpec.Backfill("kind", "old")));
+
+    lh.ensure(newer);
+    long migrated = lh.latestVersion("things").orElseThrow();
+    assertThat(lh.read("things").data().orderBy("id").collectAsList())
+        .map(Row::toString)
+        .containsExactly("[a,x,2026-01-02,old]", "[b,y,2026-01-03,old]");
+    // The column that may now be null takes a null; a row of the new kind keeps its own value.
+    spark()
+        .createDataFrame(
+            List.of(RowFactory.create("c", null, Date.valueOf("2026-01-04"), "new")),
+            newer.schema())
+        .write()
+        .format("delta")
+        .mode("append")
+        .save(lh.path("things"));
+    lh.ensure(newer);
+    assertThat(lh.latestVersion("things")).contains(migrated + 1);
+    assertThat(lh.read("things").data().where("id = 'c'").head().getString(3)).isEqualTo("new");
+
+    // A table created by this version needs no migration: nothing is committed after creation.
+    Lakehouse fresh = newLakehouse("migrate-fresh");
+    fresh.ensure(newer);
+    fresh.ensure(newer);
+    assertThat(fresh.latestVersion("things")).contains(0L);
+  }
+
+  @Test
   void predictionLogGainsTheColumnsOfASecondModel() {
     Lakehouse lh = newLakehouse("evolve");
     ModelSpec a =
