@@ -1,13 +1,17 @@
 package io.lakeloop.common.notify;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.ConfigError;
+import io.lakeloop.common.config.Settings;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +43,40 @@ public final class Webhook {
     this.timeout = timeout;
     this.attempts = attempts;
     this.pause = pause;
+  }
+
+  /**
+   * The webhook a config section declares ({@code webhook-url}, {@code webhook-timeout}, {@code
+   * webhook-attempts}), or empty when its URL is "". A URL that is not http(s) with a host fails
+   * naming the key and an example.
+   */
+  public static Optional<Webhook> configured(Settings section, String sectionKey) {
+    String key = sectionKey + ".webhook-url";
+    String url = section.string("webhook-url").trim();
+    if (url.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      URI u = new URI(url);
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+        throw new URISyntaxException(url, "not an http(s) URL with a host");
+      }
+    } catch (URISyntaxException e) {
+      throw new ConfigError(
+          key
+              + ": '"
+              + url
+              + "' is not an http(s) URL ("
+              + e.getReason()
+              + "); set it to e.g. \"https://hooks.example.com/lakeloop\" or to \"\" for"
+              + " no webhook");
+    }
+    return Optional.of(
+        new Webhook(
+            key,
+            url,
+            section.duration("webhook-timeout"),
+            section.intAtLeast("webhook-attempts", 1)));
   }
 
   /** The URL as logs and errors show it: scheme, host and port only. */

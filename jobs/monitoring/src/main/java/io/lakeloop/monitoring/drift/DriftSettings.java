@@ -3,10 +3,9 @@ package io.lakeloop.monitoring.drift;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.window.Granularity;
 import java.io.Serializable;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,24 +71,11 @@ public record DriftSettings(
         throw new ConfigError(
             "lakeloop.drift.alerts.on must be \"any-column\" or \"dataset\", got '" + on + "'");
       }
-      String url = a.string("webhook-url").trim();
-      if (!url.isEmpty()) {
-        try {
-          URI u = new URI(url);
-          if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())
-              || u.getHost() == null) {
-            throw new URISyntaxException(url, "not an http(s) URL with a host");
-          }
-        } catch (URISyntaxException e) {
-          throw new ConfigError(
-              "lakeloop.drift.alerts.webhook-url: '"
-                  + url
-                  + "' is not an http(s) URL ("
-                  + e.getReason()
-                  + "); set it to e.g. \"https://hooks.example.com/lakeloop\" or to \"\" for"
-                  + " no webhook");
-        }
-      }
+      // Validates the URL; the job builds its webhook from these fields.
+      String url =
+          Webhook.configured(a, "lakeloop.drift.alerts").isPresent()
+              ? a.string("webhook-url").trim()
+              : "";
       return new AlertSettings(
           comparisons,
           on.equals("dataset"),
