@@ -118,6 +118,10 @@ public final class Columns {
   public static final String PASSED = "passed";
   public static final String MARGIN = "margin";
 
+  // alerts
+  public static final String KIND = "kind";
+  public static final String RULE = "rule";
+
   private static final Set<String> RESERVED_LOG_COLUMNS =
       Set.of(
           REQUEST_ID,

@@ -176,10 +176,18 @@ public final class Tables {
             optional(THRESHOLD, DoubleType)
           });
 
+  /** The kind of the alerts written before quality alerts existed (all of them drift). */
+  public static final String DRIFT_ALERT = "drift";
+
   /**
-   * One row per model version, window and comparison in which a drift run found drift: the drifted
-   * columns, the statistics that decided it, the share of drifted columns. Rewritten with the run's
-   * windows (replaceWhere), so a rerun changes nothing.
+   * One row per alert, of every kind ({@code kind}): {@code drift} — a model version, window and
+   * comparison in which a drift run found drift (the drifted columns, the statistics that decided
+   * it, the share of drifted columns); {@code quality} — a window and slice whose metric broke a
+   * quality rule (the rule, metric, value, interval, reference, bound, labeled rows and the reason
+   * in words). The columns of the other kind are null. Each job rewrites its own kind for the run's
+   * windows (replaceWhere), so a rerun changes nothing. Tables written before {@code kind} existed
+   * are migrated on first start: the quality columns are added, the drift columns may be null, and
+   * their rows get {@code kind = 'drift'}.
    */
   public static final TableSpec ALERTS_SPEC =
       new TableSpec(
@@ -191,16 +199,29 @@ public final class Tables {
                 required(GRANULARITY, StringType),
                 required(WINDOW_START, TimestampType),
                 required(WINDOW_END, TimestampType),
-                required(COMPARISON, StringType),
-                required(DRIFTED_COLUMNS, createArrayType(StringType)),
-                required(STATISTICS, createArrayType(ALERT_STATISTIC)),
-                required(DRIFTED_COLUMN_SHARE, DoubleType),
-                required(DATASET_DRIFTED, BooleanType),
+                optional(COMPARISON, StringType),
+                optional(DRIFTED_COLUMNS, createArrayType(StringType)),
+                optional(STATISTICS, createArrayType(ALERT_STATISTIC)),
+                optional(DRIFTED_COLUMN_SHARE, DoubleType),
+                optional(DATASET_DRIFTED, BooleanType),
                 required(RUN_ID, StringType),
-                required(WINDOW_DATE, DateType)
+                required(WINDOW_DATE, DateType),
+                optional(KIND, StringType),
+                optional(RULE, StringType),
+                optional(METRIC, StringType),
+                optional(SLICE_KEY, StringType),
+                optional(SLICE_VALUE, StringType),
+                optional(VALUE, DoubleType),
+                optional(CI_LOW, DoubleType),
+                optional(CI_HIGH, DoubleType),
+                optional(REFERENCE, DoubleType),
+                optional(BOUND, DoubleType),
+                optional(N, LongType),
+                optional(REASON, StringType)
               }),
           List.of(WINDOW_DATE),
-          false);
+          true,
+          List.of(new TableSpec.Backfill(KIND, DRIFT_ALERT)));
 
   private static final StructType TRAINING_DATA_ENTRY =
       new StructType(

@@ -64,11 +64,13 @@ final class Alerts {
       v.put(DATASET_DRIFTED, result.datasetDrifted());
       v.put(RUN_ID, runId);
       v.put(WINDOW_DATE, Date.valueOf(window.startDate()));
+      v.put(KIND, Tables.DRIFT_ALERT);
       return Tables.ALERTS_SPEC.row(v);
     }
 
     ObjectNode json() {
       ObjectNode a = JSON.createObjectNode();
+      a.put("kind", Tables.DRIFT_ALERT);
       a.put("model_name", model);
       a.put("model_version", version);
       a.put("granularity", window.granularity().label());

@@ -51,8 +51,8 @@ import org.slf4j.LoggerFactory;
  * with {@code --baseline} ({@link Baseline}). Profiles and metrics of the run's windows are
  * overwritten with {@code replaceWhere}, so a rerun changes nothing. A comparison that finds drift
  * raises an alert ({@link Alerts}): a row in {@code alerts}, a POST to the configured webhook, and
- * with {@code --fail-on-drift} exit code {@link JobLauncher#DRIFT_DETECTED}. Cost: one scan of day
- * D (plus three scans of the baseline when it is built); the driver holds profiles only (columns x
+ * with {@code --fail-on-drift} exit code {@link JobLauncher#ALERT_RAISED}. Cost: one scan of day D
+ * (plus three scans of the baseline when it is built); the driver holds profiles only (columns x
  * windows x ~16 KB).
  */
 public final class DriftJob
@@ -294,7 +294,10 @@ public final class DriftJob
                 new Write(
                     Tables.PROFILES_SPEC, c.profileRows(), Predicate.eq(PROFILE_KIND, "WINDOW")),
                 new Write(Tables.DRIFT_METRICS_SPEC, comparisons.rows(), Predicate.ALL),
-                new Write(Tables.ALERTS_SPEC, Alerts.rows(comparisons.alerts()), Predicate.ALL)));
+                new Write(
+                    Tables.ALERTS_SPEC,
+                    Alerts.rows(comparisons.alerts()),
+                    Predicate.eq(KIND, Tables.DRIFT_ALERT))));
     LOG.info(
         "drift: wrote {} profile rows (v{}), {} drift_metrics rows (v{}) and {} alerts (v{}) in {}"
             + " s",
@@ -346,10 +349,10 @@ public final class DriftJob
             o.metricsVersion(),
             comparisons.alerts().size(),
             o.alertsVersion(),
-            fail ? " (--fail-on-drift: exit code " + JobLauncher.DRIFT_DETECTED + ")" : "",
+            fail ? " (--fail-on-drift: exit code " + JobLauncher.ALERT_RAISED + ")" : "",
             DriftRows.table(comparisons.rows(), p.settings(), p.date())),
         summary,
-        fail ? JobLauncher.DRIFT_DETECTED : JobLauncher.OK);
+        fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK);
   }
 
   /**

@@ -13,10 +13,10 @@ import java.util.Set;
  * confusion:<true>:<predicted>}; ROC-AUC and average precision from score histograms (binary: the
  * positive class; multiclass: one-vs-rest, macro over classes present with both outcomes); log-loss
  * with probabilities clipped to [eps, 1 - eps], eps the float64 machine epsilon (2^-52, as
- * scikit-learn >= 1.3 clips by default; older releases used 1e-15); Brier score and positive rate / mean score
- * (binary); expected calibration error over 10 equal-width bins of the positive-class probability
- * (binary) or of the top-class confidence (multiclass). Pure functions of additive state;
- * immutable.
+ * scikit-learn >= 1.3 clips by default; older releases used 1e-15); Brier score and positive rate /
+ * mean score (binary); expected calibration error over 10 equal-width bins of the positive-class
+ * probability (binary) or of the top-class confidence (multiclass). Pure functions of additive
+ * state; immutable.
  */
 public final class ClassificationMetrics implements MetricSet {
   /** Where log-loss clips probabilities: {@code numpy.finfo(float64).eps}, as scikit-learn does. */
