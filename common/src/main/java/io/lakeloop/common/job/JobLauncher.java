@@ -32,7 +32,7 @@ public final class JobLauncher {
   public static final int OK = 0;
   public static final int FAILED = 1;
   public static final int USER_ERROR = 2;
-  public static final int DRIFT_DETECTED = 3;
+  public static final int ALERT_RAISED = 3;
 
   private JobLauncher() {}
 

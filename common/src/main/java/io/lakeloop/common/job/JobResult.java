@@ -11,7 +11,7 @@ import java.util.Map;
  * @param summary key/value facts for the ledger and the log
  * @param exitCode the command's exit status: {@link JobLauncher#OK}, or a job's own status for a
  *     run that succeeded but found what its caller asked to be told about (drift's {@link
- *     JobLauncher#DRIFT_DETECTED})
+ *     JobLauncher#ALERT_RAISED})
  */
 public record JobResult(String output, Map<String, String> summary, int exitCode) {
   public JobResult {

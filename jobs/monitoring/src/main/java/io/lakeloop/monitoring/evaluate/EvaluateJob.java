@@ -10,6 +10,7 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
+import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
@@ -17,6 +18,10 @@ import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.common.window.Predicate;
 import io.lakeloop.monitoring.LabeledPredictions;
+import io.lakeloop.monitoring.quality.QualityCheck;
+import io.lakeloop.monitoring.quality.QualityRules;
+import io.lakeloop.monitoring.quality.QualitySettings;
+import io.lakeloop.monitoring.quality.QualityText;
 import java.sql.Date;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -55,7 +60,11 @@ public final class EvaluateJob
               "since",
               "YYYY-MM-DD",
               "also re-evaluate every window from this date on (backfill); default: only windows"
-                  + " within the model's label delay"));
+                  + " within the model's label delay"),
+          Flag.toggle(
+              "fail-on-alert",
+              "exit with code 3 (after writing every table) when a window broke a quality rule"
+                  + " (lakeloop.models.<name>.quality), so a scheduler can branch on it"));
 
   /** Metrics shown in the CLI's summary table. */
   static final List<String> HEADLINE =
@@ -119,8 +128,18 @@ public final class EvaluateJob
     return new Plan(new Evaluator.WindowScope(from, until), first, date, predicate);
   }
 
-  /** What a run will do: the model, its settings, the logical date and the windows. */
-  record Planned(ModelSpec model, EvalSettings settings, LocalDate date, Plan windows) {}
+  /**
+   * What a run will do: the model, its settings, the logical date, the windows, the quality rules
+   * they are judged by and where alerts are sent.
+   */
+  record Planned(
+      ModelSpec model,
+      EvalSettings settings,
+      LocalDate date,
+      Plan windows,
+      QualitySettings quality,
+      Optional<Webhook> webhook,
+      boolean failOnAlert) {}
 
   /**
    * The run's Spark work, not executed yet: the joined rows, the metrics over them, and the
@@ -137,7 +156,9 @@ public final class EvaluateJob
       String rows,
       long invalidRows,
       String outOfOrder,
-      String headline) {}
+      String headline,
+      QualityRules.Judgement quality,
+      long alertsVersion) {}
 
   @Override
   public Planned plan(JobContext ctx) {
@@ -151,7 +172,13 @@ public final class EvaluateJob
     ModelSpec model = ctx.model();
     EvalSettings settings = EvalSettings.from(ctx.config());
     return new Planned(
-        model, settings, date, plan(model, settings, date, ctx.args().date("since")));
+        model,
+        settings,
+        date,
+        plan(model, settings, date, ctx.args().date("since")),
+        QualitySettings.of(ctx.config(), model.name()),
+        Webhook.configured(ctx.config().section("drift").child("alerts"), "lakeloop.drift.alerts"),
+        ctx.args().has("fail-on-alert"));
   }
 
   @Override
@@ -199,7 +226,39 @@ public final class EvaluateJob
             p.model().name(),
             p.settings().granularities().get(0),
             p.windows().firstDate());
-    return new Outcome(p, ctx.runId(), version, written, invalid, c.outOfOrder(), headline);
+    QualityRules.Judgement quality =
+        QualityCheck.judge(
+            lh,
+            version,
+            p.model().name(),
+            p.quality(),
+            p.windows().predicate(),
+            p.date()
+                .plusDays(1)
+                .atStartOfDay(ZoneOffset.UTC)
+                .toInstant()
+                .minus(p.model().labelDelay()));
+    long alertsVersion = -1;
+    if (!p.quality().rules().isEmpty()) {
+      alertsVersion =
+          QualityCheck.write(
+              ctx.tables(), p.model().name(), p.windows().predicate(), quality.breaches());
+      if (!quality.breaches().isEmpty() && p.webhook().isPresent()) {
+        p.webhook()
+            .get()
+            .post(QualityCheck.document(p.model().name(), ctx.runId(), quality.breaches()));
+      }
+    }
+    return new Outcome(
+        p,
+        ctx.runId(),
+        version,
+        written,
+        invalid,
+        c.outOfOrder(),
+        headline,
+        quality,
+        alertsVersion);
   }
 
   @Override
@@ -212,7 +271,10 @@ public final class EvaluateJob
     summary.put("rows", o.rows());
     summary.put("version", Long.toString(o.version()));
     summary.put("out_of_order", Boolean.toString(!o.outOfOrder().isEmpty()));
-    return new JobResult(
+    List<QualityRules.Breach> breaches = o.quality().breaches();
+    summary.put("quality_alerts", Integer.toString(breaches.size()));
+    boolean fail = p.failOnAlert() && !breaches.isEmpty();
+    String output =
         String.format(
             "evaluate: %s metric rows for model %s, windows %s..%s (eval_metrics v%d)%s%n%s",
             o.rows(),
@@ -226,8 +288,15 @@ public final class EvaluateJob
                     "; %,d rows could not be scored (see: bin/lakeloop query \"select reason,"
                         + " count(*) from quarantine where run_id = '%s' group by reason\")",
                     o.invalidRows(), o.runId()),
-            o.outOfOrder().isEmpty() ? o.headline() : o.headline() + "\n" + o.outOfOrder()),
-        summary);
+            o.outOfOrder().isEmpty() ? o.headline() : o.headline() + "\n" + o.outOfOrder());
+    String quality = QualityText.render(p.quality(), o.quality(), o.alertsVersion());
+    if (!quality.isEmpty()) {
+      output += "\n" + quality;
+    }
+    if (fail) {
+      output += "\n(--fail-on-alert: exit code " + JobLauncher.ALERT_RAISED + ")";
+    }
+    return new JobResult(output, summary, fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK);
   }
 
   /**

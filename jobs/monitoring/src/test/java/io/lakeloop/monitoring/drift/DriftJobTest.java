@@ -329,7 +329,7 @@ class DriftJobTest extends SparkTestBase {
             spark(),
             new PrintStream(new ByteArrayOutputStream()),
             new PrintStream(err));
-    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isIn(0, JobLauncher.DRIFT_DETECTED);
+    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isIn(0, JobLauncher.ALERT_RAISED);
     return code;
   }
 
@@ -353,7 +353,7 @@ class DriftJobTest extends SparkTestBase {
               "--fail-on-drift",
               "--run-id",
               "a12");
-      assertThat(code).isEqualTo(JobLauncher.DRIFT_DETECTED);
+      assertThat(code).isEqualTo(JobLauncher.ALERT_RAISED);
     } finally {
       server.stop(0);
     }

@@ -1,0 +1,155 @@
+package io.lakeloop.monitoring.quality;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Judges eval_metrics rows against a model's quality rules: which window x slice breaks which rule,
+ * on what evidence. Pure and deterministic (same rows, same alerts, in row order); runs on the
+ * driver over the aggregates evaluate just wrote.
+ *
+ * <p>A floor (min, max-drop) is broken when the value is below the bound, a ceiling (max, max-rise)
+ * when it is above. Deciding on the interval (the default), a window breaks a floor only when its
+ * whole bootstrap interval is below the bound ({@code ci_high < bound}) — a drop the data cannot
+ * tell from noise raises nothing; a metric without an interval is judged on its value. A change
+ * rule's bound is the reference value of the same granularity, slice and metric moved by the
+ * allowed change; without a reference value the row is not judged (and counted as such).
+ */
+public final class QualityRules {
+  private QualityRules() {}
+
+  /** One eval_metrics row, as the rules read it. */
+  public record MetricRow(
+      String version,
+      String granularity,
+      Instant windowStart,
+      Instant windowEnd,
+      String sliceKey,
+      String sliceValue,
+      String metric,
+      Double value,
+      Double ciLow,
+      Double ciHigh,
+      long n) {}
+
+  /** What a reference value is keyed by: the metric of one granularity and slice. */
+  public record ReferenceKey(
+      String granularity, String sliceKey, String sliceValue, String metric) {}
+
+  /**
+   * A broken rule.
+   *
+   * @param reference the reference value of a change rule, null for absolute bounds
+   * @param onInterval whether the interval decided (false: the point estimate)
+   * @param provisional the window ends within the label delay: more labels may still change it
+   */
+  public record Breach(
+      QualityRule rule,
+      MetricRow row,
+      Double reference,
+      double bound,
+      boolean onInterval,
+      boolean provisional,
+      String reason) {}
+
+  /**
+   * The outcome over every row: the breaches, and per rule how many rows it judged, passed over for
+   * too few labeled rows, or could not judge for want of a reference value.
+   */
+  public record Judgement(List<Breach> breaches, Map<String, int[]> counts) {
+    /** Counts per rule: judged, too few labeled rows, no reference value. */
+    public static final int JUDGED = 0, FEW_LABELS = 1, NO_REFERENCE = 2;
+  }
+
+  /**
+   * @param provisionalAfter windows that end after this instant are still inside the label delay
+   */
+  public static Judgement judge(
+      QualitySettings settings,
+      List<MetricRow> rows,
+      Map<ReferenceKey, Double> references,
+      Instant provisionalAfter) {
+    List<Breach> breaches = new ArrayList<>();
+    Map<String, int[]> counts = new LinkedHashMap<>();
+    for (QualityRule rule : settings.rules()) {
+      int[] c = counts.computeIfAbsent(rule.name(), k -> new int[3]);
+      for (MetricRow r : rows) {
+        if (!r.metric().equals(rule.metric())
+            || r.value() == null
+            || !rule.judges(r.granularity())
+            || !rule.judges(r.sliceKey(), r.sliceValue())) {
+          continue;
+        }
+        if (r.n() < settings.minLabeled()) {
+          c[Judgement.FEW_LABELS]++;
+          continue;
+        }
+        Double reference = null;
+        if (rule.kind().change()) {
+          reference =
+              references.get(
+                  new ReferenceKey(r.granularity(), r.sliceKey(), r.sliceValue(), r.metric()));
+          if (reference == null) {
+            c[Judgement.NO_REFERENCE]++;
+            continue;
+          }
+        }
+        c[Judgement.JUDGED]++;
+        double bound = rule.bound(reference == null ? 0 : reference);
+        boolean interval = settings.onInterval() && r.ciLow() != null && r.ciHigh() != null;
+        double evidence = interval ? (rule.kind().floor() ? r.ciHigh() : r.ciLow()) : r.value();
+        boolean broken = rule.kind().floor() ? evidence < bound : evidence > bound;
+        if (broken) {
+          boolean provisional = r.windowEnd().isAfter(provisionalAfter);
+          breaches.add(
+              new Breach(
+                  rule,
+                  r,
+                  reference,
+                  bound,
+                  interval,
+                  provisional,
+                  reason(rule, r, reference, bound, interval, provisional)));
+        }
+      }
+    }
+    return new Judgement(breaches, counts);
+  }
+
+  /** The breach in words, e.g. "accuracy 0.741 [0.733, 0.749] is below 0.82 (...)". */
+  static String reason(
+      QualityRule rule,
+      MetricRow r,
+      Double reference,
+      double bound,
+      boolean interval,
+      boolean provisional) {
+    StringBuilder s = new StringBuilder();
+    s.append(r.metric()).append(' ').append(fmt(r.value()));
+    if (interval) {
+      s.append(" [").append(fmt(r.ciLow())).append(", ").append(fmt(r.ciHigh())).append(']');
+    }
+    s.append(rule.kind().floor() ? " is below " : " is above ").append(fmt(bound));
+    if (reference != null) {
+      s.append(" (reference ")
+          .append(fmt(reference))
+          .append(rule.kind().floor() ? " minus " : " plus ")
+          .append(rule.relative() ? fmt(rule.amount() * 100) + " %" : fmt(rule.amount()))
+          .append(')');
+    }
+    s.append(interval ? "; the whole interval is past the bound" : "; judged on the estimate");
+    s.append("; ").append(r.n()).append(" rows");
+    if (provisional) {
+      s.append("; provisional: the window is inside the label delay, labels are still arriving");
+    }
+    return s.toString();
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.4g", v);
+  }
+}
