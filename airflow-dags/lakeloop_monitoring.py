@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 from airflow.task.trigger_rule import TriggerRule
 
@@ -16,7 +16,9 @@ from lakeloop_ops import (
     DRIFT_FOUND,
     MODEL,
     DAY,
+    QUALITY_ALERT,
     lakeloop_job,
+    maintenance_reason,
 )
 
 DOC = f"""
@@ -26,13 +28,16 @@ Once a day, for the day that just ended: the start of the run's data interval
 (`{{{{ data_interval_start | ds }}}}`; for a scheduled run that is `{{{{ ds }}}}`, for a manual one
 the day before it was triggered):
 
-1. **evaluate** — `lakeloop evaluate --date DAY`: quality per model version, window and slice
-   into `eval_metrics` (windows whose labels may still change are re-evaluated);
+1. **evaluate** — `lakeloop evaluate --date DAY --fail-on-alert`: quality per model version,
+   window and slice into `eval_metrics` (windows whose labels may still change are
+   re-evaluated), judged by the model's quality rules; exit code 3 means the run succeeded and
+   a window broke a rule (an `alerts` row of kind `quality`) — an outcome, not a failure;
 2. **drift** — `lakeloop drift --date DAY --fail-on-drift`: drift of every feature, score and
-   label into `drift_metrics`, an `alerts` row per drifted comparison; exit code 3 means the run
-   succeeded and found drift, which this DAG reads as an outcome, not a failure;
-3. **branch** — drift found → **trigger_maintenance** starts `lakeloop_maintenance` for the
-   same day (train → compress/publish → verify); otherwise **healthy**.
+   label into `drift_metrics`, an `alerts` row per drifted comparison; exit code 3 likewise
+   means drift found;
+3. **branch** — a quality alert or drift → **trigger_maintenance** starts
+   `lakeloop_maintenance` for the same day (train → compress/publish → verify), with the reason
+   (`quality alert`, `drift`, or both) in the triggered run's conf; otherwise **healthy**.
 4. **report** — `lakeloop report --date DAY`: the HTML report and PNG summary of the day under
    `<warehouse>/reports/<model>/DAY/<run id>/`; it runs once drift is done, whether drift
    succeeded or failed (trigger rule `all_done`), so a failing day still gets its picture.
@@ -51,7 +56,7 @@ delay) and Delta's default S3 log store is safe for one writer per table at a ti
 
 with DAG(
     dag_id="lakeloop_monitoring",
-    description="Daily model quality and drift; drift triggers lakeloop_maintenance",
+    description="Daily model quality and drift; an alert of either triggers lakeloop_maintenance",
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
@@ -64,25 +69,37 @@ with DAG(
     tags=["lakeloop", "monitoring"],
     doc_md=DOC,
 ) as dag:
-    evaluate = lakeloop_job("evaluate", ["--date", DAY])
+    evaluate = lakeloop_job(
+        "evaluate",
+        ["--date", DAY, "--fail-on-alert"],
+        outcome_exit_codes={QUALITY_ALERT: "a quality rule broke (alerts written)"},
+    )
     drift = lakeloop_job(
         "drift",
         ["--date", DAY, "--fail-on-drift"],
         outcome_exit_codes={DRIFT_FOUND: "drift found (alerts written)"},
     )
 
-    @task.branch(task_id="branch_on_drift")
-    def branch_on_drift(outcome: dict | None) -> str:
-        """Maintenance when drift found drift, else nothing to do."""
-        if outcome and outcome.get("exit_code") == DRIFT_FOUND:
-            return "trigger_maintenance"
-        return "healthy"
+    @task.branch(task_id="branch_on_alerts")
+    def branch_on_alerts(evaluated: dict | None, drifted: dict | None) -> str:
+        """Maintenance when evaluate raised a quality alert or drift found drift (the reason goes
+        to the triggered run's conf), else nothing to do."""
+        reason = maintenance_reason(evaluated, drifted)
+        if reason is None:
+            return "healthy"
+        get_current_context()["ti"].xcom_push(key="reason", value=reason)
+        return "trigger_maintenance"
 
     trigger = TriggerDagRunOperator(
         task_id="trigger_maintenance",
         trigger_dag_id="lakeloop_maintenance",
         trigger_run_id="from_monitoring__{{ run_id }}",
-        conf={"date": DAY, "config": "{{ params.config }}", "model": "{{ params.model }}"},
+        conf={
+            "date": DAY,
+            "config": "{{ params.config }}",
+            "model": "{{ params.model }}",
+            "reason": "{{ ti.xcom_pull(task_ids='branch_on_alerts', key='reason') }}",
+        },
         skip_when_already_exists=True,
     )
     healthy = EmptyOperator(task_id="healthy")
@@ -90,4 +107,4 @@ with DAG(
     report = lakeloop_job("report", ["--date", DAY], trigger_rule=TriggerRule.ALL_DONE)
 
     evaluate >> drift >> report
-    branch_on_drift(drift.output) >> [trigger, healthy]
+    branch_on_alerts(evaluate.output, drift.output) >> [trigger, healthy]

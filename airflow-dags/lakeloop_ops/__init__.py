@@ -54,6 +54,19 @@ DAY = "{{ data_interval_start | ds }}"
 
 # What lakeloop's exit codes mean (README, "Commands"): the run itself succeeded in each case.
 DRIFT_FOUND = 3
+# `evaluate --fail-on-alert` exits with the same code when a window broke a quality rule.
+QUALITY_ALERT = 3
+
+
+def maintenance_reason(evaluated: dict | None, drifted: dict | None) -> str | None:
+    """Why the monitoring run triggers maintenance, from the outcomes of evaluate and drift (their
+    XCom: ``{"exit_code", "outcome"}``), or None when neither raised an alert."""
+    reasons = []
+    if evaluated and evaluated.get("exit_code") == QUALITY_ALERT:
+        reasons.append("quality alert")
+    if drifted and drifted.get("exit_code") == DRIFT_FOUND:
+        reasons.append("drift")
+    return " and ".join(reasons) or None
 GATE_REFUSED = 4
 
 DEFAULT_ARGS: dict[str, Any] = {

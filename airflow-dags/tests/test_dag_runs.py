@@ -50,12 +50,20 @@ def _states(dag_run):
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
-def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(dagbag, lakeloop_env):
+def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(dagbag, lakeloop_env, tmp_path):
     warehouse = lakeloop_env
     dag = dagbag.dags["lakeloop_monitoring"]
     # Logical date 2026-01-13 → data interval [01-12, 01-13): the jobs work on 2026-01-12, two
-    # days into the generator's covariate drift of monthly_charges (from day 10).
-    run = dag.test(logical_date=pendulum.datetime(2026, 1, 13, tz="UTC"))
+    # days into the generator's covariate drift of monthly_charges (from day 10). The run's config
+    # adds a quality rule that the day's accuracy cannot meet, so evaluate raises a quality alert
+    # and the maintenance run is triggered for both reasons.
+    strict = tmp_path / "strict.conf"
+    strict.write_text(
+        f'include file("{ROOT / "configs/local.conf"}")\n'
+        "lakeloop.models.churn.quality.rules = [{ metric = accuracy, min = 0.99, granularities"
+        ' = ["1 day"] }]\n'
+    )
+    run = dag.test(logical_date=pendulum.datetime(2026, 1, 13, tz="UTC"), run_conf={"config": str(strict)})
     states = _states(run)
     assert str(run.state) == "success", states
     assert states["evaluate"] == "success" and states["drift"] == "success"
@@ -109,7 +117,11 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
     assert len(psi) >= 1 and psi.drifted.all()
     alerts = _table(warehouse, "alerts")
     alerts = alerts[(alerts.run_id == run.run_id) & (alerts.window_start.dt.date == day)]
-    assert any("monthly_charges" in list(c) for c in alerts.drifted_columns)
+    assert any("monthly_charges" in list(c) for c in alerts[alerts.kind == "drift"].drifted_columns)
+    # the quality alert of the day: the rule, and a whole interval below its bound
+    quality = alerts[(alerts.kind == "quality") & (alerts.granularity == "1 day") & (alerts.slice_key == "*")]
+    assert list(quality.rule) == ["accuracy >= 0.99"]
+    assert (quality.ci_high < 0.99).all() and (quality.bound == 0.99).all()
 
     # The maintenance run was triggered for the same day.
     from airflow.models import DagRun
@@ -123,6 +135,7 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
         )
         assert triggered.conf["date"] == "2026-01-12"
         assert triggered.conf["model"] == "churn"
+        assert triggered.conf["reason"] == "quality alert and drift"
 
 
 @pytest.fixture()

@@ -37,14 +37,15 @@ def _edges(dag):
 def test_monitoring_evaluates_then_drifts_then_branches(dagbag):
     dag = dagbag.dags["lakeloop_monitoring"]
     assert {t.task_id for t in dag.tasks} == {
-        "evaluate", "drift", "branch_on_drift", "trigger_maintenance", "healthy", "report",
+        "evaluate", "drift", "branch_on_alerts", "trigger_maintenance", "healthy", "report",
     }
     assert _edges(dag) == {
         ("evaluate", "drift"),
         ("drift", "report"),
-        ("drift", "branch_on_drift"),
-        ("branch_on_drift", "trigger_maintenance"),
-        ("branch_on_drift", "healthy"),
+        ("evaluate", "branch_on_alerts"),
+        ("drift", "branch_on_alerts"),
+        ("branch_on_alerts", "trigger_maintenance"),
+        ("branch_on_alerts", "healthy"),
     }
     assert dag.get_task("trigger_maintenance").trigger_dag_id == "lakeloop_maintenance"
     # the report is written whether drift succeeded or failed
@@ -63,12 +64,27 @@ def test_maintenance_trains_then_compresses_then_verifies(dagbag):
 
 
 @pytest.mark.parametrize(
-    "exit_code, branch", [(3, "trigger_maintenance"), (0, "healthy"), (None, "healthy")]
+    "evaluated, drifted, reason",
+    [
+        (3, 0, "quality alert"),
+        (0, 3, "drift"),
+        (3, 3, "quality alert and drift"),
+        (0, 0, None),
+        (None, None, None),
+    ],
 )
-def test_branch_follows_drifts_exit_code(dagbag, exit_code, branch):
-    task = dagbag.dags["lakeloop_monitoring"].get_task("branch_on_drift")
-    outcome = None if exit_code is None else {"exit_code": exit_code}
-    assert task.python_callable(outcome) == branch
+def test_maintenance_follows_a_quality_alert_or_drift(evaluated, drifted, reason):
+    from lakeloop_ops import maintenance_reason
+
+    def outcome(code):
+        return None if code is None else {"exit_code": code}
+
+    assert maintenance_reason(outcome(evaluated), outcome(drifted)) == reason
+
+
+def test_without_an_alert_the_branch_is_healthy(dagbag):
+    task = dagbag.dags["lakeloop_monitoring"].get_task("branch_on_alerts")
+    assert task.python_callable({"exit_code": 0}, None) == "healthy"
 
 
 def _render(task, dag, logical_date, interval_start, run_id, params=None):
@@ -93,7 +109,7 @@ def test_monitoring_commands_render_for_the_day_that_ended(dagbag):
     args = _render(evaluate, dag, day, day, run_id)
     assert args == [
         "--config", str(ROOT / "configs/local.conf"), "--model", "churn",
-        "--run-id", run_id, "--date", "2026-01-14",
+        "--run-id", run_id, "--date", "2026-01-14", "--fail-on-alert",
     ]
     assert evaluate._java_class == "io.lakeloop.monitoring.evaluate.EvaluateJob"
     assert evaluate.application == str(ROOT / "jobs/monitoring/target/lakeloop-monitoring.jar")
@@ -102,7 +118,7 @@ def test_monitoring_commands_render_for_the_day_that_ended(dagbag):
     assert drift._java_class == "io.lakeloop.monitoring.drift.DriftJob"
     # A manual run triggered on the 15th covers the interval that ended then: the 14th.
     manual = _render(evaluate, dag, day.add(days=1), day, "manual__x")
-    assert manual[-2:] == ["--date", "2026-01-14"]
+    assert manual[-3:] == ["--date", "2026-01-14", "--fail-on-alert"]
 
 
 def test_maintenance_takes_the_date_from_its_params(dagbag):
