@@ -20,6 +20,7 @@ final class HeadlineSection {
     latestQuality(sb, d);
     lastGate(sb, d);
     openAlerts(sb, d);
+    qualityAlerts(sb, d);
     sb.append("</div></section>");
   }
 
@@ -176,6 +177,41 @@ final class HeadlineSection {
             .append(" of columns")
             .append(a.datasetDrifted() ? ", dataset drifted" : "")
             .append(")</li>");
+      }
+      sb.append("</ul>");
+    }
+    sb.append("</div>");
+  }
+
+  /** Quality alerts: windows x slices that broke a rule (lakeloop.models.<name>.quality). */
+  private static void qualityAlerts(StringBuilder sb, ReportData d) {
+    sb.append("<div class=\"card\" id=\"quality-alerts\"><h3>Quality alerts</h3>");
+    sb.append("<div class=\"big ")
+        .append(d.qualityAlerts().isEmpty() ? "ok" : "bad")
+        .append("\">")
+        .append(d.qualityAlerts().size())
+        .append("</div>");
+    if (d.qualityAlerts().isEmpty()) {
+      sb.append("<div class=\"note\">no quality rule broken in the days before ")
+          .append(d.asOf())
+          .append("</div>");
+    } else {
+      sb.append("<ul class=\"reasons\">");
+      for (ReportData.QualityAlert a : d.qualityAlerts()) {
+        sb.append("<li>")
+            .append(a.windowStart().format(ReportText.DAY))
+            .append(" · ")
+            .append(Html.escape(a.granularity()))
+            .append(a.version() == null ? "" : " · v" + Html.escape(a.version()))
+            .append(" · ")
+            .append(
+                Html.escape(
+                    a.sliceKey().equals("*") ? "all rows" : a.sliceKey() + " = " + a.sliceValue()))
+            .append(": <b>")
+            .append(Html.escape(a.rule()))
+            .append("</b> — ")
+            .append(Html.escape(a.reason()))
+            .append("</li>");
       }
       sb.append("</ul>");
     }

@@ -23,7 +23,8 @@ import java.util.Optional;
  * @param curves the latest labeled day's binned scores per model version (binary models)
  * @param drift drift statistics of the latest drift window
  * @param histograms baseline vs current bins of every profiled column in that window
- * @param alerts alerts of the last days (open alerts)
+ * @param alerts drift alerts of the last days (open alerts)
+ * @param qualityAlerts quality alerts of the same days
  * @param registry every registered version of the model, oldest first
  * @param aliases alias to version
  * @param gate the gate's checks, latest run first
@@ -40,6 +41,7 @@ public record ReportData(
     List<DriftRow> drift,
     List<ColumnHistogram> histograms,
     List<Alert> alerts,
+    List<QualityAlert> qualityAlerts,
     List<ModelRegistry.Entry> registry,
     Map<String, Integer> aliases,
     List<GateCheck> gate,
@@ -93,6 +95,17 @@ public record ReportData(
       List<String> columns,
       double share,
       boolean datasetDrifted,
+      String runId) {}
+
+  /** One alerts row of kind quality. */
+  public record QualityAlert(
+      String version,
+      String granularity,
+      LocalDate windowStart,
+      String rule,
+      String sliceKey,
+      String sliceValue,
+      String reason,
       String runId) {}
 
   /** One gate_decisions row. */

@@ -13,6 +13,7 @@ import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
+import io.lakeloop.monitoring.quality.QualityCheck;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -60,6 +61,7 @@ final class ReportReader {
     List<ReportData.DriftRow> drift = driftRead.rows();
 
     List<ReportData.Alert> alerts = alerts(tables, model, asOf, s);
+    List<ReportData.QualityAlert> qualityAlerts = qualityAlerts(tables, model, asOf, s);
 
     RegistryRead registryRead = registry(tables, model);
     List<ModelRegistry.Entry> registry = registryRead.versions();
@@ -70,6 +72,7 @@ final class ReportReader {
     metrics.forEach(p -> referenced.add(p.runId()));
     drift.forEach(d -> referenced.add(d.runId()));
     alerts.forEach(a -> referenced.add(a.runId()));
+    qualityAlerts.forEach(a -> referenced.add(a.runId()));
     registry.forEach(e -> referenced.add(e.runId()));
     gate.forEach(g -> referenced.add(g.runId()));
     List<ReportData.Run> runs = runs(tables, referenced);
@@ -86,6 +89,7 @@ final class ReportReader {
         drift,
         driftRead.histograms(),
         alerts,
+        qualityAlerts,
         registry,
         registryRead.aliases(),
         gate,
@@ -255,6 +259,55 @@ final class ReportReader {
       }
     }
     return alerts;
+  }
+
+  /** The model's quality alerts of the {@code alert-days} up to {@code asOf}, newest first. */
+  private static List<ReportData.QualityAlert> qualityAlerts(
+      RunTables tables, ModelSpec model, LocalDate asOf, ReportSettings s) {
+    List<ReportData.QualityAlert> out = new ArrayList<>();
+    Dataset<Row> alertTable = snapshot(tables, Tables.ALERTS);
+    if (alertTable == null || !Arrays.asList(alertTable.columns()).contains(KIND)) {
+      return out;
+    }
+    for (Row r :
+        alertTable
+            .where(
+                col(MODEL_NAME)
+                    .equalTo(model.name())
+                    .and(ofKind(alertTable, QualityCheck.QUALITY))
+                    .and(
+                        col(WINDOW_DATE)
+                            .between(
+                                asOf.minusDays(s.alertDays() - 1L).toString(), asOf.toString())))
+            .select(
+                MODEL_VERSION,
+                GRANULARITY,
+                WINDOW_DATE,
+                RULE,
+                SLICE_KEY,
+                SLICE_VALUE,
+                REASON,
+                RUN_ID)
+            .orderBy(
+                col(WINDOW_DATE).desc(),
+                col(GRANULARITY),
+                col(RULE),
+                col(SLICE_KEY),
+                col(SLICE_VALUE),
+                col(MODEL_VERSION))
+            .collectAsList()) {
+      out.add(
+          new ReportData.QualityAlert(
+              r.getString(0),
+              r.getString(1),
+              r.getDate(2).toLocalDate(),
+              r.getString(3),
+              r.getString(4),
+              r.getString(5),
+              r.getString(6),
+              r.getString(7)));
+    }
+    return out;
   }
 
   /**

@@ -150,6 +150,25 @@ class ReportJobTest extends SparkTestBase {
   }
 
   @Test
+  void theQualityAlertsCardListsEveryQualityAlertOfTheAlertDays() {
+    // the demo model's rule (configs/models/churn.conf: daily accuracy at most 0.05 below the
+    // first week's) breaks on the concept drift's first day
+    List<Row> stored =
+        lh.read(Tables.ALERTS)
+            .data()
+            .where("kind = 'quality' and window_date between '2026-01-08' and '" + DATE + "'")
+            .orderBy(col("window_date").desc())
+            .collectAsList();
+    assertThat(stored).isNotEmpty();
+    String card = between(html, "id=\"quality-alerts\"", "</ul>");
+    assertThat(count(card, "<li>")).isEqualTo(stored.size());
+    assertThat(card).contains("<div class=\"big bad\">" + stored.size() + "</div>");
+    for (Row r : stored) {
+      assertThat(card).contains(Html.escape(r.<String>getAs("reason")));
+    }
+  }
+
+  @Test
   void driftTableHasEveryStatisticOfTheWindowAndHistogramsShowTheShift() {
     List<Row> stored =
         lh.read(Tables.DRIFT_METRICS)
