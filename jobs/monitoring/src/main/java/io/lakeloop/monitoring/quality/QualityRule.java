@@ -98,7 +98,7 @@ public record QualityRule(
     return metric + " " + kind.words + " " + a;
   }
 
-  private static String trim(double v) {
+  static String trim(double v) {
     String s = String.format(Locale.ROOT, "%.6f", v).replaceAll("0+$", "");
     return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
   }

@@ -138,7 +138,10 @@ public final class QualityRules {
       s.append(" (reference ")
           .append(fmt(reference))
           .append(rule.kind().floor() ? " minus " : " plus ")
-          .append(rule.relative() ? fmt(rule.amount() * 100) + " %" : fmt(rule.amount()))
+          .append(
+              rule.relative()
+                  ? QualityRule.trim(rule.amount() * 100) + " %"
+                  : QualityRule.trim(rule.amount()))
           .append(')');
     }
     s.append(interval ? "; the whole interval is past the bound" : "; judged on the estimate");
