@@ -233,13 +233,14 @@ public final class EvaluateJob
             p.model().name(),
             p.quality(),
             p.windows().predicate(),
+            p.windows().firstDate(),
             p.date()
                 .plusDays(1)
                 .atStartOfDay(ZoneOffset.UTC)
                 .toInstant()
                 .minus(p.model().labelDelay()));
     long alertsVersion = -1;
-    if (!p.quality().rules().isEmpty()) {
+    if (!p.quality().rules().isEmpty() || !p.quality().anomaly().metrics().isEmpty()) {
       alertsVersion =
           QualityCheck.write(
               ctx.tables(), p.model().name(), p.windows().predicate(), quality.breaches());

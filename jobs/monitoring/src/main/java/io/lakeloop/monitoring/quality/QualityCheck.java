@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.common.window.Granularity;
 import io.lakeloop.common.window.Predicate;
 import java.sql.Date;
 import java.sql.Timestamp;
@@ -18,9 +19,11 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -34,6 +37,9 @@ import org.apache.spark.sql.Row;
 public final class QualityCheck {
   /** The alerts kind of a broken quality rule. */
   public static final String QUALITY = "quality";
+
+  /** The alerts kind of a metric outside the band of its own history ({@link Anomalies}). */
+  public static final String ANOMALY = "anomaly";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -50,18 +56,53 @@ public final class QualityCheck {
       String model,
       QualitySettings settings,
       Predicate windows,
+      LocalDate firstDay,
       Instant provisionalAfter) {
-    if (settings.rules().isEmpty()) {
-      return new QualityRules.Judgement(List.of(), Map.of());
+    Dataset<Row> ofModel =
+        lh.readAt(Tables.EVAL_METRICS, version).where(col(MODEL_NAME).equalTo(model));
+    QualityRules.Judgement rules = new QualityRules.Judgement(List.of(), Map.of());
+    if (!settings.rules().isEmpty()) {
+      Object[] metrics = settings.rules().stream().map(QualityRule::metric).distinct().toArray();
+      Dataset<Row> metricsAt = ofModel.where(col(METRIC).isin(metrics));
+      rules =
+          QualityRules.judge(
+              settings,
+              metricRows(metricsAt.where(windows.column())),
+              references(metricsAt, settings),
+              provisionalAfter);
     }
-    Object[] metrics = settings.rules().stream().map(QualityRule::metric).distinct().toArray();
-    Dataset<Row> metricsAt =
-        lh.readAt(Tables.EVAL_METRICS, version)
-            .where(col(MODEL_NAME).equalTo(model).and(col(METRIC).isin(metrics)));
+    AnomalySettings a = settings.anomaly();
+    if (a.metrics().isEmpty()) {
+      return rules;
+    }
+    Dataset<Row> watched =
+        ofModel.where(
+            col(METRIC)
+                .isin(a.metrics().toArray())
+                .and(col(GRANULARITY).isin(a.granularities().toArray()))
+                .and(col(WINDOW_DATE).geq(lit(Date.valueOf(lookback(a, firstDay))))));
+    Set<Instant> judged = new HashSet<>();
+    for (Row r : watched.where(windows.column()).select(WINDOW_START).distinct().collectAsList()) {
+      judged.add(r.getTimestamp(0).toInstant());
+    }
+    return rules.and(
+        Anomalies.judge(a, settings.minLabeled(), metricRows(watched), judged, provisionalAfter));
+  }
+
+  /** The first day whose windows can be the history of a window starting on {@code firstDay}. */
+  static LocalDate lookback(AnomalySettings a, LocalDate firstDay) {
+    long seconds = 0;
+    for (String g : a.granularities()) {
+      long step = a.weekly() ? 7 * 86_400L : Granularity.parse(g, "granularities").seconds();
+      seconds = Math.max(seconds, step * (a.history() + 1));
+    }
+    return firstDay.minusDays(Math.floorDiv(seconds, 86_400L) + 1);
+  }
+
+  private static List<QualityRules.MetricRow> metricRows(Dataset<Row> metrics) {
     List<QualityRules.MetricRow> rows = new ArrayList<>();
     for (Row r :
-        metricsAt
-            .where(windows.column())
+        metrics
             .select(
                 MODEL_VERSION,
                 GRANULARITY,
@@ -90,7 +131,7 @@ public final class QualityCheck {
               r.isNullAt(9) ? null : r.getDouble(9),
               r.getLong(10)));
     }
-    return QualityRules.judge(settings, rows, references(metricsAt, settings), provisionalAfter);
+    return rows;
   }
 
   /**
@@ -143,7 +184,7 @@ public final class QualityCheck {
       v.put(WINDOW_END, Timestamp.from(r.windowEnd()));
       v.put(RUN_ID, runId);
       v.put(WINDOW_DATE, Date.valueOf(LocalDate.ofInstant(r.windowStart(), ZoneOffset.UTC)));
-      v.put(KIND, QUALITY);
+      v.put(KIND, b.kind());
       v.put(RULE, b.rule().name());
       v.put(METRIC, r.metric());
       v.put(SLICE_KEY, r.sliceKey());
@@ -173,7 +214,9 @@ public final class QualityCheck {
             .spark()
             .createDataFrame(rows(model, breaches, tables.runId()), Tables.ALERTS_SPEC.schema()),
         Tables.ALERTS_SPEC,
-        Predicate.and(Predicate.eq(KIND, QUALITY), windows));
+        Predicate.and(
+            Predicate.or(List.of(Predicate.eq(KIND, QUALITY), Predicate.eq(KIND, ANOMALY))),
+            windows));
   }
 
   /**
@@ -203,7 +246,7 @@ public final class QualityCheck {
     for (QualityRules.Breach b : breaches) {
       QualityRules.MetricRow r = b.row();
       ObjectNode a = list.addObject();
-      a.put("kind", QUALITY);
+      a.put("kind", b.kind());
       a.put("model_name", model);
       a.put("model_version", r.version());
       a.put("granularity", r.granularity());

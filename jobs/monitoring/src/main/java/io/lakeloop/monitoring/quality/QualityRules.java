@@ -43,11 +43,13 @@ public final class QualityRules {
   /**
    * A broken rule.
    *
+   * @param kind the alerts kind: quality (a configured rule) or anomaly (the metric's own history)
    * @param reference the reference value of a change rule, null for absolute bounds
    * @param onInterval whether the interval decided (false: the point estimate)
    * @param provisional the window ends within the label delay: more labels may still change it
    */
   public record Breach(
+      String kind,
       QualityRule rule,
       MetricRow row,
       Double reference,
@@ -61,8 +63,17 @@ public final class QualityRules {
    * too few labeled rows, or could not judge for want of a reference value.
    */
   public record Judgement(List<Breach> breaches, Map<String, int[]> counts) {
-    /** Counts per rule: judged, too few labeled rows, no reference value. */
+    /** Counts per rule: judged, too few labeled rows, no reference value (or history). */
     public static final int JUDGED = 0, FEW_LABELS = 1, NO_REFERENCE = 2;
+
+    /** Both judgements' breaches and counts. */
+    public Judgement and(Judgement other) {
+      List<Breach> b = new ArrayList<>(breaches);
+      b.addAll(other.breaches());
+      Map<String, int[]> c = new LinkedHashMap<>(counts);
+      c.putAll(other.counts());
+      return new Judgement(b, c);
+    }
   }
 
   /**
@@ -107,6 +118,7 @@ public final class QualityRules {
           boolean provisional = r.windowEnd().isAfter(provisionalAfter);
           breaches.add(
               new Breach(
+                  QualityCheck.QUALITY,
                   rule,
                   r,
                   reference,

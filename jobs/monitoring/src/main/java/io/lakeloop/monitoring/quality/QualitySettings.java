@@ -23,13 +23,15 @@ import java.util.TreeSet;
  *     not judged
  * @param referenceFrom first day of the reference period of change rules (inclusive)
  * @param referenceUntil end of the reference period (exclusive)
+ * @param anomaly how the metrics' own history is watched
  */
 public record QualitySettings(
     List<QualityRule> rules,
     boolean onInterval,
     long minLabeled,
     Optional<LocalDate> referenceFrom,
-    Optional<LocalDate> referenceUntil)
+    Optional<LocalDate> referenceUntil,
+    AnomalySettings anomaly)
     implements Serializable {
 
   public QualitySettings {
@@ -79,7 +81,12 @@ public record QualitySettings(
               + " or a window baseline (baseline { source = window, from, until })");
     }
     return new QualitySettings(
-        rules, decide.equals("interval"), q.positiveLong("min-labeled"), from, until);
+        rules,
+        decide.equals("interval"),
+        q.positiveLong("min-labeled"),
+        from,
+        until,
+        AnomalySettings.from(q.child("anomaly"), key + ".anomaly"));
   }
 
   private static QualityRule rule(Config r, String key) {

@@ -183,7 +183,10 @@ final class HeadlineSection {
     sb.append("</div>");
   }
 
-  /** Quality alerts: windows x slices that broke a rule (lakeloop.models.<name>.quality). */
+  /**
+   * Quality alerts: windows x slices that broke a rule (lakeloop.models.<name>.quality) or left the
+   * band of their own history (anomalies).
+   */
   private static void qualityAlerts(StringBuilder sb, ReportData d) {
     sb.append("<div class=\"card\" id=\"quality-alerts\"><h3>Quality alerts</h3>");
     sb.append("<div class=\"big ")

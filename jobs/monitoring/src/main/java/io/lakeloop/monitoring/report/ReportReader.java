@@ -222,15 +222,7 @@ final class ReportReader {
     Dataset<Row> alertTable = snapshot(tables, Tables.ALERTS);
     if (alertTable != null) {
       for (Row r :
-          alertTable
-              .where(
-                  col(MODEL_NAME)
-                      .equalTo(model.name())
-                      .and(ofKind(alertTable, Tables.DRIFT_ALERT))
-                      .and(
-                          col(WINDOW_DATE)
-                              .between(
-                                  asOf.minusDays(s.alertDays() - 1L).toString(), asOf.toString())))
+          recent(alertTable, model, asOf, s, ofKind(alertTable, Tables.DRIFT_ALERT))
               .select(
                   MODEL_VERSION,
                   GRANULARITY,
@@ -261,7 +253,10 @@ final class ReportReader {
     return alerts;
   }
 
-  /** The model's quality alerts of the {@code alert-days} up to {@code asOf}, newest first. */
+  /**
+   * The model's quality and anomaly alerts of the {@code alert-days} up to {@code asOf}, newest
+   * first.
+   */
   private static List<ReportData.QualityAlert> qualityAlerts(
       RunTables tables, ModelSpec model, LocalDate asOf, ReportSettings s) {
     List<ReportData.QualityAlert> out = new ArrayList<>();
@@ -270,15 +265,13 @@ final class ReportReader {
       return out;
     }
     for (Row r :
-        alertTable
-            .where(
-                col(MODEL_NAME)
-                    .equalTo(model.name())
-                    .and(ofKind(alertTable, QualityCheck.QUALITY))
-                    .and(
-                        col(WINDOW_DATE)
-                            .between(
-                                asOf.minusDays(s.alertDays() - 1L).toString(), asOf.toString())))
+        recent(
+                alertTable,
+                model,
+                asOf,
+                s,
+                ofKind(alertTable, QualityCheck.QUALITY)
+                    .or(ofKind(alertTable, QualityCheck.ANOMALY)))
             .select(
                 MODEL_VERSION,
                 GRANULARITY,
@@ -308,6 +301,18 @@ final class ReportReader {
               r.getString(7)));
     }
     return out;
+  }
+
+  /** The model's alerts of the kinds {@code kinds} selects in the {@code alert-days} to asOf. */
+  private static Dataset<Row> recent(
+      Dataset<Row> alertTable, ModelSpec model, LocalDate asOf, ReportSettings s, Column kinds) {
+    return alertTable.where(
+        col(MODEL_NAME)
+            .equalTo(model.name())
+            .and(kinds)
+            .and(
+                col(WINDOW_DATE)
+                    .between(asOf.minusDays(s.alertDays() - 1L).toString(), asOf.toString())));
   }
 
   /**

@@ -8,16 +8,12 @@ import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
-import io.lakeloop.common.testing.ProjectFiles;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.monitoring.JobRunner;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -70,32 +66,17 @@ class QualityAlertsTest extends SparkTestBase {
 
   private int evaluate(String... args) {
     List<String> argv = new ArrayList<>(List.of(args));
-    argv.addAll(
-        List.of(
-            "--config",
-            ProjectFiles.find("configs/local.conf").toString(),
-            "--set",
-            "lakeloop.warehouse=\"" + warehouse + "\"",
-            "--set",
-            "lakeloop.evaluate.bootstrap-replicates=40",
-            "--set",
-            RULES,
-            "--date",
-            "2026-01-14",
-            "--since",
-            "2026-01-01"));
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code =
-        JobLauncher.launch(
+    argv.addAll(List.of("--date", "2026-01-14", "--since", "2026-01-01"));
+    JobRunner.Launched l =
+        JobRunner.launch(
             new EvaluateJob(),
-            argv.toArray(new String[0]),
             spark(),
-            new PrintStream(out),
-            new PrintStream(err));
-    output = out.toString(StandardCharsets.UTF_8);
-    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isIn(0, JobLauncher.ALERT_RAISED);
-    return code;
+            warehouse,
+            List.of("lakeloop.evaluate.bootstrap-replicates=40", RULES),
+            argv.toArray(new String[0]));
+    output = l.out();
+    assertThat(l.code()).as(l.err()).isIn(0, JobLauncher.ALERT_RAISED);
+    return l.code();
   }
 
   private Dataset<Row> alerts(String kind) {
@@ -129,6 +110,7 @@ class QualityAlertsTest extends SparkTestBase {
     assertThat(evaluate("--run-id", "q1", "--fail-on-alert"))
         .as(output)
         .isEqualTo(JobLauncher.ALERT_RAISED);
+    String firstOutput = output;
 
     // The previous version's two drift alerts are kept, now of kind drift.
     assertThat(lh.read(Tables.ALERTS).data().where(col(Columns.KIND).isNull()).count()).isZero();
@@ -161,6 +143,28 @@ class QualityAlertsTest extends SparkTestBase {
         .isCloseTo(
             accuracyDirectly(day, java.time.LocalDate.parse(day).plusDays(1).toString()),
             within(1e-12));
+
+    // Anomalies (the defaults: daily headline metrics against their last 28 days, every slice):
+    // on the concept drift's first day ROC-AUC drops and log-loss rises out of their bands on all
+    // rows (accuracy's drop, 0.715 on 172 labeled rows, stays within 4 of its own bootstrap sd),
+    // and no drift-free day has any (days 01-08..01-10 have the 7 days of history needed).
+    List<Row> anomalies = alerts(QualityCheck.ANOMALY).collectAsList();
+    assertThat(
+            anomalies.stream()
+                .filter(
+                    a ->
+                        a.<String>getAs(Columns.SLICE_KEY).equals("*")
+                            && a.getDate(a.fieldIndex(Columns.WINDOW_DATE))
+                                .toString()
+                                .equals("2026-01-13"))
+                .map(a -> a.<String>getAs(Columns.METRIC)))
+        .containsExactlyInAnyOrder("roc_auc", "log_loss");
+    assertThat(anomalies)
+        .allSatisfy(
+            a ->
+                assertThat(a.getDate(a.fieldIndex(Columns.WINDOW_DATE)).toString())
+                    .isGreaterThanOrEqualTo("2026-01-11"));
+    assertThat(firstOutput).contains("ANOMALY 1 day 2026-01-13 v1 slice *=*: 'roc_auc: median");
 
     // A rerun (a new run id, no --fail-on-alert) writes the same alerts.
     List<Row> before = withoutRunId();

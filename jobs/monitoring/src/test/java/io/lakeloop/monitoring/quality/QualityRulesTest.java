@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 class QualityRulesTest {
   private static final Instant DAY = Instant.parse("2026-01-12T00:00:00Z");
   private static final Instant LATE = Instant.parse("2026-01-20T00:00:00Z");
+  private static final AnomalySettings OFF =
+      new AnomalySettings(List.of(), List.of("1 day"), 28, 7, 4, false);
 
   private static QualityRules.MetricRow row(
       String slice, String metric, Double value, Double low, Double high, long n) {
@@ -54,7 +56,8 @@ class QualityRulesTest {
         onInterval,
         100,
         Optional.of(LocalDate.parse("2026-01-01")),
-        Optional.of(LocalDate.parse("2026-01-08")));
+        Optional.of(LocalDate.parse("2026-01-08")),
+        OFF);
   }
 
   private static List<QualityRules.Breach> judge(

@@ -150,13 +150,16 @@ class ReportJobTest extends SparkTestBase {
   }
 
   @Test
-  void theQualityAlertsCardListsEveryQualityAlertOfTheAlertDays() {
+  void theQualityAlertsCardListsEveryQualityAndAnomalyAlertOfTheAlertDays() {
     // the demo model's rule (configs/models/churn.conf: daily accuracy at most 0.05 below the
-    // first week's) breaks on the concept drift's first day
+    // first week's) breaks on the concept drift's first day; anomalies are listed too
     List<Row> stored =
         lh.read(Tables.ALERTS)
             .data()
-            .where("kind = 'quality' and window_date between '2026-01-08' and '" + DATE + "'")
+            .where(
+                "kind in ('quality', 'anomaly') and window_date between '2026-01-08' and '"
+                    + DATE
+                    + "'")
             .orderBy(col("window_date").desc())
             .collectAsList();
     assertThat(stored).isNotEmpty();

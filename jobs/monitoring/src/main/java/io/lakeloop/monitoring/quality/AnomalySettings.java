@@ -1,0 +1,56 @@
+package io.lakeloop.monitoring.quality;
+
+import io.lakeloop.common.config.ConfigError;
+import io.lakeloop.common.config.Settings;
+import io.lakeloop.common.window.Granularity;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * How metric history is watched for anomalies ({@code lakeloop.models.<name>.quality.anomaly}).
+ *
+ * @param metrics metrics compared with their own history; empty = off
+ * @param granularities window lengths judged (eval_metrics labels)
+ * @param history windows before the judged one that form its band
+ * @param minHistory fewer usable windows than this: not judged
+ * @param k how many robust standard deviations (1.4826 x MAD) away is an anomaly
+ * @param weekly compare only with windows a whole number of weeks earlier (a weekly season)
+ */
+public record AnomalySettings(
+    List<String> metrics,
+    List<String> granularities,
+    int history,
+    int minHistory,
+    double k,
+    boolean weekly)
+    implements Serializable {
+
+  public AnomalySettings {
+    metrics = List.copyOf(metrics);
+    granularities = List.copyOf(granularities);
+  }
+
+  static AnomalySettings from(Settings a, String key) {
+    List<String> granularities = a.strings("granularities");
+    for (String g : granularities) {
+      Granularity.parse(g, key + ".granularities");
+    }
+    String season = a.string("season").trim();
+    if (!season.equals("none") && !season.equals("weekly")) {
+      throw new ConfigError(key + ".season must be \"none\" or \"weekly\", got '" + season + "'");
+    }
+    int history = a.intAtLeast("history", 2);
+    int minHistory = a.intAtLeast("min-history", 2);
+    if (minHistory > history) {
+      throw new ConfigError(
+          key + ".min-history (" + minHistory + ") is more than history (" + history + ")");
+    }
+    return new AnomalySettings(
+        a.strings("metrics"),
+        granularities.stream().map(String::trim).toList(),
+        history,
+        minHistory,
+        a.doubleIn("k", 0.5, 100),
+        season.equals("weekly"));
+  }
+}
