@@ -12,16 +12,12 @@ import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
-import io.lakeloop.common.testing.ProjectFiles;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.monitoring.JobRunner;
 import io.lakeloop.monitoring.generate.GenerateJob;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -310,27 +306,9 @@ class DriftJobTest extends SparkTestBase {
   }
 
   private int launch(List<String> extraSets, String... args) {
-    List<String> argv = new ArrayList<>(List.of(args));
-    argv.addAll(
-        List.of(
-            "--config",
-            ProjectFiles.find("configs/local.conf").toString(),
-            "--set",
-            "lakeloop.warehouse=\"" + warehouse + "\""));
-    for (String s : extraSets) {
-      argv.add("--set");
-      argv.add(s);
-    }
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        JobLauncher.launch(
-            new DriftJob(),
-            argv.toArray(new String[0]),
-            spark(),
-            new PrintStream(new ByteArrayOutputStream()),
-            new PrintStream(err));
-    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isIn(0, JobLauncher.ALERT_RAISED);
-    return code;
+    JobRunner.Launched l = JobRunner.launch(new DriftJob(), spark(), warehouse, extraSets, args);
+    assertThat(l.code()).as(l.err()).isIn(0, JobLauncher.ALERT_RAISED);
+    return l.code();
   }
 
   private Dataset<Row> alerts() {
