@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.Settings;
-import io.lakeloop.monitoring.evaluate.MetricSet;
+import io.lakeloop.common.schema.Metrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,7 +20,7 @@ import java.util.TreeSet;
 public record GateSettings(
     String primaryMetric, List<ValueThreshold> values, List<ChangeThreshold> changes) {
   /** Metrics where a smaller value is better (every other metric: larger is better). */
-  public static final Set<String> LOWER_IS_BETTER = MetricSet.LOWER_IS_BETTER;
+  public static final Set<String> LOWER_IS_BETTER = Metrics.LOWER_IS_BETTER;
 
   /** {@code min ≤ value ≤ max}; either bound may be absent (null). */
   public record ValueThreshold(String metric, Double min, Double max) {}

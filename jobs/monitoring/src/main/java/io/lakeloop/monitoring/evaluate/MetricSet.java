@@ -4,7 +4,6 @@ import io.lakeloop.common.config.ModelSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The metrics of one task in the Deequ style: they describe themselves as a few additive partial
@@ -16,9 +15,6 @@ import java.util.Set;
  * serializable (they run on executors).
  */
 public interface MetricSet extends Serializable {
-  /** Metrics where a smaller value is better (every other metric: larger is better). */
-  Set<String> LOWER_IS_BETTER = Set.of("log_loss", "brier", "ece", "mae", "rmse", "mape");
-
   /** Which rows a partial state sums over. */
   enum Scope {
     /** rows whose scores and label pass the checks */

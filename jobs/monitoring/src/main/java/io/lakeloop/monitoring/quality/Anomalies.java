@@ -1,6 +1,6 @@
 package io.lakeloop.monitoring.quality;
 
-import io.lakeloop.monitoring.evaluate.MetricSet;
+import io.lakeloop.common.schema.Metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,7 +96,7 @@ public final class Anomalies {
         if (r.ciLow() != null && r.ciHigh() != null) {
           spread = Math.max(spread, (r.ciHigh() - r.ciLow()) / 2 / 1.96);
         }
-        boolean lowerIsBetter = MetricSet.LOWER_IS_BETTER.contains(r.metric());
+        boolean lowerIsBetter = Metrics.LOWER_IS_BETTER.contains(r.metric());
         double bound = lowerIsBetter ? median + s.k() * spread : median - s.k() * spread;
         boolean broken = lowerIsBetter ? r.value() > bound : r.value() < bound;
         if (broken && spread > 0) {
