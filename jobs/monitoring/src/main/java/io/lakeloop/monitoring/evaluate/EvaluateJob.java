@@ -28,10 +28,13 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -92,9 +95,87 @@ public final class EvaluateJob
     return FLAGS;
   }
 
-  /** The windows a run for {@code date} evaluates, and the eval_metrics predicate they cover. */
+  /**
+   * The windows a run for {@code date} evaluates, and the eval_metrics predicate they cover: every
+   * window from {@code firstDate} on, and the older windows of the {@code corrected} days.
+   */
   record Plan(
-      Evaluator.WindowScope scope, LocalDate firstDate, LocalDate lastDate, Predicate predicate) {}
+      Evaluator.WindowScope scope,
+      LocalDate firstDate,
+      LocalDate lastDate,
+      Predicate predicate,
+      List<LocalDate> corrected) {
+
+    /** The first day whose predictions the run reads: its own or its oldest added window's. */
+    LocalDate readFrom() {
+      return scope.also().values().stream()
+          .flatMap(Set::stream)
+          .min(Instant::compareTo)
+          .map(i -> LocalDate.ofInstant(i, ZoneOffset.UTC))
+          .filter(d -> d.isBefore(firstDate))
+          .orElse(firstDate);
+    }
+
+    /** The predictions the run reads, within [readFrom, lastDate]: its windows' days. */
+    Column days() {
+      Column in = col(EVENT_DATE).geq(lit(Date.valueOf(firstDate)));
+      for (Map.Entry<Granularity, Set<Instant>> e : scope.also().entrySet()) {
+        for (Instant start : e.getValue()) {
+          in =
+              in.or(
+                  col(EVENT_DATE)
+                      .between(
+                          Date.valueOf(LocalDate.ofInstant(start, ZoneOffset.UTC)),
+                          Date.valueOf(
+                              LocalDate.ofInstant(
+                                  e.getKey().end(start).minusSeconds(1), ZoneOffset.UTC))));
+        }
+      }
+      return in;
+    }
+  }
+
+  /**
+   * The plan with the windows of {@code changed} days added where they are older than the plan's
+   * (days whose labels changed since the model was last evaluated, however long ago).
+   */
+  static Plan withCorrected(Plan plan, ModelSpec model, Collection<LocalDate> changed) {
+    List<LocalDate> older =
+        changed.stream().filter(d -> d.isBefore(plan.firstDate())).sorted().distinct().toList();
+    if (older.isEmpty()) {
+      return plan;
+    }
+    Map<Granularity, Set<Instant>> also = new LinkedHashMap<>();
+    List<Predicate> clauses = new ArrayList<>();
+    for (Map.Entry<Granularity, Instant> e : plan.scope().from().entrySet()) {
+      Granularity g = e.getKey();
+      for (LocalDate d : older) {
+        Instant start = g.start(d.atStartOfDay(ZoneOffset.UTC).toInstant());
+        if (start.isBefore(e.getValue())
+            && also.computeIfAbsent(g, k -> new TreeSet<>()).add(start)) {
+          clauses.add(
+              Predicate.and(
+                  Predicate.eq(WINDOW_DATE, LocalDate.ofInstant(start, ZoneOffset.UTC)),
+                  Predicate.eq(GRANULARITY, g.label()),
+                  Predicate.eq(WINDOW_START, start)));
+        }
+      }
+    }
+    if (clauses.isEmpty()) {
+      return plan;
+    }
+    Predicate predicate =
+        Predicate.or(
+            List.of(
+                plan.predicate(),
+                Predicate.and(Predicate.eq(MODEL_NAME, model.name()), Predicate.or(clauses))));
+    return new Plan(
+        new Evaluator.WindowScope(plan.scope().from(), plan.scope().until(), also),
+        plan.firstDate(),
+        plan.lastDate(),
+        predicate,
+        older);
+  }
 
   static Plan plan(
       ModelSpec model, EvalSettings settings, LocalDate date, Optional<LocalDate> since) {
@@ -125,7 +206,7 @@ public final class EvaluateJob
             Predicate.atLeast(WINDOW_DATE, first),
             Predicate.atMost(WINDOW_DATE, date),
             Predicate.or(clauses));
-    return new Plan(new Evaluator.WindowScope(from, until), first, date, predicate);
+    return new Plan(new Evaluator.WindowScope(from, until), first, date, predicate, List.of());
   }
 
   /**
@@ -146,7 +227,11 @@ public final class EvaluateJob
    * out-of-order message (empty unless this run rewrites windows a later date evaluated).
    */
   record Computed(
-      Evaluator evaluator, Dataset<Row> joined, Dataset<Row> metrics, String outOfOrder) {}
+      Plan windows,
+      Evaluator evaluator,
+      Dataset<Row> joined,
+      Dataset<Row> metrics,
+      String outOfOrder) {}
 
   /** What a run wrote and found. */
   record Outcome(
@@ -158,7 +243,8 @@ public final class EvaluateJob
       String outOfOrder,
       String headline,
       QualityRules.Judgement quality,
-      long alertsVersion) {}
+      long alertsVersion,
+      List<LocalDate> corrected) {}
 
   @Override
   public Planned plan(JobContext ctx) {
@@ -183,13 +269,17 @@ public final class EvaluateJob
 
   @Override
   public Computed compute(JobContext ctx, Planned p) {
-    Dataset<Row> joined =
-        LabeledPredictions.read(ctx.tables(), p.model(), p.windows().firstDate(), p.date());
+    Plan w =
+        withCorrected(
+            p.windows(), p.model(), LabelChanges.since(ctx.lakehouse(), p.model().name()));
+    Dataset<Row> joined = LabeledPredictions.read(ctx.tables(), p.model(), w.readFrom(), p.date());
+    if (!w.corrected().isEmpty()) {
+      joined = joined.where(w.days());
+    }
     Evaluator evaluator = new Evaluator(p.model(), p.settings());
-    Dataset<Row> metrics =
-        evaluator.evaluate(joined, Optional.of(p.windows().scope()), ctx.runId());
+    Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(w.scope()), ctx.runId());
     return new Computed(
-        evaluator, joined, metrics, outOfOrder(ctx.lakehouse(), name(), p.windows(), p.date()));
+        w, evaluator, joined, metrics, outOfOrder(ctx.lakehouse(), name(), w, p.date()));
   }
 
   @Override
@@ -200,19 +290,19 @@ public final class EvaluateJob
       LOG.warn("evaluate: {}", c.outOfOrder());
     }
     long version =
-        ctx.tables().replaceWhere(c.metrics(), Tables.EVAL_METRICS_SPEC, p.windows().predicate());
+        ctx.tables().replaceWhere(c.metrics(), Tables.EVAL_METRICS_SPEC, c.windows().predicate());
     String written =
         lh.commitMetrics(Tables.EVAL_METRICS, version).getOrDefault("numOutputRows", "?");
     LOG.info(
         "evaluate model={} date={} windows from {} rows={} version={}",
         p.model().name(),
         p.date(),
-        p.windows().firstDate(),
+        c.windows().firstDate(),
         written,
         version);
-    long invalid = invalidRows(lh, version, p.model().name(), p.windows().firstDate());
+    long invalid = invalidRows(lh, version, p.model().name(), c.windows().firstDate());
     if (invalid > 0) {
-      long qv = quarantine(ctx.tables(), c.evaluator(), c.joined(), p.windows());
+      long qv = quarantine(ctx.tables(), c.evaluator(), c.joined(), c.windows());
       LOG.warn(
           "evaluate: {} rows could not be scored and were left out of the metrics; they are in"
               + " quarantine (v{}) with their reasons",
@@ -225,15 +315,15 @@ public final class EvaluateJob
             version,
             p.model().name(),
             p.settings().granularities().get(0),
-            p.windows().firstDate());
+            c.windows().firstDate());
     QualityRules.Judgement quality =
         QualityCheck.judge(
             lh,
             version,
             p.model().name(),
             p.quality(),
-            p.windows().predicate(),
-            p.windows().firstDate(),
+            c.windows().predicate(),
+            c.windows().readFrom(),
             p.date()
                 .plusDays(1)
                 .atStartOfDay(ZoneOffset.UTC)
@@ -243,7 +333,7 @@ public final class EvaluateJob
     if (!p.quality().rules().isEmpty() || !p.quality().anomaly().metrics().isEmpty()) {
       alertsVersion =
           QualityCheck.write(
-              ctx.tables(), p.model().name(), p.windows().predicate(), quality.breaches());
+              ctx.tables(), p.model().name(), c.windows().predicate(), quality.breaches());
       if (!quality.breaches().isEmpty() && p.webhook().isPresent()) {
         p.webhook()
             .get()
@@ -259,7 +349,8 @@ public final class EvaluateJob
         c.outOfOrder(),
         headline,
         quality,
-        alertsVersion);
+        alertsVersion,
+        c.windows().corrected());
   }
 
   @Override
@@ -293,6 +384,17 @@ public final class EvaluateJob
     String quality = QualityText.render(p.quality(), o.quality(), o.alertsVersion());
     if (!quality.isEmpty()) {
       output += "\n" + quality;
+    }
+    if (!o.corrected().isEmpty()) {
+      summary.put("corrected_days", Integer.toString(o.corrected().size()));
+      output +=
+          String.format(
+              "%nlabels changed since the last evaluate on %d older day(s) (%s): their windows"
+                  + " were evaluated again",
+              o.corrected().size(),
+              o.corrected().size() <= 10
+                  ? String.join(", ", o.corrected().stream().map(LocalDate::toString).toList())
+                  : o.corrected().get(0) + " .. " + o.corrected().get(o.corrected().size() - 1));
     }
     if (fail) {
       output += "\n(--fail-on-alert: exit code " + JobLauncher.ALERT_RAISED + ")";

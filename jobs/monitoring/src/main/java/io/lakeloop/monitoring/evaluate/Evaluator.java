@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -59,16 +60,49 @@ public final class Evaluator {
   private static final String M = "_m";
 
   /**
-   * Which windows to evaluate: for each granularity, windows starting at or after {@code from}, and
-   * only events before {@code until} (exclusive).
+   * Which windows to evaluate: for each granularity, windows starting at or after {@code from},
+   * only events before {@code until} (exclusive), and the older windows {@code also} lists (by
+   * start; e.g. windows whose labels were corrected).
    */
-  public record WindowScope(Map<Granularity, Instant> from, Instant until) {
+  public record WindowScope(
+      Map<Granularity, Instant> from, Instant until, Map<Granularity, Set<Instant>> also) {
     public WindowScope {
       from = Map.copyOf(from);
+      also = Map.copyOf(also);
+    }
+
+    public WindowScope(Map<Granularity, Instant> from, Instant until) {
+      this(from, until, Map.of());
     }
 
     Instant earliest() {
       return from.values().stream().min(Instant::compareTo).orElse(until);
+    }
+
+    /** The events in scope: from the earliest window on, or inside one of the older windows. */
+    Column events() {
+      Column in =
+          col(EVENT_TIME)
+              .geq(lit(Timestamp.from(earliest())))
+              .and(col(EVENT_TIME).lt(lit(Timestamp.from(until))));
+      for (Map.Entry<Granularity, Set<Instant>> e : also.entrySet()) {
+        for (Instant start : e.getValue()) {
+          in =
+              in.or(
+                  col(EVENT_TIME)
+                      .geq(lit(Timestamp.from(start)))
+                      .and(col(EVENT_TIME).lt(lit(Timestamp.from(e.getKey().end(start))))));
+        }
+      }
+      return in;
+    }
+
+    /** The older windows' starts of a granularity in epoch seconds, sorted (for binary search). */
+    long[] alsoSeconds(Granularity g) {
+      return also.getOrDefault(g, Set.of()).stream()
+          .mapToLong(Instant::getEpochSecond)
+          .sorted()
+          .toArray();
     }
   }
 
@@ -89,10 +123,7 @@ public final class Evaluator {
     if (scope.isEmpty()) {
       return rows;
     }
-    return rows.where(
-        col(EVENT_TIME)
-            .geq(lit(Timestamp.from(scope.get().earliest())))
-            .and(col(EVENT_TIME).lt(lit(Timestamp.from(scope.get().until())))));
+    return rows.where(scope.get().events());
   }
 
   /**
@@ -225,11 +256,13 @@ public final class Evaluator {
 
     List<Granularity> gs = settings.granularities();
     long[] from = new long[gs.size()];
+    long[][] also = new long[gs.size()][];
     for (int i = 0; i < gs.size(); i++) {
       Granularity g = gs.get(i);
       Instant f = scope.map(s -> s.from().get(g)).orElse(null);
       from[i] =
           f != null ? f.getEpochSecond() : scope.isPresent() ? Long.MAX_VALUE : Long.MIN_VALUE;
+      also[i] = scope.map(s -> s.alsoSeconds(g)).orElse(new long[0]);
     }
     PartitionStates mapSide =
         new PartitionStates(
@@ -242,6 +275,7 @@ public final class Evaluator {
             scorer,
             gs,
             from,
+            also,
             model.sliceColumns(),
             settings.stateMemoryBytes());
     MetricRows output = new MetricRows(metrics, names, gs, settings.confidence(), runId);

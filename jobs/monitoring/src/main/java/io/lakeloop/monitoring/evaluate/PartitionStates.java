@@ -4,6 +4,7 @@ import io.lakeloop.common.window.Granularity;
 import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -83,23 +84,27 @@ final class PartitionStates
   private final RowScorer scorer;
   private final List<Granularity> granularities;
   private final long[] from;
+  private final long[][] also;
   private final String[] sliceColumns;
   private final long memoryBytes;
 
   /**
    * @param from per granularity, the earliest window start (epoch seconds) to evaluate
+   * @param also per granularity, the starts (epoch seconds, sorted) of older windows to evaluate
    */
   PartitionStates(
       Shape shape,
       RowScorer scorer,
       List<Granularity> granularities,
       long[] from,
+      long[][] also,
       List<String> sliceColumns,
       long memoryBytes) {
     this.shape = shape;
     this.scorer = scorer;
     this.granularities = List.copyOf(granularities);
     this.from = from.clone();
+    this.also = also.clone();
     this.sliceColumns = sliceColumns.toArray(String[]::new);
     this.memoryBytes = memoryBytes;
   }
@@ -235,7 +240,7 @@ final class PartitionStates
         Granularity gr = granularities.get(g);
         long start =
             Math.floorDiv(t - gr.offsetSeconds(), gr.seconds()) * gr.seconds() + gr.offsetSeconds();
-        if (start < from[g]) {
+        if (start < from[g] && Arrays.binarySearch(also[g], start) < 0) {
           slot += values.length + 1;
           continue;
         }

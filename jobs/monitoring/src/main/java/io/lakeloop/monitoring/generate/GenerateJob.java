@@ -10,10 +10,8 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
-import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.ingest.Ingestion;
-import io.lakeloop.monitoring.ingest.Validation;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -143,16 +141,13 @@ public final class GenerateJob
         Ingestion.commitPredictions(
             ctx.tables(), name(), p.spec(), ctx.logicalDate(), c.predictions(), null);
     // Labels are checked against the predictions just committed, this run's included.
-    Dataset<Row> known =
-        ctx.lakehouse()
-            .readAt(Tables.PREDICTION_LOG, written.tableVersion())
-            .select(Columns.REQUEST_ID);
     Dataset<Row> labels =
-        Validation.labels(
-            SyntheticTraffic.labelRows(c.traffic()),
+        Ingestion.classifyLabels(
+            ctx.tables(),
+            ctx.config(),
             p.spec(),
-            known,
-            Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
+            SyntheticTraffic.labelRows(c.traffic()),
+            ctx.lakehouse().readAt(Tables.PREDICTION_LOG, written.tableVersion()));
     Ingestion.Outcome l =
         Ingestion.commit(
             ctx.tables(), name(), p.spec().name(), ctx.logicalDate(), Tables.LABELS, labels, null);

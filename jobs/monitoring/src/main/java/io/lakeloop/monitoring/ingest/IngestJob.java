@@ -9,6 +9,7 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
+import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
 import java.io.IOException;
@@ -224,16 +225,30 @@ public final class IngestJob
     summary.put("quarantined", Long.toString(o.quarantined()));
     summary.put("version", Long.toString(o.tableVersion()));
     summary.put("ignored_columns", String.join(",", outcome.ignored()));
+    o.labels().ifPresent(f -> summary.putAll(f.summary()));
     return new JobResult(
         String.format(
-            "ingest: %,d rows into %s (v%d), %,d quarantined (see: bin/lakeloop query \"select reason, count(*) from quarantine where run_id = '%s' group by reason\")%s",
+            "ingest: %,d rows into %s (v%d), %,d quarantined (see: bin/lakeloop query \"select reason, count(*) from quarantine where run_id = '%s' group by reason\")%s%s",
             o.written(),
             p.table(),
             o.tableVersion(),
             o.quarantined(),
             outcome.runId(),
+            o.labels().map(IngestJob::labelNote).orElse(""),
             outcome.ignored().isEmpty() ? "" : ignoredNote(p, outcome.ignored())),
         summary);
+  }
+
+  /** What the CLI says of labels that correct or precede stored ones. */
+  private static String labelNote(Ingestion.LabelFacts f) {
+    if (f.corrections() == 0 && f.older() == 0) {
+      return "";
+    }
+    return String.format(
+        "; %,d correction(s) of earlier labels (evaluate uses each request's latest label by"
+            + " label_time and re-evaluates the windows they touch on its next run), %,d older"
+            + " label(s) kept but not used",
+        f.corrections(), f.older());
   }
 
   /** What the CLI and the log say of source columns the target's schema lacks. */
@@ -251,16 +266,18 @@ public final class IngestJob
         p.spec().name());
   }
 
-  /** Label rows classified against the request ids of prediction_log and of labels. */
+  /** Label rows classified against prediction_log and the labels stored. */
   private static Dataset<Row> classifyLabels(JobContext ctx, ModelSpec spec, Dataset<Row> raw) {
-    Dataset<Row> known = Ingestion.existingIds(ctx.tables(), Tables.PREDICTION_LOG);
-    if (known == null) {
-      throw new LakeloopException(
-          "prediction_log does not exist yet at "
-              + ctx.lakehouse().path(Tables.PREDICTION_LOG)
-              + ": ingest predictions before their labels");
-    }
-    return Validation.labels(
-        raw, spec, known, Ingestion.existingIds(ctx.tables(), Tables.LABELS_TABLE));
+    Dataset<Row> logs =
+        ctx.tables()
+            .readIfExists(Tables.PREDICTION_LOG)
+            .map(Lakehouse.Snapshot::data)
+            .orElseThrow(
+                () ->
+                    new LakeloopException(
+                        "prediction_log does not exist yet at "
+                            + ctx.lakehouse().path(Tables.PREDICTION_LOG)
+                            + ": ingest predictions before their labels"));
+    return Ingestion.classifyLabels(ctx.tables(), ctx.config(), spec, raw, logs);
   }
 }

@@ -33,6 +33,19 @@ public final class Validation {
   public static final String RECORD_COL = "_record";
   public static final String CORRUPT_COL = "_corrupt_record";
 
+  /**
+   * Labels only: how an accepted label relates to the request's stored latest label — {@link
+   * #CORRECTION} (later, another value), {@link #OLDER} (earlier: kept, not used), "repeat" (later,
+   * the same value) — or null for a request's first label.
+   */
+  public static final String LABEL_CHANGE_COL = "_label_change";
+
+  /** Labels only: the event date of the labeled prediction (null when it is unknown). */
+  public static final String EVENT_DATE_COL = "_event_date";
+
+  public static final String CORRECTION = "correction";
+  public static final String OLDER = "older";
+
   private Validation() {}
 
   /**
@@ -88,11 +101,22 @@ public final class Validation {
   }
 
   /**
-   * Classifies label rows. {@code knownIds} are the request ids in prediction_log (labels for
-   * others are defects); {@code labeledIds} those already labeled (or null).
+   * Classifies label rows. {@code knownLogs} are the request ids and event dates in prediction_log
+   * (labels for others are defects); {@code storedLabels} the labels table's rows (or null).
+   *
+   * <p>A label for a request that already has one: with {@code acceptCorrections}, a later
+   * label_time is accepted (a correction when its value differs; the latest label by label_time is
+   * the one evaluated), an earlier one is accepted too but never used, and one at the stored latest
+   * label_time is refused (an identical repeat, or two values at one time that cannot be ordered);
+   * without, every such label is refused. {@link #LABEL_CHANGE_COL} and {@link #EVENT_DATE_COL}
+   * describe the accepted rows.
    */
   public static Dataset<Row> labels(
-      Dataset<Row> raw, ModelSpec spec, Dataset<Row> knownIds, Dataset<Row> labeledIds) {
+      Dataset<Row> raw,
+      ModelSpec spec,
+      Dataset<Row> knownLogs,
+      Dataset<Row> storedLabels,
+      boolean acceptCorrections) {
     StructType target = Tables.LABELS.schema();
     List<String> required = List.of(REQUEST_ID, LABEL, LABEL_TIME);
     checkColumns(raw, required, "labels");
@@ -106,11 +130,12 @@ public final class Validation {
     }
     d = addChecks(d, checks);
     d = markDuplicates(d, col(LABEL_TIME), "request_id is labeled more than once in this input");
-    if (labeledIds != null) {
-      d = markExisting(d, labeledIds, "request_id already has a label");
-    }
+    d = againstStored(d, storedLabels, acceptCorrections);
     Dataset<Row> known =
-        knownIds.select(col(REQUEST_ID).as("_known_id")).distinct().withColumn("_known", lit(true));
+        knownLogs
+            .select(col(REQUEST_ID).as("_known_id"), col(EVENT_DATE).as(EVENT_DATE_COL))
+            .dropDuplicates("_known_id")
+            .withColumn("_known", lit(true));
     d =
         d.join(known, d.col(REQUEST_ID).equalTo(known.col("_known_id")), "left")
             .withColumn(
@@ -122,6 +147,51 @@ public final class Validation {
                     .otherwise(col(REASON_COL)))
             .drop("_known_id", "_known");
     return d.withColumn(LABEL_DATE, to_date(col(LABEL_TIME)));
+  }
+
+  /** Labels checked against each request's stored latest label (see {@link #labels}). */
+  private static Dataset<Row> againstStored(
+      Dataset<Row> d, Dataset<Row> storedLabels, boolean acceptCorrections) {
+    if (storedLabels == null) {
+      return d.withColumn(LABEL_CHANGE_COL, lit(null).cast("string"));
+    }
+    Dataset<Row> latest =
+        storedLabels
+            .groupBy(col(REQUEST_ID).as("_stored_id"))
+            .agg(
+                max_by(struct(col(LABEL_TIME), col(LABEL)), struct(col(LABEL_TIME), col(LABEL)))
+                    .as("_s"));
+    Column stored = col("_s").isNotNull();
+    Column time = col("_s." + LABEL_TIME);
+    Column value = col("_s." + LABEL);
+    Column ok = col(REASON_COL).equalTo("");
+    Column refusal =
+        acceptCorrections
+            ? when(
+                    ok.and(stored)
+                        .and(col(LABEL_TIME).equalTo(time))
+                        .and(col(LABEL).equalTo(value)),
+                    lit(
+                        "request_id already has this label at this label_time (an identical repeat)"))
+                .when(
+                    ok.and(stored).and(col(LABEL_TIME).equalTo(time)),
+                    lit(
+                        "request_id already has another label at this label_time; give the"
+                            + " correction a later label_time"))
+            : when(
+                ok.and(stored),
+                lit(
+                    "request_id already has a label (lakeloop.ingest.label-corrections = reject;"
+                        + " set it to accept to take a later label as a correction)"));
+    return d.join(latest, d.col(REQUEST_ID).equalTo(latest.col("_stored_id")), "left")
+        .withColumn(REASON_COL, coalesce(refusal, col(REASON_COL)))
+        .withColumn(
+            LABEL_CHANGE_COL,
+            when(not(stored), lit(null).cast("string"))
+                .when(col(LABEL_TIME).lt(time), lit(OLDER))
+                .when(col(LABEL).notEqual(value), lit(CORRECTION))
+                .otherwise(lit("repeat")))
+        .drop("_stored_id", "_s");
   }
 
   /**

@@ -204,7 +204,9 @@ class IngestJobTest extends SparkTestBase {
             lakehouse
                 .read(Tables.QUARANTINE)
                 .data()
-                .where("run_id = 'l2' and reason = 'request_id already has a label'")
+                .where(
+                    "run_id = 'l2' and reason = 'request_id already has this label at this"
+                        + " label_time (an identical repeat)'")
                 .count())
         .isEqualTo(2);
   }
