@@ -72,19 +72,7 @@ class LabelCorrectionsTest extends SparkTestBase {
     }
     Path file = Files.createTempDirectory("corrections").resolve("labels.json");
     Files.write(file, lines);
-    JobResult ingest =
-        JobRunner.run(
-            new IngestJob(),
-            spark(),
-            config,
-            "--table",
-            "labels",
-            "--format",
-            "json",
-            "--path",
-            file.toString(),
-            "--run-id",
-            "fix1");
+    JobResult ingest = ingestLabels(config, file, "fix1");
     assertThat(ingest.summary()).containsEntry("corrections", Integer.toString(flips));
     assertThat(ingest.summary()).containsEntry("older_labels", "2");
     assertThat(ingest.summary()).containsEntry("quarantined", "3");
@@ -132,19 +120,24 @@ class LabelCorrectionsTest extends SparkTestBase {
         file,
         List.of(json(day.get(0).getString(0), day.get(0).getDouble(1), "2026-01-16 00:00:00")));
     JobResult rejected =
-        JobRunner.run(
-            new IngestJob(),
-            spark(),
-            config(warehouse, "lakeloop.ingest.label-corrections=reject"),
-            "--table",
-            "labels",
-            "--format",
-            "json",
-            "--path",
-            file.toString(),
-            "--run-id",
-            "fix2");
+        ingestLabels(config(warehouse, "lakeloop.ingest.label-corrections=reject"), file, "fix2");
     assertThat(rejected.summary()).containsEntry("written", "0").containsEntry("quarantined", "1");
+  }
+
+  private static JobResult ingestLabels(LakeloopConfig config, Path file, String runId)
+      throws Exception {
+    return JobRunner.run(
+        new IngestJob(),
+        spark(),
+        config,
+        "--table",
+        "labels",
+        "--format",
+        "json",
+        "--path",
+        file.toString(),
+        "--run-id",
+        runId);
   }
 
   private static String json(String id, double label, String time) {
