@@ -122,6 +122,16 @@ public final class Columns {
   public static final String KIND = "kind";
   public static final String RULE = "rule";
 
+  // calibrations
+  public static final String CLASS_INDEX = "class_index";
+  public static final String REFERENCE_FROM = "reference_from";
+  public static final String REFERENCE_UNTIL = "reference_until";
+  public static final String PREDICTION_LOG_VERSION = "prediction_log_version";
+  public static final String LABELS_VERSION = "labels_version";
+  public static final String LABELED_ROWS = "labeled_rows";
+  public static final String KNOTS_X = "knots_x";
+  public static final String KNOTS_Y = "knots_y";
+
   private static final Set<String> RESERVED_LOG_COLUMNS =
       Set.of(
           REQUEST_ID,

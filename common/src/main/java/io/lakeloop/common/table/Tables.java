@@ -28,6 +28,7 @@ public final class Tables {
   public static final String QUARANTINE = "quarantine";
   public static final String ALERTS = "alerts";
   public static final String GATE_DECISIONS = "gate_decisions";
+  public static final String CALIBRATIONS = "calibrations";
 
   private static StructField required(String name, DataType type) {
     return new StructField(name, type, false, Metadata.empty());
@@ -343,6 +344,33 @@ public final class Tables {
           List.of(),
           false);
 
+  /**
+   * The score calibration behind evaluate's estimated metrics: per model version and class (binary:
+   * the positive class only) the knots of an increasing piecewise-linear map from the model's score
+   * to the probability that the class is the label, fitted once on the reference period's labeled
+   * rows at the pinned versions of prediction_log and labels it records. Later runs reuse it, so
+   * estimates stay comparable from day to day and reproducible.
+   */
+  public static final TableSpec CALIBRATIONS_SPEC =
+      new TableSpec(
+          CALIBRATIONS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                required(MODEL_VERSION, StringType),
+                required(CLASS_INDEX, IntegerType),
+                required(REFERENCE_FROM, DateType),
+                required(REFERENCE_UNTIL, DateType),
+                required(PREDICTION_LOG_VERSION, LongType),
+                optional(LABELS_VERSION, LongType),
+                required(LABELED_ROWS, LongType),
+                required(KNOTS_X, createArrayType(DoubleType)),
+                required(KNOTS_Y, createArrayType(DoubleType)),
+                required(RUN_ID, StringType)
+              }),
+          List.of(),
+          false);
+
   /** Tables whose schema does not depend on a model spec. */
   public static final List<TableSpec> FIXED =
       List.of(
@@ -354,6 +382,7 @@ public final class Tables {
           MODEL_REGISTRY_SPEC,
           MODEL_ALIASES_SPEC,
           GATE_DECISIONS_SPEC,
+          CALIBRATIONS_SPEC,
           JOB_RUNS_SPEC,
           QUARANTINE_SPEC);
 }
