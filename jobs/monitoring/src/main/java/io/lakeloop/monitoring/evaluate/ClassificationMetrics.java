@@ -4,6 +4,7 @@ import io.lakeloop.common.config.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,10 +29,20 @@ public final class ClassificationMetrics implements MetricSet {
 
   private final Task task;
   private final List<String> classes;
+  private final boolean estimate;
 
   public ClassificationMetrics(Task task, List<String> classes) {
+    this(task, classes, false);
+  }
+
+  /**
+   * @param estimate also estimate the metrics from calibrated probabilities (CBPE, see {@link
+   *     #compute}) where rows have them
+   */
+  public ClassificationMetrics(Task task, List<String> classes, boolean estimate) {
     this.task = task;
     this.classes = List.copyOf(classes);
+    this.estimate = estimate;
   }
 
   private boolean binary() {
@@ -70,13 +81,23 @@ public final class ClassificationMetrics implements MetricSet {
       out.add(new Partial("ece_conf_" + b, Scope.LABELED, false));
       out.add(new Partial("ece_hit_" + b, Scope.LABELED, false));
     }
+    if (estimate) {
+      out.addAll(Estimated.partials(k()));
+    }
     return out;
+  }
+
+  private int realizedPartials() {
+    return k() * k() + 1 + (binary() ? 3 : 0) + 3 * ECE_BINS;
   }
 
   @Override
   public void values(RowValues r, double[] out) {
     int k = k();
-    Arrays.fill(out, 0, k * k + 1 + (binary() ? 3 : 0) + 3 * ECE_BINS, 0.0);
+    Arrays.fill(out, 0, realizedPartials(), 0.0);
+    if (estimate) {
+      Estimated.values(r, k, out, realizedPartials());
+    }
     int p = (int) r.prediction;
     boolean labeled = r.labeled();
     int y = labeled ? (int) r.label : -1;
@@ -126,6 +147,21 @@ public final class ClassificationMetrics implements MetricSet {
   }
 
   @Override
+  public int estimatedHistograms() {
+    return estimate ? histograms() : 0;
+  }
+
+  @Override
+  public double estimatedPositive(RowValues r, int k) {
+    return binary() ? r.calibrated[1] : r.calibrated[k];
+  }
+
+  @Override
+  public Map<String, double[]> intervals(State sample, double confidence) {
+    return estimate ? Estimated.intervals(sample, classes, confidence) : Map.of();
+  }
+
+  @Override
   public boolean headline(String metric) {
     return HEADLINE.contains(metric);
   }
@@ -147,41 +183,23 @@ public final class ClassificationMetrics implements MetricSet {
       correct += c[i][i];
     }
     out.add(new MetricValue("accuracy", MetricSet.finite(correct / n), nl));
-    double[] p = new double[k()];
-    double[] r = new double[k()];
-    double[] f = new double[k()];
-    double[] support = new double[k()];
-    for (int i = 0; i < k(); i++) {
-      double predicted = 0;
-      for (int a = 0; a < k(); a++) {
-        predicted += c[a][i];
-        support[i] += c[i][a];
-      }
-      double tp = c[i][i];
-      double fp = predicted - tp;
-      double fn = support[i] - tp;
-      p[i] = predicted > 0 ? tp / predicted : 0;
-      r[i] = support[i] > 0 ? tp / support[i] : 0;
-      f[i] = tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0;
-    }
     if (nl > 0) {
+      PerClass pc = PerClass.of(c);
       for (int i = 0; i < k(); i++) {
         String cl = classes.get(i);
-        out.add(new MetricValue("precision:" + cl, p[i], nl));
-        out.add(new MetricValue("recall:" + cl, r[i], nl));
-        out.add(new MetricValue("f1:" + cl, f[i], nl));
-        out.add(new MetricValue("support:" + cl, support[i], nl));
+        out.add(new MetricValue("precision:" + cl, pc.precision()[i], nl));
+        out.add(new MetricValue("recall:" + cl, pc.recall()[i], nl));
+        out.add(new MetricValue("f1:" + cl, pc.f1()[i], nl));
+        out.add(new MetricValue("support:" + cl, pc.support()[i], nl));
       }
-      for (String[] avg : new String[][] {{"precision"}, {"recall"}, {"f1"}}) {
-        double[] v = avg[0].equals("precision") ? p : avg[0].equals("recall") ? r : f;
-        double macro = 0;
+      for (String avg : PerClass.AVERAGED) {
+        double[] v = pc.get(avg);
         double weighted = 0;
         for (int i = 0; i < k(); i++) {
-          macro += v[i] / k();
-          weighted += v[i] * support[i] / n;
+          weighted += v[i] * pc.support()[i] / n;
         }
-        out.add(new MetricValue(avg[0] + "_macro", macro, nl));
-        out.add(new MetricValue(avg[0] + "_weighted", weighted, nl));
+        out.add(new MetricValue(avg + "_macro", PerClass.mean(v), nl));
+        out.add(new MetricValue(avg + "_weighted", weighted, nl));
       }
     }
     for (int i = 0; i < k(); i++) {
@@ -226,6 +244,55 @@ public final class ClassificationMetrics implements MetricSet {
               "positive_rate", MetricSet.finite(s.get("predicted_positive") / valid), nv));
       out.add(new MetricValue("mean_score", MetricSet.finite(s.get("score_sum") / valid), nv));
     }
+    if (estimate) {
+      out.addAll(Estimated.compute(s, classes));
+    }
     return out;
+  }
+
+  /**
+   * Precision, recall and F1 per class from a confusion matrix ({@code c[actual][predicted]},
+   * counts or expected counts), 0 where undefined, and each class's support.
+   */
+  record PerClass(double[] precision, double[] recall, double[] f1, double[] support) {
+    static final List<String> AVERAGED = List.of("precision", "recall", "f1");
+
+    static PerClass of(double[][] c) {
+      int k = c.length;
+      double[] p = new double[k];
+      double[] r = new double[k];
+      double[] f = new double[k];
+      double[] support = new double[k];
+      for (int i = 0; i < k; i++) {
+        double predicted = 0;
+        for (int a = 0; a < k; a++) {
+          predicted += c[a][i];
+          support[i] += c[i][a];
+        }
+        double tp = c[i][i];
+        double fp = predicted - tp;
+        double fn = support[i] - tp;
+        p[i] = predicted > 0 ? tp / predicted : 0;
+        r[i] = support[i] > 0 ? tp / support[i] : 0;
+        f[i] = tp > 0 ? 2 * tp / (2 * tp + fp + fn) : 0;
+      }
+      return new PerClass(p, r, f, support);
+    }
+
+    double[] get(String metric) {
+      return switch (metric) {
+        case "precision" -> precision;
+        case "recall" -> recall;
+        default -> f1;
+      };
+    }
+
+    static double mean(double[] v) {
+      double m = 0;
+      for (double x : v) {
+        m += x / v.length;
+      }
+      return m;
+    }
   }
 }

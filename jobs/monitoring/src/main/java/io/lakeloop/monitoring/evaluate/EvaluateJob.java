@@ -12,12 +12,14 @@ import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
 import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.run.JobRuns;
+import io.lakeloop.common.schema.Metrics;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.common.window.Predicate;
 import io.lakeloop.monitoring.LabeledPredictions;
+import io.lakeloop.monitoring.estimate.Calibrations;
 import io.lakeloop.monitoring.quality.QualityCheck;
 import io.lakeloop.monitoring.quality.QualityRules;
 import io.lakeloop.monitoring.quality.QualitySettings;
@@ -72,7 +74,15 @@ public final class EvaluateJob
   /** Metrics shown in the CLI's summary table. */
   static final List<String> HEADLINE =
       List.of(
-          "count", "labeled_share", "accuracy", "f1_macro", "roc_auc", "log_loss", "mae", "rmse");
+          "count",
+          "labeled_share",
+          "accuracy",
+          Metrics.estimated("accuracy"),
+          "f1_macro",
+          "roc_auc",
+          "log_loss",
+          "mae",
+          "rmse");
 
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new EvaluateJob(), args));
@@ -231,7 +241,8 @@ public final class EvaluateJob
       Evaluator evaluator,
       Dataset<Row> joined,
       Dataset<Row> metrics,
-      String outOfOrder) {}
+      String outOfOrder,
+      Calibrations.Use calibration) {}
 
   /** What a run wrote and found. */
   record Outcome(
@@ -244,7 +255,8 @@ public final class EvaluateJob
       String headline,
       QualityRules.Judgement quality,
       long alertsVersion,
-      List<LocalDate> corrected) {}
+      List<LocalDate> corrected,
+      String estimation) {}
 
   @Override
   public Planned plan(JobContext ctx) {
@@ -276,15 +288,53 @@ public final class EvaluateJob
     if (!w.corrected().isEmpty()) {
       joined = joined.where(w.days());
     }
-    Evaluator evaluator = new Evaluator(p.model(), p.settings());
+    Calibrations.Use calibration = calibration(ctx, p);
+    Evaluator evaluator = new Evaluator(p.model(), p.settings(), calibration.byVersion());
     Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(w.scope()), ctx.runId());
     return new Computed(
-        w, evaluator, joined, metrics, outOfOrder(ctx.lakehouse(), name(), w, p.date()));
+        w,
+        evaluator,
+        joined,
+        metrics,
+        outOfOrder(ctx.lakehouse(), name(), w, p.date()),
+        calibration);
+  }
+
+  /**
+   * The calibrations the run estimates with (CBPE): none for regression models, with {@code
+   * quality.estimate = false} or without a reference period; otherwise the model's stored ones, or
+   * new ones fitted on the reference period once its labels are all in.
+   */
+  static Calibrations.Use calibration(JobContext ctx, Planned p) {
+    QualitySettings q = p.quality();
+    if (!q.estimate() || !p.model().task().isClassification()) {
+      return Calibrations.Use.none("");
+    }
+    if (q.referenceFrom().isEmpty()) {
+      return Calibrations.Use.none(
+          "no estimates: they need a reference period to calibrate on"
+              + " (lakeloop.models."
+              + p.model().name()
+              + ".quality.reference or a window baseline)");
+    }
+    return Calibrations.prepare(
+        ctx.tables(),
+        p.model(),
+        q.referenceFrom().get(),
+        q.referenceUntil().get(),
+        p.date().plusDays(1),
+        new Evaluator(p.model(), p.settings()).invalidReason(),
+        p.settings().aucBins(),
+        q.minLabeled());
   }
 
   @Override
   public Outcome commit(JobContext ctx, Planned p, Computed c) {
     Lakehouse lh = ctx.lakehouse();
+    p.quality()
+        .referenceFrom()
+        .ifPresent(
+            from -> Calibrations.write(ctx.tables(), p.model().name(), from, c.calibration()));
     lh.ensure(Tables.EVAL_METRICS_SPEC);
     if (!c.outOfOrder().isEmpty()) {
       LOG.warn("evaluate: {}", c.outOfOrder());
@@ -350,7 +400,8 @@ public final class EvaluateJob
         headline,
         quality,
         alertsVersion,
-        c.windows().corrected());
+        c.windows().corrected(),
+        c.calibration().text());
   }
 
   @Override
@@ -381,6 +432,9 @@ public final class EvaluateJob
                         + " count(*) from quarantine where run_id = '%s' group by reason\")",
                     o.invalidRows(), o.runId()),
             o.outOfOrder().isEmpty() ? o.headline() : o.headline() + "\n" + o.outOfOrder());
+    if (!o.estimation().isEmpty()) {
+      output += "\n" + o.estimation();
+    }
     String quality = QualityText.render(p.quality(), o.quality(), o.alertsVersion());
     if (!quality.isEmpty()) {
       output += "\n" + quality;

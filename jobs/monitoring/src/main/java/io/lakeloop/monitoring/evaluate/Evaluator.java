@@ -10,6 +10,7 @@ import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.monitoring.OrderedMerge;
+import io.lakeloop.monitoring.estimate.Calibration;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
@@ -112,10 +113,21 @@ public final class Evaluator {
   private final RowScorer scorer;
 
   public Evaluator(ModelSpec model, EvalSettings settings) {
+    this(model, settings, Map.of());
+  }
+
+  /**
+   * An evaluator that also estimates the metrics of the model versions in {@code calibrations}
+   * (metrics named {@code estimated_<metric>}, see {@link Estimated}) in the same single pass.
+   */
+  public Evaluator(ModelSpec model, EvalSettings settings, Map<String, Calibration> calibrations) {
     this.model = model;
     this.settings = settings;
-    this.metrics = MetricSet.forModel(model);
-    this.scorer = new RowScorer(model, metrics, settings.scoreSumTolerance(), settings.aucBins());
+    this.metrics =
+        MetricSet.forModel(model, model.task().isClassification() && !calibrations.isEmpty());
+    this.scorer =
+        new RowScorer(
+            model, metrics, settings.scoreSumTolerance(), settings.aucBins(), calibrations);
   }
 
   /** Restricts the rows to the scope's period (no Spark job). */
@@ -271,7 +283,8 @@ public final class Evaluator {
                 settings.bootstrapReplicates(),
                 scorer.histograms(),
                 settings.aucBins(),
-                settings.bootstrapAucBins()),
+                settings.bootstrapAucBins(),
+                scorer.estimatedHistograms()),
             scorer,
             gs,
             from,

@@ -68,6 +68,7 @@ final class MetricRows implements Serializable {
       }
     }
     Map<String, double[]> intervals = intervals(state, point);
+    intervals.putAll(metrics.intervals(sample, confidence));
     Granularity g = granularities.get(key.granularity);
     Instant start = Instant.ofEpochSecond(key.windowStart);
     Timestamp windowStart = Timestamp.from(start);

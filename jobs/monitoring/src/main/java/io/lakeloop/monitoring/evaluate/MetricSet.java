@@ -4,6 +4,7 @@ import io.lakeloop.common.config.ModelSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The metrics of one task in the Deequ style: they describe themselves as a few additive partial
@@ -43,6 +44,9 @@ public interface MetricSet extends Serializable {
     double label;
     double[] scores;
 
+    /** calibrated class probabilities when the row's model version is estimated, else null */
+    double[] calibrated;
+
     boolean labeled() {
       return !Double.isNaN(label);
     }
@@ -58,6 +62,15 @@ public interface MetricSet extends Serializable {
 
     /** The score histogram of class k (binary: k = 0 is the positive class's score). */
     ScoreHistogram histogram(int k);
+
+    /**
+     * The estimated score histogram of class k: every estimated row in its score's bin, as a
+     * positive of weight {@link #estimatedPositive} and a negative of weight one minus it. Empty in
+     * a replicate's state.
+     */
+    default ScoreHistogram estimatedHistogram(int k) {
+      return new ScoreHistogram();
+    }
   }
 
   /** Rows, valid rows and valid labeled rows: partials every set gets from the evaluator. */
@@ -87,16 +100,45 @@ public interface MetricSet extends Serializable {
   /** Whether a labeled row is a positive for histogram {@code k}. */
   boolean histogramPositive(RowValues row, int k);
 
+  /**
+   * Number of estimated score histograms (0 = none); histogram k ranks {@link #histogramScore} with
+   * every row that has calibrated probabilities.
+   */
+  default int estimatedHistograms() {
+    return 0;
+  }
+
+  /** The probability that an estimated row is a positive of estimated histogram {@code k}. */
+  default double estimatedPositive(RowValues row, int k) {
+    throw new UnsupportedOperationException("no estimated histograms");
+  }
+
   /** Every metric from a summed state. */
   List<MetricValue> compute(State state);
+
+  /**
+   * Intervals the set computes itself from the sample's state rather than from the bootstrap
+   * replicates (by metric name: low, high), at the given confidence.
+   */
+  default Map<String, double[]> intervals(State sample, double confidence) {
+    return Map.of();
+  }
 
   /** Metrics that get bootstrap confidence intervals. */
   boolean headline(String metric);
 
   /** The metric set for a model's task. */
   static MetricSet forModel(ModelSpec model) {
+    return forModel(model, false);
+  }
+
+  /**
+   * The metric set for a model's task; with {@code estimate} (classification only) it adds the
+   * estimated metrics of rows with calibrated probabilities.
+   */
+  static MetricSet forModel(ModelSpec model, boolean estimate) {
     return model.task().isClassification()
-        ? new ClassificationMetrics(model.task(), model.classLabels())
+        ? new ClassificationMetrics(model.task(), model.classLabels(), estimate)
         : new RegressionMetrics();
   }
 

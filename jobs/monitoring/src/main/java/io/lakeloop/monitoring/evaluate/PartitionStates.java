@@ -47,7 +47,12 @@ final class PartitionStates
    * MetricSet.Partial#bootstrap}), replicates, histograms and their fine and coarse bins.
    */
   record Shape(
-      List<Boolean> bootstrapped, int replicates, int histograms, int fineBins, int coarseBins)
+      List<Boolean> bootstrapped,
+      int replicates,
+      int histograms,
+      int fineBins,
+      int coarseBins,
+      int estimatedHistograms)
       implements Serializable {
     Shape {
       bootstrapped = List.copyOf(bootstrapped);
@@ -68,13 +73,14 @@ final class PartitionStates
     }
 
     SliceState create() {
-      return new SliceState(replicateSlots(), replicates, histograms, fineBins, coarseBins);
+      return new SliceState(
+          replicateSlots(), replicates, histograms, fineBins, coarseBins, estimatedHistograms);
     }
 
     long bytes() {
       long boot = bootstrapped.stream().filter(b -> b).count();
       long sums = 8L * (partials() + replicates * boot);
-      long fine = 16L * histograms * fineBins;
+      long fine = 16L * (histograms + estimatedHistograms) * fineBins;
       long coarse = replicates > 0 ? 16L * (replicates + 1) * histograms * coarseBins : 0;
       return sums + fine + coarse + 64;
     }
@@ -131,6 +137,8 @@ final class PartitionStates
     private final double[] x = new double[shape.partials()];
     private final int[] nz = new int[shape.partials()];
     private final int[] codes = new int[shape.histograms()];
+    private final RowScorer.Estimates estimates =
+        new RowScorer.Estimates(shape.estimatedHistograms());
     private final RowScorer.Scratch scratch = new RowScorer.Scratch();
     private final String[] values = new String[sliceColumns.length];
     // Per-row allocation savers: strings seen in this partition (model, version, slice values;
@@ -223,12 +231,14 @@ final class PartitionStates
         }
       }
       scorer.score(
+          version,
           row.isNullAt(5) ? null : row.getDouble(5),
           row.isNullAt(6) ? null : row.getDouble(6),
           row.isNullAt(7) ? null : row.getArray(7),
           scratch,
           x,
-          codes);
+          codes,
+          estimates);
       int nonZero = 0;
       for (int i = 0; i < x.length; i++) {
         if (x[i] != 0) {
@@ -246,12 +256,12 @@ final class PartitionStates
         }
         if (!derivedAll) {
           state(slot, model, version, g, start, Evaluator.ALL, Evaluator.ALL)
-              .add(x, nz, nonZero, w, codes);
+              .add(x, nz, nonZero, w, codes, estimates);
         }
         slot++;
         for (int j = 0; j < values.length; j++) {
           state(slot++, model, version, g, start, sliceColumns[j], values[j])
-              .add(x, nz, nonZero, w, codes);
+              .add(x, nz, nonZero, w, codes, estimates);
         }
       }
     }

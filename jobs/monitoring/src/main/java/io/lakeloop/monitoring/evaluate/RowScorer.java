@@ -1,10 +1,12 @@
 package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.monitoring.estimate.Calibration;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
@@ -31,9 +33,24 @@ final class RowScorer implements Serializable {
   private final List<MetricSet.Partial> partials;
   private final boolean[] labeledOnly;
   private final int first;
+  private final Map<String, Calibration> calibrations;
 
   RowScorer(ModelSpec model, MetricSet metrics, double scoreSumTolerance, int fineBins) {
+    this(model, metrics, scoreSumTolerance, fineBins, Map.of());
+  }
+
+  /**
+   * @param calibrations by model version, the calibration of the versions whose metrics are also
+   *     estimated (rows of other versions get no calibrated probabilities)
+   */
+  RowScorer(
+      ModelSpec model,
+      MetricSet metrics,
+      double scoreSumTolerance,
+      int fineBins,
+      Map<String, Calibration> calibrations) {
     this.metrics = metrics;
+    this.calibrations = Map.copyOf(calibrations);
     this.classification = model.task().isClassification();
     this.classes = classification ? model.numClasses() : 0;
     this.scoreSumTolerance = scoreSumTolerance;
@@ -63,11 +80,35 @@ final class RowScorer implements Serializable {
     return metrics.histograms();
   }
 
+  int estimatedHistograms() {
+    return metrics.estimatedHistograms();
+  }
+
   /** Per-row scratch: reuse one per task. */
   static final class Scratch {
     final MetricSet.RowValues row = new MetricSet.RowValues();
     double[] scores = new double[0];
+    double[] calibrated = new double[0];
     double[] values = new double[0];
+
+    /** the last row's model version and its calibration (versions repeat from row to row) */
+    String version;
+
+    Calibration calibration;
+  }
+
+  /**
+   * A row's estimated histogram entries, written by {@link #score}: per estimated histogram the
+   * fine bin of its score (-1 when the row is in none) and its probability of being a positive.
+   */
+  static final class Estimates {
+    final int[] bins;
+    final double[] positive;
+
+    Estimates(int histograms) {
+      bins = new int[histograms];
+      positive = new double[histograms];
+    }
   }
 
   /**
@@ -119,10 +160,18 @@ final class RowScorer implements Serializable {
    * 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram) into {@code codes}.
    */
   void score(
-      Double prediction, Double label, ArrayData scores, Scratch scratch, double[] x, int[] codes) {
+      String version,
+      Double prediction,
+      Double label,
+      ArrayData scores,
+      Scratch scratch,
+      double[] x,
+      int[] codes,
+      Estimates estimates) {
     Evaluator.Invalid reason = check(prediction, label, scores);
     Arrays.fill(x, 0.0);
     Arrays.fill(codes, -1);
+    Arrays.fill(estimates.bins, -1);
     x[0] = 1.0;
     if (reason != null) {
       x[COUNTS + reason.ordinal()] = 1.0;
@@ -142,14 +191,22 @@ final class RowScorer implements Serializable {
         scratch.scores[i] = scores.getDouble(i);
       }
       row.scores = scratch.scores;
+      row.calibrated = calibrated(version, scratch);
     } else {
       row.scores = null;
+      row.calibrated = null;
     }
     if (scratch.values.length != x.length - first) {
       scratch.values = new double[x.length - first];
     }
     metrics.values(row, scratch.values);
     System.arraycopy(scratch.values, 0, x, first, scratch.values.length);
+    if (row.calibrated != null) {
+      for (int h = 0; h < estimates.bins.length; h++) {
+        estimates.bins[h] = fineBin(metrics.histogramScore(row, h));
+        estimates.positive[h] = metrics.estimatedPositive(row, h);
+      }
+    }
     if (!labeled) {
       for (int i = first; i < x.length; i++) {
         if (labeledOnly[i]) {
@@ -159,9 +216,31 @@ final class RowScorer implements Serializable {
       return;
     }
     for (int h = 0; h < codes.length; h++) {
-      double s = metrics.histogramScore(row, h);
-      int bin = Math.min((int) Math.floor(s * fineBins), fineBins - 1);
+      int bin = fineBin(metrics.histogramScore(row, h));
       codes[h] = 2 * bin + (metrics.histogramPositive(row, h) ? 1 : 0);
     }
+  }
+
+  private int fineBin(double score) {
+    return Math.min((int) Math.floor(score * fineBins), fineBins - 1);
+  }
+
+  /** The row's calibrated probabilities when its version is estimated, else null. */
+  private double[] calibrated(String version, Scratch scratch) {
+    if (calibrations.isEmpty()) {
+      return null;
+    }
+    if (!version.equals(scratch.version)) {
+      scratch.version = version;
+      scratch.calibration = calibrations.get(version);
+    }
+    if (scratch.calibration == null) {
+      return null;
+    }
+    if (scratch.calibrated.length != classes) {
+      scratch.calibrated = new double[classes];
+    }
+    scratch.calibration.apply(scratch.scores, scratch.calibrated);
+    return scratch.calibrated;
   }
 }

@@ -12,10 +12,10 @@ import java.util.Map;
  * the shuffle; the driver never holds one.
  *
  * <p>Size: partials + R x bootstrapped partials doubles + classes x fine bins x 2 longs + (R + 1) x
- * classes x coarse bins x 2 doubles; about 0.5 MB for a binary model with 100 replicates, 10,000
- * fine and 200 coarse bins. Fine counts are longs, so no window x slice overflows; the replicates'
- * coarse counts are doubles, exact below 2^53, so that a row adds its weights without converting
- * them.
+ * classes x coarse bins x 2 doubles (+ classes x fine bins x 2 doubles when metrics are estimated);
+ * about 0.5 MB for a binary model with 100 replicates, 10,000 fine and 200 coarse bins. Fine counts
+ * are longs, so no window x slice overflows; the replicates' coarse counts are doubles, exact below
+ * 2^53, so that a row adds its weights without converting them.
  *
  * <p>Layout: replicate-minor ({@code [partial][replicate]}, {@code
  * [histogram][bin][side][replicate]}) so that adding a row is, per non-zero partial and per
@@ -35,11 +35,20 @@ final class SliceState implements Serializable {
   final double[] replicateSums;
   final long[] fine;
   final double[] coarse;
+  final double[] estimated;
 
   /**
    * @param slots per partial, its index among the partials summed per replicate, or -1
+   * @param estimatedHistograms fine histograms of weighted (estimated) positives and negatives, for
+   *     the sample only
    */
-  SliceState(int[] slots, int replicates, int histograms, int fineBins, int coarseBins) {
+  SliceState(
+      int[] slots,
+      int replicates,
+      int histograms,
+      int fineBins,
+      int coarseBins,
+      int estimatedHistograms) {
     this.slots = slots;
     this.replicates = replicates;
     this.histograms = histograms;
@@ -52,6 +61,7 @@ final class SliceState implements Serializable {
     this.replicateSums = new double[replicates * bootstrapped];
     this.fine = new long[histograms * fineBins * 2];
     this.coarse = new double[replicates > 0 ? (replicates + 1) * histograms * coarseBins * 2 : 0];
+    this.estimated = new double[estimatedHistograms * fineBins * 2];
   }
 
   /**
@@ -60,7 +70,19 @@ final class SliceState implements Serializable {
    * {@code 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram. Partial
    * values are finite (a zero weight must give a zero term).
    */
-  void add(double[] x, int[] nz, int nonZero, double[] w, int[] codes) {
+  void add(
+      double[] x, int[] nz, int nonZero, double[] w, int[] codes, RowScorer.Estimates estimates) {
+    if (estimated.length > 0) {
+      for (int h = 0; h < estimates.bins.length; h++) {
+        int bin = estimates.bins[h];
+        if (bin >= 0) {
+          double p = estimates.positive[h];
+          int at = (h * fineBins + bin) * 2;
+          estimated[at] += p;
+          estimated[at + 1] += 1 - p;
+        }
+      }
+    }
     for (int j = 0; j < nonZero; j++) {
       int i = nz[j];
       double xi = x[i];
@@ -103,6 +125,9 @@ final class SliceState implements Serializable {
     }
     for (int i = 0; i < coarse.length; i++) {
       coarse[i] += o.coarse[i];
+    }
+    for (int i = 0; i < estimated.length; i++) {
+      estimated[i] += o.estimated[i];
     }
     return this;
   }
@@ -147,6 +172,21 @@ final class SliceState implements Serializable {
             if (positives != 0 || negatives != 0) {
               out.add(bin, positives, negatives);
             }
+          }
+        }
+        return out;
+      }
+
+      @Override
+      public ScoreHistogram estimatedHistogram(int h) {
+        ScoreHistogram out = new ScoreHistogram();
+        if (b != 0 || !fineHistograms) {
+          return out;
+        }
+        for (int bin = 0; bin < fineBins; bin++) {
+          int at = (h * fineBins + bin) * 2;
+          if (estimated[at] != 0 || estimated[at + 1] != 0) {
+            out.add(bin, estimated[at], estimated[at + 1]);
           }
         }
         return out;

@@ -24,6 +24,8 @@ import java.util.TreeSet;
  * @param referenceFrom first day of the reference period of change rules (inclusive)
  * @param referenceUntil end of the reference period (exclusive)
  * @param anomaly how the metrics' own history is watched
+ * @param estimate estimate classification metrics without labels (CBPE), calibrated on the
+ *     reference period
  */
 public record QualitySettings(
     List<QualityRule> rules,
@@ -31,7 +33,8 @@ public record QualitySettings(
     long minLabeled,
     Optional<LocalDate> referenceFrom,
     Optional<LocalDate> referenceUntil,
-    AnomalySettings anomaly)
+    AnomalySettings anomaly,
+    boolean estimate)
     implements Serializable {
 
   public QualitySettings {
@@ -86,7 +89,8 @@ public record QualitySettings(
         q.positiveLong("min-labeled"),
         from,
         until,
-        AnomalySettings.from(q.child("anomaly"), key + ".anomaly"));
+        AnomalySettings.from(q.child("anomaly"), key + ".anomaly"),
+        q.bool("estimate"));
   }
 
   private static QualityRule rule(Config r, String key) {
