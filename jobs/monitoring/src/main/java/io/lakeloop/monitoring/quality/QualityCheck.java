@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lakeloop.common.schema.Metrics;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
@@ -41,6 +42,15 @@ public final class QualityCheck {
   /** The alerts kind of a metric outside the band of its own history ({@link Anomalies}). */
   public static final String ANOMALY = "anomaly";
 
+  /**
+   * The alerts kind of a rule broken by a metric estimated without labels (CBPE), judged for
+   * windows still inside the label delay.
+   */
+  public static final String ESTIMATED_QUALITY = "estimated_quality";
+
+  /** Every kind evaluate writes (it rewrites them all for its windows). */
+  static final List<String> KINDS = List.of(QUALITY, ANOMALY, ESTIMATED_QUALITY);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private QualityCheck() {}
@@ -62,7 +72,11 @@ public final class QualityCheck {
         lh.readAt(Tables.EVAL_METRICS, version).where(col(MODEL_NAME).equalTo(model));
     QualityRules.Judgement rules = new QualityRules.Judgement(List.of(), Map.of());
     if (!settings.rules().isEmpty()) {
-      Object[] metrics = settings.rules().stream().map(QualityRule::metric).distinct().toArray();
+      Object[] metrics =
+          settings.rules().stream()
+              .flatMap(r -> java.util.stream.Stream.of(r.metric(), Metrics.estimated(r.metric())))
+              .distinct()
+              .toArray();
       Dataset<Row> metricsAt = ofModel.where(col(METRIC).isin(metrics));
       rules =
           QualityRules.judge(
@@ -215,8 +229,7 @@ public final class QualityCheck {
             .createDataFrame(rows(model, breaches, tables.runId()), Tables.ALERTS_SPEC.schema()),
         Tables.ALERTS_SPEC,
         Predicate.and(
-            Predicate.or(List.of(Predicate.eq(KIND, QUALITY), Predicate.eq(KIND, ANOMALY))),
-            windows));
+            Predicate.or(KINDS.stream().map(k -> Predicate.eq(KIND, k)).toList()), windows));
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.quality;
 
+import io.lakeloop.common.schema.Metrics;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -89,7 +90,10 @@ public final class QualityRules {
     for (QualityRule rule : settings.rules()) {
       int[] c = counts.computeIfAbsent(rule.name(), k -> new int[3]);
       for (MetricRow r : rows) {
-        if (!r.metric().equals(rule.metric())
+        boolean provisional = r.windowEnd().isAfter(provisionalAfter);
+        // an estimate stands in for the metric only while labels are still arriving
+        boolean estimated = provisional && r.metric().equals(Metrics.estimated(rule.metric()));
+        if (!(estimated || r.metric().equals(rule.metric()))
             || r.value() == null
             || !rule.judges(r.granularity())
             || !rule.judges(r.sliceKey(), r.sliceValue())) {
@@ -103,7 +107,7 @@ public final class QualityRules {
         if (rule.kind().change()) {
           reference =
               references.get(
-                  new ReferenceKey(r.granularity(), r.sliceKey(), r.sliceValue(), r.metric()));
+                  new ReferenceKey(r.granularity(), r.sliceKey(), r.sliceValue(), rule.metric()));
           if (reference == null) {
             c[Judgement.NO_REFERENCE]++;
             continue;
@@ -115,17 +119,16 @@ public final class QualityRules {
         double evidence = interval ? (rule.kind().floor() ? r.ciHigh() : r.ciLow()) : r.value();
         boolean broken = rule.kind().floor() ? evidence < bound : evidence > bound;
         if (broken) {
-          boolean provisional = r.windowEnd().isAfter(provisionalAfter);
           breaches.add(
               new Breach(
-                  QualityCheck.QUALITY,
+                  estimated ? QualityCheck.ESTIMATED_QUALITY : QualityCheck.QUALITY,
                   rule,
                   r,
                   reference,
                   bound,
                   interval,
                   provisional,
-                  reason(rule, r, reference, bound, interval, provisional)));
+                  reason(rule, r, reference, bound, interval, provisional, estimated)));
         }
       }
     }
@@ -139,7 +142,8 @@ public final class QualityRules {
       Double reference,
       double bound,
       boolean interval,
-      boolean provisional) {
+      boolean provisional,
+      boolean estimated) {
     StringBuilder s = new StringBuilder();
     s.append(r.metric()).append(' ').append(fmt(r.value()));
     if (interval) {
@@ -155,6 +159,17 @@ public final class QualityRules {
                   ? QualityRule.trim(rule.amount() * 100) + " %"
                   : QualityRule.trim(rule.amount()))
           .append(')');
+    }
+    if (estimated) {
+      s.append(
+          interval
+              ? "; the whole range the realized value is expected in is past the bound"
+              : "; judged on the estimate");
+      s.append("; ").append(r.n()).append(" rows");
+      return s.append(
+              "; estimated without labels (CBPE): the window is inside the label delay, its"
+                  + " labels are still arriving")
+          .toString();
     }
     s.append(interval ? "; the whole interval is past the bound" : "; judged on the estimate");
     s.append("; ").append(r.n()).append(" rows");

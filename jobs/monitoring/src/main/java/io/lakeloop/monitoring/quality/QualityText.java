@@ -82,7 +82,11 @@ public final class QualityText {
       out.append(
           String.format(
               "%n  %s %s %s v%s slice %s=%s: %s'%s': %s",
-              b.kind().equals(QualityCheck.QUALITY) ? "ALERT" : "ANOMALY",
+              switch (b.kind()) {
+                case QualityCheck.QUALITY -> "ALERT";
+                case QualityCheck.ESTIMATED_QUALITY -> "ESTIMATED ALERT";
+                default -> "ANOMALY";
+              },
               r.granularity(),
               r.windowStart().toString().substring(0, 10),
               r.version(),
@@ -96,7 +100,7 @@ public final class QualityText {
       out.append(
           String.format(
               "%n  ... and %d more: bin/lakeloop query \"select * from alerts where kind in"
-                  + " ('quality', 'anomaly') and run_id = '<run id>'\"",
+                  + " ('quality', 'anomaly', 'estimated_quality') and run_id = '<run id>'\"",
               breaches.size() - MAX_LINES));
     }
     return out.toString();

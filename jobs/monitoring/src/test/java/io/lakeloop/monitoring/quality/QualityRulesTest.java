@@ -57,7 +57,8 @@ class QualityRulesTest {
         100,
         Optional.of(LocalDate.parse("2026-01-01")),
         Optional.of(LocalDate.parse("2026-01-08")),
-        OFF);
+        OFF,
+        false);
   }
 
   private static List<QualityRules.Breach> judge(
@@ -183,6 +184,42 @@ class QualityRulesTest {
     assertThat(b.provisional()).isTrue();
     assertThat(b.reason())
         .endsWith("provisional: the window is inside the label delay, labels are still arriving");
+  }
+
+  /**
+   * An estimate (CBPE) stands in for its metric only inside the label delay: there it breaks the
+   * rule as an estimated_quality alert (a change rule against the realized metric's reference, on
+   * the whole range the realized value is expected in); once the window is final it is not judged.
+   */
+  @Test
+  void estimatesAreJudgedOnlyInsideTheLabelDelayAndAsTheirOwnKind() {
+    QualityRule drop = rule("accuracy", QualityRule.Kind.MAX_DROP, 0.05);
+    Map<QualityRules.ReferenceKey, Double> refs =
+        Map.of(new QualityRules.ReferenceKey("1 day", "*", "*", "accuracy"), 0.85);
+    List<QualityRules.MetricRow> rows =
+        List.of(
+            row("*", "estimated_accuracy", 0.74, 0.72, 0.76, 5000),
+            row("*", "estimated_accuracy", 0.74, 0.70, 0.81, 5000),
+            row("*", "accuracy", 0.83, 0.80, 0.86, 300));
+    QualityRules.Judgement inside = QualityRules.judge(settings(true, drop), rows, refs, DAY);
+    assertThat(inside.breaches()).hasSize(1);
+    QualityRules.Breach b = inside.breaches().get(0);
+    assertThat(b.kind()).isEqualTo(QualityCheck.ESTIMATED_QUALITY);
+    assertThat(b.row().ciHigh()).isEqualTo(0.76);
+    assertThat(b.reference()).isEqualTo(0.85);
+    assertThat(b.bound()).isCloseTo(0.80, Offset.offset(1e-12));
+    assertThat(b.reason())
+        .contains("whole range the realized value is expected in")
+        .endsWith(
+            "estimated without labels (CBPE): the window is inside the label delay, its"
+                + " labels are still arriving");
+    assertThat(inside.counts().get(drop.name())[QualityRules.Judgement.JUDGED]).isEqualTo(3);
+    assertThat(QualityRules.judge(settings(true, drop), rows, refs, LATE).breaches()).isEmpty();
+    assertThat(
+            QualityRules.judge(settings(true, drop), rows, refs, LATE)
+                .counts()
+                .get(drop.name())[QualityRules.Judgement.JUDGED])
+        .isEqualTo(1);
   }
 
   @Test
