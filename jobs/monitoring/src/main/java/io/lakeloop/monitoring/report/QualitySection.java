@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.report;
 
+import io.lakeloop.common.schema.Metrics;
 import io.lakeloop.monitoring.report.ReportData.MetricPoint;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -36,7 +37,9 @@ final class QualitySection {
           .append("</option>");
     }
     sb.append("</select></label><span class=\"note\">lines: model versions; bands: bootstrap")
-        .append(" confidence interval; dashed lines: where a version first served</span></div>");
+        .append(" confidence interval; dashed lines: estimated without labels (CBPE), their band")
+        .append(" the range the realized value is expected in; vertical dashed lines: where a")
+        .append(" version first served</span></div>");
     List<String> versions = new ArrayList<>(new TreeSet<>(ReportText.allVersions(d)));
     versions.sort(ReportText::versionOrder);
     boolean first = true;
@@ -69,19 +72,30 @@ final class QualitySection {
   private static void view(
       StringBuilder sb, ReportSettings s, List<MetricPoint> points, List<String> versions) {
     Map<String, Map<String, List<MetricPoint>>> byMetric = new LinkedHashMap<>();
+    Map<String, Map<String, List<MetricPoint>>> estimated = new LinkedHashMap<>();
     for (String m : s.metrics()) {
       byMetric.put(m, new TreeMap<>(ReportText::versionOrder));
+      estimated.put(m, new TreeMap<>(ReportText::versionOrder));
     }
     for (MetricPoint p : points) {
-      if (byMetric.containsKey(p.metric())) {
-        byMetric.get(p.metric()).computeIfAbsent(p.version(), k -> new ArrayList<>()).add(p);
+      String m = p.metric();
+      Map<String, Map<String, List<MetricPoint>>> into = byMetric;
+      if (m.startsWith(Metrics.ESTIMATED)) {
+        m = m.substring(Metrics.ESTIMATED.length());
+        into = estimated;
+      }
+      if (into.containsKey(m)) {
+        into.get(m).computeIfAbsent(p.version(), k -> new ArrayList<>()).add(p);
       }
     }
     List<Svg.Marker> markers = versionMarkers(points);
     for (Map.Entry<String, Map<String, List<MetricPoint>>> m : byMetric.entrySet()) {
       List<Svg.Series> series = new ArrayList<>();
       for (Map.Entry<String, List<MetricPoint>> ver : m.getValue().entrySet()) {
-        series(ver.getKey(), ver.getValue(), versions).ifPresent(series::add);
+        series(ver.getKey(), "", ver.getValue(), versions, false).ifPresent(series::add);
+      }
+      for (Map.Entry<String, List<MetricPoint>> ver : estimated.get(m.getKey()).entrySet()) {
+        series(ver.getKey(), " estimated", ver.getValue(), versions, true).ifPresent(series::add);
       }
       if (series.isEmpty()) {
         continue;
@@ -99,14 +113,57 @@ final class QualitySection {
                   series,
                   markers,
                   null,
-                  false))
-          .append("</figure>");
+                  false));
+      String missed = missed(m.getValue(), estimated.get(m.getKey()));
+      if (!missed.isEmpty()) {
+        sb.append("<figcaption class=\"note\">")
+            .append(Html.escape(missed))
+            .append("</figcaption>");
+      }
+      sb.append("</figure>");
     }
+  }
+
+  /**
+   * In words, the windows whose realized value left its estimate's range (empty when none): there
+   * the scores no longer mean what they meant in the reference period, which the estimate cannot
+   * see (a changed relation between inputs and labels: concept drift).
+   */
+  private static String missed(
+      Map<String, List<MetricPoint>> realized, Map<String, List<MetricPoint>> estimates) {
+    TreeSet<String> days = new TreeSet<>();
+    estimates.forEach(
+        (version, points) -> {
+          Map<LocalDate, MetricPoint> byWindow = new LinkedHashMap<>();
+          realized.getOrDefault(version, List.of()).forEach(p -> byWindow.put(p.window(), p));
+          for (MetricPoint e : points) {
+            MetricPoint r = byWindow.get(e.window());
+            if (r != null
+                && r.value() != null
+                && e.ciLow() != null
+                && e.ciHigh() != null
+                && (r.value() < e.ciLow() || r.value() > e.ciHigh())) {
+              days.add("v" + version + " " + e.window());
+            }
+          }
+        });
+    if (days.isEmpty()) {
+      return "";
+    }
+    return "The realized value left the estimate's range on "
+        + String.join(", ", days)
+        + ": the scores no longer mean what they meant in the reference period (the relation"
+        + " between inputs and labels changed: concept drift), so the estimate, which only sees"
+        + " the scores, misses there; the gap itself is the signal.";
   }
 
   /** A version's line with its interval band and tooltips; none when it has no finite value. */
   private static Optional<Svg.Series> series(
-      String version, List<MetricPoint> points, List<String> versions) {
+      String version,
+      String suffix,
+      List<MetricPoint> points,
+      List<String> versions,
+      boolean dashed) {
     List<double[]> pts = new ArrayList<>();
     List<double[]> band = new ArrayList<>();
     List<String> tips = new ArrayList<>();
@@ -122,6 +179,7 @@ final class QualitySection {
       tips.add(
           "v"
               + p.version()
+              + suffix
               + " · "
               + p.window()
               + ": "
@@ -137,7 +195,12 @@ final class QualitySection {
         ? Optional.empty()
         : Optional.of(
             new Svg.Series(
-                "v" + version, ReportText.color(versions, version), pts, band, tips, false));
+                "v" + version + suffix,
+                ReportText.color(versions, version),
+                pts,
+                band,
+                tips,
+                dashed));
   }
 
   /** A dashed line where each version after the first served its first window of the view. */

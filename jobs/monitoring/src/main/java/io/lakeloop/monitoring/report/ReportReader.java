@@ -8,6 +8,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.run.JobRuns;
+import io.lakeloop.common.schema.Metrics;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
@@ -96,11 +97,15 @@ final class ReportReader {
         runs);
   }
 
-  /** The model's configured metrics (and labeled counts) from {@code from} to {@code asOf}. */
+  /**
+   * The model's configured metrics, their estimates where evaluate wrote them, and labeled counts
+   * from {@code from} to {@code asOf}.
+   */
   private static List<ReportData.MetricPoint> metrics(
       RunTables tables, ModelSpec model, LocalDate from, LocalDate asOf, ReportSettings s) {
     List<ReportData.MetricPoint> metrics = new ArrayList<>();
     Set<String> wanted = new LinkedHashSet<>(s.metrics());
+    s.metrics().forEach(m -> wanted.add(Metrics.estimated(m)));
     wanted.add(ReportSettings.LABELED_COUNT);
     Dataset<Row> evalTable = snapshot(tables, Tables.EVAL_METRICS);
     for (Row r :
@@ -271,7 +276,8 @@ final class ReportReader {
                 asOf,
                 s,
                 ofKind(alertTable, QualityCheck.QUALITY)
-                    .or(ofKind(alertTable, QualityCheck.ANOMALY)))
+                    .or(ofKind(alertTable, QualityCheck.ANOMALY))
+                    .or(ofKind(alertTable, QualityCheck.ESTIMATED_QUALITY)))
             .select(
                 MODEL_VERSION,
                 GRANULARITY,

@@ -9,6 +9,7 @@ import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.run.JobRuns;
+import io.lakeloop.common.schema.Metrics;
 import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
@@ -96,22 +97,27 @@ class ReportJobTest extends SparkTestBase {
   void qualityChartsDrawEvaluatesValuesDayByDay() {
     String view = between(html, "data-view=\"1 day|*|*\"", "data-view-group=\"quality\"");
     String figure = between(view, "data-metric=\"accuracy\"", "</figure>");
-    List<double[]> drawn = values(figure);
-    TreeMap<Long, Double> stored = new TreeMap<>();
-    for (Row r :
-        lh.read(Tables.EVAL_METRICS)
-            .data()
-            .where("granularity = '1 day' and slice_key = '*' and metric = 'accuracy'")
-            .select("window_date", "value")
-            .collectAsList()) {
-      if (!r.isNullAt(1)) {
-        stored.put(r.getDate(0).toLocalDate().toEpochDay(), r.getDouble(1));
+    // the solid lines are the realized values, the dashed ones the estimates (CBPE): each drawn
+    // point is the value evaluate stored for that day, and no day is left out
+    for (boolean estimated : new boolean[] {false, true}) {
+      String metric = estimated ? Metrics.estimated("accuracy") : "accuracy";
+      List<double[]> drawn = values(figure, estimated);
+      TreeMap<Long, Double> stored = new TreeMap<>();
+      for (Row r :
+          lh.read(Tables.EVAL_METRICS)
+              .data()
+              .where("granularity = '1 day' and slice_key = '*' and metric = '" + metric + "'")
+              .select("window_date", "value")
+              .collectAsList()) {
+        if (!r.isNullAt(1)) {
+          stored.put(r.getDate(0).toLocalDate().toEpochDay(), r.getDouble(1));
+        }
       }
-    }
-    assertThat(drawn).hasSize(stored.size()).hasSizeGreaterThan(10);
-    for (double[] p : drawn) {
-      assertThat(stored).containsKey((long) p[0]);
-      assertThat(p[1]).isEqualTo(stored.get((long) p[0]));
+      assertThat(drawn).as(metric).hasSize(stored.size()).hasSizeGreaterThan(10);
+      for (double[] p : drawn) {
+        assertThat(stored).containsKey((long) p[0]);
+        assertThat(p[1]).isEqualTo(stored.get((long) p[0]));
+      }
     }
     // one selectable view per granularity and slice value evaluate wrote
     long views =
@@ -261,10 +267,20 @@ class ReportJobTest extends SparkTestBase {
 
   /** Every point of every line in a chart, from the raw values kept on the polylines. */
   private static List<double[]> values(String svg) {
+    List<double[]> out = new ArrayList<>(values(svg, false));
+    out.addAll(values(svg, true));
+    return out;
+  }
+
+  /** The points of a chart's realized lines, or of its estimated (dashed) ones. */
+  private static List<double[]> values(String svg, boolean estimated) {
     List<double[]> out = new ArrayList<>();
-    Matcher m = Pattern.compile("data-values=\"([^\"]*)\"").matcher(svg);
+    Matcher m = Pattern.compile("data-series=\"([^\"]*)\" data-values=\"([^\"]*)\"").matcher(svg);
     while (m.find()) {
-      for (String pair : m.group(1).split(" ")) {
+      if (m.group(1).endsWith(" estimated") != estimated) {
+        continue;
+      }
+      for (String pair : m.group(2).split(" ")) {
         String[] xy = pair.split(",");
         out.add(new double[] {Double.parseDouble(xy[0]), Double.parseDouble(xy[1])});
       }
