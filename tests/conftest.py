@@ -281,7 +281,7 @@ def free_port() -> int:
 # The lakeloop tables (common/.../table/Tables.java).
 TABLES = [
     "prediction_log", "labels", "eval_metrics", "profiles", "drift_metrics", "alerts",
-    "model_registry", "model_aliases", "gate_decisions", "quarantine", "job_runs",
+    "model_registry", "model_aliases", "gate_decisions", "quarantine", "job_runs", "calibrations",
 ]
 BUCKET = "lakeloop-demo"
 PREFIX = "lakehouse"
