@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -101,6 +102,20 @@ public final class QualityCheck {
     }
     return rules.and(
         Anomalies.judge(a, settings.minLabeled(), metricRows(watched), judged, provisionalAfter));
+  }
+
+  /**
+   * The bounds the model's rules hold {@code views} to, with change rules' references from {@code
+   * ofModel} (the model's eval_metrics rows), as {@link #judge} computes them.
+   */
+  public static List<QualityRules.Bound> bounds(
+      Dataset<Row> ofModel, QualitySettings settings, Collection<QualityRules.ReferenceKey> views) {
+    if (settings.rules().isEmpty()) {
+      return List.of();
+    }
+    Object[] metrics = settings.rules().stream().map(QualityRule::metric).distinct().toArray();
+    return QualityRules.bounds(
+        settings, views, references(ofModel.where(col(METRIC).isin(metrics)), settings));
   }
 
   /** The first day whose windows can be the history of a window starting on {@code firstDay}. */

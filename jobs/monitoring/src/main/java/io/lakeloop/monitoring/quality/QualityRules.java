@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.quality;
 import io.lakeloop.common.schema.Metrics;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -75,6 +76,36 @@ public final class QualityRules {
       c.putAll(other.counts());
       return new Judgement(b, c);
     }
+  }
+
+  /** The bound a rule holds a view (granularity, slice and metric) to, as a report draws it. */
+  public record Bound(String rule, ReferenceKey view, double value) {}
+
+  /**
+   * The bound of every rule over each of {@code views} it judges (the same bound {@link #judge}
+   * holds the view's windows to); none where a change rule has no reference value.
+   */
+  public static List<Bound> bounds(
+      QualitySettings settings,
+      Collection<ReferenceKey> views,
+      Map<ReferenceKey, Double> references) {
+    List<Bound> out = new ArrayList<>();
+    for (QualityRule rule : settings.rules()) {
+      for (ReferenceKey v : views) {
+        if (!v.metric().equals(rule.metric())
+            || !rule.judges(v.granularity())
+            || !rule.judges(v.sliceKey(), v.sliceValue())) {
+          continue;
+        }
+        Double reference = references.get(v);
+        if (!rule.kind().change()) {
+          out.add(new Bound(rule.name(), v, rule.bound(0)));
+        } else if (reference != null) {
+          out.add(new Bound(rule.name(), v, rule.bound(reference)));
+        }
+      }
+    }
+    return out;
   }
 
   /**

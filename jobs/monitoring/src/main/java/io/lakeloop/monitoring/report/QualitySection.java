@@ -1,6 +1,7 @@
 package io.lakeloop.monitoring.report;
 
 import io.lakeloop.common.schema.Metrics;
+import io.lakeloop.monitoring.quality.QualityRules;
 import io.lakeloop.monitoring.report.ReportData.MetricPoint;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -38,7 +39,9 @@ final class QualitySection {
     }
     sb.append("</select></label><span class=\"note\">lines: model versions; bands: bootstrap")
         .append(" confidence interval; dashed lines: estimated without labels (CBPE), their band")
-        .append(" the range the realized value is expected in; vertical dashed lines: where a")
+        .append(
+            " the range the realized value is expected in; level lines: a quality rule's bound;")
+        .append(" vertical dashed lines: where a")
         .append(" version first served</span></div>");
     List<String> versions = new ArrayList<>(new TreeSet<>(ReportText.allVersions(d)));
     versions.sort(ReportText::versionOrder);
@@ -50,7 +53,7 @@ final class QualitySection {
           .append(first ? "" : " hidden")
           .append('>');
       first = false;
-      view(sb, s, v.getValue(), versions);
+      view(sb, s, v.getValue(), versions, d.bounds());
       sb.append("</div>");
     }
     sb.append("</section>");
@@ -70,7 +73,11 @@ final class QualitySection {
 
   /** One view's charts: a chart per configured metric, a line per version. */
   private static void view(
-      StringBuilder sb, ReportSettings s, List<MetricPoint> points, List<String> versions) {
+      StringBuilder sb,
+      ReportSettings s,
+      List<MetricPoint> points,
+      List<String> versions,
+      List<QualityRules.Bound> bounds) {
     Map<String, Map<String, List<MetricPoint>>> byMetric = new LinkedHashMap<>();
     Map<String, Map<String, List<MetricPoint>>> estimated = new LinkedHashMap<>();
     for (String m : s.metrics()) {
@@ -100,6 +107,7 @@ final class QualitySection {
       if (series.isEmpty()) {
         continue;
       }
+      series.addAll(boundLines(bounds, points.get(0), m.getKey(), series));
       sb.append("<figure data-metric=\"")
           .append(Html.escape(m.getKey()))
           .append("\">")
@@ -122,6 +130,40 @@ final class QualitySection {
       }
       sb.append("</figure>");
     }
+  }
+
+  /**
+   * A dashed level line across the chart for each rule that judges this view's metric, at the bound
+   * it holds the view's windows to.
+   */
+  private static List<Svg.Series> boundLines(
+      List<QualityRules.Bound> bounds, MetricPoint view, String metric, List<Svg.Series> series) {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (Svg.Series line : series) {
+      for (double[] p : line.points()) {
+        lo = Math.min(lo, p[0]);
+        hi = Math.max(hi, p[0]);
+      }
+    }
+    List<Svg.Series> out = new ArrayList<>();
+    for (QualityRules.Bound b : bounds) {
+      QualityRules.ReferenceKey v = b.view();
+      if (v.metric().equals(metric)
+          && v.granularity().equals(view.granularity())
+          && v.sliceKey().equals(view.sliceKey())
+          && v.sliceValue().equals(view.sliceValue())) {
+        out.add(
+            new Svg.Series(
+                ReportText.BOUND + b.rule(),
+                ReportText.BOUND_COLOR,
+                List.of(new double[] {lo, b.value()}, new double[] {hi, b.value()}),
+                List.of(),
+                List.of(),
+                true));
+      }
+    }
+    return out;
   }
 
   /**

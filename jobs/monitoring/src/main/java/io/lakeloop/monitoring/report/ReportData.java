@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.report;
 
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
+import io.lakeloop.monitoring.quality.QualityRules;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -20,6 +21,7 @@ import java.util.Optional;
  * @param runId the report's run id
  * @param tablesRead each table read and the Delta version read
  * @param metrics quality metric values over time (eval_metrics rows)
+ * @param bounds the bounds the model's quality rules hold those views to
  * @param curves the latest labeled day's binned scores per model version (binary models)
  * @param drift drift statistics of the latest drift window
  * @param histograms baseline vs current bins of every profiled column in that window
@@ -37,6 +39,7 @@ public record ReportData(
     String runId,
     Map<String, Long> tablesRead,
     List<MetricPoint> metrics,
+    List<QualityRules.Bound> bounds,
     Optional<Curves> curves,
     List<DriftRow> drift,
     List<ColumnHistogram> histograms,

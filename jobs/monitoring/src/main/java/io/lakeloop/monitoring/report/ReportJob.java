@@ -6,6 +6,7 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
+import io.lakeloop.monitoring.quality.QualitySettings;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,8 +49,8 @@ public final class ReportJob
         + " latest evaluated window); output: the report's path.";
   }
 
-  /** The model and the report's settings. */
-  public record Planned(ModelSpec model, ReportSettings settings) {}
+  /** The model, the report's settings and the model's quality rules (their bounds are drawn). */
+  public record Planned(ModelSpec model, ReportSettings settings, QualitySettings quality) {}
 
   /** What was read and the two files rendered from it. */
   public record Computed(ReportData data, byte[] html, byte[] png) {}
@@ -59,13 +60,17 @@ public final class ReportJob
 
   @Override
   public Planned plan(JobContext ctx) {
-    return new Planned(ctx.model(), ReportSettings.from(ctx.config()));
+    return new Planned(
+        ctx.model(),
+        ReportSettings.from(ctx.config()),
+        QualitySettings.of(ctx.config(), ctx.model().name()));
   }
 
   @Override
   public Computed compute(JobContext ctx, Planned p) {
     long t0 = System.nanoTime();
-    ReportData data = ReportReader.read(ctx.tables(), p.model(), ctx.logicalDate(), p.settings());
+    ReportData data =
+        ReportReader.read(ctx.tables(), p.model(), ctx.logicalDate(), p.settings(), p.quality());
     LOG.info(
         "report: read {} metric values, {} drift statistics, {} versions in {} s",
         data.metrics().size(),

@@ -15,6 +15,8 @@ import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
 import io.lakeloop.monitoring.quality.QualityCheck;
+import io.lakeloop.monitoring.quality.QualityRules;
+import io.lakeloop.monitoring.quality.QualitySettings;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -45,12 +47,17 @@ final class ReportReader {
   private ReportReader() {}
 
   static ReportData read(
-      RunTables tables, ModelSpec model, Optional<LocalDate> date, ReportSettings s) {
+      RunTables tables,
+      ModelSpec model,
+      Optional<LocalDate> date,
+      ReportSettings s,
+      QualitySettings quality) {
     Lakehouse lh = tables.lakehouse();
     LocalDate asOf = date.orElseGet(() -> latestWindow(lh, model.name()));
     LocalDate from = asOf.minusDays(s.historyDays());
 
     List<ReportData.MetricPoint> metrics = metrics(tables, model, from, asOf, s);
+    List<QualityRules.Bound> bounds = bounds(tables, model, metrics, quality);
 
     Optional<ReportData.Curves> curves = Optional.empty();
     Optional<LocalDate> labeledDay = ReportData.latestLabeledDay(metrics);
@@ -86,6 +93,7 @@ final class ReportReader {
         tables.runId(),
         new TreeMap<>(tables.inputs()),
         metrics,
+        bounds,
         curves,
         drift,
         driftRead.histograms(),
@@ -95,6 +103,26 @@ final class ReportReader {
         registryRead.aliases(),
         gate,
         runs);
+  }
+
+  /** The bounds the model's quality rules hold the views of {@code metrics} to. */
+  private static List<QualityRules.Bound> bounds(
+      RunTables tables,
+      ModelSpec model,
+      List<ReportData.MetricPoint> metrics,
+      QualitySettings quality) {
+    Dataset<Row> evalTable = snapshot(tables, Tables.EVAL_METRICS);
+    if (evalTable == null) {
+      return List.of();
+    }
+    Set<QualityRules.ReferenceKey> views = new LinkedHashSet<>();
+    metrics.forEach(
+        p ->
+            views.add(
+                new QualityRules.ReferenceKey(
+                    p.granularity(), p.sliceKey(), p.sliceValue(), p.metric())));
+    return QualityCheck.bounds(
+        evalTable.where(col(MODEL_NAME).equalTo(model.name())), quality, views);
   }
 
   /**

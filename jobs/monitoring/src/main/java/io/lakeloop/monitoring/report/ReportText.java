@@ -86,6 +86,12 @@ final class ReportText {
     return color(versions, version);
   }
 
+  /** The legend name of a quality rule's bound line starts with this, then the rule's name. */
+  static final String BOUND = "bound: ";
+
+  /** The color of rule bounds, apart from the versions' palette. */
+  static final String BOUND_COLOR = "#7f7f7f";
+
   /** A version keeps its color in every chart of the page. */
   static String color(List<String> versions, String version) {
     int i = versions.indexOf(version);

@@ -129,6 +129,35 @@ class ReportJobTest extends SparkTestBase {
     assertThat(count(html, "<option value=")).isEqualTo(views);
   }
 
+  /**
+   * The demo model's rule (daily accuracy at most 0.05 below the reference period's, all rows) is
+   * drawn as a level line at the bound evaluate judged with: the bound of its alert, whose
+   * reference M172 checks against a direct computation. No other view has a rule line.
+   */
+  @Test
+  void aRulesBoundIsDrawnAtTheBoundEvaluateJudgedWith() {
+    Row alert =
+        lh.read(Tables.ALERTS)
+            .data()
+            .where(
+                "kind = 'quality' and metric = 'accuracy' and granularity = '1 day'"
+                    + " and slice_key = '*'")
+            .select("rule", "bound")
+            .first();
+    String view = between(html, "data-view=\"1 day|*|*\"", "data-view-group=\"quality\"");
+    String accuracy = between(view, "data-metric=\"accuracy\"", "</figure>");
+    List<double[]> line =
+        values(accuracy, n -> n.equals(Html.escape("bound: " + alert.getString(0))));
+    assertThat(line).hasSize(2);
+    assertThat(line).allSatisfy(p -> assertThat(p[1]).isEqualTo(alert.getDouble(1)));
+    // it spans the drawn days: from the first to the last point of the versions' lines
+    List<double[]> drawn = values(accuracy, n -> n.startsWith("v"));
+    assertThat(line.get(0)[0]).isEqualTo(drawn.stream().mapToDouble(p -> p[0]).min().orElseThrow());
+    assertThat(line.get(1)[0]).isEqualTo(drawn.stream().mapToDouble(p -> p[0]).max().orElseThrow());
+    // the rule judges accuracy of daily windows on all rows only
+    assertThat(count(html, "data-series=\"bound: ")).isEqualTo(1);
+  }
+
   @Test
   void curvesAgreeWithEvaluatesRocAucOfTheLatestLabeledDay() {
     Matcher m =
@@ -274,10 +303,15 @@ class ReportJobTest extends SparkTestBase {
 
   /** The points of a chart's realized lines, or of its estimated (dashed) ones. */
   private static List<double[]> values(String svg, boolean estimated) {
+    return values(svg, name -> name.startsWith("v") && name.endsWith(" estimated") == estimated);
+  }
+
+  /** The points of the lines of a chart whose series name {@code named} accepts. */
+  private static List<double[]> values(String svg, java.util.function.Predicate<String> named) {
     List<double[]> out = new ArrayList<>();
     Matcher m = Pattern.compile("data-series=\"([^\"]*)\" data-values=\"([^\"]*)\"").matcher(svg);
     while (m.find()) {
-      if (m.group(1).endsWith(" estimated") != estimated) {
+      if (!named.test(m.group(1))) {
         continue;
       }
       for (String pair : m.group(2).split(" ")) {
