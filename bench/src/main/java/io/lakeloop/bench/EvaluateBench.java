@@ -9,6 +9,7 @@ import io.lakeloop.common.config.Task;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.monitoring.estimate.Calibration;
+import io.lakeloop.monitoring.estimate.CalibrationMaps;
 import io.lakeloop.monitoring.estimate.Calibrations;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import io.lakeloop.monitoring.evaluate.Evaluator;
@@ -114,11 +115,10 @@ public final class EvaluateBench {
     Phase fit =
         Phase.run(
             spark,
-            "CBPE calibration fit (once per version; day 1's labeled rows)",
+            "CBPE calibration fit (once per version; day 1's labeled rows, all and per region)",
             () -> fit(data));
     phases.add(fit);
-    @SuppressWarnings("unchecked")
-    Map<String, Calibration> calibrations = (Map<String, Calibration>) fit.result();
+    CalibrationMaps calibrations = (CalibrationMaps) fit.result();
     Phase estimated =
         Phase.run(
             spark,
@@ -284,31 +284,36 @@ public final class EvaluateBench {
   }
 
   static Object lakeloop(Dataset<Row> data, int replicates) {
-    return lakeloop(data, replicates, Map.of());
+    return lakeloop(data, replicates, CalibrationMaps.NONE);
   }
 
-  static Object lakeloop(Dataset<Row> data, int replicates, Map<String, Calibration> calibrations) {
+  static Object lakeloop(Dataset<Row> data, int replicates, CalibrationMaps calibrations) {
     return new Evaluator(spec(), settings(replicates), calibrations)
         .evaluate(data, Optional.empty(), "bench")
         .collectAsList()
         .size();
   }
 
-  /** The calibration evaluate would fit: on the first day's labeled rows. */
-  static Map<String, Calibration> fit(Dataset<Row> data) {
-    Map<String, Calibration> out = new LinkedHashMap<>();
+  /**
+   * The calibrations evaluate would fit: on the first day's labeled rows, per version and per
+   * region.
+   */
+  static CalibrationMaps fit(Dataset<Row> data) {
+    Map<CalibrationMaps.Segment, Calibration> out = new LinkedHashMap<>();
     Calibrations.fit(
             data.where(
                 col(EVENT_DATE)
                     .equalTo(lit(FIRST_DAY.toString()).cast("date"))
                     .and(col(LABEL).isNotNull())),
             2,
+            new Evaluator(spec(), settings(0)).sliceValues(),
+            settings(0).topKSliceValues(),
             10_000,
             100,
             0,
             0L)
-        .forEach((version, f) -> out.put(version, f.calibration()));
-    return out;
+        .forEach((segment, f) -> out.put(segment, f.calibration()));
+    return new CalibrationMaps(out);
   }
 
   static EvalSettings settings(int replicates) {

@@ -358,6 +358,8 @@ public final class Tables {
               new StructField[] {
                 required(MODEL_NAME, StringType),
                 required(MODEL_VERSION, StringType),
+                required(SLICE_KEY, StringType),
+                required(SLICE_VALUE, StringType),
                 required(CLASS_INDEX, IntegerType),
                 required(REFERENCE_FROM, DateType),
                 required(REFERENCE_UNTIL, DateType),

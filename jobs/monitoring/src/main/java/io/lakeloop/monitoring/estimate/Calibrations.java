@@ -9,6 +9,7 @@ import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Predicate;
 import io.lakeloop.monitoring.LabeledPredictions;
+import io.lakeloop.monitoring.estimate.CalibrationMaps.Segment;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -24,26 +25,29 @@ import org.apache.spark.sql.Row;
 /**
  * The calibrations a model's evaluation estimates with ({@link Tables#CALIBRATIONS_SPEC}): read
  * when the model has them for its reference period, otherwise fitted once the reference period's
- * labels are all in. A fit is one aggregation over the reference period's valid labeled rows: per
- * model version, class and fine score bin the rows, their score sum and their positives; the driver
- * receives at most versions x classes x bins rows and fits each class's {@link Isotonic} map on the
- * bins (each bin a point at its mean score, weighted by its rows). Binning the scores makes the fit
- * differ from one on the raw scores only inside a bin (1/bins wide).
+ * labels are all in. Per model version there is one on all its rows and, per slice column, one for
+ * each of its top-K values with enough labeled rows (see {@link CalibrationMaps}). A fit is two
+ * aggregations over the reference period's valid labeled rows: the labeled rows per version and
+ * slice value (the driver keeps the values with enough), then per kept segment, class and fine
+ * score bin the rows, their score sum and their positives; the driver receives at most segments x
+ * classes x bins rows and fits each class's {@link Isotonic} map on the bins (each bin a point at
+ * its mean score, weighted by its rows). Binning the scores makes the fit differ from one on the
+ * raw scores only inside a bin (1/bins wide).
  */
 public final class Calibrations {
   private Calibrations() {}
 
-  /** One model version's calibration and where it came from. */
+  /** One segment's calibration and where it came from. */
   public record Fitted(
       Calibration calibration, long labeledRows, long predictionLog, Long labels) {}
 
   /**
-   * What an evaluation estimates with: the calibrations by model version, the rows to append to the
-   * calibrations table (empty when they were read), and a sentence for the run's output.
+   * What an evaluation estimates with: the calibrations, the rows to append to the calibrations
+   * table (empty when they were read), and a sentence for the run's output.
    */
-  public record Use(Map<String, Calibration> byVersion, List<Row> newRows, String text) {
+  public record Use(CalibrationMaps maps, List<Row> newRows, String text) {
     public static Use none(String why) {
-      return new Use(Map.of(), List.of(), why);
+      return new Use(CalibrationMaps.NONE, List.of(), why);
     }
   }
 
@@ -51,8 +55,9 @@ public final class Calibrations {
    * The calibrations for an evaluation of {@code model} whose labels are known up to {@code
    * labelsKnownUntil} (exclusive): the stored ones for the reference period [from, until), or new
    * ones fitted on it when its labels are all in (the period's end plus the label delay is at most
-   * {@code labelsKnownUntil}), for versions with at least {@code minLabeled} labeled rows. {@code
-   * invalid} is the evaluator's reason a row cannot be scored (null when it can). No write.
+   * {@code labelsKnownUntil}), for segments with at least {@code minLabeled} labeled rows. {@code
+   * invalid} is the evaluator's reason a row cannot be scored (null when it can); {@code slices}
+   * each slice column's value as the evaluator reads it (before folding). No write.
    */
   public static Use prepare(
       RunTables tables,
@@ -61,15 +66,15 @@ public final class Calibrations {
       LocalDate until,
       LocalDate labelsKnownUntil,
       Column invalid,
+      Map<String, Column> slices,
+      int topK,
       int bins,
       long minLabeled) {
     String period = from + ".." + until.minusDays(1);
-    Map<String, Fitted> stored = read(tables.lakehouse(), model.name(), from, until);
+    Map<Segment, Fitted> stored = read(tables.lakehouse(), model.name(), from, until);
     if (!stored.isEmpty()) {
       return new Use(
-          calibrations(stored),
-          List.of(),
-          describe("as stored in " + Tables.CALIBRATIONS, period, stored));
+          maps(stored), List.of(), describe("as stored in " + Tables.CALIBRATIONS, period, stored));
     }
     LocalDate complete =
         LocalDate.ofInstant(
@@ -88,8 +93,8 @@ public final class Calibrations {
             .where(invalid.isNull().and(col(LABEL).isNotNull()));
     long predictionLog = tables.inputs().get(Tables.PREDICTION_LOG);
     Long labels = tables.inputs().get(Tables.LABELS_TABLE);
-    Map<String, Fitted> fitted =
-        fit(rows, model.numClasses(), bins, minLabeled, predictionLog, labels);
+    Map<Segment, Fitted> fitted =
+        fit(rows, model.numClasses(), slices, topK, bins, minLabeled, predictionLog, labels);
     if (fitted.isEmpty()) {
       return Use.none(
           "no estimates: no model version has "
@@ -100,12 +105,14 @@ public final class Calibrations {
     }
     List<Row> out = new ArrayList<>();
     fitted.forEach(
-        (version, f) -> {
+        (segment, f) -> {
           for (int m = 0; m < f.calibration().maps().size(); m++) {
             Isotonic map = f.calibration().maps().get(m);
             Map<String, Object> v = new HashMap<>();
             v.put(MODEL_NAME, model.name());
-            v.put(MODEL_VERSION, version);
+            v.put(MODEL_VERSION, segment.version());
+            v.put(SLICE_KEY, segment.column());
+            v.put(SLICE_VALUE, segment.value());
             v.put(CLASS_INDEX, f.calibration().classOf(m));
             v.put(REFERENCE_FROM, Date.valueOf(from));
             v.put(REFERENCE_UNTIL, Date.valueOf(until));
@@ -119,7 +126,7 @@ public final class Calibrations {
           }
         });
     return new Use(
-        calibrations(fitted),
+        maps(fitted),
         out,
         describe("fitted now (kept in " + Tables.CALIBRATIONS + ")", period, fitted));
   }
@@ -142,62 +149,131 @@ public final class Calibrations {
   }
 
   /**
-   * Fits every version with at least {@code minLabeled} rows; {@code rows}: valid, labeled
-   * prediction_log rows (model_version, label, scores). One aggregation; the driver gets the bins.
+   * Fits every version with at least {@code minLabeled} rows on all its rows and, per slice column
+   * of {@code slices} (name to value), on each of its {@code topK} most frequent values (ties by
+   * value) with at least {@code minLabeled} rows; {@code rows}: valid, labeled prediction_log rows
+   * (model_version, label, scores, the slice columns). Two aggregations; the driver gets counts and
+   * bins.
    */
-  public static Map<String, Fitted> fit(
-      Dataset<Row> rows, int classes, int bins, long minLabeled, long predictionLog, Long labels) {
-    Dataset<Row> scored =
+  public static Map<Segment, Fitted> fit(
+      Dataset<Row> rows,
+      int classes,
+      Map<String, Column> slices,
+      int topK,
+      int bins,
+      long minLabeled,
+      long predictionLog,
+      Long labels) {
+    List<Column> segments = new ArrayList<>();
+    segments.add(struct(lit(CalibrationMaps.ALL).as("k"), lit(CalibrationMaps.ALL).as("v")));
+    slices.forEach((name, value) -> segments.add(struct(lit(name).as("k"), value.as("v"))));
+    Dataset<Row> bySegment =
         rows.select(
                 col(MODEL_VERSION),
                 col(LABEL).cast("int").as("y"),
-                posexplode(col(SCORES)).as(new String[] {"c", "s"}))
-            .where(classes == 2 ? col("c").equalTo(1) : lit(true));
+                col(SCORES),
+                explode(array(segments.toArray(Column[]::new))).as("seg"))
+            .select(col(MODEL_VERSION), col("y"), col(SCORES), col("seg.k"), col("seg.v"))
+            .withColumn("key", concat_ws("\u0001", col(MODEL_VERSION), col("k"), col("v")));
+    List<String> kept = kept(bySegment, slices, topK, minLabeled);
+    if (kept.isEmpty()) {
+      return Map.of();
+    }
     List<Row> binned =
-        scored
+        bySegment
+            .where(col("key").isin(kept.toArray()))
+            .select(
+                col(MODEL_VERSION),
+                col("k"),
+                col("v"),
+                col("y"),
+                posexplode(col(SCORES)).as(new String[] {"c", "s"}))
+            .where(classes == 2 ? col("c").equalTo(1) : lit(true))
             .withColumn("bin", least(floor(col("s").multiply(bins)), lit(bins - 1)))
-            .groupBy(col(MODEL_VERSION), col("c"), col("bin"))
+            .groupBy(col(MODEL_VERSION), col("k"), col("v"), col("c"), col("bin"))
             .agg(
                 count(lit(1)).as("n"),
                 sum(col("s")).as("s"),
                 sum(when(col("y").equalTo(col("c")), 1).otherwise(0)).as("p"))
-            .orderBy(MODEL_VERSION, "c", "bin")
             .collectAsList();
-    Map<String, Map<Integer, List<Row>>> byVersion = new TreeMap<>();
+    Map<Segment, Map<Integer, List<Row>>> bins0 = new HashMap<>();
     for (Row r : binned) {
-      byVersion
-          .computeIfAbsent(r.getString(0), v -> new TreeMap<>())
-          .computeIfAbsent(r.getInt(1), c -> new ArrayList<>())
+      bins0
+          .computeIfAbsent(
+              new Segment(r.getString(0), r.getString(1), r.getString(2)), k -> new TreeMap<>())
+          .computeIfAbsent(r.getInt(3), c -> new ArrayList<>())
           .add(r);
     }
-    Map<String, Fitted> out = new LinkedHashMap<>();
+    Map<Segment, Fitted> out = new LinkedHashMap<>();
+    for (String key : kept) {
+      String[] f = key.split("\u0001", -1);
+      Map<Integer, List<Row>> byClass = bins0.get(new Segment(f[0], f[1], f[2]));
+      if (byClass == null || byClass.size() != (classes == 2 ? 1 : classes)) {
+        continue;
+      }
+      long n = byClass.values().iterator().next().stream().mapToLong(r -> r.getLong(5)).sum();
+      List<Isotonic> maps = new ArrayList<>();
+      byClass.forEach(
+          (c, points) -> {
+            points.sort(java.util.Comparator.comparingLong(r -> r.getLong(4)));
+            double[] x = new double[points.size()];
+            double[] y = new double[points.size()];
+            double[] w = new double[points.size()];
+            for (int i = 0; i < x.length; i++) {
+              Row r = points.get(i);
+              w[i] = r.getLong(5);
+              x[i] = r.getDouble(6) / w[i];
+              y[i] = r.getLong(7) / w[i];
+            }
+            maps.add(Isotonic.fit(x, y, w));
+          });
+      out.put(
+          new Segment(f[0], f[1], f[2]),
+          new Fitted(new Calibration(classes, maps), n, predictionLog, labels));
+    }
+    return out;
+  }
+
+  /**
+   * The segments to fit, as keys (version, column and value joined by the character U+0001), in
+   * order: per version (sorted) its all-rows segment, then per slice column its top-K values by
+   * labeled rows (ties by value); only segments with {@code minLabeled} rows, and only versions
+   * whose all rows have them.
+   */
+  private static List<String> kept(
+      Dataset<Row> bySegment, Map<String, Column> slices, int topK, long minLabeled) {
+    Map<String, Map<String, List<Row>>> byVersion = new TreeMap<>();
+    for (Row r :
+        bySegment
+            .groupBy(col(MODEL_VERSION), col("k"), col("v"))
+            .agg(count(lit(1)).as("n"))
+            .where(col("n").geq(minLabeled))
+            .orderBy(col(MODEL_VERSION), col("k"), col("n").desc(), col("v"))
+            .collectAsList()) {
+      byVersion
+          .computeIfAbsent(r.getString(0), v -> new HashMap<>())
+          .computeIfAbsent(r.getString(1), k -> new ArrayList<>())
+          .add(r);
+    }
+    List<String> out = new ArrayList<>();
     byVersion.forEach(
-        (version, byClass) -> {
-          long n = byClass.values().iterator().next().stream().mapToLong(r -> r.getLong(3)).sum();
-          if (n < minLabeled || byClass.size() != (classes == 2 ? 1 : classes)) {
+        (version, byColumn) -> {
+          if (!byColumn.containsKey(CalibrationMaps.ALL)) {
             return;
           }
-          List<Isotonic> maps = new ArrayList<>();
-          byClass.forEach(
-              (c, points) -> {
-                double[] x = new double[points.size()];
-                double[] y = new double[points.size()];
-                double[] w = new double[points.size()];
-                for (int i = 0; i < x.length; i++) {
-                  Row r = points.get(i);
-                  w[i] = r.getLong(3);
-                  x[i] = r.getDouble(4) / w[i];
-                  y[i] = r.getLong(5) / w[i];
-                }
-                maps.add(Isotonic.fit(x, y, w));
-              });
-          out.put(version, new Fitted(new Calibration(classes, maps), n, predictionLog, labels));
+          out.add(String.join("\u0001", version, CalibrationMaps.ALL, CalibrationMaps.ALL));
+          for (String column : slices.keySet()) {
+            List<Row> values = byColumn.getOrDefault(column, List.of());
+            for (Row r : values.subList(0, Math.min(topK, values.size()))) {
+              out.add(String.join("\u0001", version, column, r.getString(2)));
+            }
+          }
         });
     return out;
   }
 
-  /** The stored calibrations of a model's reference period, by version (empty when none). */
-  static Map<String, Fitted> read(Lakehouse lh, String model, LocalDate from, LocalDate until) {
+  /** The stored calibrations of a model's reference period, by segment (empty when none). */
+  static Map<Segment, Fitted> read(Lakehouse lh, String model, LocalDate from, LocalDate until) {
     if (lh.latestVersion(Tables.CALIBRATIONS).isEmpty()) {
       return Map.of();
     }
@@ -209,14 +285,19 @@ public final class Calibrations {
                     .equalTo(model)
                     .and(col(REFERENCE_FROM).equalTo(lit(Date.valueOf(from))))
                     .and(col(REFERENCE_UNTIL).equalTo(lit(Date.valueOf(until)))))
-            .orderBy(MODEL_VERSION, CLASS_INDEX)
+            .orderBy(MODEL_VERSION, SLICE_KEY, SLICE_VALUE, CLASS_INDEX)
             .collectAsList();
-    Map<String, List<Row>> byVersion = new TreeMap<>();
+    Map<Segment, List<Row>> bySegment = new LinkedHashMap<>();
     rows.forEach(
-        r -> byVersion.computeIfAbsent(r.getAs(MODEL_VERSION), v -> new ArrayList<>()).add(r));
-    Map<String, Fitted> out = new LinkedHashMap<>();
-    byVersion.forEach(
-        (version, maps) -> {
+        r ->
+            bySegment
+                .computeIfAbsent(
+                    new Segment(r.getAs(MODEL_VERSION), r.getAs(SLICE_KEY), r.getAs(SLICE_VALUE)),
+                    v -> new ArrayList<>())
+                .add(r));
+    Map<Segment, Fitted> out = new LinkedHashMap<>();
+    bySegment.forEach(
+        (segment, maps) -> {
           List<Isotonic> isotonic = new ArrayList<>();
           for (Row r : maps) {
             isotonic.add(
@@ -227,7 +308,7 @@ public final class Calibrations {
           Row first = maps.get(0);
           int classes = maps.size() == 1 ? 2 : maps.size();
           out.put(
-              version,
+              segment,
               new Fitted(
                   new Calibration(classes, isotonic),
                   first.getAs(LABELED_ROWS),
@@ -237,23 +318,44 @@ public final class Calibrations {
     return out;
   }
 
-  private static Map<String, Calibration> calibrations(Map<String, Fitted> fitted) {
-    Map<String, Calibration> out = new LinkedHashMap<>();
-    fitted.forEach((v, f) -> out.put(v, f.calibration()));
-    return Map.copyOf(out);
+  private static CalibrationMaps maps(Map<Segment, Fitted> fitted) {
+    Map<Segment, Calibration> out = new HashMap<>();
+    fitted.forEach((segment, f) -> out.put(segment, f.calibration()));
+    return new CalibrationMaps(out);
   }
 
-  private static String describe(String how, String period, Map<String, Fitted> fitted) {
+  private static String describe(String how, String period, Map<Segment, Fitted> fitted) {
     List<String> parts = new ArrayList<>();
+    Map<String, Map<String, Integer>> values = new TreeMap<>();
     fitted.forEach(
-        (v, f) ->
+        (s, f) -> {
+          if (!s.isAll()) {
+            values
+                .computeIfAbsent(s.version(), v -> new LinkedHashMap<>())
+                .merge(s.column(), 1, Integer::sum);
+          }
+        });
+    fitted.forEach(
+        (s, f) -> {
+          if (s.isAll()) {
+            List<String> own = new ArrayList<>();
+            values
+                .getOrDefault(s.version(), Map.of())
+                .forEach((column, n) -> own.add(n + " " + column));
             parts.add(
                 String.format(
-                    "v%s (%,d labeled rows; prediction_log@v%d, labels@v%s)",
-                    v, f.labeledRows(), f.predictionLog(), f.labels())));
+                    "v%s (%,d labeled rows; prediction_log@v%d, labels@v%s%s)",
+                    s.version(),
+                    f.labeledRows(),
+                    f.predictionLog(),
+                    f.labels(),
+                    own.isEmpty() ? "" : "; own calibrations for " + String.join(", ", own)));
+          }
+        });
     return String.format(
-        "estimated metrics (CBPE): scores calibrated on the reference period %s, %s: %s; versions"
-            + " without labeled rows in that period are not estimated",
+        "estimated metrics (CBPE): scores calibrated on the reference period %s, per version and"
+            + " per slice value with enough labeled rows, %s: %s; versions without labeled rows in"
+            + " that period are not estimated",
         period, how, String.join(", ", parts));
   }
 

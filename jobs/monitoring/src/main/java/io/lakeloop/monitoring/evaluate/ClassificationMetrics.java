@@ -92,6 +92,18 @@ public final class ClassificationMetrics implements MetricSet {
   }
 
   @Override
+  public int estimatedFrom() {
+    return estimate ? realizedPartials() : partials().size();
+  }
+
+  @Override
+  public void estimatedValues(RowValues r, double[] out) {
+    if (estimate) {
+      Estimated.values(r, k(), out, realizedPartials());
+    }
+  }
+
+  @Override
   public void values(RowValues r, double[] out) {
     int k = k();
     Arrays.fill(out, 0, realizedPartials(), 0.0);

@@ -289,7 +289,7 @@ public final class EvaluateJob
       joined = joined.where(w.days());
     }
     Calibrations.Use calibration = calibration(ctx, p);
-    Evaluator evaluator = new Evaluator(p.model(), p.settings(), calibration.byVersion());
+    Evaluator evaluator = new Evaluator(p.model(), p.settings(), calibration.maps());
     Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(w.scope()), ctx.runId());
     return new Computed(
         w,
@@ -317,13 +317,16 @@ public final class EvaluateJob
               + p.model().name()
               + ".quality.reference or a window baseline)");
     }
+    Evaluator evaluator = new Evaluator(p.model(), p.settings());
     return Calibrations.prepare(
         ctx.tables(),
         p.model(),
         q.referenceFrom().get(),
         q.referenceUntil().get(),
         p.date().plusDays(1),
-        new Evaluator(p.model(), p.settings()).invalidReason(),
+        evaluator.invalidReason(),
+        evaluator.sliceValues(),
+        p.settings().topKSliceValues(),
         p.settings().aucBins(),
         q.minLabeled());
   }

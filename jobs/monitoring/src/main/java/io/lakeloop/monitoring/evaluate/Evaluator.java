@@ -10,7 +10,7 @@ import io.lakeloop.common.spark.TopValues;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Granularity;
 import io.lakeloop.monitoring.OrderedMerge;
-import io.lakeloop.monitoring.estimate.Calibration;
+import io.lakeloop.monitoring.estimate.CalibrationMaps;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.Arrays;
@@ -113,14 +113,15 @@ public final class Evaluator {
   private final RowScorer scorer;
 
   public Evaluator(ModelSpec model, EvalSettings settings) {
-    this(model, settings, Map.of());
+    this(model, settings, CalibrationMaps.NONE);
   }
 
   /**
    * An evaluator that also estimates the metrics of the model versions in {@code calibrations}
-   * (metrics named {@code estimated_<metric>}, see {@link Estimated}) in the same single pass.
+   * (metrics named {@code estimated_<metric>}, see {@link Estimated}) in the same single pass; a
+   * slice value with a calibration of its own is estimated with it.
    */
-  public Evaluator(ModelSpec model, EvalSettings settings, Map<String, Calibration> calibrations) {
+  public Evaluator(ModelSpec model, EvalSettings settings, CalibrationMaps calibrations) {
     this.model = model;
     this.settings = settings;
     this.metrics =
@@ -163,6 +164,16 @@ public final class Evaluator {
               }
             });
     return kept;
+  }
+
+  /**
+   * Each slice column's value as a slice of the evaluation names it before folding (a null is
+   * {@link #NULL_VALUE}), by column: what slice values are calibrated on.
+   */
+  public Map<String, Column> sliceValues() {
+    Map<String, Column> out = new LinkedHashMap<>();
+    model.sliceColumns().forEach(c -> out.put(c, sliceValue(c, Map.of())));
+    return out;
   }
 
   private static Column sliceValue(String column, Map<String, List<String>> kept) {

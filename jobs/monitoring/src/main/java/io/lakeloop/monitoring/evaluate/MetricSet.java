@@ -108,6 +108,17 @@ public interface MetricSet extends Serializable {
     return 0;
   }
 
+  /**
+   * Index of the first estimation partial of {@link #partials}: they are its last ones, and only
+   * they depend on a row's calibrated probabilities (the size of the list when none).
+   */
+  default int estimatedFrom() {
+    return partials().size();
+  }
+
+  /** Writes only the estimation partials of a row ({@link #estimatedFrom} on) into {@code out}. */
+  default void estimatedValues(RowValues row, double[] out) {}
+
   /** The probability that an estimated row is a positive of estimated histogram {@code k}. */
   default double estimatedPositive(RowValues row, int k) {
     throw new UnsupportedOperationException("no estimated histograms");

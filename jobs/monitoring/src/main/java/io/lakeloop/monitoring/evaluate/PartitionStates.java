@@ -26,7 +26,9 @@ import scala.Tuple2;
  * column, for each granularity whose window is in scope. The all-rows slice is not added to row by
  * row when there is a slice column: every row is in exactly one value's slice of the first slice
  * column (nulls and folded values included), so the all-rows state is the sum of those states,
- * summed as they are emitted. That saves one state update per row and granularity.
+ * summed as they are emitted. That saves one state update per row and granularity. Where slice
+ * values have calibrations of their own (estimated metrics), a row's estimation partials in a slice
+ * are its value's, so the all-rows estimate is stratified by the first slice column.
  *
  * <p>Input rows (built by {@link Evaluator}): model, version, event time (epoch seconds), {@code
  * xxhash64(request_id)}, slice values (one per slice column, already folded), prediction, label,
@@ -141,6 +143,17 @@ final class PartitionStates
         new RowScorer.Estimates(shape.estimatedHistograms());
     private final RowScorer.Scratch scratch = new RowScorer.Scratch();
     private final String[] values = new String[sliceColumns.length];
+    // per slice column, the row as its value's slice sees it when that value has a calibration of
+    // its own (the estimation partials differ; see RowScorer.rescore)
+    private final int segments = scorer.segmented() ? sliceColumns.length : 0;
+    private final boolean[] own = new boolean[sliceColumns.length];
+    private final double[][] xOwn = new double[segments][shape.partials()];
+    private final int[][] nzOwn = new int[segments][shape.partials()];
+    private final int[] nonZeroOwn = new int[segments];
+    private final RowScorer.Estimates[] estimatesOwn =
+        Stream.generate(() -> new RowScorer.Estimates(shape.estimatedHistograms()))
+            .limit(segments)
+            .toArray(RowScorer.Estimates[]::new);
     // Per-row allocation savers: strings seen in this partition (model, version, slice values;
     // bounded because slices are folded to their top K), the previous row's model and version
     // (the next row's, nearly always), and per granularity x slice column the states of the
@@ -239,10 +252,20 @@ final class PartitionStates
           x,
           codes,
           estimates);
-      int nonZero = 0;
-      for (int i = 0; i < x.length; i++) {
-        if (x[i] != 0) {
-          nz[nonZero++] = i;
+      int nonZero = nonZeros(x, nz);
+      for (int j = 0; j < segments; j++) {
+        own[j] =
+            scorer.rescore(
+                version,
+                sliceColumns[j],
+                values[j],
+                scratch,
+                x,
+                estimates,
+                xOwn[j],
+                estimatesOwn[j]);
+        if (own[j]) {
+          nonZeroOwn[j] = nonZeros(xOwn[j], nzOwn[j]);
         }
       }
       int slot = 0;
@@ -260,10 +283,25 @@ final class PartitionStates
         }
         slot++;
         for (int j = 0; j < values.length; j++) {
-          state(slot++, model, version, g, start, sliceColumns[j], values[j])
-              .add(x, nz, nonZero, w, codes, estimates);
+          SliceState state = state(slot++, model, version, g, start, sliceColumns[j], values[j]);
+          if (own[j]) {
+            state.add(xOwn[j], nzOwn[j], nonZeroOwn[j], w, codes, estimatesOwn[j]);
+          } else {
+            state.add(x, nz, nonZero, w, codes, estimates);
+          }
         }
       }
+    }
+
+    /** Writes the indexes of x's non-zero values into nz; answers their number. */
+    private static int nonZeros(double[] x, int[] nz) {
+      int n = 0;
+      for (int i = 0; i < x.length; i++) {
+        if (x[i] != 0) {
+          nz[n++] = i;
+        }
+      }
+      return n;
     }
 
     /** {@link #string} for a column whose value rarely changes from row to row. */

@@ -2,11 +2,11 @@ package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.monitoring.estimate.Calibration;
+import io.lakeloop.monitoring.estimate.CalibrationMaps;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
@@ -33,24 +33,29 @@ final class RowScorer implements Serializable {
   private final List<MetricSet.Partial> partials;
   private final boolean[] labeledOnly;
   private final int first;
-  private final Map<String, Calibration> calibrations;
+  private final int estimatedFrom;
+  private final CalibrationMaps calibrations;
+  private final boolean segmented;
 
   RowScorer(ModelSpec model, MetricSet metrics, double scoreSumTolerance, int fineBins) {
-    this(model, metrics, scoreSumTolerance, fineBins, Map.of());
+    this(model, metrics, scoreSumTolerance, fineBins, CalibrationMaps.NONE);
   }
 
   /**
-   * @param calibrations by model version, the calibration of the versions whose metrics are also
-   *     estimated (rows of other versions get no calibrated probabilities)
+   * @param calibrations the calibrations of the versions whose metrics are also estimated (rows of
+   *     other versions get no calibrated probabilities), and of the slice values that have their
+   *     own
    */
   RowScorer(
       ModelSpec model,
       MetricSet metrics,
       double scoreSumTolerance,
       int fineBins,
-      Map<String, Calibration> calibrations) {
+      CalibrationMaps calibrations) {
     this.metrics = metrics;
-    this.calibrations = Map.copyOf(calibrations);
+    this.calibrations = calibrations;
+    this.segmented = calibrations.segmented();
+    this.estimatedFrom = metrics.estimatedFrom();
     this.classification = model.task().isClassification();
     this.classes = classification ? model.numClasses() : 0;
     this.scoreSumTolerance = scoreSumTolerance;
@@ -89,7 +94,11 @@ final class RowScorer implements Serializable {
     final MetricSet.RowValues row = new MetricSet.RowValues();
     double[] scores = new double[0];
     double[] calibrated = new double[0];
+    double[] segment = new double[0];
     double[] values = new double[0];
+
+    /** whether the last scored row has calibrated probabilities */
+    boolean estimated;
 
     /** the last row's model version and its calibration (versions repeat from row to row) */
     String version;
@@ -172,6 +181,7 @@ final class RowScorer implements Serializable {
     Arrays.fill(x, 0.0);
     Arrays.fill(codes, -1);
     Arrays.fill(estimates.bins, -1);
+    scratch.estimated = false;
     x[0] = 1.0;
     if (reason != null) {
       x[COUNTS + reason.ordinal()] = 1.0;
@@ -202,6 +212,7 @@ final class RowScorer implements Serializable {
     metrics.values(row, scratch.values);
     System.arraycopy(scratch.values, 0, x, first, scratch.values.length);
     if (row.calibrated != null) {
+      scratch.estimated = true;
       for (int h = 0; h < estimates.bins.length; h++) {
         estimates.bins[h] = fineBin(metrics.histogramScore(row, h));
         estimates.positive[h] = metrics.estimatedPositive(row, h);
@@ -221,6 +232,57 @@ final class RowScorer implements Serializable {
     }
   }
 
+  /** Whether some slice value has a calibration of its own (see {@link #rescore}). */
+  boolean segmented() {
+    return segmented;
+  }
+
+  /**
+   * The row {@link #score} just scored as a slice of {@code column} = {@code value} sees it: when
+   * the row is estimated and that value has a calibration of its own, copies {@code x} and {@code
+   * estimates} into {@code xOut} and {@code estimatesOut} with the estimation partials and positive
+   * weights of that calibration, and answers true; otherwise writes nothing and answers false (the
+   * row's own values stand).
+   */
+  boolean rescore(
+      String version,
+      String column,
+      String value,
+      Scratch scratch,
+      double[] x,
+      Estimates estimates,
+      double[] xOut,
+      Estimates estimatesOut) {
+    if (!scratch.estimated) {
+      return false;
+    }
+    Calibration c = calibrations.of(version, column, value);
+    if (c == null) {
+      return false;
+    }
+    if (scratch.segment.length != classes) {
+      scratch.segment = new double[classes];
+    }
+    c.apply(scratch.scores, scratch.segment);
+    MetricSet.RowValues row = scratch.row;
+    double[] own = row.calibrated;
+    row.calibrated = scratch.segment;
+    metrics.estimatedValues(row, scratch.values);
+    System.arraycopy(x, 0, xOut, 0, first + estimatedFrom);
+    System.arraycopy(
+        scratch.values,
+        estimatedFrom,
+        xOut,
+        first + estimatedFrom,
+        scratch.values.length - estimatedFrom);
+    for (int h = 0; h < estimates.bins.length; h++) {
+      estimatesOut.bins[h] = estimates.bins[h];
+      estimatesOut.positive[h] = metrics.estimatedPositive(row, h);
+    }
+    row.calibrated = own;
+    return true;
+  }
+
   private int fineBin(double score) {
     return Math.min((int) Math.floor(score * fineBins), fineBins - 1);
   }
@@ -232,7 +294,7 @@ final class RowScorer implements Serializable {
     }
     if (!version.equals(scratch.version)) {
       scratch.version = version;
-      scratch.calibration = calibrations.get(version);
+      scratch.calibration = calibrations.of(version);
     }
     if (scratch.calibration == null) {
       return null;

@@ -8,7 +8,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.testing.SparkTestBase;
-import io.lakeloop.monitoring.estimate.Calibration;
+import io.lakeloop.monitoring.estimate.CalibrationMaps;
 import io.lakeloop.monitoring.estimate.Calibrations;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -91,16 +91,20 @@ class EstimationReferenceTest extends SparkTestBase {
   void estimatesMatchNannyMl(String task) throws Exception {
     ModelSpec spec = spec(task);
     Dataset<Row> rows = load(task);
-    Map<String, Calibrations.Fitted> fitted =
+    Map<CalibrationMaps.Segment, Calibrations.Fitted> fitted =
         Calibrations.fit(
             rows.where(col(Columns.EVENT_TIME).lt(lit(REFERENCE_UNTIL))),
             spec.numClasses(),
+            Map.of(),
+            10,
             10_000,
             100,
             0,
             0L);
-    assertThat(fitted.get("1").labeledRows()).isEqualTo(5 * 1500);
-    Map<String, Calibration> calibrations = Map.of("1", fitted.get("1").calibration());
+    Calibrations.Fitted all = fitted.get(CalibrationMaps.Segment.all("1"));
+    assertThat(fitted).hasSize(1);
+    assertThat(all.labeledRows()).isEqualTo(5 * 1500);
+    CalibrationMaps calibrations = CalibrationMaps.ofVersions(Map.of("1", all.calibration()));
     Map<String, Row> actual = new HashMap<>();
     for (Row r :
         new Evaluator(spec, EvaluationReferenceTest.settings(0), calibrations)
