@@ -2,7 +2,6 @@ package io.lakeloop.monitoring.estimate;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -15,8 +14,14 @@ import java.util.List;
 public final class Isotonic implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** Cells of [0, 1] the knot index looks a value up in (see {@link #apply}). */
+  private static final int CELLS = 4096;
+
   private final double[] x;
   private final double[] y;
+
+  /** Per cell c of [0, 1], the first knot with x >= c / CELLS: where apply's search starts. */
+  private transient int[] cell;
 
   /** A map through the given knots ({@code x} strictly increasing, {@code y} non-decreasing). */
   public Isotonic(double[] x, double[] y) {
@@ -30,6 +35,26 @@ public final class Isotonic implements Serializable {
     }
     this.x = x.clone();
     this.y = y.clone();
+    this.cell = cells(this.x);
+  }
+
+  private static int[] cells(double[] x) {
+    int[] out = new int[CELLS];
+    int i = 0;
+    for (int c = 0; c < CELLS; c++) {
+      double from = (double) c / CELLS;
+      while (i < x.length && x[i] < from) {
+        i++;
+      }
+      out[c] = i;
+    }
+    return out;
+  }
+
+  private void readObject(java.io.ObjectInputStream in)
+      throws java.io.IOException, ClassNotFoundException {
+    in.defaultReadObject();
+    cell = cells(x);
   }
 
   /**
@@ -83,13 +108,18 @@ public final class Isotonic implements Serializable {
     if (v >= x[last]) {
       return y[last];
     }
-    int i = Arrays.binarySearch(x, v);
-    if (i >= 0) {
+    // a row's score is looked up once per calibrated row and slice: start from the knot index of
+    // the value's cell of [0, 1] (every knot before it is below the value) rather than a binary
+    // search over all knots; then the few knots of the cell, in order
+    int i = v < 0 ? 0 : v >= 1 ? cell[CELLS - 1] : cell[(int) (v * CELLS)];
+    while (x[i] < v) {
+      i++;
+    }
+    if (x[i] == v) {
       return y[i];
     }
-    int hi = -i - 1; // x[hi - 1] < v < x[hi]
-    int lo = hi - 1;
-    return y[lo] + (y[hi] - y[lo]) * (v - x[lo]) / (x[hi] - x[lo]);
+    int lo = i - 1; // x[lo] < v < x[i]
+    return y[lo] + (y[i] - y[lo]) * (v - x[lo]) / (x[i] - x[lo]);
   }
 
   public double[] x() {

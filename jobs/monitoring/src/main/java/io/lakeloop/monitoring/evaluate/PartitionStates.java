@@ -257,6 +257,7 @@ final class PartitionStates
         own[j] =
             scorer.rescore(
                 version,
+                j,
                 sliceColumns[j],
                 values[j],
                 scratch,

@@ -100,6 +100,12 @@ final class RowScorer implements Serializable {
     /** whether the last scored row has calibrated probabilities */
     boolean estimated;
 
+    /** per slice column, the last version and value looked up and its own calibration (or null) */
+    String[] segmentVersion = new String[0];
+
+    String[] segmentValue = new String[0];
+    Calibration[] segmentCalibration = new Calibration[0];
+
     /** the last row's model version and its calibration (versions repeat from row to row) */
     String version;
 
@@ -238,14 +244,15 @@ final class RowScorer implements Serializable {
   }
 
   /**
-   * The row {@link #score} just scored as a slice of {@code column} = {@code value} sees it: when
-   * the row is estimated and that value has a calibration of its own, copies {@code x} and {@code
-   * estimates} into {@code xOut} and {@code estimatesOut} with the estimation partials and positive
-   * weights of that calibration, and answers true; otherwise writes nothing and answers false (the
-   * row's own values stand).
+   * The row {@link #score} just scored as a slice of {@code column} = {@code value} (the model's
+   * {@code slice}-th slice column) sees it: when the row is estimated and that value has a
+   * calibration of its own, copies {@code x} and {@code estimates} into {@code xOut} and {@code
+   * estimatesOut} with the estimation partials and positive weights of that calibration, and
+   * answers true; otherwise writes nothing and answers false (the row's own values stand).
    */
   boolean rescore(
       String version,
+      int slice,
       String column,
       String value,
       Scratch scratch,
@@ -256,7 +263,7 @@ final class RowScorer implements Serializable {
     if (!scratch.estimated) {
       return false;
     }
-    Calibration c = calibrations.of(version, column, value);
+    Calibration c = segment(version, slice, column, value, scratch);
     if (c == null) {
       return false;
     }
@@ -281,6 +288,23 @@ final class RowScorer implements Serializable {
     }
     row.calibrated = own;
     return true;
+  }
+
+  /** The value's own calibration, remembered per slice column (values repeat from row to row). */
+  private Calibration segment(
+      String version, int slice, String column, String value, Scratch scratch) {
+    if (scratch.segmentValue.length <= slice) {
+      scratch.segmentVersion = java.util.Arrays.copyOf(scratch.segmentVersion, slice + 1);
+      scratch.segmentValue = java.util.Arrays.copyOf(scratch.segmentValue, slice + 1);
+      scratch.segmentCalibration = java.util.Arrays.copyOf(scratch.segmentCalibration, slice + 1);
+    }
+    if (!value.equals(scratch.segmentValue[slice])
+        || !version.equals(scratch.segmentVersion[slice])) {
+      scratch.segmentVersion[slice] = version;
+      scratch.segmentValue[slice] = value;
+      scratch.segmentCalibration[slice] = calibrations.of(version, column, value);
+    }
+    return scratch.segmentCalibration[slice];
   }
 
   private int fineBin(double score) {
