@@ -34,10 +34,13 @@ public final class QualityText {
     }
     List<QualityRules.Breach> breaches = j.breaches();
     long ofRules = breaches.stream().filter(b -> b.kind().equals(QualityCheck.QUALITY)).count();
+    long estimated =
+        breaches.stream().filter(b -> b.kind().equals(QualityCheck.ESTIMATED_QUALITY)).count();
+    long anomalous = breaches.stream().filter(b -> b.kind().equals(QualityCheck.ANOMALY)).count();
     StringBuilder out = new StringBuilder();
     out.append(
         String.format(
-            "quality: %d rule(s) judged %d window x slice metric(s)%s%s; %d quality alert(s)",
+            "quality: %d rule(s) judged %d window x slice metric(s)%s%s; %d quality alert(s)%s",
             settings.rules().size(),
             rules[QualityRules.Judgement.JUDGED],
             rules[QualityRules.Judgement.FEW_LABELS] == 0
@@ -53,7 +56,13 @@ public final class QualityText {
                     rules[QualityRules.Judgement.NO_REFERENCE],
                     settings.referenceFrom().map(Object::toString).orElse("?"),
                     settings.referenceUntil().map(Object::toString).orElse("?")),
-            ofRules));
+            ofRules,
+            estimated == 0
+                ? ""
+                : String.format(
+                    " and %d estimated-quality alert(s) (windows inside the label delay, judged"
+                        + " on their estimate)",
+                    estimated)));
     if (!a.metrics().isEmpty()) {
       out.append(
           String.format(
@@ -64,7 +73,7 @@ public final class QualityText {
               a.weekly() ? " of the same weekday" : "",
               anomalies[QualityRules.Judgement.NO_REFERENCE],
               a.minHistory(),
-              breaches.size() - ofRules));
+              anomalous));
     }
     out.append(String.format(" (alerts v%d)", alertsVersion));
     for (String rule : settings.rules().stream().map(QualityRule::name).toList()) {

@@ -214,6 +214,9 @@ class QualityRulesTest {
             "estimated without labels (CBPE): the window is inside the label delay, its"
                 + " labels are still arriving");
     assertThat(inside.counts().get(drop.name())[QualityRules.Judgement.JUDGED]).isEqualTo(3);
+    // the run's summary counts it as what it is (it counted as an anomaly before)
+    assertThat(QualityText.render(settings(true, drop), inside, 4))
+        .contains("; 0 quality alert(s) and 1 estimated-quality alert(s)");
     assertThat(QualityRules.judge(settings(true, drop), rows, refs, LATE).breaches()).isEmpty();
     assertThat(
             QualityRules.judge(settings(true, drop), rows, refs, LATE)
