@@ -169,7 +169,8 @@ final class QualitySection {
   /**
    * In words, the windows whose realized value left its estimate's range (empty when none): there
    * the scores no longer mean what they meant in the reference period, which the estimate cannot
-   * see (a changed relation between inputs and labels: concept drift).
+   * see (a changed relation between inputs and labels, concept drift, or inputs moved to where the
+   * model is calibrated differently).
    */
   private static String missed(
       Map<String, List<MetricPoint>> realized, Map<String, List<MetricPoint>> estimates) {
@@ -194,9 +195,10 @@ final class QualitySection {
     }
     return "The realized value left the estimate's range on "
         + String.join(", ", days)
-        + ": the scores no longer mean what they meant in the reference period (the relation"
-        + " between inputs and labels changed: concept drift), so the estimate, which only sees"
-        + " the scores, misses there; the gap itself is the signal.";
+        + ": there the scores no longer mean what they meant in the reference period (the"
+        + " relation between inputs and labels changed — concept drift — or the inputs moved to"
+        + " where the model is calibrated differently), which the estimate, seeing only the"
+        + " scores, cannot know; the gap itself is the signal.";
   }
 
   /** A version's line with its interval band and tooltips; none when it has no finite value. */

@@ -130,6 +130,45 @@ class ReportJobTest extends SparkTestBase {
   }
 
   /**
+   * The caption under the daily all-rows accuracy chart names exactly the windows where the
+   * realized accuracy lies outside its estimate's range, as eval_metrics holds them (the concept
+   * drift's days among them), and none when there are none.
+   */
+  @Test
+  void theCaptionNamesTheWindowsWhereTheRealizedValueLeftTheEstimate() {
+    List<String> outside = new ArrayList<>();
+    for (Row r :
+        lh.read(Tables.EVAL_METRICS)
+            .data()
+            .where("granularity = '1 day' and slice_key = '*'")
+            .groupBy("model_version", "window_date")
+            .pivot("metric", List.of("accuracy", "estimated_accuracy"))
+            .agg(
+                org.apache.spark.sql.functions.first("value"),
+                org.apache.spark.sql.functions.first("ci_low"),
+                org.apache.spark.sql.functions.first("ci_high"))
+            .orderBy("model_version", "window_date")
+            .collectAsList()) {
+      // columns: version, date, then per metric value, ci_low, ci_high
+      if (r.isNullAt(2) || r.isNullAt(6) || r.isNullAt(7)) {
+        continue;
+      }
+      double realized = r.getDouble(2);
+      if (realized < r.getDouble(6) || realized > r.getDouble(7)) {
+        outside.add("v" + r.getString(0) + " " + r.getDate(1));
+      }
+    }
+    assertThat(outside).contains("v1 " + DATE, "v1 2026-01-13");
+    String view = between(html, "data-view=\"1 day|*|*\"", "data-view-group=\"quality\"");
+    String accuracy = between(view, "data-metric=\"accuracy\"", "</figure>");
+    assertThat(accuracy)
+        .contains(
+            "The realized value left the estimate&#39;s range on "
+                + String.join(", ", outside)
+                + ":");
+  }
+
+  /**
    * The demo model's rule (daily accuracy at most 0.05 below the reference period's, all rows) is
    * drawn as a level line at the bound evaluate judged with: the bound of its alert, whose
    * reference M172 checks against a direct computation. No other view has a rule line.
