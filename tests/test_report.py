@@ -41,9 +41,15 @@ def _section(dom: str, name: str) -> str:
     return dom[start : dom.index("</section>", start)]
 
 
-def _values(svg: str) -> list[tuple[float, float]]:
+def _values(svg: str, estimated: bool | None = None) -> list[tuple[float, float]]:
+    """The points of a chart's lines; with `estimated`, only the versions' realized lines (False)
+    or their estimated, dashed ones (True), not the rules' bound lines."""
     points = []
-    for series in re.findall(r'data-values="([^"]*)"', svg):
+    for name, series in re.findall(r'data-series="([^"]*)" data-values="([^"]*)"', svg):
+        if estimated is not None and not (
+            name.startswith("v") and name.endswith(" estimated") == estimated
+        ):
+            continue
         for pair in series.split():
             x, y = pair.split(",")
             points.append((float(x), float(y)))
@@ -89,16 +95,19 @@ def test_quality_charts_are_drawn_from_eval_metrics(report):
     view = view[: view.index("</div>")] if "</div>" in view else view
     accuracy = view[view.index('data-metric="accuracy"') :]
     accuracy = accuracy[: accuracy.index("</figure>")]
-    drawn = sorted(_values(accuracy))
     metrics = table(warehouse, "eval_metrics")
-    daily = metrics[
-        (metrics.granularity == "1 day") & (metrics.slice_key == "*") & (metrics.metric == "accuracy")
-    ].dropna(subset=["value"])
-    expected = sorted(
-        (float(pd.Timestamp(d).date().toordinal() - pd.Timestamp("1970-01-01").date().toordinal()), v)
-        for d, v in zip(daily.window_start, daily.value)
-    )
-    assert drawn == expected
+    # solid lines: the realized accuracy; dashed: its estimate without labels (CBPE)
+    for estimated, metric in ((False, "accuracy"), (True, "estimated_accuracy")):
+        drawn = sorted(_values(accuracy, estimated))
+        daily = metrics[
+            (metrics.granularity == "1 day") & (metrics.slice_key == "*") & (metrics.metric == metric)
+        ].dropna(subset=["value"])
+        expected = sorted(
+            (float(pd.Timestamp(d).date().toordinal() - pd.Timestamp("1970-01-01").date().toordinal()), v)
+            for d, v in zip(daily.window_start, daily.value)
+        )
+        assert drawn == expected, metric
+        assert len(expected) > 10, metric
     # every chart of the visible view has lines and a title
     assert view.count("<polyline") >= 8
     assert view.count('class="chart-title"') >= 8

@@ -53,11 +53,11 @@ public final class Calibrations {
 
   /**
    * The calibrations for an evaluation of {@code model} whose labels are known up to {@code
-   * labelsKnownUntil} (exclusive): the stored ones for the reference period [from, until), or new
-   * ones fitted on it when its labels are all in (the period's end plus the label delay is at most
-   * {@code labelsKnownUntil}), for segments with at least {@code minLabeled} labeled rows. {@code
-   * invalid} is the evaluator's reason a row cannot be scored (null when it can); {@code slices}
-   * each slice column's value as the evaluator reads it (before folding). No write.
+   * labelsKnownUntil} (exclusive), none before the reference period [from, until) has all its
+   * labels (its end plus the label delay is after {@code labelsKnownUntil}); then the stored ones
+   * for it, or new ones fitted on it, for segments with at least {@code minLabeled} labeled rows.
+   * {@code invalid} is the evaluator's reason a row cannot be scored (null when it can); {@code
+   * slices} each slice column's value as the evaluator reads it (before folding). No write.
    */
   public static Use prepare(
       RunTables tables,
@@ -71,11 +71,8 @@ public final class Calibrations {
       int bins,
       long minLabeled) {
     String period = from + ".." + until.minusDays(1);
-    Map<Segment, Fitted> stored = read(tables.lakehouse(), model.name(), from, until);
-    if (!stored.isEmpty()) {
-      return new Use(
-          maps(stored), List.of(), describe("as stored in " + Tables.CALIBRATIONS, period, stored));
-    }
+    // a run as of a date before the period's labels were all in estimates nothing, even when a
+    // later run has stored the calibrations since: it writes what it would have written then
     LocalDate complete =
         LocalDate.ofInstant(
             until.atStartOfDay(java.time.ZoneOffset.UTC).toInstant().plus(model.labelDelay()),
@@ -87,6 +84,11 @@ public final class Calibrations {
               + " has all its labels (evaluate --date "
               + complete.minusDays(1)
               + " or later)");
+    }
+    Map<Segment, Fitted> stored = read(tables.lakehouse(), model.name(), from, until);
+    if (!stored.isEmpty()) {
+      return new Use(
+          maps(stored), List.of(), describe("as stored in " + Tables.CALIBRATIONS, period, stored));
     }
     Dataset<Row> rows =
         LabeledPredictions.read(tables, model, from, until.minusDays(1))
