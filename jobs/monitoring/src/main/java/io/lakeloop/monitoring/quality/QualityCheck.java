@@ -49,8 +49,8 @@ public final class QualityCheck {
    */
   public static final String ESTIMATED_QUALITY = "estimated_quality";
 
-  /** Every kind evaluate writes (it rewrites them all for its windows). */
-  static final List<String> KINDS = List.of(QUALITY, ANOMALY, ESTIMATED_QUALITY);
+  /** Every kind evaluate writes (it rewrites them all for its windows), the report reads. */
+  public static final List<String> KINDS = List.of(QUALITY, ANOMALY, ESTIMATED_QUALITY);
 
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Judges eval_metrics rows against a model's quality rules: which window x slice breaks which rule,
@@ -92,20 +93,29 @@ public final class QualityRules {
     List<Bound> out = new ArrayList<>();
     for (QualityRule rule : settings.rules()) {
       for (ReferenceKey v : views) {
-        if (!v.metric().equals(rule.metric())
-            || !rule.judges(v.granularity())
-            || !rule.judges(v.sliceKey(), v.sliceValue())) {
-          continue;
-        }
-        Double reference = references.get(v);
-        if (!rule.kind().change()) {
-          out.add(new Bound(rule.name(), v, rule.bound(0)));
-        } else if (reference != null) {
-          out.add(new Bound(rule.name(), v, rule.bound(reference)));
+        if (v.metric().equals(rule.metric()) && judges(rule, v)) {
+          boundOf(rule, v, references).ifPresent(b -> out.add(new Bound(rule.name(), v, b)));
         }
       }
     }
     return out;
+  }
+
+  /** Whether a rule judges a view's granularity and slice (whatever its metric). */
+  private static boolean judges(QualityRule rule, ReferenceKey view) {
+    return rule.judges(view.granularity()) && rule.judges(view.sliceKey(), view.sliceValue());
+  }
+
+  /**
+   * The bound a rule holds a view to: its own for an absolute rule; for a change rule, the allowed
+   * change from the view's reference value, or none without one.
+   */
+  private static Optional<Double> boundOf(
+      QualityRule rule, ReferenceKey view, Map<ReferenceKey, Double> references) {
+    if (!rule.kind().change()) {
+      return Optional.of(rule.bound(0));
+    }
+    return Optional.ofNullable(references.get(view)).map(rule::bound);
   }
 
   /**
@@ -124,28 +134,25 @@ public final class QualityRules {
         boolean provisional = r.windowEnd().isAfter(provisionalAfter);
         // an estimate stands in for the metric only while labels are still arriving
         boolean estimated = provisional && r.metric().equals(Metrics.estimated(rule.metric()));
+        ReferenceKey view =
+            new ReferenceKey(r.granularity(), r.sliceKey(), r.sliceValue(), rule.metric());
         if (!(estimated || r.metric().equals(rule.metric()))
             || r.value() == null
-            || !rule.judges(r.granularity())
-            || !rule.judges(r.sliceKey(), r.sliceValue())) {
+            || !judges(rule, view)) {
           continue;
         }
         if (r.n() < settings.minLabeled()) {
           c[Judgement.FEW_LABELS]++;
           continue;
         }
-        Double reference = null;
-        if (rule.kind().change()) {
-          reference =
-              references.get(
-                  new ReferenceKey(r.granularity(), r.sliceKey(), r.sliceValue(), rule.metric()));
-          if (reference == null) {
-            c[Judgement.NO_REFERENCE]++;
-            continue;
-          }
+        Optional<Double> held = boundOf(rule, view, references);
+        if (held.isEmpty()) {
+          c[Judgement.NO_REFERENCE]++;
+          continue;
         }
         c[Judgement.JUDGED]++;
-        double bound = rule.bound(reference == null ? 0 : reference);
+        Double reference = rule.kind().change() ? references.get(view) : null;
+        double bound = held.get();
         boolean interval = settings.onInterval() && r.ciLow() != null && r.ciHigh() != null;
         double evidence = interval ? (rule.kind().floor() ? r.ciHigh() : r.ciLow()) : r.value();
         boolean broken = rule.kind().floor() ? evidence < bound : evidence > bound;

@@ -303,9 +303,10 @@ final class ReportReader {
                 model,
                 asOf,
                 s,
-                ofKind(alertTable, QualityCheck.QUALITY)
-                    .or(ofKind(alertTable, QualityCheck.ANOMALY))
-                    .or(ofKind(alertTable, QualityCheck.ESTIMATED_QUALITY)))
+                QualityCheck.KINDS.stream()
+                    .map(kind -> ofKind(alertTable, kind))
+                    .reduce(Column::or)
+                    .orElseThrow())
             .select(
                 MODEL_VERSION,
                 GRANULARITY,
