@@ -8,6 +8,7 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.schema.Columns;
+import io.lakeloop.common.table.TableSpec;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Predicate;
 import io.lakeloop.modeling.compress.CompressJob;
@@ -22,6 +23,7 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -212,8 +214,11 @@ public final class DemoJob implements Job {
             + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"",
         "  tables: "
             + ctx.lakehouse().root()
-            + "/{prediction_log,labels,eval_metrics,profiles,drift_metrics,model_registry,"
-            + "model_aliases,gate_decisions,quarantine,job_runs} and models/");
+            + "/{"
+            + Tables.PREDICTION_LOG
+            + ","
+            + Tables.FIXED.stream().map(TableSpec::name).collect(Collectors.joining(","))
+            + "} and models/");
   }
 
   /** Compresses and publishes the gate's winner, then lets it serve ({@link #serveLaterDays}). */
