@@ -21,6 +21,7 @@ import io.delta.kernel.types.LongType;
 import io.delta.kernel.types.MapType;
 import io.delta.kernel.types.StringType;
 import io.delta.kernel.types.StructType;
+import io.delta.kernel.types.TimestampType;
 import io.delta.kernel.utils.CloseableIterator;
 import io.delta.kernel.utils.FileStatus;
 import io.lakeloop.common.LakeloopException;
@@ -55,7 +56,7 @@ import org.apache.hadoop.conf.Configuration;
  * hadoop-aws for {@code s3a:}); not Spark, Scala or DL4J.
  */
 public final class PublishedModels {
-  /** A registry row as a consumer needs it. */
+  /** A registry row as a consumer needs it ({@code createdAt}: when it was registered). */
   public record Published(
       String modelName,
       int version,
@@ -64,7 +65,8 @@ public final class PublishedModels {
       long sizeBytes,
       String format,
       String status,
-      Map<String, Double> metrics) {
+      Map<String, Double> metrics,
+      java.time.Instant createdAt) {
     public String ref() {
       return modelName + "/" + version;
     }
@@ -123,7 +125,8 @@ public final class PublishedModels {
           .add(SIZE_BYTES, LongType.LONG)
           .add(FORMAT, StringType.STRING)
           .add(STATUS, StringType.STRING)
-          .add(METRICS, new MapType(StringType.STRING, DoubleType.DOUBLE, true));
+          .add(METRICS, new MapType(StringType.STRING, DoubleType.DOUBLE, true))
+          .add(CREATED_AT, TimestampType.TIMESTAMP);
 
   private static final StructType ALIASES_READ =
       new StructType()
@@ -228,6 +231,11 @@ public final class PublishedModels {
     return found.stream().findFirst();
   }
 
+  private static java.time.Instant micros(long us) {
+    return java.time.Instant.ofEpochSecond(
+        Math.floorDiv(us, 1_000_000L), Math.floorMod(us, 1_000_000L) * 1_000L);
+  }
+
   private static Published published(Row r) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     if (!r.isNullAt(7)) {
@@ -246,7 +254,8 @@ public final class PublishedModels {
         r.getLong(4),
         r.getString(5),
         r.getString(6),
-        Collections.unmodifiableMap(metrics));
+        Collections.unmodifiableMap(metrics),
+        r.isNullAt(8) ? null : micros(r.getLong(8)));
   }
 
   /** Every row of a table's latest snapshot, the columns of {@code schema}, to {@code sink}. */
