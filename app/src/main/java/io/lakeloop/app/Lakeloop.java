@@ -11,6 +11,7 @@ import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
+import io.lakeloop.monitoring.ingest.IngestServedJob;
 import io.lakeloop.monitoring.query.QueryJob;
 import io.lakeloop.monitoring.report.ReportJob;
 import java.util.Arrays;
@@ -32,6 +33,7 @@ public final class Lakeloop {
           new DemoJob(),
           new GenerateJob(),
           new IngestJob(),
+          new IngestServedJob(),
           new EvaluateJob(),
           new DriftJob(),
           new TrainJob(),
@@ -44,6 +46,13 @@ public final class Lakeloop {
       JOBS.put(j.name(), j);
     }
   }
+
+  /** Run by bin/lakeloop from the serving module (no Spark); listed here for --help. */
+  static final String SERVE = "serve";
+
+  static final String SERVE_HELP =
+      "Serve a published model over HTTP (hot swap, traffic logged for ingest-served,"
+          + " Prometheus metrics); no Spark.";
 
   private Lakeloop() {}
 
@@ -63,6 +72,12 @@ public final class Lakeloop {
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
     if (command.equals(Batch.COMMAND)) {
       return Batch.run(rest, System.in, System.out, System.err);
+    }
+    if (command.equals(SERVE)) {
+      System.err.println(
+          "lakeloop: serve runs without Spark, from the serving module's classpath: use"
+              + " bin/lakeloop serve (or java -cp <serving classpath> io.lakeloop.serving.Serve)");
+      return JobLauncher.USER_ERROR;
     }
     Job job = JOBS.get(command);
     if (job != null) {
@@ -84,8 +99,9 @@ public final class Lakeloop {
     JOBS.values()
         .forEach(
             j ->
-                sb.append(String.format("  %-10s %s%n", j.name(), firstSentence(j.description()))));
-    sb.append(String.format("  %-10s %s%n", Batch.COMMAND, Batch.HELP));
+                sb.append(String.format("  %-13s %s%n", j.name(), firstSentence(j.description()))));
+    sb.append(String.format("  %-13s %s%n", Batch.COMMAND, Batch.HELP));
+    sb.append(String.format("  %-13s %s%n", SERVE, SERVE_HELP));
     sb.append(
         "\ncommon flags: --config FILE, --set key=value (repeatable), --date YYYY-MM-DD, --run-id ID, --model NAME, --verbose\n");
     return sb.toString();
