@@ -39,7 +39,7 @@ LAKELOOP_CP_FILE="$ROOT/app/target/classpath.txt"
 # True when the jars are missing or any source, resource or pom is newer than the last build.
 lakeloop_stale() {
   [[ -f "$LAKELOOP_CP_FILE" ]] || return 0
-  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" "$ROOT/app" "$ROOT/bench" \( -path '*/target' -prune \) -o \
+  [[ -n "$(find "$ROOT/pom.xml" "$ROOT/common" "$ROOT/jobs" "$ROOT/app" "$ROOT/serving" "$ROOT/bench" \( -path '*/target' -prune \) -o \
         \( -path '*/src/main/*' -o -name pom.xml \) -type f -newer "$LAKELOOP_CP_FILE" -print -quit)" ]]
 }
 
@@ -62,6 +62,11 @@ lakeloop_ensure_built() {
 # dependencies as the build resolved them.
 lakeloop_classpath() {
   echo "$ROOT/app/target/lakeloop-app-0.1.0-SNAPSHOT.jar:$(cat "$LAKELOOP_CP_FILE")"
+}
+
+# bin/lakeloop serve's classpath: the serving module and its dependencies, no Spark, Scala or DL4J.
+lakeloop_serving_classpath() {
+  echo "$ROOT/serving/target/lakeloop-serving-0.1.0-SNAPSHOT.jar:$(cat "$ROOT/serving/target/classpath.txt")"
 }
 
 # The benchmark programs (the bench module, never in a production jar) after lakeloop's own
