@@ -59,8 +59,24 @@ final class ModelWatcher implements AutoCloseable {
     return ref;
   }
 
-  /** One look at the registry: loads and swaps in a new version behind the reference. */
-  void check() {
+  /**
+   * One look at the registry, never throwing: an escaped throwable would cancel the timer's later
+   * looks, and the server would silently never swap again.
+   */
+  private void check() {
+    try {
+      look();
+    } catch (Throwable t) {
+      LOG.error(
+          "serve: looking for a new version of {} failed (will look again): {}",
+          ref,
+          t.toString(),
+          t);
+    }
+  }
+
+  /** Loads and swaps in a new version behind the reference. */
+  private void look() {
     PublishedModels.Published p;
     try {
       p = registry.resolve(ref);

@@ -130,6 +130,9 @@ final class TrafficLog implements AutoCloseable {
       long target;
       FileChannel ch;
       synchronized (this) {
+        if (synced.get() >= upTo) {
+          return; // sealed meanwhile: sealing forced every append before it
+        }
         target = written;
         ch = channel;
       }
