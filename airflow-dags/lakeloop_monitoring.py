@@ -28,6 +28,10 @@ Once a day, for the day that just ended: the start of the run's data interval
 (`{{{{ data_interval_start | ds }}}}`; for a scheduled run that is `{{{{ ds }}}}`, for a manual one
 the day before it was triggered):
 
+0. **ingest_served** — `lakeloop ingest-served --date DAY`: the traffic `lakeloop serve` answered
+   on DAY (published by the server to `<warehouse>/landing/served/<model>/event_date=DAY/`) into
+   `prediction_log` through ingest's checks, so evaluate and drift see online traffic too; rows
+   loaded before are skipped, and a day without served traffic loads nothing and succeeds;
 1. **evaluate** — `lakeloop evaluate --date DAY --fail-on-alert`: quality per model version,
    window and slice into `eval_metrics` (windows whose labels may still change are
    re-evaluated), judged by the model's quality rules; exit code 3 means the run succeeded and
@@ -69,6 +73,7 @@ with DAG(
     tags=["lakeloop", "monitoring"],
     doc_md=DOC,
 ) as dag:
+    ingest_served = lakeloop_job("ingest-served", ["--date", DAY], task_id="ingest_served")
     evaluate = lakeloop_job(
         "evaluate",
         ["--date", DAY, "--fail-on-alert"],
@@ -106,5 +111,5 @@ with DAG(
 
     report = lakeloop_job("report", ["--date", DAY], trigger_rule=TriggerRule.ALL_DONE)
 
-    evaluate >> drift >> report
+    ingest_served >> evaluate >> drift >> report
     branch_on_alerts(evaluate.output, drift.output) >> [trigger, healthy]

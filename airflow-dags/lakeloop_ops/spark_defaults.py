@@ -30,6 +30,7 @@ JAVA17_OPENS = " ".join(
 # (jobs/<module>/target/lakeloop-<module>.jar).
 MAIN_CLASSES: dict[str, tuple[str, str]] = {
     "generate": ("io.lakeloop.monitoring.generate.GenerateJob", "monitoring"),
+    "ingest-served": ("io.lakeloop.monitoring.ingest.IngestServedJob", "monitoring"),
     "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", "monitoring"),
     "drift": ("io.lakeloop.monitoring.drift.DriftJob", "monitoring"),
     "report": ("io.lakeloop.monitoring.report.ReportJob", "monitoring"),

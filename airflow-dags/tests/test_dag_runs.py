@@ -46,6 +46,25 @@ def _champion(warehouse):
     return aliases[aliases.alias == "champion"].version.tolist()
 
 
+def _serve_three_rows(warehouse, day) -> set[str]:
+    """A segment as `lakeloop serve` publishes it: three of the day's logged rows answered again
+    online under new request ids, in the served landing folder the DAG's first task loads."""
+    log = _table(warehouse, "prediction_log")
+    rows = log[log.event_date == day].head(3)
+    folder = os.path.join(warehouse, "landing", "served", "churn", f"event_date={day}")
+    os.makedirs(folder, exist_ok=True)
+    lines, ids = [], set()
+    for i, r in enumerate(rows.to_dict("records")):
+        record = {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()
+                  if k not in ("event_date", "event_time", "request_id", "scores")}
+        record.update(request_id=f"served-{i}", event_time=f"{day}T12:00:0{i}Z", scores=list(r["scores"]))
+        lines.append(json.dumps(record))
+        ids.add(f"served-{i}")
+    with open(os.path.join(folder, f"{day}_0_test_000001.jsonl"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return ids
+
+
 def _states(dag_run):
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
@@ -63,9 +82,11 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
         "lakeloop.models.churn.quality.rules = [{ metric = accuracy, min = 0.99, granularities"
         ' = ["1 day"] }]\n'
     )
+    served = _serve_three_rows(warehouse, dt.date(2026, 1, 12))
     run = dag.test(logical_date=pendulum.datetime(2026, 1, 13, tz="UTC"), run_conf={"config": str(strict)})
     states = _states(run)
     assert str(run.state) == "success", states
+    assert states["ingest_served"] == "success"
     assert states["evaluate"] == "success" and states["drift"] == "success"
     assert states["trigger_maintenance"] == "success"
     assert states["healthy"] == "skipped"
@@ -83,7 +104,7 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
     # job_runs: both jobs under Airflow's run id, for the day, succeeded.
     runs = _runs(warehouse)
     mine = runs[runs.run_id == run.run_id]
-    assert sorted(mine.job) == ["drift", "evaluate", "report"]
+    assert sorted(mine.job) == ["drift", "evaluate", "ingest-served", "report"]
     assert set(mine.status) == {"SUCCEEDED"}
     assert set(mine.logical_date) == {day}
 
@@ -97,6 +118,8 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
         & (metrics.window_start.dt.date == day)
     ]
     log = _table(warehouse, "prediction_log")
+    # the served rows, loaded by ingest_served before evaluate counted the day
+    assert served <= set(log[log.event_date == day].request_id)
     logged = log[log.event_date == day].groupby("model_version").size()
     counts = daily[daily.metric == "count"].set_index("model_version").value
     assert len(logged) > 0

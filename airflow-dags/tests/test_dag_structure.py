@@ -37,9 +37,11 @@ def _edges(dag):
 def test_monitoring_evaluates_then_drifts_then_branches(dagbag):
     dag = dagbag.dags["lakeloop_monitoring"]
     assert {t.task_id for t in dag.tasks} == {
-        "evaluate", "drift", "branch_on_alerts", "trigger_maintenance", "healthy", "report",
+        "ingest_served", "evaluate", "drift", "branch_on_alerts", "trigger_maintenance", "healthy",
+        "report",
     }
     assert _edges(dag) == {
+        ("ingest_served", "evaluate"),
         ("evaluate", "drift"),
         ("drift", "report"),
         ("evaluate", "branch_on_alerts"),
