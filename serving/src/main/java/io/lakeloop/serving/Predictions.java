@@ -28,6 +28,28 @@ final class Predictions {
   private static final int MAX_REQUEST_ID = 256;
   private static final DateTimeFormatter TIME = DateTimeFormatter.ISO_INSTANT;
 
+  /** Every reason a request is refused for (the {@code reason} label of the refusal counter). */
+  static final java.util.List<String> REASONS =
+      java.util.List.of(
+          "invalid_json",
+          "no_instances",
+          "empty_batch",
+          "batch_too_large",
+          "body_too_large",
+          "not_an_object",
+          "missing_feature",
+          "not_a_number",
+          "not_a_value",
+          "bad_request_id",
+          "duplicate_request_id",
+          "unknown_model",
+          "not_ready",
+          "method_not_allowed",
+          "no_such_endpoint",
+          "no_token",
+          "bad_token",
+          "log_unavailable");
+
   private Predictions() {}
 
   /** A request refused with a 4xx: the HTTP status, a reason (a metric label), the field, why. */
@@ -38,6 +60,9 @@ final class Predictions {
 
     Refusal(int status, String reason, String field, String message) {
       super(message);
+      if (!REASONS.contains(reason)) {
+        throw new IllegalArgumentException("undeclared refusal reason " + reason);
+      }
       this.status = status;
       this.reason = reason;
       this.field = field;

@@ -66,6 +66,7 @@ public final class Serve {
           ServeSettings.of(config, a.get("model"), a.get("ref"), port, System.getenv());
       Configuration hadoop = hadoop(config);
       ServeMetrics metrics = new ServeMetrics();
+      metrics.initialise(s.ref().model());
       Optional<TrafficLog> log =
           s.logEnabled()
               ? Optional.of(

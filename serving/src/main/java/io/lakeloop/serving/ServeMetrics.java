@@ -91,6 +91,18 @@ final class ServeMetrics {
           .help("attempts to publish a sealed segment that failed (retried)")
           .register(registry);
 
+  /**
+   * Every series the dashboards read exists from the start at zero (Prometheus' advice for labelled
+   * counters: a series that first appears at 1 hides its first increase from rate()).
+   */
+  void initialise(String model) {
+    swaps.labelValues(model);
+    refusedSwaps.labelValues(model);
+    for (String reason : Predictions.REASONS) {
+      refused.labelValues(reason);
+    }
+  }
+
   void answered(String endpoint, String model, String version, int status, double seconds) {
     requests.labelValues(endpoint, model, version, Integer.toString(status)).inc();
     latency.labelValues(endpoint).observe(seconds);
