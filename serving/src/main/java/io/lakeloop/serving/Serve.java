@@ -76,6 +76,7 @@ public final class Serve {
                       hadoop,
                       s.segmentAge(),
                       s.segmentRows(),
+                      s.fsyncInterval(),
                       metrics))
               : Optional.empty();
       ModelWatcher watcher =

@@ -36,7 +36,8 @@ record ServeSettings(
     boolean logEnabled,
     Path spool,
     Duration segmentAge,
-    long segmentRows) {
+    long segmentRows,
+    Duration fsyncInterval) {
 
   static ServeSettings of(
       LakeloopConfig config,
@@ -75,7 +76,8 @@ record ServeSettings(
         log.bool("enabled"),
         Path.of(log.string("spool")).resolve(r.model() + "-" + p),
         log.duration("segment-age"),
-        log.positiveLong("segment-rows"));
+        log.positiveLong("segment-rows"),
+        log.duration("fsync-interval"));
   }
 
   /** Tokens from the file (one per line) and LAKELOOP_SERVE_TOKENS (comma-separated). */

@@ -48,6 +48,7 @@ final class TrafficLog implements AutoCloseable {
   private final Configuration hadoop;
   private final Duration segmentAge;
   private final long segmentRows;
+  private final Duration fsyncInterval;
   private final ServeMetrics metrics;
   private final ScheduledExecutorService background;
 
@@ -70,6 +71,7 @@ final class TrafficLog implements AutoCloseable {
       Configuration hadoop,
       Duration segmentAge,
       long segmentRows,
+      Duration fsyncInterval,
       ServeMetrics metrics) {
     this.open = spool.resolve("open");
     this.sealed = spool.resolve("sealed");
@@ -77,6 +79,7 @@ final class TrafficLog implements AutoCloseable {
     this.hadoop = hadoop;
     this.segmentAge = segmentAge;
     this.segmentRows = segmentRows;
+    this.fsyncInterval = fsyncInterval;
     this.metrics = metrics;
     try {
       Files.createDirectories(open);
@@ -85,14 +88,20 @@ final class TrafficLog implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot use the traffic log's spool " + spool, e);
     }
+    // Two threads: publishing (possibly slow, to S3) never delays the periodic fsync.
     background =
-        Executors.newSingleThreadScheduledExecutor(
+        Executors.newScheduledThreadPool(
+            2,
             r -> {
               Thread t = new Thread(r, "lakeloop-traffic-log");
               t.setDaemon(true);
               return t;
             });
     background.scheduleWithFixedDelay(this::tick, 1, 1, TimeUnit.SECONDS);
+    if (!fsyncInterval.isZero()) {
+      long ms = Math.max(1, fsyncInterval.toMillis());
+      background.scheduleWithFixedDelay(this::syncWritten, ms, ms, TimeUnit.MILLISECONDS);
+    }
   }
 
   /**
@@ -118,7 +127,22 @@ final class TrafficLog implements AutoCloseable {
     }
     unpublished.addAndGet(lines.size());
     metrics.logBacklog(unpublished.get());
-    sync(mine);
+    if (fsyncInterval.isZero()) {
+      sync(mine);
+    }
+  }
+
+  /** The periodic fsync: everything written so far. */
+  private void syncWritten() {
+    try {
+      long upTo;
+      synchronized (this) {
+        upTo = written;
+      }
+      sync(upTo);
+    } catch (Exception e) {
+      LOG.warn("traffic log: fsync failed (retrying): {}", e.toString());
+    }
   }
 
   /** Makes every append up to {@code upTo} durable: one fsync covers all appends before it. */
