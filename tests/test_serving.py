@@ -56,7 +56,8 @@ class Server:
             self.args, env=self.env, stdout=out, stderr=out
         )
         for _ in range(600):
-            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+            if self.proc.poll() is not None:
+                raise AssertionError("serve exited: " + self.log.read_text()[-3000:])
             try:
                 status, body = self.request("GET", "/readyz")
                 if status == 200:
@@ -64,6 +65,8 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.1)
+        self.proc.kill()
+        self.proc.wait(timeout=60)
         raise AssertionError("serve never became ready: " + self.log.read_text()[-3000:])
 
     def stop(self, sig=signal.SIGTERM):
