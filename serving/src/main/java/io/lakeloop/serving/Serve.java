@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.security.KeyStore;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import javax.net.ssl.KeyManagerFactory;
@@ -64,39 +65,15 @@ public final class Serve {
       Optional<Integer> port = a.get("port").map(Serve::port);
       ServeSettings s =
           ServeSettings.of(config, a.get("model"), a.get("ref"), port, System.getenv());
-      Configuration hadoop = hadoop(config);
-      ServeMetrics metrics = new ServeMetrics();
-      metrics.initialise(s.ref().model());
-      Optional<TrafficLog> log =
-          s.logEnabled()
-              ? Optional.of(
-                  new TrafficLog(
-                      s.spool(),
-                      Landing.served(s.warehouse(), s.ref().model()),
-                      hadoop,
-                      s.segmentAge(),
-                      s.segmentRows(),
-                      s.fsyncInterval(),
-                      metrics))
-              : Optional.empty();
-      ModelWatcher watcher =
-          new ModelWatcher(
-              new PublishedModels(hadoop, s.warehouse()),
-              s.ref(),
-              s.modelDir(),
-              s.watchInterval(),
-              metrics);
-      ModelServer server = new ModelServer(s, watcher, log, metrics, tls(s));
-      server.start();
+      Running running = start(s, hadoop(config));
       System.out.println(
-          "serve: " + s.describe().replace(":" + s.port() + ",", ":" + server.port() + ","));
+          "serve: "
+              + s.describe().replace(":" + s.port() + ",", ":" + running.server().port() + ","));
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
-                    server.close();
-                    watcher.close();
-                    log.ifPresent(TrafficLog::close);
+                    running.close();
                     System.out.println("serve: stopped");
                     stopped.countDown();
                   }));
@@ -105,6 +82,67 @@ public final class Serve {
       System.err.println("lakeloop serve: " + e.getMessage());
       return USER_ERROR;
     }
+  }
+
+  /**
+   * A started server: its HTTP listener, its model watcher and its traffic log. {@link #close}
+   * stops accepting, then seals and publishes the open segment.
+   */
+  public record Running(ModelServer server, ModelWatcher watcher, Optional<TrafficLog> log)
+      implements AutoCloseable {
+    /** The port bound. */
+    public int port() {
+      return server.port();
+    }
+
+    /** The version being served, once one is loaded. */
+    public Optional<Integer> servedVersion() {
+      return watcher.model().map(m -> m.entry().version());
+    }
+
+    @Override
+    public void close() {
+      server.close();
+      watcher.close();
+      log.ifPresent(TrafficLog::close);
+    }
+  }
+
+  /**
+   * Starts a server in this JVM with {@code lakeloop.serve} of {@code config} and no tokens (the
+   * demo's in-process use; bin/lakeloop serve goes through {@link #main}).
+   */
+  public static Running embedded(LakeloopConfig config) {
+    ServeSettings s =
+        ServeSettings.of(config, Optional.empty(), Optional.empty(), Optional.empty(), Map.of());
+    return start(s, hadoop(config));
+  }
+
+  static Running start(ServeSettings s, Configuration hadoop) {
+    ServeMetrics metrics = new ServeMetrics();
+    metrics.initialise(s.ref().model());
+    Optional<TrafficLog> log =
+        s.logEnabled()
+            ? Optional.of(
+                new TrafficLog(
+                    s.spool(),
+                    Landing.served(s.warehouse(), s.ref().model()),
+                    hadoop,
+                    s.segmentAge(),
+                    s.segmentRows(),
+                    s.fsyncInterval(),
+                    metrics))
+            : Optional.empty();
+    ModelWatcher watcher =
+        new ModelWatcher(
+            new PublishedModels(hadoop, s.warehouse()),
+            s.ref(),
+            s.modelDir(),
+            s.watchInterval(),
+            metrics);
+    ModelServer server = new ModelServer(s, watcher, log, metrics, tls(s));
+    server.start();
+    return new Running(server, watcher, log);
   }
 
   private static int port(String text) {
