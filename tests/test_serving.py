@@ -107,7 +107,9 @@ def lakeloop(server, *args):
 
 
 def logged_rows(server, version: str, n: int):
+    """Rows `score` logged for the version (not the demo's own served rows, `online-*`)."""
     log = read_s3(server.endpoint, "prediction_log")
+    log = log[~log.request_id.str.startswith("online-")]
     return log[log.model_version == version].sort_values("request_id").head(n)
 
 

@@ -41,6 +41,9 @@ public final class DemoJob implements Job {
   /** Days of traffic after the training date that the published model scores. */
   static final int LATER_DAYS = 2;
 
+  /** The request-id prefix of the rows the demo sends to the server. */
+  static final String ONLINE = "online-";
+
   public static void main(String[] args) {
     System.exit(JobLauncher.launch(new DemoJob(), args));
   }
@@ -75,6 +78,8 @@ public final class DemoJob implements Job {
     JobResult report = run(ctx, ctx.config(), new ReportJob(), "--run-id", "demo-report");
     lines.add("");
     lines.add(line("report", report));
+    lines.add("");
+    lines.addAll(serveOnline(ctx, landing + "-later"));
     lines.add("");
     lines.addAll(whereToLook(ctx, report));
     return new JobResult(String.join("\n", lines), Map.of());
@@ -300,6 +305,161 @@ public final class DemoJob implements Job {
             "" + end,
             "--since",
             "" + last.plusDays(1)));
+    return lines;
+  }
+
+  /**
+   * The published champion answers a day's worth of the later days' requests over HTTP: {@code
+   * serve} in this JVM on a loopback port, its traffic log on; the logged rows (today's, by the
+   * clock: served traffic is stamped when answered) are loaded by ingest-served and evaluated — no
+   * labels yet, so evaluate estimates their quality.
+   */
+  private static List<String> serveOnline(JobContext ctx, String later) throws Exception {
+    List<String> lines = new ArrayList<>();
+    LakeloopConfig config = ctx.config();
+    String model = ctx.model().name();
+    try {
+      new io.lakeloop.common.registry.PublishedModels(
+              ctx.spark().sparkContext().hadoopConfiguration(), ctx.lakehouse().root())
+          .resolve(io.lakeloop.common.registry.ModelRef.parse(model + "@champion"));
+    } catch (io.lakeloop.common.LakeloopException e) {
+      lines.add("  serve over HTTP: skipped — no model was published, nothing to serve");
+      return lines;
+    }
+    // A rerun serves nothing again: the same requests, answered later, would be new rows.
+    long before =
+        ctx.lakehouse()
+            .readIfExists(Tables.PREDICTION_LOG)
+            .map(
+                t ->
+                    t.data()
+                        .where(
+                            org.apache
+                                .spark
+                                .sql
+                                .functions
+                                .col(Columns.REQUEST_ID)
+                                .startsWith(ONLINE))
+                        .count())
+            .orElse(0L);
+    if (before > 0) {
+      lines.add(
+          String.format(
+              "  serve over HTTP: done by an earlier demo run (%,d served rows in prediction_log)",
+              before));
+      return lines;
+    }
+    Settings g = config.section("generate");
+    long rows = Math.max(1, g.positiveLong("rows") / g.positiveLong("days"));
+    List<Row> requests =
+        ctx.spark()
+            .read()
+            .json(later + "/" + Tables.PREDICTION_LOG)
+            .limit((int) rows)
+            .collectAsList();
+    java.nio.file.Path tmp = java.nio.file.Files.createTempDirectory("lakeloop-demo-serve");
+    LakeloopConfig serving =
+        config
+            .withSetting("serve.ref", model + "@champion")
+            .withSetting("serve.port", 0)
+            .withSetting("serve.watch-interval", "1s")
+            .withSetting("serve.model-dir", tmp.resolve("models").toString())
+            .withSetting("serve.log.spool", tmp.resolve("spool").toString());
+    List<String> features = new ArrayList<>(ctx.model().numericFeatures());
+    features.addAll(ctx.model().stringColumns());
+    long answered = 0;
+    Map<String, Integer> refused = new java.util.TreeMap<>();
+    long start = System.nanoTime();
+    int version;
+    try (io.lakeloop.serving.Serve.Running server = io.lakeloop.serving.Serve.embedded(serving)) {
+      long deadline = System.nanoTime() + 60_000_000_000L;
+      while (server.servedVersion().isEmpty() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      version =
+          server
+              .servedVersion()
+              .orElseThrow(
+                  () -> new IllegalStateException("serve: the champion did not load in 60 s"));
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      com.fasterxml.jackson.databind.ObjectMapper json =
+          new com.fasterxml.jackson.databind.ObjectMapper();
+      java.net.URI uri =
+          java.net.URI.create(
+              "http://127.0.0.1:" + server.port() + "/v1/models/" + model + ":predict");
+      for (int from = 0; from < requests.size(); from += 100) {
+        List<Map<String, Object>> batch = new ArrayList<>();
+        for (Row r : requests.subList(from, Math.min(requests.size(), from + 100))) {
+          Map<String, Object> instance = new java.util.LinkedHashMap<>();
+          instance.put("request_id", ONLINE + r.getAs(Columns.REQUEST_ID));
+          for (String f : features) {
+            instance.put(f, r.getAs(f));
+          }
+          batch.add(instance);
+        }
+        // The generated traffic has malformed rows: a refused instance (the error names it) is
+        // dropped and counted, and the rest of the batch sent again.
+        while (!batch.isEmpty()) {
+          java.net.http.HttpResponse<String> answer =
+              http.send(
+                  java.net.http.HttpRequest.newBuilder(uri)
+                      .POST(
+                          java.net.http.HttpRequest.BodyPublishers.ofString(
+                              json.writeValueAsString(Map.of("instances", batch))))
+                      .header("Content-Type", "application/json")
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+          if (answer.statusCode() == 200) {
+            answered += json.readTree(answer.body()).get("predictions").size();
+            break;
+          }
+          com.fasterxml.jackson.databind.JsonNode error =
+              json.readTree(answer.body()).path("error");
+          java.util.regex.Matcher at =
+              java.util.regex.Pattern.compile("^instances\\[(\\d+)]")
+                  .matcher(error.path("field").asText(""));
+          if (answer.statusCode() != 400 || !at.find()) {
+            throw new IllegalStateException(
+                "serve answered " + answer.statusCode() + ": " + answer.body());
+          }
+          batch.remove(Integer.parseInt(at.group(1)));
+          refused.merge(error.path("code").asText(), 1, Integer::sum);
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    lines.add(
+        String.format(
+            "  serve over HTTP: %,d requests answered by %s/%d in batches of up to 100 (%.1f s,"
+                + " loopback), each row logged and published to landing/served; %,d malformed"
+                + " rows refused with a 400 %s",
+            answered,
+            model,
+            version,
+            seconds,
+            refused.values().stream().mapToInt(Integer::intValue).sum(),
+            refused));
+    String today = LocalDate.now(java.time.ZoneOffset.UTC).toString();
+    lines.add(
+        step(
+            ctx,
+            new io.lakeloop.monitoring.ingest.IngestServedJob(),
+            "ingest what it served",
+            "--run-id",
+            "demo-ingest-served",
+            "--date",
+            today));
+    lines.add(
+        step(
+            ctx,
+            new EvaluateJob(),
+            "evaluate the served day (its labels have not arrived)",
+            "--run-id",
+            "demo-evaluate-served",
+            "--date",
+            today,
+            "--since",
+            today));
     return lines;
   }
 
