@@ -171,25 +171,20 @@ public final class IngestServedJob
     summary.put("segments", Integer.toString(p.files().size()));
     summary.put("rows", Long.toString(outcome.rows()));
     summary.put("already_loaded", Long.toString(outcome.alreadyLoaded()));
-    if (outcome.written() == null && outcome.rows() > 0) {
-      summary.put("written", "0");
-      summary.put("quarantined", "0");
-      return new JobResult(
-          String.format(
-              "ingest-served: nothing new: the %,d served rows of %s on %s in %s were all loaded"
-                  + " before",
-              outcome.rows(), p.spec().name(), p.date(), p.folder()),
-          summary);
-    }
     if (outcome.written() == null) {
       summary.put("written", "0");
       summary.put("quarantined", "0");
-      return new JobResult(
-          String.format(
-              "ingest-served: no served traffic for %s on %s at %s (nothing to load; is serve"
-                  + " running with this warehouse and its traffic log on?)",
-              p.spec().name(), p.date(), p.folder()),
-          summary);
+      String said =
+          outcome.rows() > 0
+              ? String.format(
+                  "ingest-served: nothing new: the %,d served rows of %s on %s in %s were all"
+                      + " loaded before",
+                  outcome.rows(), p.spec().name(), p.date(), p.folder())
+              : String.format(
+                  "ingest-served: no served traffic for %s on %s at %s (nothing to load; is serve"
+                      + " running with this warehouse and its traffic log on?)",
+                  p.spec().name(), p.date(), p.folder());
+      return new JobResult(said, summary);
     }
     Ingestion.Outcome o = outcome.written();
     summary.put("written", Long.toString(o.written()));
