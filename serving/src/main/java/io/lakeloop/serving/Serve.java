@@ -66,9 +66,7 @@ public final class Serve {
       ServeSettings s =
           ServeSettings.of(config, a.get("model"), a.get("ref"), port, System.getenv());
       Running running = start(s, hadoop(config));
-      System.out.println(
-          "serve: "
-              + s.describe().replace(":" + s.port() + ",", ":" + running.server().port() + ","));
+      System.out.println("serve: " + s.describe(running.port()));
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
@@ -160,12 +158,7 @@ public final class Serve {
   /** The Hadoop configuration for the warehouse's file system (S3A from lakeloop.s3). */
   static Configuration hadoop(LakeloopConfig config) {
     Configuration h = new Configuration();
-    if (!config.s3().endpoint().isEmpty()) {
-      h.set("fs.s3a.endpoint", config.s3().endpoint());
-    }
-    h.set("fs.s3a.path.style.access", Boolean.toString(config.s3().pathStyleAccess()));
-    h.set("fs.s3a.connection.ssl.enabled", Boolean.toString(config.s3().sslEnabled()));
-    h.set("fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    config.s3().hadoopConf().forEach(h::set);
     return h;
   }
 

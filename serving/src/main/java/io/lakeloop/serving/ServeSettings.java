@@ -115,14 +115,14 @@ record ServeSettings(
     return List.copyOf(tokens);
   }
 
-  /** What the start-up line says: never a token or a password. */
-  String describe() {
+  /** What the start-up line says, with the port bound: never a token or a password. */
+  String describe(int boundPort) {
     return String.format(
         "%s on %s://%s:%d, watching %s every %ds, %s, traffic log %s",
         ref,
         tlsKeystore.isPresent() ? "https" : "http",
         host,
-        port,
+        boundPort,
         warehouse,
         watchInterval.toSeconds(),
         tokens.isEmpty()

@@ -8,4 +8,19 @@ package io.lakeloop.common.config;
  * @param pathStyleAccess fs.s3a.path.style.access (S3-compatible servers usually need it)
  * @param sslEnabled fs.s3a.connection.ssl.enabled
  */
-public record S3Settings(String endpoint, boolean pathStyleAccess, boolean sslEnabled) {}
+public record S3Settings(String endpoint, boolean pathStyleAccess, boolean sslEnabled) {
+  /**
+   * These settings as Hadoop configuration keys ({@code fs.s3a.*}): what a Spark session gets under
+   * {@code spark.hadoop.} and the Spark-free server sets on its Hadoop configuration.
+   */
+  public java.util.Map<String, String> hadoopConf() {
+    java.util.Map<String, String> conf = new java.util.LinkedHashMap<>();
+    if (!endpoint.isEmpty()) {
+      conf.put("fs.s3a.endpoint", endpoint);
+    }
+    conf.put("fs.s3a.path.style.access", Boolean.toString(pathStyleAccess));
+    conf.put("fs.s3a.connection.ssl.enabled", Boolean.toString(sslEnabled));
+    conf.put("fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    return conf;
+  }
+}

@@ -49,12 +49,7 @@ public final class Sessions {
     conf.put("spark.sql.codegen.hugeMethodLimit", "8000");
     // The ledger and Delta's history record run ids; Delta checks schemas itself.
     conf.put("spark.databricks.delta.schema.autoMerge.enabled", "false");
-    if (!s3.endpoint().isEmpty()) {
-      conf.put("spark.hadoop.fs.s3a.endpoint", s3.endpoint());
-    }
-    conf.put("spark.hadoop.fs.s3a.path.style.access", Boolean.toString(s3.pathStyleAccess()));
-    conf.put("spark.hadoop.fs.s3a.connection.ssl.enabled", Boolean.toString(s3.sslEnabled()));
-    conf.put("spark.hadoop.fs.s3a.impl", "org.apache.hadoop.fs.s3a.S3AFileSystem");
+    s3.hadoopConf().forEach((k, v) -> conf.put("spark.hadoop." + k, v));
     conf.putAll(s.conf());
     return conf;
   }
