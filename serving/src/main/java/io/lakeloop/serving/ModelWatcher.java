@@ -101,7 +101,7 @@ final class ModelWatcher implements AutoCloseable {
     PublishedModels.Model loaded;
     try {
       Files.createDirectories(dir);
-      loaded = registry.load(ModelRef.parse(p.ref()), dir);
+      loaded = registry.load(p, dir);
     } catch (Exception e) {
       refused = key;
       metrics.swapRefused(ref.model());

@@ -201,7 +201,16 @@ public final class PublishedModels {
    *     in the compact format that this API predicts with
    */
   public Model load(ModelRef ref, Path dir) {
-    Published p = resolve(ref);
+    return load(resolve(ref), dir);
+  }
+
+  /**
+   * Fetches into {@code dir} (SHA-256 verified) and loads a registry row already resolved (a caller
+   * that resolved it to see whether it changed need not read the registry again).
+   *
+   * @throws LakeloopException as {@link #load(ModelRef, Path)}
+   */
+  public Model load(Published p, Path dir) {
     if (!CompactModel.FORMAT.equals(p.format())) {
       throw new LakeloopException(
           p.ref()
