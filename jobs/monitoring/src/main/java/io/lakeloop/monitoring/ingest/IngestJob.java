@@ -83,9 +83,14 @@ public final class IngestJob
             + args.get("path").orElse("")
             + "|"
             + args.get("model").orElse("");
+    return Optional.of("ingest-" + shortDigest(key));
+  }
+
+  /** The first 8 bytes of a text's SHA-256, in hex: a stable id derived from what a run reads. */
+  static String shortDigest(String text) {
     try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-      return Optional.of("ingest-" + HexFormat.of().formatHex(h, 0, 8));
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 8);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

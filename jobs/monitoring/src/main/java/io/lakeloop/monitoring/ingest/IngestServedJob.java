@@ -16,12 +16,8 @@ import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Landing;
 import io.lakeloop.common.table.Tables;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.LocalDate;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,7 +105,8 @@ public final class IngestServedJob
       throw new LakeloopException(
           "cannot list the served traffic at " + folder + ": " + e.getMessage(), e);
     }
-    return new Planned(ctx.model(), date, folder, files, digest(String.join("\n", files)));
+    return new Planned(
+        ctx.model(), date, folder, files, IngestJob.shortDigest(String.join("\n", files)));
   }
 
   @Override
@@ -203,14 +200,5 @@ public final class IngestServedJob
             outcome.alreadyLoaded(),
             o.quarantined()),
         summary);
-  }
-
-  private static String digest(String s) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(h, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
