@@ -208,11 +208,7 @@ final class Predictions {
 
   private static Double numeric(JsonNode in, String name, String at) throws Refusal {
     if (!in.has(name)) {
-      throw new Refusal(
-          400,
-          "missing_feature",
-          at + "." + name,
-          at + " lacks the numeric feature '" + name + "'; send a number, or null for missing");
+      throw missing(at, name, "numeric", "a number");
     }
     JsonNode v = in.get(name);
     if (v.isNull()) {
@@ -252,11 +248,7 @@ final class Predictions {
       if (!required) {
         return null;
       }
-      throw new Refusal(
-          400,
-          "missing_feature",
-          at + "." + name,
-          at + " lacks the categorical feature '" + name + "'; send a value, or null for missing");
+      throw missing(at, name, "categorical", "a value");
     }
     JsonNode v = in.get(name);
     if (v.isNull()) {
@@ -270,6 +262,21 @@ final class Predictions {
           at + "." + name + " is a " + v.getNodeType() + "; send a string, a number or null");
     }
     return v.asText();
+  }
+
+  private static Refusal missing(String at, String name, String kind, String what) {
+    return new Refusal(
+        400,
+        "missing_feature",
+        at + "." + name,
+        at
+            + " lacks the "
+            + kind
+            + " feature '"
+            + name
+            + "'; send "
+            + what
+            + ", or null for missing");
   }
 
   private static String requestId(JsonNode in, String at) throws Refusal {
