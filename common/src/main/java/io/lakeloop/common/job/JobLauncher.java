@@ -12,6 +12,7 @@ import io.lakeloop.common.table.StorageErrors;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -119,6 +120,7 @@ public final class JobLauncher {
         .setJobGroup(
             "lakeloop:" + job.name() + ":" + runId, "lakeloop " + job.name() + " " + runId, false);
     JobRuns ledger = job.recordsRun() ? new JobRuns(lakehouse) : null;
+    Optional<RunMetrics> push = job.recordsRun() ? RunMetrics.configured(config) : Optional.empty();
     Instant started = Instant.now();
     long t0 = System.nanoTime();
     JobRuns.Attempt started0 =
@@ -137,6 +139,16 @@ public final class JobLauncher {
       long ran = System.nanoTime();
       record.finish(ctx, true, result.summary(), null);
       long finished = System.nanoTime();
+      push.ifPresent(
+          m ->
+              m.push(
+                  job.name(),
+                  pushedModel(ctx),
+                  attempt,
+                  started,
+                  Instant.now(),
+                  true,
+                  result.gauges()));
       LOG.info(
           "job={} run_id={} status=SUCCEEDED attempt={} seconds={} phases=ledger_start:{},run:{},"
               + "ledger_finish:{} inputs={} outputs={} summary={}",
@@ -157,6 +169,10 @@ public final class JobLauncher {
       } catch (RuntimeException ledgerFailure) {
         e.addSuppressed(ledgerFailure);
       }
+      push.ifPresent(
+          m ->
+              m.push(
+                  job.name(), pushedModel(ctx), attempt, started, Instant.now(), false, List.of()));
       LOG.info(
           "job={} run_id={} status=FAILED attempt={} error={}",
           job.name(),
@@ -193,6 +209,15 @@ public final class JobLauncher {
             summary,
             error);
       }
+    }
+  }
+
+  /** The model a run's metrics are grouped by: --model, or the configured default. */
+  private static String pushedModel(JobContext ctx) {
+    try {
+      return ctx.model().name();
+    } catch (LakeloopException e) {
+      return ctx.args().get("model").orElse(null); // an unknown model: the run failed on it
     }
   }
 

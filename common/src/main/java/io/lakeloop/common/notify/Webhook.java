@@ -56,21 +56,7 @@ public final class Webhook {
     if (url.isEmpty()) {
       return Optional.empty();
     }
-    try {
-      URI u = new URI(url);
-      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
-        throw new URISyntaxException(url, "not an http(s) URL with a host");
-      }
-    } catch (URISyntaxException e) {
-      throw new ConfigError(
-          key
-              + ": '"
-              + url
-              + "' is not an http(s) URL ("
-              + e.getReason()
-              + "); set it to e.g. \"https://hooks.example.com/lakeloop\" or to \"\" for"
-              + " no webhook");
-    }
+    checkedUrl(key, url, "https://hooks.example.com/lakeloop", "no webhook");
     return Optional.of(
         new Webhook(
             key,
@@ -79,8 +65,38 @@ public final class Webhook {
             section.intAtLeast("webhook-attempts", 1)));
   }
 
+  /**
+   * {@code url} as a URI when it is http(s) with a host; otherwise a config error naming the key,
+   * an example and how to turn the feature off.
+   */
+  public static URI checkedUrl(String key, String url, String example, String emptyMeans) {
+    try {
+      URI u = new URI(url);
+      if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {
+        throw new URISyntaxException(url, "not an http(s) URL with a host");
+      }
+      return u;
+    } catch (URISyntaxException e) {
+      throw new ConfigError(
+          key
+              + ": '"
+              + url
+              + "' is not an http(s) URL ("
+              + e.getReason()
+              + "); set it to e.g. \""
+              + example
+              + "\" or to \"\" for "
+              + emptyMeans);
+    }
+  }
+
   /** The URL as logs and errors show it: scheme, host and port only. */
   public String redacted() {
+    return redacted(url);
+  }
+
+  /** A URL as logs and errors show it: scheme, host and port (path and query may carry a token). */
+  public static String redacted(URI url) {
     return url.getScheme() + "://" + url.getHost() + (url.getPort() < 0 ? "" : ":" + url.getPort());
   }
 

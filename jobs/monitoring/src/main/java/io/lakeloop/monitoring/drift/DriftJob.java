@@ -335,24 +335,38 @@ public final class DriftJob
     summary.put("alerts", Integer.toString(comparisons.alerts().size()));
     boolean fail = p.failOnDrift() && !comparisons.alerts().isEmpty();
     return new JobResult(
-        String.format(
-            "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
-                + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
-            p.model().name(),
-            p.first(),
-            p.date(),
-            c.baseline().description(),
-            comparisons.drifted(),
-            comparisons.compared(),
-            p.windows().size(),
-            comparisons.rows().size(),
-            o.metricsVersion(),
-            comparisons.alerts().size(),
-            o.alertsVersion(),
-            fail ? " (--fail-on-drift: exit code " + JobLauncher.ALERT_RAISED + ")" : "",
-            DriftRows.table(comparisons.rows(), p.settings(), p.date())),
-        summary,
-        fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK);
+            String.format(
+                "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
+                    + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
+                p.model().name(),
+                p.first(),
+                p.date(),
+                c.baseline().description(),
+                comparisons.drifted(),
+                comparisons.compared(),
+                p.windows().size(),
+                comparisons.rows().size(),
+                o.metricsVersion(),
+                comparisons.alerts().size(),
+                o.alertsVersion(),
+                fail ? " (--fail-on-drift: exit code " + JobLauncher.ALERT_RAISED + ")" : "",
+                DriftRows.table(comparisons.rows(), p.settings(), p.date())),
+            summary,
+            fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK)
+        .withGauges(
+            List.of(
+                new JobResult.Gauge(
+                    "lakeloop_drift_drifted_share",
+                    "Share of the run's column comparisons (columns x windows) that drifted.",
+                    Map.of(),
+                    comparisons.compared() == 0
+                        ? 0.0
+                        : comparisons.drifted() / (double) comparisons.compared()),
+                new JobResult.Gauge(
+                    "lakeloop_drift_alerts",
+                    "Drift alerts the run raised.",
+                    Map.of(),
+                    comparisons.alerts().size())));
   }
 
   /**

@@ -253,6 +253,7 @@ public final class EvaluateJob
       long invalidRows,
       String outOfOrder,
       String headline,
+      List<JobResult.Gauge> gauges,
       QualityRules.Judgement quality,
       long alertsVersion,
       List<LocalDate> corrected,
@@ -362,13 +363,10 @@ public final class EvaluateJob
           invalid,
           qv);
     }
-    String headline =
-        headlineTable(
-            lh,
-            version,
-            p.model().name(),
-            p.settings().granularities().get(0),
-            c.windows().firstDate());
+    Granularity shown = p.settings().granularities().get(0);
+    List<Row> headlineRows =
+        headlineRows(lh, version, p.model().name(), shown, c.windows().firstDate());
+    String headline = headlineTable(headlineRows, shown);
     QualityRules.Judgement quality =
         QualityCheck.judge(
             lh,
@@ -401,6 +399,7 @@ public final class EvaluateJob
         invalid,
         c.outOfOrder(),
         headline,
+        headlineGauges(headlineRows, shown),
         quality,
         alertsVersion,
         c.windows().corrected(),
@@ -456,7 +455,15 @@ public final class EvaluateJob
     if (fail) {
       output += "\n(--fail-on-alert: exit code " + JobLauncher.ALERT_RAISED + ")";
     }
-    return new JobResult(output, summary, fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK);
+    List<JobResult.Gauge> gauges = new ArrayList<>(o.gauges());
+    gauges.add(
+        new JobResult.Gauge(
+            "lakeloop_evaluate_quality_alerts",
+            "Quality rules the run's windows broke (alerts of kind quality and anomaly).",
+            Map.of(),
+            breaches.size()));
+    return new JobResult(output, summary, fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK)
+        .withGauges(gauges);
   }
 
   /**
@@ -570,23 +577,61 @@ public final class EvaluateJob
   static final String QUARANTINE_PREFIX = "evaluate: ";
 
   /**
-   * A short text table of the headline metrics on all rows ({@code slice_value = '*'}) for one
-   * granularity from a date on, read from eval_metrics at a version. Reads aggregates only.
+   * The headline metrics on all rows ({@code slice_value = '*'}) for one granularity from a date
+   * on, read from eval_metrics at a version: model version, window start, metric, value, interval.
+   * Reads aggregates only.
    */
-  public static String headlineTable(
+  static List<Row> headlineRows(
       Lakehouse lh, long version, String model, Granularity granularity, LocalDate from) {
-    List<Row> rows =
-        lh.readAt(Tables.EVAL_METRICS, version)
-            .where(
-                col(MODEL_NAME)
-                    .equalTo(model)
-                    .and(col(GRANULARITY).equalTo(granularity.label()))
-                    .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
-                    .and(col(WINDOW_DATE).geq(from.toString()))
-                    .and(col(METRIC).isin(HEADLINE.toArray())))
-            .select(MODEL_VERSION, WINDOW_START, METRIC, VALUE, CI_LOW, CI_HIGH)
-            .orderBy(MODEL_VERSION, WINDOW_START, METRIC)
-            .collectAsList();
+    return lh.readAt(Tables.EVAL_METRICS, version)
+        .where(
+            col(MODEL_NAME)
+                .equalTo(model)
+                .and(col(GRANULARITY).equalTo(granularity.label()))
+                .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
+                .and(col(WINDOW_DATE).geq(from.toString()))
+                .and(col(METRIC).isin(HEADLINE.toArray())))
+        .select(MODEL_VERSION, WINDOW_START, METRIC, VALUE, CI_LOW, CI_HIGH)
+        .orderBy(MODEL_VERSION, WINDOW_START, METRIC)
+        .collectAsList();
+  }
+
+  /**
+   * For Prometheus: each model version's headline metrics in the latest of the run's windows that
+   * has a value (the newest day often has no labels yet), and when that window starts.
+   */
+  static List<JobResult.Gauge> headlineGauges(List<Row> rows, Granularity granularity) {
+    Map<List<String>, Row> latest = new LinkedHashMap<>();
+    for (Row r : rows) { // ordered by version, window start: a later window replaces an earlier
+      if (!r.isNullAt(3) && !Double.isNaN(r.getDouble(3))) {
+        latest.put(List.of(r.getString(0), r.getString(2)), r);
+      }
+    }
+    List<JobResult.Gauge> gauges = new ArrayList<>();
+    latest.forEach(
+        (key, r) -> {
+          Map<String, String> labels = new LinkedHashMap<>();
+          labels.put("model_version", key.get(0));
+          labels.put("granularity", granularity.label());
+          labels.put("metric", key.get(1));
+          gauges.add(
+              new JobResult.Gauge(
+                  "lakeloop_evaluate_metric",
+                  "A headline metric on all rows in the latest window that has it (eval_metrics).",
+                  labels,
+                  r.getDouble(3)));
+          gauges.add(
+              new JobResult.Gauge(
+                  "lakeloop_evaluate_metric_window_start_timestamp_seconds",
+                  "When the window of lakeloop_evaluate_metric starts.",
+                  labels,
+                  r.getTimestamp(1).getTime() / 1000.0));
+        });
+    return gauges;
+  }
+
+  /** A short text table of {@link #headlineRows} for one granularity. */
+  static String headlineTable(List<Row> rows, Granularity granularity) {
     Map<String, Map<String, String>> byWindow = new LinkedHashMap<>();
     List<String> seen = new ArrayList<>();
     for (Row r : rows) {
