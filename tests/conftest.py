@@ -8,11 +8,13 @@ import atexit
 import importlib.util
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -329,10 +331,37 @@ def moto():
 
 
 @pytest.fixture(scope="session")
-def demo_on_s3(moto):
-    """`bin/lakeloop demo` with configs/s3.conf and the warehouse in the moto bucket."""
+def pushgateway():
+    """Debian's Prometheus Pushgateway on loopback (bin/setup-prometheus installs it): the S3
+    demo's batch jobs push their run metrics to it; test_serving.py has Prometheus scrape it."""
+    binary = shutil.which("prometheus-pushgateway")
+    assert binary, "Debian's prometheus-pushgateway is not installed: run bin/setup-prometheus"
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/-/ready", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def demo_on_s3(moto, pushgateway):
+    """`bin/lakeloop demo` with configs/s3.conf and the warehouse in the moto bucket; its jobs push
+    their run metrics to the session's Pushgateway."""
     endpoint, s3 = moto
     env = base_env(
+        LAKELOOP_PUSHGATEWAY=pushgateway,
         LAKELOOP_WAREHOUSE=f"s3a://{BUCKET}/{PREFIX}",
         LAKELOOP_S3_ENDPOINT=endpoint,
         LAKELOOP_S3_PATH_STYLE="true",

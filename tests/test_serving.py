@@ -1,8 +1,8 @@
 """`bin/lakeloop serve` on the demo's warehouse in the S3 bucket (moto, configs/s3.conf): its
 answers against `score` and the Spark-free consumer, every refusal, bearer tokens, a hot swap under
 load to the version a real `compress` publishes, a tampered version refused, SIGKILL under load then
-restart and `ingest-served` from the bucket (nothing acknowledged lost, nothing doubled), and a real
-Prometheus scraping it.
+restart and `ingest-served` from the bucket (nothing acknowledged lost, nothing doubled), TLS from a
+keystore, and a real Prometheus scraping it and the real Pushgateway the demo's batch jobs pushed to.
 
 The tests share one server and run in file order (each builds on the state the one before left).
 They change the bucket (a new champion, served rows in prediction_log), so they run after the
@@ -12,11 +12,13 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import threading
 import time
+import urllib.parse
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,8 +37,8 @@ FEATURES = ["monthly_charges", "data_usage_gb", "tenure_months", "support_calls"
 class Server:
     """One `bin/lakeloop serve` process on a port, restartable on the same spool."""
 
-    def __init__(self, env: dict, spool: Path, models: Path, token_file: Path, log: Path):
-        self.env, self.port, self.log = env, free_port(), log
+    def __init__(self, env: dict, spool: Path, models: Path, token_file: Path, log: Path, extra=(), tls=None):
+        self.env, self.port, self.log, self.tls = env, free_port(), log, tls
         self.endpoint = env["LAKELOOP_S3_ENDPOINT"]
         self.args = [
             str(ROOT / "bin/lakeloop"), "serve", "--config", str(S3_CONF), "--port", str(self.port),
@@ -47,6 +49,7 @@ class Server:
             "--set", "lakeloop.serve.log.segment-age=2s",
             "--set", "lakeloop.serve.max-batch=100",
             "--set", "lakeloop.serve.max-body-bytes=200000",
+            *extra,
         ]
         self.proc = None
 
@@ -74,7 +77,10 @@ class Server:
         self.proc.wait(timeout=60)
 
     def request(self, method, path, body=None, token=TOKEN, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if self.tls is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        else:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30, context=self.tls)
         headers = {"Content-Type": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
@@ -191,10 +197,14 @@ def test_every_bad_request_gets_its_4xx_naming_the_field_and_nothing_is_logged(s
     # The log is checked at the end: no bad-* request id reaches prediction_log.
 
 
-def _load(server, stop, acknowledged, failures, prefix, row):
+def _load(server, stop, acknowledged, failures, prefix, row, pause=0.02):
+    """One client thread sending single rows until `stop`, `pause` s apart: four threads are ~150
+    requests a second, enough to be mid-request at a swap or a kill while leaving the two cores
+    to the job under test (unpaced, they took most of a core and made the swap test's `compress`
+    take 5.5 minutes)."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     i = 0
-    while not stop.is_set():
+    while not stop.wait(pause if i else 0):
         rid = f"{prefix}-{i}"
         i += 1
         try:
@@ -304,18 +314,90 @@ def test_sigkill_under_load_then_restart_and_ingest_served_lose_and_double_nothi
     server.start()  # for the Prometheus test
 
 
-def test_a_real_prometheus_scrapes_the_server(served, tmp_path):
+def test_tls_when_a_keystore_is_configured(served, tmp_path):
+    """With lakeloop.serve.tls-keystore (a PKCS12 key and self-signed certificate made by the
+    JDK's keytool) and its password from LAKELOOP_SERVE_TLS_PASSWORD, the server answers over
+    HTTPS only, a client that trusts the certificate gets the same prediction as over plain HTTP
+    from the other server, and the start-up line says https and never the password."""
+    import ssl
+
+    server, info, root = served
+    keystore, password = tmp_path / "serve.p12", "tls-test-pass-81d2"
+    keytool = Path(shutil.which("java")).resolve().parent / "keytool"
+    subprocess.run(
+        [str(keytool), "-genkeypair", "-keystore", str(keystore), "-storetype", "PKCS12", "-storepass", password,
+         "-alias", "serve", "-keyalg", "EC", "-groupname", "secp256r1", "-validity", "2",
+         "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    cert = subprocess.run(
+        [str(keytool), "-exportcert", "-rfc", "-keystore", str(keystore), "-storepass", password, "-alias", "serve"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    context = ssl.create_default_context(cadata=cert)
+    env = dict(server.env, LAKELOOP_SERVE_TLS_PASSWORD=password)
+    secure = Server(
+        env, tmp_path / "spool", tmp_path / "models", root / "tokens", tmp_path / "serve.log",
+        extra=["--set", f"lakeloop.serve.tls-keystore={keystore}", "--set", "lakeloop.serve.log.enabled=false"],
+        tls=context,
+    )
+    secure.start()
+    try:
+        row = instance(next(logged_rows(server, info["model_version"], 1).itertuples(index=False)), "tls-1")
+        status, body = secure.predict([row])
+        assert status == 200
+        plain_status, plain = server.predict([dict(row, request_id="tls-plain-1")])
+        assert plain_status == 200
+        assert body["predictions"][0]["probabilities"] == plain["predictions"][0]["probabilities"]
+        with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
+            conn = http.client.HTTPConnection("127.0.0.1", secure.port, timeout=10)
+            conn.request("GET", "/healthz")
+            answer = conn.getresponse()
+            assert answer.status >= 400, "the TLS port answered plain HTTP"
+            raise ConnectionError(f"refused plain HTTP with {answer.status}")
+        started = secure.log.read_text()
+        assert f"https://127.0.0.1:{secure.port}" in started and password not in started
+    finally:
+        secure.stop()
+
+
+def _query(port, expr, until=lambda result: bool(result)):
+    """Prometheus' HTTP query API, polled until `until(result)` (scrapes run every second)."""
+    result = []
+    for _ in range(150):
+        try:
+            q = urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr}), timeout=5
+            )
+            result = json.load(q)["data"]["result"]
+            if until(result):
+                return result
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return result
+
+
+def test_a_real_prometheus_scrapes_the_server_and_the_jobs_pushgateway(served, pushgateway, tmp_path):
+    """Prometheus scrapes the server and the Pushgateway the S3 demo's jobs (and this file's
+    ingest-served) pushed to: the served count equals /metrics; evaluate's pushed accuracy per model
+    version equals eval_metrics' latest labeled day in the bucket; drift's drifted share and
+    ingest-served's status and attempt equal what job_runs recorded."""
     server, info, root = served
     prometheus = shutil.which("prometheus")
     assert prometheus, "Debian's prometheus is not installed: run bin/setup-prometheus"
     token_file = root / "tokens"
     port = free_port()
+    gateway = pushgateway.removeprefix("http://")
     (tmp_path / "prometheus.yml").write_text(
         "global: {scrape_interval: 1s}\n"
         "scrape_configs:\n"
         "  - job_name: lakeloop-serve\n"
         f"    authorization: {{credentials_file: {token_file}}}\n"
         f"    static_configs: [{{targets: ['127.0.0.1:{server.port}']}}]\n"
+        "  - job_name: pushgateway\n"
+        "    honor_labels: true\n"
+        f"    static_configs: [{{targets: ['{gateway}']}}]\n"
     )
     status, body = server.predict([instance(next(logged_rows(server, info["model_version"], 1).itertuples(index=False)), "prom-1")])
     assert status == 200
@@ -327,36 +409,66 @@ def test_a_real_prometheus_scrapes_the_server(served, tmp_path):
     try:
         expected = _metric(server, "lakeloop_serve_predictions_total")
         assert expected >= 1
-        value = None
-        for _ in range(150):
-            try:
-                q = urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/api/v1/query?query=sum(lakeloop_serve_predictions_total)", timeout=5
-                )
-                result = json.load(q)["data"]["result"]
-                if result:
-                    value = float(result[0]["value"][1])
-                    break
-            except OSError:
-                pass
-            time.sleep(0.2)
-        assert value == expected
-        up = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/query?query=up", timeout=5))
-        assert up["data"]["result"][0]["value"][1] == "1"
+        result = _query(port, "sum(lakeloop_serve_predictions_total)")
+        assert float(result[0]["value"][1]) == expected
+        up = _query(port, "up", until=lambda r: len(r) == 2)
+        assert {r["metric"]["job"]: r["value"][1] for r in up} == {"lakeloop-serve": "1", "pushgateway": "1"}
+
+        metrics = read_s3(server.endpoint, "eval_metrics")
+        day = metrics[(metrics.granularity == "day") & (metrics.slice_value == "*") & (metrics.metric == "accuracy")]
+        day = day[day.value.notna()]
+        pushed = _query(port, 'lakeloop_evaluate_metric{job="lakeloop_evaluate",model="churn",metric="accuracy"}')
+        starts = _query(port, 'lakeloop_evaluate_metric_window_start_timestamp_seconds{metric="accuracy"}')
+        start_of = {r["metric"]["model_version"]: float(r["value"][1]) for r in starts}
+        assert pushed and set(start_of) == {r["metric"]["model_version"] for r in pushed}
+        for r in pushed:
+            version = r["metric"]["model_version"]
+            rows = day[day.model_version == version].sort_values("window_start")
+            latest = rows.iloc[-1]
+            assert latest.window_start.timestamp() == start_of[version]
+            assert float(r["value"][1]) == pytest.approx(latest.value, abs=1e-12)
+
+        runs = read_s3(server.endpoint, "job_runs")
+        runs = runs[runs.status != "RUNNING"].sort_values("finished_at")
+        drift = runs[runs.job == "drift"].iloc[-1]
+        drifted, compared = (int(x) for x in dict(drift.summary)["drifted_columns"].split("/"))
+        share = _query(port, 'lakeloop_drift_drifted_share{job="lakeloop_drift",model="churn"}')
+        assert float(share[0]["value"][1]) == pytest.approx(drifted / compared)
+        alerts = _query(port, 'lakeloop_drift_alerts{job="lakeloop_drift"}')
+        assert float(alerts[0]["value"][1]) == float(dict(drift.summary)["alerts"])
+
+        ingested = runs[runs.job == "ingest-served"].iloc[-1]
+        assert ingested.status == "SUCCEEDED"
+        ok = _query(port, 'lakeloop_job_succeeded{job="lakeloop_ingest_served",model="churn"}')
+        assert ok[0]["value"][1] == "1"
+        attempt = _query(port, 'lakeloop_job_attempt{job="lakeloop_ingest_served"}')
+        assert int(float(attempt[0]["value"][1])) == ingested.attempt
+        ended = _query(port, 'lakeloop_job_last_success_timestamp_seconds{job="lakeloop_ingest_served"}')
+        assert 0 <= float(ended[0]["value"][1]) - ingested.finished_at.timestamp() < 60
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def test_the_grafana_dashboard_queries_only_metrics_the_server_exposes(served):
-    """serving/grafana/lakeloop-serve.json: every metric its panels query is one the server's
-    /metrics exposes (histogram series by their _bucket/_sum/_count names)."""
-    import re
+def _exposed(text: str) -> set[str]:
+    return {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
 
+
+def _queried(dashboard: Path) -> tuple[int, set[str]]:
+    d = json.loads(dashboard.read_text())
+    return len(d["panels"]), {m for p in d["panels"] for t in p["targets"] for m in re.findall(r"lakeloop_[a-z_]+", t["expr"])}
+
+
+def test_the_grafana_dashboards_query_only_metrics_that_exist(served, pushgateway):
+    """grafana/lakeloop-serve.json queries only metrics the server's /metrics exposes (histograms
+    by their _bucket/_sum/_count names); grafana/lakeloop-jobs.json only metrics the batch jobs
+    pushed to the Pushgateway."""
     server = served[0]
     status, body = server.request("GET", "/metrics")
-    exposed = {line.split("{")[0].split(" ")[0] for line in body.decode().splitlines() if line and not line.startswith("#")}
-    dashboard = json.loads((ROOT / "serving/grafana/lakeloop-serve.json").read_text())
-    queried = {m for p in dashboard["panels"] for t in p["targets"] for m in re.findall(r"lakeloop_[a-z_]+", t["expr"])}
-    assert len(dashboard["panels"]) >= 8 and len(queried) >= 10
-    assert queried <= exposed, queried - exposed
+    panels, queried = _queried(ROOT / "grafana/lakeloop-serve.json")
+    assert panels >= 8 and len(queried) >= 10
+    assert queried <= _exposed(body.decode()), queried - _exposed(body.decode())
+    pushed = _exposed(urllib.request.urlopen(pushgateway + "/metrics", timeout=10).read().decode())
+    panels, queried = _queried(ROOT / "grafana/lakeloop-jobs.json")
+    assert panels >= 8 and len(queried) >= 8
+    assert queried <= pushed, queried - pushed
