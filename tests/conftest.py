@@ -338,7 +338,8 @@ def pushgateway():
     assert binary, "Debian's prometheus-pushgateway is not installed: run bin/setup-prometheus"
     port = free_port()
     proc = subprocess.Popen(
-        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        # no persistence file: Debian's build defaults to one in /var/lib, shared across runs
+        [binary, f"--web.listen-address=127.0.0.1:{port}", "--persistence.file="],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"

@@ -399,7 +399,7 @@ public final class EvaluateJob
         invalid,
         c.outOfOrder(),
         headline,
-        headlineGauges(headlineRows, shown),
+        headlineGauges(lh, version, p.model().name(), shown, headlineRows),
         quality,
         alertsVersion,
         c.windows().corrected(),
@@ -597,36 +597,51 @@ public final class EvaluateJob
   }
 
   /**
-   * For Prometheus: each model version's headline metrics in the latest of the run's windows that
-   * has a value (the newest day often has no labels yet), and when that window starts.
+   * For Prometheus: for each model version in the run's windows, its headline metrics in the latest
+   * window (of all eval_metrics, not only the run's) that has a value, and when that window starts.
+   * The newest days often have no labels yet; the push replaces the whole family, so a run whose
+   * windows are all unlabeled still reports the accuracy last measured. Reads aggregates only.
    */
-  static List<JobResult.Gauge> headlineGauges(List<Row> rows, Granularity granularity) {
-    Map<List<String>, Row> latest = new LinkedHashMap<>();
-    for (Row r : rows) { // ordered by version, window start: a later window replaces an earlier
-      if (!r.isNullAt(3) && !Double.isNaN(r.getDouble(3))) {
-        latest.put(List.of(r.getString(0), r.getString(2)), r);
-      }
+  static List<JobResult.Gauge> headlineGauges(
+      Lakehouse lh, long version, String model, Granularity granularity, List<Row> runRows) {
+    List<String> versions = runRows.stream().map(r -> r.getString(0)).distinct().toList();
+    if (versions.isEmpty()) {
+      return List.of();
     }
+    List<Row> latest =
+        lh.readAt(Tables.EVAL_METRICS, version)
+            .where(
+                col(MODEL_NAME)
+                    .equalTo(model)
+                    .and(col(GRANULARITY).equalTo(granularity.label()))
+                    .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
+                    .and(col(METRIC).isin(HEADLINE.toArray()))
+                    .and(col(MODEL_VERSION).isin(versions.toArray()))
+                    .and(col(VALUE).isNotNull())
+                    .and(not(isnan(col(VALUE)))))
+            .groupBy(MODEL_VERSION, METRIC)
+            .agg(max_by(col(VALUE), col(WINDOW_START)), max(col(WINDOW_START)))
+            .orderBy(MODEL_VERSION, METRIC)
+            .collectAsList();
     List<JobResult.Gauge> gauges = new ArrayList<>();
-    latest.forEach(
-        (key, r) -> {
-          Map<String, String> labels = new LinkedHashMap<>();
-          labels.put("model_version", key.get(0));
-          labels.put("granularity", granularity.label());
-          labels.put("metric", key.get(1));
-          gauges.add(
-              new JobResult.Gauge(
-                  "lakeloop_evaluate_metric",
-                  "A headline metric on all rows in the latest window that has it (eval_metrics).",
-                  labels,
-                  r.getDouble(3)));
-          gauges.add(
-              new JobResult.Gauge(
-                  "lakeloop_evaluate_metric_window_start_timestamp_seconds",
-                  "When the window of lakeloop_evaluate_metric starts.",
-                  labels,
-                  r.getTimestamp(1).getTime() / 1000.0));
-        });
+    for (Row r : latest) {
+      Map<String, String> labels = new LinkedHashMap<>();
+      labels.put("model_version", r.getString(0));
+      labels.put("granularity", granularity.label());
+      labels.put("metric", r.getString(1));
+      gauges.add(
+          new JobResult.Gauge(
+              "lakeloop_evaluate_metric",
+              "A headline metric on all rows in the latest window that has it (eval_metrics).",
+              labels,
+              r.getDouble(2)));
+      gauges.add(
+          new JobResult.Gauge(
+              "lakeloop_evaluate_metric_window_start_timestamp_seconds",
+              "When the window of lakeloop_evaluate_metric starts.",
+              labels,
+              r.getTimestamp(3).getTime() / 1000.0));
+    }
     return gauges;
   }
 
