@@ -9,6 +9,7 @@ import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
+import io.lakeloop.common.job.RunMetrics;
 import io.lakeloop.common.job.StagedJob;
 import io.lakeloop.common.notify.Webhook;
 import io.lakeloop.common.run.JobRuns;
@@ -399,7 +400,10 @@ public final class EvaluateJob
         invalid,
         c.outOfOrder(),
         headline,
-        headlineGauges(lh, version, p.model().name(), shown, headlineRows),
+        // one more read of eval_metrics, only for a run that pushes its metrics
+        RunMetrics.configured(ctx.config()).isPresent()
+            ? headlineGauges(lh, version, p.model().name(), shown, headlineRows)
+            : List.of(),
         quality,
         alertsVersion,
         c.windows().corrected(),
