@@ -1,5 +1,8 @@
 package io.lakeloop.common.config;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * S3A connection settings that are not secrets. Credentials never pass through lakeloop's config:
  * S3A reads them from the environment or the AWS provider chain.
@@ -13,8 +16,8 @@ public record S3Settings(String endpoint, boolean pathStyleAccess, boolean sslEn
    * These settings as Hadoop configuration keys ({@code fs.s3a.*}): what a Spark session gets under
    * {@code spark.hadoop.} and the Spark-free server sets on its Hadoop configuration.
    */
-  public java.util.Map<String, String> hadoopConf() {
-    java.util.Map<String, String> conf = new java.util.LinkedHashMap<>();
+  public Map<String, String> hadoopConf() {
+    Map<String, String> conf = new LinkedHashMap<>();
     if (!endpoint.isEmpty()) {
       conf.put("fs.s3a.endpoint", endpoint);
     }

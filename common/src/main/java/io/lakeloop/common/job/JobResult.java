@@ -1,5 +1,6 @@
 package io.lakeloop.common.job;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,7 +48,7 @@ public record JobResult(
    */
   public record Gauge(String name, String help, Map<String, String> labels, double value) {
     public Gauge {
-      labels = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(labels));
+      labels = Collections.unmodifiableMap(new LinkedHashMap<>(labels));
     }
   }
 

@@ -580,6 +580,18 @@ public final class EvaluateJob
   /** How this job's quarantine reasons start, so reruns replace only its own rows. */
   static final String QUARANTINE_PREFIX = "evaluate: ";
 
+  /** eval_metrics at a version: a model's headline metrics on all rows for one granularity. */
+  private static Dataset<Row> headlineMetrics(
+      Lakehouse lh, long version, String model, Granularity granularity) {
+    return lh.readAt(Tables.EVAL_METRICS, version)
+        .where(
+            col(MODEL_NAME)
+                .equalTo(model)
+                .and(col(GRANULARITY).equalTo(granularity.label()))
+                .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
+                .and(col(METRIC).isin(HEADLINE.toArray())));
+  }
+
   /**
    * The headline metrics on all rows ({@code slice_value = '*'}) for one granularity from a date
    * on, read from eval_metrics at a version: model version, window start, metric, value, interval.
@@ -587,14 +599,8 @@ public final class EvaluateJob
    */
   static List<Row> headlineRows(
       Lakehouse lh, long version, String model, Granularity granularity, LocalDate from) {
-    return lh.readAt(Tables.EVAL_METRICS, version)
-        .where(
-            col(MODEL_NAME)
-                .equalTo(model)
-                .and(col(GRANULARITY).equalTo(granularity.label()))
-                .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
-                .and(col(WINDOW_DATE).geq(from.toString()))
-                .and(col(METRIC).isin(HEADLINE.toArray())))
+    return headlineMetrics(lh, version, model, granularity)
+        .where(col(WINDOW_DATE).geq(from.toString()))
         .select(MODEL_VERSION, WINDOW_START, METRIC, VALUE, CI_LOW, CI_HIGH)
         .orderBy(MODEL_VERSION, WINDOW_START, METRIC)
         .collectAsList();
@@ -613,14 +619,10 @@ public final class EvaluateJob
       return List.of();
     }
     List<Row> latest =
-        lh.readAt(Tables.EVAL_METRICS, version)
+        headlineMetrics(lh, version, model, granularity)
             .where(
-                col(MODEL_NAME)
-                    .equalTo(model)
-                    .and(col(GRANULARITY).equalTo(granularity.label()))
-                    .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))
-                    .and(col(METRIC).isin(HEADLINE.toArray()))
-                    .and(col(MODEL_VERSION).isin(versions.toArray()))
+                col(MODEL_VERSION)
+                    .isin(versions.toArray())
                     .and(col(VALUE).isNotNull())
                     .and(not(isnan(col(VALUE)))))
             .groupBy(MODEL_VERSION, METRIC)
