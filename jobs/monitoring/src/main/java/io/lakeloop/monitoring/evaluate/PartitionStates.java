@@ -88,6 +88,8 @@ final class PartitionStates
     }
   }
 
+  private static final int RECOUNT = 64;
+
   private final Shape shape;
   private final RowScorer scorer;
   private final List<Granularity> granularities;
@@ -131,7 +133,12 @@ final class PartitionStates
     private final ArrayDeque<Tuple2<OrderedMerge.Tagged<GroupKey>, SliceState>> ready =
         new ArrayDeque<>();
     private final long maxTotals = Math.max(2, memoryBytes / shape.bytes() / 4);
-    private final long maxOpen = Math.max(4, memoryBytes / shape.bytes() - maxTotals);
+    // the open states' bytes: states hold only the bins their rows use (a window of a few rows is
+    // small), so the bound is on what they hold, recounted every RECOUNT new states
+    private final long openBudget =
+        Math.max(4 * shape.bytes(), memoryBytes - maxTotals * shape.bytes());
+    private long openBytes;
+    private int created;
     private final boolean derivedAll = sliceColumns.length > 0;
     // the all-rows states summed from the first slice column's emitted states, oldest first
     private final Map<GroupKey, SliceState> totals = new LinkedHashMap<>();
@@ -355,13 +362,22 @@ final class PartitionStates
       if (s == null) {
         s = shape.create();
         open.put(key, s);
-        if (open.size() > maxOpen) {
+        openBytes += s.bytes();
+        if (openBytes > openBudget || ++created % RECOUNT == 0) {
+          openBytes = open.values().stream().mapToLong(SliceState::bytes).sum();
+          boolean evicted = false;
           Iterator<Map.Entry<GroupKey, SliceState>> eldest = open.entrySet().iterator();
-          Map.Entry<GroupKey, SliceState> e = eldest.next();
-          eldest.remove();
-          emit(e.getKey(), e.getValue());
-          // an emitted state takes no more rows: forget the remembered ones
-          slotStates.forEach(Map::clear);
+          while (openBytes > openBudget && open.size() > 4) {
+            Map.Entry<GroupKey, SliceState> e = eldest.next();
+            eldest.remove();
+            openBytes -= e.getValue().bytes();
+            emit(e.getKey(), e.getValue());
+            evicted = true;
+          }
+          if (evicted) {
+            // an emitted state takes no more rows: forget the remembered ones
+            slotStates.forEach(Map::clear);
+          }
         }
       }
       cached.put(sliceValue, s);

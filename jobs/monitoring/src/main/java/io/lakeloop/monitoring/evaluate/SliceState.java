@@ -11,11 +11,12 @@ import java.util.Map;
  * coarse ones (their intervals). Rows add into it on the executors and partial states merge after
  * the shuffle; the driver never holds one.
  *
- * <p>Size: partials + R x bootstrapped partials doubles + classes x fine bins x 2 longs + (R + 1) x
- * classes x coarse bins x 2 doubles (+ classes x fine bins x 2 doubles when metrics are estimated);
- * about 0.5 MB for a binary model with 100 replicates, 10,000 fine and 200 coarse bins. Fine counts
- * are longs, so no window x slice overflows; the replicates' coarse counts are doubles, exact below
- * 2^53, so that a row adds its weights without converting them.
+ * <p>Size: partials + R x bootstrapped partials doubles, and histograms that hold only the bins
+ * rows fell into ({@link BlockArray}) until a quarter of them are used: at most classes x fine bins
+ * x 2 + (R + 1) x classes x coarse bins x 2 doubles (+ classes x fine bins x 2 when metrics are
+ * estimated), about 0.5 MB for a binary model with 100 replicates, 10,000 fine and 200 coarse bins,
+ * and a few kilobytes for a window of a few hundred rows. Counts are doubles, exact below 2^53
+ * rows, so that a row adds its weights without converting them.
  *
  * <p>Layout: replicate-minor ({@code [partial][replicate]}, {@code
  * [histogram][bin][side][replicate]}) so that adding a row is, per non-zero partial and per
@@ -31,11 +32,14 @@ final class SliceState implements Serializable {
   private final int coarseBins;
   private final int finePerCoarse;
   private final int stride;
-  final double[] sums;
-  final double[] replicateSums;
-  final long[] fine;
-  final double[] coarse;
-  final double[] estimated;
+  private final double[] sums;
+  private final double[] replicateSums;
+  // per histogram x fine bin: positives, negatives
+  private final BlockArray fine;
+  // per histogram x coarse bin: positives' then negatives' weights, sample and replicates
+  private final BlockArray coarse;
+  // per estimated histogram x fine bin: estimated positives, negatives
+  private final BlockArray estimated;
 
   /**
    * @param slots per partial, its index among the partials summed per replicate, or -1
@@ -59,9 +63,9 @@ final class SliceState implements Serializable {
     int bootstrapped = (int) Arrays.stream(slots).filter(i -> i >= 0).count();
     this.sums = new double[slots.length];
     this.replicateSums = new double[replicates * bootstrapped];
-    this.fine = new long[histograms * fineBins * 2];
-    this.coarse = new double[replicates > 0 ? (replicates + 1) * histograms * coarseBins * 2 : 0];
-    this.estimated = new double[estimatedHistograms * fineBins * 2];
+    this.fine = new BlockArray(histograms * fineBins, 2);
+    this.coarse = new BlockArray(replicates > 0 ? histograms * coarseBins : 0, 2 * stride);
+    this.estimated = new BlockArray(estimatedHistograms * fineBins, 2);
   }
 
   /**
@@ -72,14 +76,15 @@ final class SliceState implements Serializable {
    */
   void add(
       double[] x, int[] nz, int nonZero, double[] w, int[] codes, RowScorer.Estimates estimates) {
-    if (estimated.length > 0) {
+    if (estimated.blocks() > 0) {
       for (int h = 0; h < estimates.bins.length; h++) {
         int bin = estimates.bins[h];
         if (bin >= 0) {
           double p = estimates.positive[h];
-          int at = (h * fineBins + bin) * 2;
-          estimated[at] += p;
-          estimated[at + 1] += 1 - p;
+          int at = estimated.offset(h * fineBins + bin);
+          double[] e = estimated.data();
+          e[at] += p;
+          e[at + 1] += 1 - p;
         }
       }
     }
@@ -102,11 +107,13 @@ final class SliceState implements Serializable {
       }
       int bin = code >> 1;
       int side = (code & 1) == 1 ? 0 : 1; // slot 0 counts positives, slot 1 negatives
-      fine[(h * fineBins + bin) * 2 + side]++;
+      int at = fine.offset(h * fineBins + bin); // before data(): offset may move it
+      fine.data()[at + side]++;
       if (replicates > 0) {
-        int base = ((h * coarseBins + bin / finePerCoarse) * 2 + side) * stride;
+        int base = coarse.offset(h * coarseBins + bin / finePerCoarse) + side * stride;
+        double[] c = coarse.data();
         for (int b = 0; b < stride; b++) {
-          coarse[base + b] += w[b];
+          c[base + b] += w[b];
         }
       }
     }
@@ -120,15 +127,9 @@ final class SliceState implements Serializable {
     for (int i = 0; i < replicateSums.length; i++) {
       replicateSums[i] += o.replicateSums[i];
     }
-    for (int i = 0; i < fine.length; i++) {
-      fine[i] += o.fine[i];
-    }
-    for (int i = 0; i < coarse.length; i++) {
-      coarse[i] += o.coarse[i];
-    }
-    for (int i = 0; i < estimated.length; i++) {
-      estimated[i] += o.estimated[i];
-    }
+    fine.add(o.fine);
+    coarse.add(o.coarse);
+    estimated.add(o.estimated);
     return this;
   }
 
@@ -159,16 +160,18 @@ final class SliceState implements Serializable {
         ScoreHistogram out = new ScoreHistogram();
         if (fineHistograms) {
           for (int bin = 0; bin < fineBins; bin++) {
-            int at = (h * fineBins + bin) * 2;
-            if (fine[at] != 0 || fine[at + 1] != 0) {
-              out.add(bin, fine[at], fine[at + 1]);
+            int i = h * fineBins + bin;
+            double positives = fine.get(i, 0);
+            double negatives = fine.get(i, 1);
+            if (positives != 0 || negatives != 0) {
+              out.add(bin, positives, negatives);
             }
           }
         } else {
           for (int bin = 0; bin < coarseBins; bin++) {
-            int at = ((h * coarseBins + bin) * 2) * stride + b;
-            long positives = (long) coarse[at];
-            long negatives = (long) coarse[at + stride];
+            int i = h * coarseBins + bin;
+            long positives = (long) coarse.get(i, b);
+            long negatives = (long) coarse.get(i, stride + b);
             if (positives != 0 || negatives != 0) {
               out.add(bin, positives, negatives);
             }
@@ -184,14 +187,25 @@ final class SliceState implements Serializable {
           return out;
         }
         for (int bin = 0; bin < fineBins; bin++) {
-          int at = (h * fineBins + bin) * 2;
-          if (estimated[at] != 0 || estimated[at + 1] != 0) {
-            out.add(bin, estimated[at], estimated[at + 1]);
+          int i = h * fineBins + bin;
+          double positives = estimated.get(i, 0);
+          double negatives = estimated.get(i, 1);
+          if (positives != 0 || negatives != 0) {
+            out.add(bin, positives, negatives);
           }
         }
         return out;
       }
     };
+  }
+
+  /** Bytes held (for the map side's memory bound). */
+  long bytes() {
+    return 8L * (sums.length + replicateSums.length)
+        + fine.bytes()
+        + coarse.bytes()
+        + estimated.bytes()
+        + 64;
   }
 
   int replicates() {
