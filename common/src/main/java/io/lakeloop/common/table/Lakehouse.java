@@ -298,6 +298,7 @@ public final class Lakehouse {
         .write()
         .format("delta")
         .mode("append")
+        .option("optimizeWrite", spec.optimizedWrites())
         .option("userMetadata", runId);
   }
 
@@ -311,6 +312,7 @@ public final class Lakehouse {
         .format("delta")
         .mode("overwrite")
         .option("replaceWhere", predicate.sql())
+        .option("optimizeWrite", spec.optimizedWrites())
         .option("userMetadata", runId)
         .save(path(spec.name()));
     return latestVersion(spec.name()).orElseThrow();

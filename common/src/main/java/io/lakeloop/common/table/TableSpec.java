@@ -1,5 +1,6 @@
 package io.lakeloop.common.table;
 
+import io.lakeloop.common.schema.Columns;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
@@ -57,6 +58,18 @@ public record TableSpec(
   public TableSpec(
       String name, StructType schema, List<String> partitionColumns, boolean addMissingColumns) {
     this(name, schema, partitionColumns, addMissingColumns, List.of());
+  }
+
+  /**
+   * Whether writes go through Delta's optimized write (rows shuffled by partition value first, so a
+   * write leaves about one file per window date rather than one per task and date): the aggregate
+   * tables, partitioned by {@code window_date}, whose writes are small but may span hundreds of
+   * windows in a backfill — reading thousands of tiny files back cost more than the statistics. The
+   * row logs (prediction_log, labels) write as they come: a second shuffle of every row would cost
+   * more than it saves.
+   */
+  public boolean optimizedWrites() {
+    return partitionColumns.contains(Columns.WINDOW_DATE);
   }
 
   /** A row of this table from values by column name, in schema order; absent columns are null. */
