@@ -1,6 +1,5 @@
 package io.lakeloop.common.table;
 
-import io.lakeloop.common.schema.Columns;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
@@ -62,14 +61,16 @@ public record TableSpec(
 
   /**
    * Whether writes go through Delta's optimized write (rows shuffled by partition value first, so a
-   * write leaves about one file per window date rather than one per task and date): the aggregate
-   * tables, partitioned by {@code window_date}, whose writes are small but may span hundreds of
-   * windows in a backfill — reading thousands of tiny files back cost more than the statistics. The
-   * row logs (prediction_log, labels) write as they come: a second shuffle of every row would cost
-   * more than it saves.
+   * write leaves about one file per window date rather than one per task and date): eval_metrics
+   * and alerts, which evaluate writes and then reads back in the same run (the quality checks) — in
+   * a 600-day backfill the 4,800 files of one write made those reads cost 40 s, 13 s with one file
+   * per date. Not the drift tables: Delta puts all of a write's small dates into one task (one
+   * core), and drift's three writes took 62 s instead of 37 s that way (bench/RESULTS.md,
+   * backfill). The row logs (prediction_log, labels) write as they come: a second shuffle of every
+   * row would cost more than it saves.
    */
   public boolean optimizedWrites() {
-    return partitionColumns.contains(Columns.WINDOW_DATE);
+    return name.equals(Tables.EVAL_METRICS) || name.equals(Tables.ALERTS);
   }
 
   /** A row of this table from values by column name, in schema order; absent columns are null. */

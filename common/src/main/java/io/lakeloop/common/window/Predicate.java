@@ -75,6 +75,23 @@ public final class Predicate {
             + ")");
   }
 
+  /**
+   * {@code column IN (TIMESTAMP '…', …)} (UTC); at least one instant. Spark evaluates a long IN
+   * list as one set lookup, where an OR of as many equalities compiles into code that outgrows the
+   * JVM's 64 KB method limit (a backfill's hundreds of windows did).
+   */
+  public static Predicate inInstants(String column, Collection<Instant> values) {
+    if (values.isEmpty()) {
+      throw new LakeloopException(
+          "a predicate " + column + " IN () matches nothing; give an instant");
+    }
+    return new Predicate(
+        column
+            + " IN ("
+            + values.stream().map(Predicate::literal).collect(Collectors.joining(", "))
+            + ")");
+  }
+
   /** {@code column LIKE 'prefix%'}, the prefix matched as itself ({@code %} and {@code _} too). */
   public static Predicate startsWith(String column, String prefix) {
     String pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%";

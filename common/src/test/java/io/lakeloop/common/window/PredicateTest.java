@@ -76,6 +76,11 @@ class PredicateTest extends SparkTestBase {
     assertThat(matching(Predicate.in("day", List.of(d2, d2.plusDays(3))))).containsExactly(2, 5);
     assertThat(matching(Predicate.eq("at", T0.plusSeconds(3600)))).containsExactly(1);
     assertThat(matching(Predicate.atLeast("at", T0.plusSeconds(3600 * 6)))).containsExactly(6, 7);
+    assertThat(
+            matching(
+                Predicate.inInstants(
+                    "at", List.of(T0.plusSeconds(3600 * 2), T0, T0.plusSeconds(3600 * 7)))))
+        .containsExactly(0, 2, 7);
     Predicate either =
         Predicate.or(
             List.of(
@@ -87,6 +92,8 @@ class PredicateTest extends SparkTestBase {
     assertThat(matching(Predicate.and())).hasSize(IDS.size());
     assertThatThrownBy(() -> Predicate.or(List.of())).isInstanceOf(LakeloopException.class);
     assertThatThrownBy(() -> Predicate.in("day", List.of())).isInstanceOf(LakeloopException.class);
+    assertThatThrownBy(() -> Predicate.inInstants("at", List.of()))
+        .isInstanceOf(LakeloopException.class);
   }
 
   @Test

@@ -644,15 +644,19 @@ public final class DriftJob
 
   /** The replaceWhere predicate covering exactly the run's windows of one model. */
   static Predicate predicate(String model, List<Window> windows, Predicate extra) {
-    List<Predicate> clauses = new ArrayList<>();
+    // per granularity one IN list of starts: an OR per window outgrows codegen in a backfill
+    Map<String, Set<Instant>> starts = new LinkedHashMap<>();
     Set<LocalDate> dates = new LinkedHashSet<>();
     for (Window w : windows) {
-      clauses.add(
-          Predicate.and(
-              Predicate.eq(GRANULARITY, w.granularity().label()),
-              Predicate.eq(WINDOW_START, w.start())));
+      starts.computeIfAbsent(w.granularity().label(), g -> new LinkedHashSet<>()).add(w.start());
       dates.add(w.startDate());
     }
+    List<Predicate> clauses = new ArrayList<>();
+    starts.forEach(
+        (g, s) ->
+            clauses.add(
+                Predicate.and(
+                    Predicate.eq(GRANULARITY, g), Predicate.inInstants(WINDOW_START, s))));
     return Predicate.and(
         Predicate.eq(MODEL_NAME, model),
         extra,

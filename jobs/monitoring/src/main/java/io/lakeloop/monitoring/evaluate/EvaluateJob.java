@@ -157,24 +157,30 @@ public final class EvaluateJob
       return plan;
     }
     Map<Granularity, Set<Instant>> also = new LinkedHashMap<>();
-    List<Predicate> clauses = new ArrayList<>();
     for (Map.Entry<Granularity, Instant> e : plan.scope().from().entrySet()) {
       Granularity g = e.getKey();
       for (LocalDate d : older) {
         Instant start = g.start(d.atStartOfDay(ZoneOffset.UTC).toInstant());
-        if (start.isBefore(e.getValue())
-            && also.computeIfAbsent(g, k -> new TreeSet<>()).add(start)) {
-          clauses.add(
-              Predicate.and(
-                  Predicate.eq(WINDOW_DATE, LocalDate.ofInstant(start, ZoneOffset.UTC)),
-                  Predicate.eq(GRANULARITY, g.label()),
-                  Predicate.eq(WINDOW_START, start)));
+        if (start.isBefore(e.getValue())) {
+          also.computeIfAbsent(g, k -> new TreeSet<>()).add(start);
         }
       }
     }
-    if (clauses.isEmpty()) {
+    if (also.isEmpty()) {
       return plan;
     }
+    // per granularity one IN list of dates and of starts: an OR per window outgrows codegen when
+    // many old days changed
+    List<Predicate> clauses = new ArrayList<>();
+    also.forEach(
+        (g, starts) ->
+            clauses.add(
+                Predicate.and(
+                    Predicate.in(
+                        WINDOW_DATE,
+                        starts.stream().map(t -> LocalDate.ofInstant(t, ZoneOffset.UTC)).toList()),
+                    Predicate.eq(GRANULARITY, g.label()),
+                    Predicate.inInstants(WINDOW_START, starts))));
     Predicate predicate =
         Predicate.or(
             List.of(
