@@ -65,14 +65,7 @@ public final class Predicate {
 
   /** {@code column IN (DATE '…', …)}; at least one date. */
   public static Predicate in(String column, Collection<LocalDate> values) {
-    if (values.isEmpty()) {
-      throw new LakeloopException("a predicate " + column + " IN () matches nothing; give a date");
-    }
-    return new Predicate(
-        column
-            + " IN ("
-            + values.stream().map(Predicate::literal).collect(Collectors.joining(", "))
-            + ")");
+    return inList(column, values.stream().map(Predicate::literal).toList(), "a date");
   }
 
   /**
@@ -81,15 +74,15 @@ public final class Predicate {
    * JVM's 64 KB method limit (a backfill's hundreds of windows did).
    */
   public static Predicate inInstants(String column, Collection<Instant> values) {
-    if (values.isEmpty()) {
-      throw new LakeloopException(
-          "a predicate " + column + " IN () matches nothing; give an instant");
+    return inList(column, values.stream().map(Predicate::literal).toList(), "an instant");
+  }
+
+  /** {@code column IN (literals)}; refuses an empty list, asking for {@code what}. */
+  private static Predicate inList(String column, List<String> literals, String what) {
+    if (literals.isEmpty()) {
+      throw new LakeloopException("a predicate " + column + " IN () matches nothing; give " + what);
     }
-    return new Predicate(
-        column
-            + " IN ("
-            + values.stream().map(Predicate::literal).collect(Collectors.joining(", "))
-            + ")");
+    return new Predicate(column + " IN (" + String.join(", ", literals) + ")");
   }
 
   /** {@code column LIKE 'prefix%'}, the prefix matched as itself ({@code %} and {@code _} too). */
