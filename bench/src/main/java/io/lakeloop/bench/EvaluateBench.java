@@ -18,6 +18,7 @@ import java.io.File;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -327,17 +328,8 @@ public final class EvaluateBench {
 
   /** {@link #rawScan} over the two stored tables: every column the paired evaluation reads. */
   static Object rawScanApart(Dataset<Row> logs, Dataset<Row> labels) {
-    Row l =
-        logs.agg(
-                sum(length(col(REQUEST_ID))),
-                sum(unix_seconds(col(EVENT_TIME))),
-                sum(length(col(MODEL_NAME))),
-                sum(length(col(MODEL_VERSION))),
-                sum(col(PREDICTION)),
-                sum(col(SCORES).getItem(0).plus(col(SCORES).getItem(1))),
-                sum(length(col("region"))))
-            .collectAsList()
-            .get(0);
+    Column[] sums = predictionSums();
+    Row l = logs.agg(sums[0], Arrays.copyOfRange(sums, 1, sums.length)).collectAsList().get(0);
     Row b =
         labels
             .agg(
@@ -366,17 +358,20 @@ public final class EvaluateBench {
 
   /** One sum per column the evaluation reads, so every value is decoded. */
   static Object rawScan(Dataset<Row> data) {
-    return data.agg(
-            sum(length(col(REQUEST_ID))),
-            sum(unix_seconds(col(EVENT_TIME))),
-            sum(length(col(MODEL_NAME))),
-            sum(length(col(MODEL_VERSION))),
-            sum(col(PREDICTION)),
-            sum(col(SCORES).getItem(0).plus(col(SCORES).getItem(1))),
-            sum(length(col("region"))),
-            sum(col(LABEL)))
-        .collectAsList()
-        .get(0);
+    return data.agg(sum(col(LABEL)), predictionSums()).collectAsList().get(0);
+  }
+
+  /** A sum per prediction column the evaluation reads (strings by length). */
+  static Column[] predictionSums() {
+    return new Column[] {
+      sum(length(col(REQUEST_ID))),
+      sum(unix_seconds(col(EVENT_TIME))),
+      sum(length(col(MODEL_NAME))),
+      sum(length(col(MODEL_VERSION))),
+      sum(col(PREDICTION)),
+      sum(col(SCORES).getItem(0).plus(col(SCORES).getItem(1))),
+      sum(length(col("region")))
+    };
   }
 
   static Object lakeloop(Dataset<Row> data, int replicates) {

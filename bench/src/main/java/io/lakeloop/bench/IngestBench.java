@@ -3,12 +3,8 @@ package io.lakeloop.bench;
 import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
-import io.lakeloop.common.cli.CliArgs;
-import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.ModelSpec;
-import io.lakeloop.common.job.Job;
-import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.TableSpec;
@@ -16,6 +12,7 @@ import io.lakeloop.common.table.Tables;
 import io.lakeloop.modeling.Scratch;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -23,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -67,8 +63,10 @@ public final class IngestBench {
                 "unknown flag " + args[i] + "; use --rows N --repeats N --dir DIR");
       }
     }
-    Scratch.delete(Path.of(dir));
-    LakeloopConfig base = config(dir + "/unused");
+    if (Files.exists(Path.of(dir))) {
+      Scratch.delete(Path.of(dir));
+    }
+    LakeloopConfig base = ScoreBench.config(dir + "/unused");
     SparkSession spark = Sessions.create(base);
     try {
       ModelSpec spec = base.model("churn");
@@ -107,9 +105,9 @@ public final class IngestBench {
             seconds,
             "generate (prediction_log and labels)",
             () ->
-                run(
+                ScoreBench.run(
                     new GenerateJob(),
-                    config(gen),
+                    ScoreBench.config(gen),
                     spark,
                     "--rows",
                     Long.toString(rows),
@@ -152,9 +150,9 @@ public final class IngestBench {
               seconds,
               "lakeloop ingest from " + format,
               () ->
-                  run(
+                  ScoreBench.run(
                       new IngestJob(),
-                      config(dir + "/ingest-" + format),
+                      ScoreBench.config(dir + "/ingest-" + format),
                       spark,
                       "--table",
                       Tables.PREDICTION_LOG,
@@ -254,7 +252,7 @@ public final class IngestBench {
     System.out.println("| contender | best s | predictions/s (best) |");
     System.out.println("| --- | ---: | ---: |");
     for (Map.Entry<String, List<Double>> e : s.entrySet()) {
-      double b = best(e.getValue());
+      double b = ScoreBench.best(e.getValue());
       System.out.printf(Locale.ROOT, "| %s | %.1f | %,.0f |%n", e.getKey(), b, counts[0] / b);
     }
     System.out.println();
@@ -280,7 +278,7 @@ public final class IngestBench {
 
   private static void ratio(
       Map<String, List<Double>> s, String ours, String floor, String label, double target) {
-    double r = best(s.get(ours)) / best(s.get(floor));
+    double r = ScoreBench.best(s.get(ours)) / ScoreBench.best(s.get(floor));
     System.out.printf(
         Locale.ROOT,
         "- %s: **%.2fx** (target <= %.1fx: %s)%n",
@@ -288,23 +286,5 @@ public final class IngestBench {
         r,
         target,
         r <= target ? "met" : "**not met**");
-  }
-
-  private static double best(List<Double> xs) {
-    return xs.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
-  }
-
-  private static LakeloopConfig config(String warehouse) {
-    return ConfigLoader.load(
-        Optional.of(Path.of("configs/local.conf")),
-        List.of(
-            "lakeloop.warehouse=\"" + warehouse + "\"",
-            "lakeloop.spark.master=\"local[2]\"",
-            "lakeloop.spark.ui-enabled=false"));
-  }
-
-  private static JobResult run(Job job, LakeloopConfig config, SparkSession spark, String... args)
-      throws Exception {
-    return JobLauncher.run(job, CliArgs.parse(job.name(), args, job.flags(), false), config, spark);
   }
 }

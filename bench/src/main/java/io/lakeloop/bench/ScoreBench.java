@@ -219,7 +219,7 @@ public final class ScoreBench {
     }
   }
 
-  private static double best(List<Double> xs) {
+  static double best(List<Double> xs) {
     return xs.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
   }
 
@@ -253,7 +253,8 @@ public final class ScoreBench {
     return lit(1.0).divide(lit(1.0).plus(exp(z.multiply(-1))));
   }
 
-  private static LakeloopConfig config(String warehouse) {
+  /** A job's config on configs/local.conf with the warehouse at {@code warehouse}, local[2]. */
+  static LakeloopConfig config(String warehouse) {
     return ConfigLoader.load(
         Optional.of(Path.of("configs/local.conf")),
         List.of(
@@ -262,7 +263,8 @@ public final class ScoreBench {
             "lakeloop.spark.ui-enabled=false"));
   }
 
-  private static JobResult run(Job job, LakeloopConfig config, SparkSession spark, String... args)
+  /** Runs a job as bin/lakeloop would, in this JVM's session. */
+  static JobResult run(Job job, LakeloopConfig config, SparkSession spark, String... args)
       throws Exception {
     return JobLauncher.run(job, CliArgs.parse(job.name(), args, job.flags(), false), config, spark);
   }
