@@ -63,6 +63,9 @@ public final class IngestBench {
                 "unknown flag " + args[i] + "; use --rows N --repeats N --dir DIR");
       }
     }
+    if (repeats < 1) {
+      throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
+    }
     if (Files.exists(Path.of(dir))) {
       Scratch.delete(Path.of(dir));
     }
@@ -73,31 +76,33 @@ public final class IngestBench {
       int days = base.section("generate").intAtLeast("days", 1);
       LocalDate start = LocalDate.parse(base.section("generate").string("start-date"));
       Map<String, List<Double>> seconds = new LinkedHashMap<>();
-      long[] counts = new long[2];
       // a small round first, not counted: the JIT and Spark's first-use costs hit no contender
-      round(spark, spec, start, days, Math.min(rows, 20_000), dir + "/warm-up", null, counts);
+      round(spark, spec, start, days, Math.min(rows, 20_000), dir + "/warm-up", null);
+      Generated generated = null;
       for (int r = 1; r <= repeats; r++) {
-        round(spark, spec, start, days, rows, dir + "/round-" + r, seconds, counts);
+        generated = round(spark, spec, start, days, rows, dir + "/round-" + r, seconds);
       }
-      report(rows, counts, repeats, seconds);
+      report(rows, generated, repeats, seconds);
     } finally {
       spark.stop();
     }
   }
 
+  /** What generate wrote: valid predictions and labels (its malformed rows are quarantined). */
+  record Generated(long predictions, long labels) {}
+
   /**
-   * One round of every contender into folders under {@code dir} (deleted after): times go to {@code
-   * seconds} (none when null), the predictions and labels generate wrote to {@code counts}.
+   * One round of every contender into folders under {@code dir} (deleted after); times go to {@code
+   * seconds} (none when null).
    */
-  static void round(
+  static Generated round(
       SparkSession spark,
       ModelSpec spec,
       LocalDate start,
       int days,
       long rows,
       String dir,
-      Map<String, List<Double>> seconds,
-      long[] counts)
+      Map<String, List<Double>> seconds)
       throws Exception {
     String gen = dir + "/generate";
     JobResult g =
@@ -113,19 +118,21 @@ public final class IngestBench {
                     Long.toString(rows),
                     "--run-id",
                     "bench"));
-    counts[0] = Long.parseLong(g.summary().get("predictions_written"));
-    counts[1] = Long.parseLong(g.summary().get("labels_written"));
+    Generated written =
+        new Generated(
+            Long.parseLong(g.summary().get("predictions_written")),
+            Long.parseLong(g.summary().get("labels_written")));
+    TableSpec target = Tables.predictionLog(spec);
     String range = dir + "/range";
     time(
         seconds,
         "spark.range: the same rows, random columns of the same schemas",
         () -> {
-          writeRandom(spark, Tables.predictionLog(spec), counts[0], start, days, range);
-          writeRandom(spark, Tables.LABELS, counts[1], start, days, range);
+          writeRandom(spark, target, written.predictions(), start, days, range);
+          writeRandom(spark, Tables.LABELS, written.labels(), start, days, range);
           return null;
         });
     exportSources(spark, gen + "/" + Tables.PREDICTION_LOG, dir);
-    TableSpec target = Tables.predictionLog(spec);
     for (String format : List.of("json", "parquet")) {
       String path = dir + "/source." + format;
       String plain = dir + "/plain-" + format;
@@ -163,12 +170,17 @@ public final class IngestBench {
                       "--run-id",
                       "bench-" + format));
       System.err.println("bench: " + ir.output());
-      if (Long.parseLong(ir.summary().get("written")) != counts[0]) {
+      if (Long.parseLong(ir.summary().get("written")) != written.predictions()) {
         throw new IllegalStateException(
-            "ingest wrote " + ir.summary().get("written") + " of " + counts[0] + " rows");
+            "ingest wrote "
+                + ir.summary().get("written")
+                + " of "
+                + written.predictions()
+                + " rows");
       }
     }
     Scratch.delete(Path.of(dir));
+    return written;
   }
 
   /**
@@ -236,7 +248,8 @@ public final class IngestBench {
     return out;
   }
 
-  private static void report(long rows, long[] counts, int repeats, Map<String, List<Double>> s) {
+  private static void report(
+      long rows, Generated generated, int repeats, Map<String, List<Double>> s) {
     System.out.println("## Loading throughput (bench/ingest)");
     System.out.println();
     System.out.printf(
@@ -246,14 +259,15 @@ public final class IngestBench {
         System.getProperty("lakeloop.bench.commit", "unknown"),
         System.getProperty("lakeloop.bench.command", "bench/ingest"),
         rows,
-        counts[0],
-        counts[1],
+        generated.predictions(),
+        generated.labels(),
         repeats);
     System.out.println("| contender | best s | predictions/s (best) |");
     System.out.println("| --- | ---: | ---: |");
     for (Map.Entry<String, List<Double>> e : s.entrySet()) {
       double b = ScoreBench.best(e.getValue());
-      System.out.printf(Locale.ROOT, "| %s | %.1f | %,.0f |%n", e.getKey(), b, counts[0] / b);
+      System.out.printf(
+          Locale.ROOT, "| %s | %.1f | %,.0f |%n", e.getKey(), b, generated.predictions() / b);
     }
     System.out.println();
     ratio(
