@@ -44,3 +44,16 @@ def test_committed_expected_values_match_scikit_learn(fresh, name, keys):
     assert list(new.columns) == list(committed.columns)
     for column in new.columns:
         assert (abs(new[column] - committed[column]) <= 1e-12 * (1 + abs(committed[column]))).all()
+
+
+def test_committed_fairness_reference_matches_scikit_learn(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_fairness", REF / "make_fairness.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.build(str(tmp_path))
+    keys = ["reference", "group", "metric"]
+    new = pd.read_csv(tmp_path / "expected_fairness.csv").set_index(keys)
+    committed = pd.read_csv(REF / "expected_fairness.csv").set_index(keys)
+    assert list(new.index) == list(committed.index)
+    for column in new.columns:
+        assert (abs(new[column] - committed[column]) <= 1e-12 * (1 + abs(committed[column]))).all()

@@ -31,21 +31,31 @@ public final class TopValues {
    */
   public static Map<String, List<String>> ranked(
       Dataset<Row> rows, List<String> columns, int limit, String nullValue) {
+    Map<String, Column> values = new LinkedHashMap<>();
+    for (String c : columns) {
+      values.put(
+          c,
+          nullValue == null
+              ? col(c).cast("string")
+              : coalesce(col(c).cast("string"), lit(nullValue)));
+    }
+    return ranked(rows, values, limit);
+  }
+
+  /**
+   * Per named value (a STRING column expression; null values are left out), its values by
+   * descending count (ties by value), at most {@code limit} of them, in the same one job.
+   */
+  public static Map<String, List<String>> ranked(
+      Dataset<Row> rows, Map<String, Column> values, int limit) {
     Map<String, List<String>> out = new LinkedHashMap<>();
-    columns.forEach(c -> out.put(c, new ArrayList<>()));
-    if (columns.isEmpty()) {
+    values.keySet().forEach(c -> out.put(c, new ArrayList<>()));
+    if (values.isEmpty()) {
       return out;
     }
     Column[] members =
-        columns.stream()
-            .map(
-                c ->
-                    struct(
-                        lit(c).as(KEY),
-                        (nullValue == null
-                                ? col(c).cast("string")
-                                : coalesce(col(c).cast("string"), lit(nullValue)))
-                            .as(VALUE)))
+        values.entrySet().stream()
+            .map(e -> struct(lit(e.getKey()).as(KEY), e.getValue().as(VALUE)))
             .toArray(Column[]::new);
     List<Row> top =
         rows.select(explode(array(members)).as("_m"))

@@ -48,10 +48,32 @@ public final class OrderedMerge {
     }
   }
 
-  /** Yields what one key's merged state becomes (metric rows, or the state itself). */
+  /**
+   * A key that chooses its reducer: keys with the same route meet in one reduce partition (in key
+   * order), so that an {@link Output} can combine consecutive keys. Equal keys must route alike.
+   */
+  public interface Routed {
+    int route();
+  }
+
+  /**
+   * Yields what one key's merged state becomes (metric rows, or the state itself). Keys arrive in
+   * order within a reduce partition; an output that combines consecutive keys keeps state in the
+   * copy {@link #forPartition} makes and yields what is left in {@link #end}.
+   */
   @FunctionalInterface
   public interface Output<K, S, R> extends Serializable {
     Iterator<R> of(K key, S merged);
+
+    /** The output one reduce partition uses (this one when it keeps no state). */
+    default Output<K, S, R> forPartition() {
+      return this;
+    }
+
+    /** What to yield after the partition's last key. */
+    default Iterator<R> end() {
+      return Collections.emptyIterator();
+    }
   }
 
   /**
@@ -65,7 +87,7 @@ public final class OrderedMerge {
       Output<K, S, R> output) {
     return partials
         .repartitionAndSortWithinPartitions(new ByKey(reducers), new InOrder<K>())
-        .mapPartitions(sorted -> merged(sorted, merge, output));
+        .mapPartitions(sorted -> merged(sorted, merge, output.forPartition()));
   }
 
   /** The reduce side over one partition's sorted partial states. */
@@ -74,12 +96,18 @@ public final class OrderedMerge {
     return new Iterator<>() {
       private Tuple2<Tagged<K>, S> pending;
       private Iterator<R> current = Collections.emptyIterator();
+      private boolean ended;
 
       @Override
       public boolean hasNext() {
         while (!current.hasNext()) {
           if (pending == null && !sorted.hasNext()) {
-            return false;
+            if (ended) {
+              return false;
+            }
+            ended = true;
+            current = output.end();
+            continue;
           }
           Tuple2<Tagged<K>, S> first = pending != null ? pending : sorted.next();
           pending = null;
@@ -128,7 +156,8 @@ public final class OrderedMerge {
 
     @Override
     public int getPartition(Object key) {
-      return Math.floorMod(((Tagged<?>) key).key.hashCode(), partitions);
+      Object k = ((Tagged<?>) key).key;
+      return Math.floorMod(k instanceof Routed r ? r.route() : k.hashCode(), partitions);
     }
   }
 

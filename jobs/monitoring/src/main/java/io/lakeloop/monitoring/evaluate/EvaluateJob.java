@@ -236,6 +236,7 @@ public final class EvaluateJob
       LocalDate date,
       Plan windows,
       QualitySettings quality,
+      Measures measures,
       Optional<Webhook> webhook,
       boolean failOnAlert) {}
 
@@ -283,6 +284,7 @@ public final class EvaluateJob
         date,
         plan(model, settings, date, ctx.args().date("since")),
         QualitySettings.of(ctx.config(), model.name()),
+        Measures.of(ctx.config(), model),
         Webhook.configured(ctx.config().section("drift").child("alerts"), "lakeloop.drift.alerts"),
         ctx.args().has("fail-on-alert"));
   }
@@ -296,8 +298,10 @@ public final class EvaluateJob
     if (!w.corrected().isEmpty()) {
       joined = joined.where(w.days());
     }
+    // custom metrics and slice expressions resolve before any Spark job (a bad one fails here)
+    new Evaluator(p.model(), p.settings(), p.measures()).check(joined);
     Calibrations.Use calibration = calibration(ctx, p);
-    Evaluator evaluator = new Evaluator(p.model(), p.settings(), calibration.maps());
+    Evaluator evaluator = new Evaluator(p.model(), p.settings(), calibration.maps(), p.measures());
     Dataset<Row> metrics = evaluator.evaluate(joined, Optional.of(w.scope()), ctx.runId());
     return new Computed(
         w,

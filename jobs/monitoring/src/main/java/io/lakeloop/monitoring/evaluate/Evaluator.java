@@ -109,11 +109,20 @@ public final class Evaluator {
 
   private final ModelSpec model;
   private final EvalSettings settings;
+  private final Measures measures;
   private final MetricSet metrics;
   private final RowScorer scorer;
 
   public Evaluator(ModelSpec model, EvalSettings settings) {
-    this(model, settings, CalibrationMaps.NONE);
+    this(model, settings, CalibrationMaps.NONE, Measures.NONE);
+  }
+
+  public Evaluator(ModelSpec model, EvalSettings settings, Measures measures) {
+    this(model, settings, CalibrationMaps.NONE, measures);
+  }
+
+  public Evaluator(ModelSpec model, EvalSettings settings, CalibrationMaps calibrations) {
+    this(model, settings, calibrations, Measures.NONE);
   }
 
   /**
@@ -121,14 +130,115 @@ public final class Evaluator {
    * (metrics named {@code estimated_<metric>}, see {@link Estimated}) in the same single pass; a
    * slice value with a calibration of its own is estimated with it.
    */
-  public Evaluator(ModelSpec model, EvalSettings settings, CalibrationMaps calibrations) {
+  public Evaluator(
+      ModelSpec model, EvalSettings settings, CalibrationMaps calibrations, Measures measures) {
     this.model = model;
     this.settings = settings;
+    this.measures = measures;
     this.metrics =
         MetricSet.forModel(model, model.task().isClassification() && !calibrations.isEmpty());
     this.scorer =
         new RowScorer(
-            model, metrics, settings.scoreSumTolerance(), settings.aucBins(), calibrations);
+            model,
+            metrics,
+            settings.scoreSumTolerance(),
+            settings.aucBins(),
+            calibrations,
+            measures.customMetrics(),
+            !measures.fairness().isEmpty());
+  }
+
+  /**
+   * Every slice of the evaluation by slice key, in order, as its value before top-K folding (null
+   * as {@link #NULL_VALUE}): the model's slice columns, the columns fairness groupings name that
+   * are not slice columns, the slice expressions ({@code true} / {@code false}), the crossed slices
+   * (key and value {@code a,b}) and the fairness groupings by groups (the first group a row
+   * matches, else {@link #OTHER}). Every row has exactly one value of each.
+   */
+  Map<String, Column> slices() {
+    Map<String, Column> out = new LinkedHashMap<>();
+    model.sliceColumns().forEach(c -> out.put(c, sliceValue(c, Map.of())));
+    for (Measures.Fairness f : measures.fairness()) {
+      f.column()
+          .ifPresent(c -> out.putIfAbsent(c, coalesce(col(c).cast("string"), lit(NULL_VALUE))));
+    }
+    for (Measures.Named e : measures.sliceExpressions()) {
+      Column p = expr(e.where());
+      out.put(e.name(), when(p, lit("true")).when(not(p), lit("false")).otherwise(lit(NULL_VALUE)));
+    }
+    for (List<String> pair : measures.crossedSlices()) {
+      out.put(
+          String.join(",", pair),
+          concat_ws(
+              ",",
+              coalesce(col(pair.get(0)).cast("string"), lit(NULL_VALUE)),
+              coalesce(col(pair.get(1)).cast("string"), lit(NULL_VALUE))));
+    }
+    for (Measures.Fairness f : measures.fairness()) {
+      if (f.column().isEmpty()) {
+        Column v = null;
+        for (Measures.Named g : f.groups()) {
+          Column hit = coalesce(expr(g.where()), lit(false));
+          v = v == null ? when(hit, lit(g.name())) : v.when(hit, lit(g.name()));
+        }
+        out.put(f.name(), v.otherwise(lit(OTHER)));
+      }
+    }
+    return out;
+  }
+
+  /** Slices whose values are bounded by their definition: no top-K job for them. */
+  private Set<String> boundedSlices() {
+    Set<String> out = new java.util.HashSet<>();
+    measures.sliceExpressions().forEach(e -> out.add(e.name()));
+    measures.fairness().stream().filter(f -> f.column().isEmpty()).forEach(f -> out.add(f.name()));
+    return out;
+  }
+
+  /**
+   * Resolves every custom metric and slice expression against the rows (analysis only, no Spark
+   * job); one that does not resolve fails with its text and Spark's reason, before any work.
+   */
+  public void check(Dataset<Row> rows) {
+    String key = "lakeloop.models." + model.name();
+    for (CustomMetric m : measures.customMetrics()) {
+      for (CustomMetric.Sum sum : m.sums()) {
+        resolve(rows, sum.rowValue(), key + ".custom-metrics '" + m.name() + "'", sum.aggregate());
+      }
+    }
+    Map<String, Column> slices = slices();
+    for (Map.Entry<String, Column> e : slices.entrySet()) {
+      if (!model.sliceColumns().contains(e.getKey())) {
+        resolve(rows, e.getValue(), key + " slice '" + e.getKey() + "'", e.getKey());
+      }
+    }
+  }
+
+  private static void resolve(Dataset<Row> rows, Column c, String what, String text) {
+    Dataset<Row> probe;
+    try {
+      probe = rows.select(c);
+    } catch (Exception e) { // Spark throws AnalysisException without declaring it
+      String reason =
+          e instanceof org.apache.spark.sql.AnalysisException a
+              ? a.getSimpleMessage()
+              : String.valueOf(e.getMessage());
+      throw new io.lakeloop.common.config.ConfigError(
+          what
+              + ": '"
+              + text
+              + "' cannot be evaluated on the prediction log joined with labels: "
+              + reason
+              + " (columns: "
+              + String.join(", ", rows.columns())
+              + ")",
+          e);
+    }
+    if (probe.queryExecution().analyzed()
+        instanceof org.apache.spark.sql.catalyst.plans.logical.Aggregate) {
+      throw new io.lakeloop.common.config.ConfigError(
+          what + ": '" + text + "' nests an aggregate inside the per-row value; use one aggregate");
+    }
   }
 
   /** Restricts the rows to the scope's period (no Spark job). */
@@ -144,6 +254,7 @@ public final class Evaluator {
    * returns the lazy metrics in the eval_metrics schema.
    */
   public Dataset<Row> evaluate(Dataset<Row> joined, Optional<WindowScope> scope, String runId) {
+    check(joined);
     Dataset<Row> rows = scoped(joined, scope);
     return metrics(rows, topSliceValues(rows), scope, runId);
   }
@@ -156,7 +267,9 @@ public final class Evaluator {
   public Map<String, List<String>> topSliceValues(Dataset<Row> rows) {
     Map<String, List<String>> kept = new LinkedHashMap<>();
     int k = settings.topKSliceValues();
-    TopValues.ranked(rows, model.sliceColumns(), k + 1, NULL_VALUE)
+    Map<String, Column> ranked = new LinkedHashMap<>(slices());
+    ranked.keySet().removeAll(boundedSlices());
+    TopValues.ranked(rows, ranked, k + 1)
         .forEach(
             (column, values) -> {
               if (values.size() > k) {
@@ -177,8 +290,10 @@ public final class Evaluator {
   }
 
   private static Column sliceValue(String column, Map<String, List<String>> kept) {
-    Column v = coalesce(col(column), lit(NULL_VALUE));
-    List<String> keep = kept.get(column);
+    return folded(coalesce(col(column), lit(NULL_VALUE)), kept.get(column));
+  }
+
+  private static Column folded(Column v, List<String> keep) {
     return keep == null ? v : when(v.isin(keep.toArray()), v).otherwise(lit(OTHER));
   }
 
@@ -260,21 +375,28 @@ public final class Evaluator {
                 + ")");
       }
     }
+    Map<String, Column> defined = slices();
+    List<String> sliceKeys = List.copyOf(defined.keySet());
     Column[] slices =
-        model.sliceColumns().stream()
-            .map(s -> sliceValue(s, keptSliceValues))
+        defined.entrySet().stream()
+            .map(e -> folded(e.getValue(), keptSliceValues.get(e.getKey())))
             .toArray(Column[]::new);
+    List<Column> projection =
+        new java.util.ArrayList<>(
+            List.of(
+                col(MODEL_NAME),
+                col(MODEL_VERSION),
+                col(EVENT_TIME).cast("long"),
+                xxhash64(col(REQUEST_ID)),
+                slices.length == 0 ? lit(null).cast("array<string>") : array(slices),
+                col(PREDICTION).cast("double"),
+                col(LABEL).cast("double"),
+                scoresColumn()));
+    for (CustomMetric m : measures.customMetrics()) {
+      m.sums().forEach(sum -> projection.add(sum.rowValue()));
+    }
     // the raw columns only: checks, partial values and histogram codes are Java (RowScorer)
-    Dataset<Row> input =
-        rows.select(
-            col(MODEL_NAME),
-            col(MODEL_VERSION),
-            col(EVENT_TIME).cast("long"),
-            xxhash64(col(REQUEST_ID)),
-            slices.length == 0 ? lit(null).cast("array<string>") : array(slices),
-            col(PREDICTION).cast("double"),
-            col(LABEL).cast("double"),
-            scoresColumn());
+    Dataset<Row> input = rows.select(projection.toArray(Column[]::new));
     List<String> names = scorer.partials().stream().map(MetricSet.Partial::name).toList();
 
     List<Granularity> gs = settings.granularities();
@@ -300,9 +422,13 @@ public final class Evaluator {
             gs,
             from,
             also,
-            model.sliceColumns(),
+            sliceKeys,
+            measures.fairness().stream().map(Measures.Fairness::sliceKey).distinct().toList(),
             settings.stateMemoryBytes());
-    MetricRows output = new MetricRows(metrics, names, gs, settings.confidence(), runId);
+    MetricRows output =
+        new MetricRows(metrics, measures.customMetrics(), names, gs, settings.confidence(), runId);
+    FairnessRows fairness =
+        new FairnessRows(measures.fairness(), output, settings.bootstrapReplicates());
     JavaRDD<InternalRow> scan = input.queryExecution().toRdd().toJavaRDD();
     int reducers =
         Math.max(
@@ -321,7 +447,7 @@ public final class Evaluator {
                 .mapToPair(t -> t),
             reducers,
             SliceState::merge,
-            (key, state) -> output.rows(key, state).iterator());
+            fairness);
     return rows.sparkSession().createDataFrame(metricRows, MetricRows.schema());
   }
 

@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.evaluate;
 
+import io.lakeloop.monitoring.OrderedMerge;
 import java.io.Serializable;
 import java.util.Comparator;
 import java.util.Objects;
@@ -9,7 +10,7 @@ import java.util.Objects;
  * the key the evaluation's state is aggregated under. A plain class rather than a record so that
  * Kryo, when a session uses it, can serialize it too.
  */
-final class GroupKey implements Serializable, Comparable<GroupKey> {
+final class GroupKey implements Serializable, Comparable<GroupKey>, OrderedMerge.Routed {
   private static final long serialVersionUID = 1L;
 
   static final Comparator<GroupKey> ORDER =
@@ -26,6 +27,8 @@ final class GroupKey implements Serializable, Comparable<GroupKey> {
   final long windowStart;
   final String sliceKey;
   final String sliceValue;
+  // whether the slice's values are compared with each other on the reduce side (fairness)
+  final boolean grouped;
 
   GroupKey(
       String model,
@@ -34,12 +37,48 @@ final class GroupKey implements Serializable, Comparable<GroupKey> {
       long windowStart,
       String sliceKey,
       String sliceValue) {
+    this(model, version, granularity, windowStart, sliceKey, sliceValue, false);
+  }
+
+  /**
+   * @param grouped the slice's values are compared with each other on the reduce side: every value
+   *     of the window's slice goes to the same reducer (see {@link #route})
+   */
+  GroupKey(
+      String model,
+      String version,
+      int granularity,
+      long windowStart,
+      String sliceKey,
+      String sliceValue,
+      boolean grouped) {
     this.model = model;
     this.version = version;
     this.granularity = granularity;
     this.windowStart = windowStart;
     this.sliceKey = sliceKey;
     this.sliceValue = sliceValue;
+    this.grouped = grouped;
+  }
+
+  /**
+   * The reducer route: the key's hash, or for a grouped slice the hash of its window and slice key
+   * only, so that all its values meet in one reduce partition, where the sort order puts them next
+   * to each other.
+   */
+  @Override
+  public int route() {
+    return grouped ? Objects.hash(model, version, granularity, windowStart, sliceKey) : hashCode();
+  }
+
+  /** Whether another key is of the same model version, window and slice key. */
+  boolean sameSlice(GroupKey o) {
+    return o != null
+        && granularity == o.granularity
+        && windowStart == o.windowStart
+        && model.equals(o.model)
+        && version.equals(o.version)
+        && sliceKey.equals(o.sliceKey);
   }
 
   @Override

@@ -34,6 +34,7 @@ final class MetricRows implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final MetricSet metrics;
+  private final List<CustomMetric> custom;
   private final Map<String, Integer> index;
   private final List<Granularity> granularities;
   private final double confidence;
@@ -41,11 +42,13 @@ final class MetricRows implements Serializable {
 
   MetricRows(
       MetricSet metrics,
+      List<CustomMetric> custom,
       List<String> partialNames,
       List<Granularity> granularities,
       double confidence,
       String runId) {
     this.metrics = metrics;
+    this.custom = List.copyOf(custom);
     Map<String, Integer> idx = new HashMap<>();
     for (int i = 0; i < partialNames.size(); i++) {
       idx.put(partialNames.get(i), i);
@@ -59,7 +62,7 @@ final class MetricRows implements Serializable {
   /** The eval_metrics rows of one window x slice. */
   List<Row> rows(GroupKey key, SliceState state) {
     MetricSet.State sample = state.view(0, true, index);
-    List<MetricSet.MetricValue> point = new ArrayList<>(metrics.compute(sample));
+    List<MetricSet.MetricValue> point = compute(sample);
     long all = Math.round(sample.get(MetricSet.N_ALL));
     for (Evaluator.Invalid reason : Evaluator.Invalid.values()) {
       double n = sample.get(Evaluator.INVALID_PREFIX + reason.code());
@@ -69,32 +72,61 @@ final class MetricRows implements Serializable {
     }
     Map<String, double[]> intervals = intervals(state, point);
     intervals.putAll(metrics.intervals(sample, confidence));
-    Granularity g = granularities.get(key.granularity);
-    Instant start = Instant.ofEpochSecond(key.windowStart);
-    Timestamp windowStart = Timestamp.from(start);
-    Timestamp windowEnd = Timestamp.from(g.end(start));
-    Date windowDate = Date.valueOf(LocalDate.ofInstant(start, ZoneOffset.UTC));
     List<Row> out = new ArrayList<>(point.size());
     for (MetricSet.MetricValue m : point) {
-      double[] ci = intervals.get(m.name());
-      out.add(
-          RowFactory.create(
-              key.model,
-              key.version,
-              g.label(),
-              windowStart,
-              windowEnd,
-              key.sliceKey,
-              key.sliceValue,
-              m.name(),
-              m.value(),
-              ci == null ? null : ci[0],
-              ci == null ? null : ci[1],
-              m.n(),
-              runId,
-              windowDate));
+      out.add(row(key, key.sliceKey, key.sliceValue, m, intervals.get(m.name())));
     }
     return out;
+  }
+
+  /** One eval_metrics row of the key's model version and window; {@code ci} may be null. */
+  Row row(GroupKey key, String sliceKey, String sliceValue, MetricSet.MetricValue m, double[] ci) {
+    Granularity g = granularities.get(key.granularity);
+    Instant start = Instant.ofEpochSecond(key.windowStart);
+    return RowFactory.create(
+        key.model,
+        key.version,
+        g.label(),
+        Timestamp.from(start),
+        Timestamp.from(g.end(start)),
+        sliceKey,
+        sliceValue,
+        m.name(),
+        m.value(),
+        ci == null ? null : ci[0],
+        ci == null ? null : ci[1],
+        m.n(),
+        runId,
+        Date.valueOf(LocalDate.ofInstant(start, ZoneOffset.UTC)));
+  }
+
+  /** The metric set's metrics and the custom ones of a summed state. */
+  private List<MetricSet.MetricValue> compute(MetricSet.State s) {
+    List<MetricSet.MetricValue> out = new ArrayList<>(metrics.compute(s));
+    custom.forEach(c -> out.add(c.compute(s)));
+    return out;
+  }
+
+  private boolean headline(String metric) {
+    return metrics.headline(metric) || custom.stream().anyMatch(c -> c.name().equals(metric));
+  }
+
+  /** The partial states' index by name, for views of a state. */
+  Map<String, Integer> index() {
+    return index;
+  }
+
+  /**
+   * The percentile interval of draws (NaN where a replicate does not define the value) at the
+   * confidence, or null when fewer than half of them are defined.
+   */
+  double[] interval(double[] draws) {
+    double[] defined = Arrays.stream(draws).filter(Double::isFinite).sorted().toArray();
+    if (defined.length == 0 || defined.length * 2 < draws.length) {
+      return null;
+    }
+    double alpha = 1 - confidence;
+    return new double[] {percentile(defined, alpha / 2), percentile(defined, 1 - alpha / 2)};
   }
 
   private Map<String, double[]> intervals(SliceState state, List<MetricSet.MetricValue> point) {
@@ -106,15 +138,15 @@ final class MetricRows implements Serializable {
     Map<String, Double> shift = new HashMap<>();
     Map<String, double[]> draws = new HashMap<>();
     Map<String, Integer> drawn = new HashMap<>();
-    for (MetricSet.MetricValue m : metrics.compute(state.view(0, false, index))) {
-      if (metrics.headline(m.name()) && m.value() != null) {
+    for (MetricSet.MetricValue m : compute(state.view(0, false, index))) {
+      if (headline(m.name()) && m.value() != null) {
         shift.put(m.name(), m.value());
         draws.put(m.name(), new double[replicates]);
         drawn.put(m.name(), 0);
       }
     }
     for (int b = 1; b <= replicates; b++) {
-      for (MetricSet.MetricValue m : metrics.compute(state.view(b, false, index))) {
+      for (MetricSet.MetricValue m : compute(state.view(b, false, index))) {
         double[] d = draws.get(m.name());
         if (d != null && m.value() != null) {
           int n = drawn.get(m.name());

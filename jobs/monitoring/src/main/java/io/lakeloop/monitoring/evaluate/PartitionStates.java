@@ -96,11 +96,15 @@ final class PartitionStates
   private final long[] from;
   private final long[][] also;
   private final String[] sliceColumns;
+  private final boolean[] grouped;
   private final long memoryBytes;
 
   /**
    * @param from per granularity, the earliest window start (epoch seconds) to evaluate
    * @param also per granularity, the starts (epoch seconds, sorted) of older windows to evaluate
+   * @param sliceColumns the slice keys, in the order of the input's slice values
+   * @param groupedSlices the slice keys whose values are compared with each other (fairness): all
+   *     of a window's states of such a key go to one reducer ({@link GroupKey#route})
    */
   PartitionStates(
       Shape shape,
@@ -109,6 +113,7 @@ final class PartitionStates
       long[] from,
       long[][] also,
       List<String> sliceColumns,
+      List<String> groupedSlices,
       long memoryBytes) {
     this.shape = shape;
     this.scorer = scorer;
@@ -116,6 +121,10 @@ final class PartitionStates
     this.from = from.clone();
     this.also = also.clone();
     this.sliceColumns = sliceColumns.toArray(String[]::new);
+    this.grouped = new boolean[this.sliceColumns.length];
+    for (int j = 0; j < grouped.length; j++) {
+      grouped[j] = groupedSlices.contains(this.sliceColumns[j]);
+    }
     this.memoryBytes = memoryBytes;
   }
 
@@ -146,6 +155,7 @@ final class PartitionStates
     private final double[] x = new double[shape.partials()];
     private final int[] nz = new int[shape.partials()];
     private final int[] codes = new int[shape.histograms()];
+    private final double[] custom = new double[scorer.customValues()];
     private final RowScorer.Estimates estimates =
         new RowScorer.Estimates(shape.estimatedHistograms());
     private final RowScorer.Scratch scratch = new RowScorer.Scratch();
@@ -250,11 +260,15 @@ final class PartitionStates
           values[j] = string(s.getUTF8String(j));
         }
       }
+      for (int i = 0; i < custom.length; i++) {
+        custom[i] = row.getDouble(8 + i); // never null (CustomMetric.Sum#rowValue)
+      }
       scorer.score(
           version,
           row.isNullAt(5) ? null : row.getDouble(5),
           row.isNullAt(6) ? null : row.getDouble(6),
           row.isNullAt(7) ? null : row.getArray(7),
+          custom,
           scratch,
           x,
           codes,
@@ -286,12 +300,13 @@ final class PartitionStates
           continue;
         }
         if (!derivedAll) {
-          state(slot, model, version, g, start, Evaluator.ALL, Evaluator.ALL)
+          state(slot, model, version, g, start, Evaluator.ALL, Evaluator.ALL, false)
               .add(x, nz, nonZero, w, codes, estimates);
         }
         slot++;
         for (int j = 0; j < values.length; j++) {
-          SliceState state = state(slot++, model, version, g, start, sliceColumns[j], values[j]);
+          SliceState state =
+              state(slot++, model, version, g, start, sliceColumns[j], values[j], grouped[j]);
           if (own[j]) {
             state.add(xOwn[j], nzOwn[j], nonZeroOwn[j], w, codes, estimatesOwn[j]);
           } else {
@@ -341,7 +356,8 @@ final class PartitionStates
         int granularity,
         long start,
         String sliceKey,
-        String sliceValue) {
+        String sliceValue,
+        boolean grouped) {
       IdentityHashMap<String, SliceState> cached = slotStates.get(slot);
       // strings are shared (see string()), so identity is equality here
       if (slotModel[slot] != model
@@ -357,7 +373,8 @@ final class PartitionStates
       if (s != null) {
         return s;
       }
-      GroupKey key = new GroupKey(model, version, granularity, start, sliceKey, sliceValue);
+      GroupKey key =
+          new GroupKey(model, version, granularity, start, sliceKey, sliceValue, grouped);
       s = open.get(key);
       if (s == null) {
         s = shape.create();

@@ -33,25 +33,31 @@ final class RowScorer implements Serializable {
   private final List<MetricSet.Partial> partials;
   private final boolean[] labeledOnly;
   private final int first;
+  private final int customFrom;
   private final int estimatedFrom;
   private final CalibrationMaps calibrations;
   private final boolean segmented;
 
   RowScorer(ModelSpec model, MetricSet metrics, double scoreSumTolerance, int fineBins) {
-    this(model, metrics, scoreSumTolerance, fineBins, CalibrationMaps.NONE);
+    this(model, metrics, scoreSumTolerance, fineBins, CalibrationMaps.NONE, List.of(), false);
   }
 
   /**
    * @param calibrations the calibrations of the versions whose metrics are also estimated (rows of
    *     other versions get no calibrated probabilities), and of the slice values that have their
    *     own
+   * @param custom the custom metrics, whose per-row values the scan projects after the scores
+   * @param fairness whether fairness disparities are computed: their rates' partials (valid rows,
+   *     predicted positives) are then summed per replicate too
    */
   RowScorer(
       ModelSpec model,
       MetricSet metrics,
       double scoreSumTolerance,
       int fineBins,
-      CalibrationMaps calibrations) {
+      CalibrationMaps calibrations,
+      List<CustomMetric> custom,
+      boolean fairness) {
     this.metrics = metrics;
     this.calibrations = calibrations;
     this.segmented = calibrations.segmented();
@@ -62,13 +68,21 @@ final class RowScorer implements Serializable {
     this.fineBins = fineBins;
     List<MetricSet.Partial> all = new ArrayList<>();
     all.add(new MetricSet.Partial(MetricSet.N_ALL, null, false));
-    all.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, false));
+    all.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, fairness));
     all.add(new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, true));
     for (Evaluator.Invalid reason : Evaluator.Invalid.values()) {
       all.add(new MetricSet.Partial(Evaluator.INVALID_PREFIX + reason.code(), null, false));
     }
+    this.customFrom = all.size();
+    for (CustomMetric m : custom) {
+      m.partials()
+          .forEach(name -> all.add(new MetricSet.Partial(name, MetricSet.Scope.VALID, true)));
+    }
     this.first = all.size();
-    all.addAll(metrics.partials());
+    for (MetricSet.Partial p : metrics.partials()) {
+      boolean rate = fairness && FairnessRows.RATE_PARTIALS.contains(p.name());
+      all.add(rate ? new MetricSet.Partial(p.name(), p.scope(), true) : p);
+    }
     this.partials = List.copyOf(all);
     this.labeledOnly = new boolean[all.size()];
     for (int i = 0; i < all.size(); i++) {
@@ -170,15 +184,22 @@ final class RowScorer implements Serializable {
     return v == Math.floor(v) && v >= 0 && v <= classes - 1; // NaN fails
   }
 
+  /** Number of custom metric partials: the scan's per-row values after the scores. */
+  int customValues() {
+    return first - customFrom;
+  }
+
   /**
    * Scores one row: writes every partial's value into {@code x} and every histogram's code ({@code
-   * 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram) into {@code codes}.
+   * 2 * fine bin + (positive ? 1 : 0)}, or -1 when the row is in no histogram) into {@code codes};
+   * {@code custom} holds the row's custom metric values ({@link #customValues} of them).
    */
   void score(
       String version,
       Double prediction,
       Double label,
       ArrayData scores,
+      double[] custom,
       Scratch scratch,
       double[] x,
       int[] codes,
@@ -196,6 +217,7 @@ final class RowScorer implements Serializable {
     boolean labeled = label != null;
     x[1] = 1.0;
     x[2] = labeled ? 1.0 : 0.0;
+    System.arraycopy(custom, 0, x, customFrom, first - customFrom);
     MetricSet.RowValues row = scratch.row;
     row.prediction = prediction;
     row.label = labeled ? label : Double.NaN;

@@ -130,10 +130,19 @@ class EvaluateJobTest extends SparkTestBase {
                 .where("count > 1")
                 .count())
         .isZero();
-    // slices: '*' plus the configured slice columns
+    // slices: '*', the configured slice columns, churn.conf's slice expression and its fairness
+    // grouping by region (disparities); its custom metric revenue_at_risk on every slice
     assertThat(
             afterFirst.select(Columns.SLICE_KEY).distinct().as(Encoders.STRING()).collectAsList())
-        .containsExactlyInAnyOrder("*", "region", "plan");
+        .containsExactlyInAnyOrder("*", "region", "plan", "new_premium", "fairness:region");
+    assertThat(
+            afterFirst
+                .where(
+                    "metric = 'revenue_at_risk' and value > 0 and ci_low < value and value < ci_high")
+                .select(Columns.SLICE_KEY)
+                .distinct()
+                .count())
+        .isEqualTo(4);
 
     // (c) the same run again: identical rows, intervals included (bootstrap determinism)
     long v1 = lh.latestVersion(Tables.EVAL_METRICS).orElseThrow();

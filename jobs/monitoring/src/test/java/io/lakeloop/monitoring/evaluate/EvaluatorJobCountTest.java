@@ -56,6 +56,32 @@ class EvaluatorJobCountTest extends SparkTestBase {
   record Run(int jobs, List<Row> rows) {}
 
   static Run evaluate(int sliceColumns, int topK) throws Exception {
+    return evaluate(sliceColumns, topK, Measures.NONE);
+  }
+
+  /** Five custom metrics, two slice expressions, a crossed slice and a fairness grouping. */
+  static Measures measures() {
+    return new Measures(
+        List.of(
+            MeasuresReferenceTest.metric(
+                "name = m1, direction = lower, expression = \"sum(case when prediction = 1 then"
+                    + " s1 else 0 end)\""),
+            MeasuresReferenceTest.metric("name = m2, direction = higher, expression = \"avg(s1)\""),
+            MeasuresReferenceTest.metric(
+                "name = m3, direction = higher, expression = \"count(label)\""),
+            MeasuresReferenceTest.metric(
+                "name = m4, direction = higher, numerator = \"sum(label)\", denominator ="
+                    + " \"count(*)\""),
+            MeasuresReferenceTest.metric(
+                "name = m5, direction = lower, expression = \"sum(s0 * s1)\"")),
+        List.of(
+            new Measures.Named("e1", "s1 > 0.5"),
+            new Measures.Named("e2", "c1 = 'v0' and s0 < 0.2")),
+        List.of(List.of("c1", "c2")),
+        List.of(new Measures.Fairness("f", Optional.of("c2"), List.of(), Optional.empty())));
+  }
+
+  static Run evaluate(int sliceColumns, int topK, Measures measures) throws Exception {
     Dataset<Row> d = data();
     EvalSettings s =
         new EvalSettings(
@@ -79,7 +105,9 @@ class EvaluatorJobCountTest extends SparkTestBase {
     spark().sparkContext().addSparkListener(listener);
     try {
       List<Row> rows =
-          new Evaluator(spec(sliceColumns), s).evaluate(d, Optional.empty(), "r").collectAsList();
+          new Evaluator(spec(sliceColumns), s, measures)
+              .evaluate(d, Optional.empty(), "r")
+              .collectAsList();
       spark().sparkContext().listenerBus().waitUntilEmpty();
       return new Run(jobs.get(), rows);
     } finally {
@@ -94,6 +122,12 @@ class EvaluatorJobCountTest extends SparkTestBase {
     Run six = evaluate(COLUMNS, 20);
     assertThat(six.rows().size()).isGreaterThan(3 * two.rows().size());
     assertThat(six.jobs()).isEqualTo(two.jobs());
+    // custom metrics, slice expressions, crossed slices and fairness: more rows, no more jobs
+    Run measured = evaluate(2, 20, measures());
+    assertThat(measured.rows().size()).isGreaterThan(two.rows().size() + 100);
+    assertThat(measured.rows().stream().map(r -> (String) r.getAs("slice_key")).distinct())
+        .contains("e1", "e2", "c1,c2", "fairness:f");
+    assertThat(measured.jobs()).isEqualTo(two.jobs());
     // top-K: 3 jobs (scan + 2 shuffle stages under adaptive execution); metrics: one per
     // shuffle stage (3) plus the result, and the CSV scan: 9 on Spark 3.5 with AQE on.
     assertThat(two.jobs()).isLessThanOrEqualTo(10);
