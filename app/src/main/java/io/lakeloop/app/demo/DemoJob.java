@@ -1,5 +1,9 @@
 package io.lakeloop.app.demo;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
+
 import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
@@ -15,15 +19,19 @@ import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
 import io.lakeloop.monitoring.drift.DriftJob;
+import io.lakeloop.monitoring.evaluate.CustomMetric;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
+import io.lakeloop.monitoring.evaluate.Measures;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import io.lakeloop.monitoring.ingest.IngestJob;
 import io.lakeloop.monitoring.report.ReportJob;
+import java.sql.Timestamp;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +83,8 @@ public final class DemoJob implements Job {
     lines.addAll(update(ctx, landing, last));
     lines.add("");
     lines.addAll(dailyTable(ctx));
+    lines.add("");
+    lines.addAll(measuresTable(ctx));
     JobResult report = run(ctx, ctx.config(), new ReportJob(), "--run-id", "demo-report");
     lines.add("");
     lines.add(line("report", report));
@@ -197,6 +207,84 @@ public final class DemoJob implements Job {
               r.getLong(2),
               r.getLong(3),
               r.isNullAt(4) ? "-" : String.format("%.3f", r.getDouble(4))));
+    }
+    return lines;
+  }
+
+  /**
+   * The model spec's own measures as evaluate wrote them for the deployed model's first weekly
+   * window: its custom metric, its slice expression and its fairness grouping's disparities, each
+   * with its bootstrap interval (a small read of eval_metrics rows).
+   */
+  private static List<String> measuresTable(JobContext ctx) {
+    Measures measures = Measures.of(ctx.config(), ctx.model());
+    Dataset<Row> eval =
+        ctx.spark()
+            .read()
+            .format("delta")
+            .load(ctx.lakehouse().path(Tables.EVAL_METRICS))
+            .where(
+                Predicate.eq(Columns.MODEL_NAME, ctx.model().name())
+                    .column()
+                    .and(col(Columns.GRANULARITY).equalTo("1 week"))
+                    .and(col(Columns.MODEL_VERSION).equalTo("1")));
+    Row first = eval.agg(min(Columns.WINDOW_START)).first();
+    List<String> lines = new ArrayList<>();
+    if (measures.isEmpty() || first.isNullAt(0)) {
+      return lines;
+    }
+    Timestamp week = first.getTimestamp(0);
+    List<String> custom = measures.customMetrics().stream().map(CustomMetric::name).toList();
+    List<String> expressions =
+        measures.sliceExpressions().stream().map(Measures.Named::name).toList();
+    List<String> fairness =
+        measures.fairness().stream().map(f -> Measures.FAIRNESS_PREFIX + f.name()).toList();
+    List<Row> rows =
+        eval.where(col(Columns.WINDOW_START).equalTo(lit(week)))
+            .where(
+                col(Columns.SLICE_KEY)
+                    .equalTo("*")
+                    .and(col(Columns.METRIC).isin(custom.toArray()))
+                    .or(
+                        col(Columns.SLICE_KEY)
+                            .isin(expressions.toArray())
+                            .and(col(Columns.SLICE_VALUE).equalTo("true"))
+                            .and(col(Columns.METRIC).isin("accuracy", "count")))
+                    .or(
+                        col(Columns.SLICE_KEY)
+                            .isin(fairness.toArray())
+                            .and(
+                                col(Columns.METRIC)
+                                    .isin(
+                                        "demographic_parity_difference",
+                                        "equal_opportunity_difference"))))
+            .orderBy(Columns.SLICE_KEY, Columns.SLICE_VALUE, Columns.METRIC)
+            .select(
+                Columns.SLICE_KEY,
+                Columns.SLICE_VALUE,
+                Columns.METRIC,
+                Columns.VALUE,
+                Columns.CI_LOW,
+                Columns.CI_HIGH)
+            .collectAsList();
+    lines.add(
+        "the model spec's own measures (evaluate, same pass; version 1, week of "
+            + week.toInstant().toString().substring(0, 10)
+            + ", 95% bootstrap intervals):");
+    for (Row r : rows) {
+      String where =
+          r.getString(0).equals("*")
+              ? "all rows"
+              : r.getString(0).startsWith(Measures.FAIRNESS_PREFIX)
+                  ? r.getString(0) + " group " + r.getString(1)
+                  : "slice " + r.getString(0) + "=" + r.getString(1);
+      lines.add(
+          String.format(
+              "  %-32s %-30s %12s  %s",
+              r.getString(2),
+              where,
+              r.isNullAt(3) ? "-" : String.format("%.4f", r.getDouble(3)),
+              r.isNullAt(4) ? "" : String.format("[%.4f, %.4f]", r.getDouble(4), r.getDouble(5))));
     }
     return lines;
   }

@@ -2,7 +2,9 @@ package io.lakeloop.modeling.gate;
 
 import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ModelRegistry;
@@ -13,6 +15,7 @@ import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.score.ModelScorer;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import io.lakeloop.monitoring.evaluate.Evaluator;
+import io.lakeloop.monitoring.evaluate.Measures;
 import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.LocalDate;
@@ -70,6 +73,22 @@ public final class GateRun {
       Dataset<Row> holdout,
       Map<String, ModelArtifact> models,
       boolean championRegistered) {
+    return evaluate(model, eval, Measures.NONE, runId, holdout, models, championRegistered);
+  }
+
+  /**
+   * As above, with the model's custom metrics (by name) and fairness disparities: each grouping's
+   * group farthest from parity, named {@code fairness:<grouping>:<disparity>} (e.g. {@code
+   * fairness:region:demographic_parity_difference}), so that gate checks can name them.
+   */
+  public static GateRun evaluate(
+      ModelSpec model,
+      EvalSettings eval,
+      Measures measures,
+      String runId,
+      Dataset<Row> holdout,
+      Map<String, ModelArtifact> models,
+      boolean championRegistered) {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(holdout.sparkSession().sparkContext());
     List<String> columns = new ArrayList<>(List.of(holdout.columns()));
     Column[] ordered = columns.stream().map(c -> col(c)).toArray(Column[]::new);
@@ -123,10 +142,20 @@ public final class GateRun {
       metrics.put(m, new LinkedHashMap<>());
     }
     metrics.put(championKey, metrics.getOrDefault(championKey, new LinkedHashMap<>()));
-    new Evaluator(model, gateSettings)
+    new Evaluator(model, gateSettings, measures)
         .evaluate(stamped, Optional.empty(), runId)
-        .where(col(SLICE_KEY).equalTo(Evaluator.ALL))
-        .select(MODEL_VERSION, METRIC, VALUE)
+        .where(
+            col(SLICE_KEY)
+                .equalTo(Evaluator.ALL)
+                .or(
+                    col(SLICE_KEY)
+                        .startsWith(Measures.FAIRNESS_PREFIX)
+                        .and(col(SLICE_VALUE).equalTo(Evaluator.ALL))))
+        .select(
+            col(MODEL_VERSION),
+            when(col(SLICE_KEY).equalTo(Evaluator.ALL), col(METRIC))
+                .otherwise(concat_ws(":", col(SLICE_KEY), col(METRIC))),
+            col(VALUE))
         .collectAsList()
         .forEach(
             r -> {

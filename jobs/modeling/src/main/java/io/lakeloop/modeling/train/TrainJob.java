@@ -17,6 +17,7 @@ import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.model.Networks;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
+import io.lakeloop.monitoring.evaluate.Measures;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -186,6 +187,7 @@ public final class TrainJob
           GateRun.evaluate(
               p.model(),
               EvalSettings.from(ctx.config()),
+              Measures.of(ctx.config(), p.model()),
               ctx.runId(),
               examples.holdout(),
               models,

@@ -34,9 +34,6 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
   /** The metric set's partials the rates read that it does not sum per replicate by itself. */
   static final Set<String> RATE_PARTIALS = Set.of("predicted_positive");
 
-  /** Prefix of a fairness grouping's slice key in eval_metrics. */
-  public static final String SLICE_PREFIX = "fairness:";
-
   public static final String PARITY_DIFFERENCE = "demographic_parity_difference";
   public static final String PARITY_RATIO = "demographic_parity_ratio";
   public static final String OPPORTUNITY_DIFFERENCE = "equal_opportunity_difference";
@@ -148,7 +145,7 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
         return List.of(); // the reference group has no rows (or no defined rate) in this window
       }
     }
-    String key = SLICE_PREFIX + f.name();
+    String key = Measures.FAIRNESS_PREFIX + f.name();
     List<Row> out = new ArrayList<>();
     Worst[] worst = new Worst[5];
     for (Group g : groups) {

@@ -28,6 +28,9 @@ public record Measures(
     List<List<String>> crossedSlices,
     List<Fairness> fairness) {
 
+  /** Prefix of a fairness grouping's slice key in eval_metrics: {@code fairness:<grouping>}. */
+  public static final String FAIRNESS_PREFIX = "fairness:";
+
   /** Nothing beyond the built-ins. */
   public static final Measures NONE = new Measures(List.of(), List.of(), List.of(), List.of());
 
