@@ -113,6 +113,45 @@ def test_quality_charts_are_drawn_from_eval_metrics(report):
     assert view.count('class="chart-title"') >= 8
 
 
+def test_custom_metrics_are_charted_and_the_fairness_tables_hold_eval_metrics(report):
+    _, wide, _, warehouse = report
+    metrics = table(warehouse, "eval_metrics")
+    # churn.conf's custom metric is charted with the configured ones, from its eval_metrics rows
+    quality = _section(wide.dom, "quality")
+    view = quality[quality.index('data-view="1 day|*|*"') :]
+    revenue = view[view.index('data-metric="revenue_at_risk"') :]
+    revenue = revenue[: revenue.index("</figure>")]
+    daily = metrics[
+        (metrics.granularity == "1 day") & (metrics.slice_key == "*") & (metrics.metric == "revenue_at_risk")
+    ].dropna(subset=["value"])
+    assert len(daily) > 10 and (daily.ci_low < daily.value).all() and (daily.value < daily.ci_high).all()
+    assert sorted(v for _, v in _values(revenue, False)) == sorted(daily.value)
+    # its fairness grouping (region): one table per granularity x version of the latest window,
+    # each cell the eval_metrics value of that group and disparity
+    fairness = _section(wide.dom, "fairness")
+    rows = metrics[metrics.slice_key == "fairness:region"]
+    as_of = re.search(r"as of (\d{4}-\d{2}-\d{2})", wide.dom).group(1)
+    rows = rows[rows.window_date <= pd.Timestamp(as_of).date()]
+    checked = 0
+    for (granularity, version), g in rows.groupby(["granularity", "model_version"]):
+        latest = g[g.window_start == g.window_start.max()]
+        title = f"fairness:region — version {version}, window of {granularity} from "
+        assert title in fairness, title
+        part = fairness[fairness.index(title) :]
+        body = part[: part.index("</table>")]
+        for group, cells in re.findall(r"<tr><td>([^<]+)</td>(.*?)</tr>", body):
+            values = re.findall(r'<td data-v="([^"]+)" class="num">', cells)[:5]
+            for metric, shown in zip(
+                ["demographic_parity_difference", "demographic_parity_ratio",
+                 "equal_opportunity_difference", "equalized_odds_difference", "accuracy_difference"],
+                values,
+            ):
+                want = latest[(latest.slice_value == group) & (latest.metric == metric)].value
+                assert len(want) == 1 and abs(float(shown) - float(want.iloc[0])) < 1e-9, (group, metric)
+                checked += 1
+    assert checked >= 25  # 5 regions and '*', 5 disparities, at least one window
+
+
 def test_roc_curves_match_scikit_learn_on_the_same_day(report):
     _, wide, _, warehouse = report
     curves = _section(wide.dom, "curves")

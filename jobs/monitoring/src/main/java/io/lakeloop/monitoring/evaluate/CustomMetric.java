@@ -84,7 +84,7 @@ public record CustomMetric(String name, Sum numerator, Sum denominator, boolean 
    * Parses a metric's config entry: {@code name}, either {@code expression} or {@code numerator}
    * and {@code denominator}, and {@code direction} ({@code higher} or {@code lower} is better).
    */
-  static CustomMetric parse(Config c, String key) {
+  public static CustomMetric parse(Config c, String key) {
     String name = Measures.string(c, "name", key);
     Measures.checkName(name, key);
     String at = key + " '" + name + "'";

@@ -31,6 +31,8 @@ import java.util.Optional;
  * @param aliases alias to version
  * @param gate the gate's checks, latest run first
  * @param runs the job runs that produced the numbers shown, latest first
+ * @param fairness the disparities of the model's fairness groupings in the latest window of each
+ *     granularity and model version (eval_metrics rows of {@code fairness:<grouping>} slices)
  */
 public record ReportData(
     String model,
@@ -48,7 +50,8 @@ public record ReportData(
     List<ModelRegistry.Entry> registry,
     Map<String, Integer> aliases,
     List<GateCheck> gate,
-    List<Run> runs) {
+    List<Run> runs,
+    List<MetricPoint> fairness) {
 
   /** One eval_metrics value. */
   public record MetricPoint(

@@ -6,6 +6,8 @@ import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
+import io.lakeloop.monitoring.evaluate.CustomMetric;
+import io.lakeloop.monitoring.evaluate.Measures;
 import io.lakeloop.monitoring.quality.QualitySettings;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -60,9 +62,14 @@ public final class ReportJob
 
   @Override
   public Planned plan(JobContext ctx) {
+    // the model's custom metrics are charted with the configured ones
     return new Planned(
         ctx.model(),
-        ReportSettings.from(ctx.config()),
+        ReportSettings.from(ctx.config())
+            .withMetrics(
+                Measures.of(ctx.config(), ctx.model()).customMetrics().stream()
+                    .map(CustomMetric::name)
+                    .toList()),
         QualitySettings.of(ctx.config(), ctx.model().name()));
   }
 

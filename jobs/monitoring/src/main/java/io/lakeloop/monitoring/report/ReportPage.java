@@ -22,6 +22,7 @@ final class ReportPage {
     StringBuilder sections = new StringBuilder(1 << 16);
     HeadlineSection.render(sections, d);
     QualitySection.render(sections, d, s);
+    FairnessSection.render(sections, d);
     CurvesSection.render(sections, d, s);
     DriftSection.render(sections, d);
     TrainingSection.render(sections, d);

@@ -14,6 +14,7 @@ import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
+import io.lakeloop.monitoring.evaluate.Measures;
 import io.lakeloop.monitoring.quality.QualityCheck;
 import io.lakeloop.monitoring.quality.QualityRules;
 import io.lakeloop.monitoring.quality.QualitySettings;
@@ -57,6 +58,7 @@ final class ReportReader {
     LocalDate from = asOf.minusDays(s.historyDays());
 
     List<ReportData.MetricPoint> metrics = metrics(tables, model, from, asOf, s);
+    List<ReportData.MetricPoint> fairness = fairness(tables, model, asOf);
     List<QualityRules.Bound> bounds = bounds(tables, model, metrics, quality);
 
     Optional<ReportData.Curves> curves = Optional.empty();
@@ -78,6 +80,7 @@ final class ReportReader {
 
     Set<String> referenced = new LinkedHashSet<>();
     metrics.forEach(p -> referenced.add(p.runId()));
+    fairness.forEach(p -> referenced.add(p.runId()));
     drift.forEach(d -> referenced.add(d.runId()));
     alerts.forEach(a -> referenced.add(a.runId()));
     qualityAlerts.forEach(a -> referenced.add(a.runId()));
@@ -102,7 +105,8 @@ final class ReportReader {
         registry,
         registryRead.aliases(),
         gate,
-        runs);
+        runs,
+        fairness);
   }
 
   /** The bounds the model's quality rules hold the views of {@code metrics} to. */
@@ -174,6 +178,66 @@ final class ReportReader {
               r.getString(10)));
     }
     return metrics;
+  }
+
+  /**
+   * The disparities of the model's fairness groupings: per granularity and model version, every row
+   * of a {@code fairness:} slice in its latest window up to {@code asOf}.
+   */
+  private static List<ReportData.MetricPoint> fairness(
+      RunTables tables, ModelSpec model, LocalDate asOf) {
+    Dataset<Row> evalTable = snapshot(tables, Tables.EVAL_METRICS);
+    if (evalTable == null) {
+      return List.of();
+    }
+    Dataset<Row> mine =
+        evalTable.where(
+            col(MODEL_NAME)
+                .equalTo(model.name())
+                .and(col(WINDOW_DATE).leq(asOf.toString()))
+                .and(col(SLICE_KEY).startsWith(Measures.FAIRNESS_PREFIX)));
+    Dataset<Row> latest =
+        mine.groupBy(GRANULARITY, MODEL_VERSION)
+            .agg(max(WINDOW_START).as("_latest"))
+            .withColumnRenamed(GRANULARITY, "_g")
+            .withColumnRenamed(MODEL_VERSION, "_v");
+    List<ReportData.MetricPoint> out = new ArrayList<>();
+    for (Row r :
+        mine.join(
+                latest,
+                col(GRANULARITY)
+                    .equalTo(col("_g"))
+                    .and(col(MODEL_VERSION).equalTo(col("_v")))
+                    .and(col(WINDOW_START).equalTo(col("_latest"))))
+            .select(
+                GRANULARITY,
+                SLICE_KEY,
+                SLICE_VALUE,
+                METRIC,
+                MODEL_VERSION,
+                WINDOW_DATE,
+                VALUE,
+                CI_LOW,
+                CI_HIGH,
+                N,
+                RUN_ID)
+            .orderBy(GRANULARITY, SLICE_KEY, MODEL_VERSION, SLICE_VALUE, METRIC)
+            .collectAsList()) {
+      out.add(
+          new ReportData.MetricPoint(
+              r.getString(0),
+              r.getString(1),
+              r.getString(2),
+              r.getString(3),
+              r.getString(4),
+              r.getDate(5).toLocalDate(),
+              doubleOrNull(r, 6),
+              doubleOrNull(r, 7),
+              doubleOrNull(r, 8),
+              r.getLong(9),
+              r.getString(10)));
+    }
+    return out;
   }
 
   /** Drift rows of one window, and the histograms of its columns. */

@@ -36,6 +36,14 @@ record ReportSettings(
     }
   }
 
+  /** A copy that also charts {@code more} metrics (after the configured ones, no duplicates). */
+  ReportSettings withMetrics(List<String> more) {
+    java.util.Set<String> all = new java.util.LinkedHashSet<>(metrics);
+    all.addAll(more);
+    return new ReportSettings(
+        List.copyOf(all), historyDays, curveBins, calibrationBins, alertDays, topK);
+  }
+
   static ReportSettings from(LakeloopConfig config) {
     Settings s = config.section("report");
     return new ReportSettings(
