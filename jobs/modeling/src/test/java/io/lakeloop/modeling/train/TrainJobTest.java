@@ -181,6 +181,8 @@ class TrainJobTest extends SparkTestBase {
     ModelSpec model = config.model(null);
     long correct = 0;
     long n = 0;
+    double revenue = 0;
+    Map<String, long[]> positives = new java.util.TreeMap<>(); // region -> {predicted 1, rows}
     try (TrainExamples ex =
         TrainExamples.read(
             RunTables.of(lh, "probe"), model, TrainSettings.from(config), LocalDate.parse(DATE))) {
@@ -197,11 +199,27 @@ class TrainJobTest extends SparkTestBase {
         int best = p[1] > p[0] ? 1 : 0;
         correct += best == h.<Double>getAs(LABEL) ? 1 : 0;
         n++;
+        revenue += best == 1 ? h.<Double>getAs("monthly_charges") : 0;
+        long[] c =
+            positives.computeIfAbsent(String.valueOf(h.<String>getAs("region")), k -> new long[2]);
+        c[0] += best;
+        c[1]++;
       }
     }
     assertThat(n).isGreaterThan(300);
     assertThat(teacher.metrics().get("holdout.accuracy"))
         .isCloseTo((double) correct / n, Offset.offset(1e-12));
+    // the gate also measured churn.conf's custom metric and its region grouping's disparity (the
+    // region farthest from the most favoured one), under the names a gate check uses
+    assertThat(teacher.metrics().get("holdout.revenue_at_risk"))
+        .isCloseTo(revenue, Offset.offset(1e-6 * revenue));
+    double[] rates = positives.values().stream().mapToDouble(c -> (double) c[0] / c[1]).toArray();
+    assertThat(rates.length).isGreaterThanOrEqualTo(5);
+    double gap =
+        java.util.Arrays.stream(rates).min().orElseThrow()
+            - java.util.Arrays.stream(rates).max().orElseThrow();
+    assertThat(teacher.metrics().get("holdout.fairness:region:demographic_parity_difference"))
+        .isCloseTo(gap, Offset.offset(1e-12));
 
     // the run record keeps DL4J's Spark training statistics
     Row ledger =
