@@ -2,7 +2,6 @@ package io.lakeloop.app.demo;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.min;
 
 import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.LakeloopConfig;
@@ -228,12 +227,18 @@ public final class DemoJob implements Job {
                     .column()
                     .and(col(Columns.GRANULARITY).equalTo("1 week"))
                     .and(col(Columns.MODEL_VERSION).equalTo("1")));
-    Row first = eval.agg(min(Columns.WINDOW_START)).first();
+    // the week with the most rows (the first and last weeks of the traffic are partial)
+    List<Row> busiest =
+        eval.where(col(Columns.SLICE_KEY).equalTo("*").and(col(Columns.METRIC).equalTo("count")))
+            .orderBy(col(Columns.VALUE).desc(), col(Columns.WINDOW_START))
+            .select(Columns.WINDOW_START)
+            .limit(1)
+            .collectAsList();
     List<String> lines = new ArrayList<>();
-    if (measures.isEmpty() || first.isNullAt(0)) {
+    if (measures.isEmpty() || busiest.isEmpty()) {
       return lines;
     }
-    Timestamp week = first.getTimestamp(0);
+    Timestamp week = busiest.get(0).getTimestamp(0);
     List<String> custom = measures.customMetrics().stream().map(CustomMetric::name).toList();
     List<String> expressions =
         measures.sliceExpressions().stream().map(Measures.Named::name).toList();
