@@ -1,6 +1,5 @@
 package io.lakeloop.monitoring.quality;
 
-import io.lakeloop.common.schema.Metrics;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -96,7 +95,7 @@ public final class Anomalies {
         if (r.ciLow() != null && r.ciHigh() != null) {
           spread = Math.max(spread, (r.ciHigh() - r.ciLow()) / 2 / 1.96);
         }
-        boolean lowerIsBetter = Metrics.LOWER_IS_BETTER.contains(r.metric());
+        boolean lowerIsBetter = s.lowerIsBetter(r.metric());
         double bound = lowerIsBetter ? median + s.k() * spread : median - s.k() * spread;
         boolean broken = lowerIsBetter ? r.value() > bound : r.value() < bound;
         if (broken && spread > 0) {

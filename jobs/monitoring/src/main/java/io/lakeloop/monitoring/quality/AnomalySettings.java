@@ -22,15 +22,41 @@ public record AnomalySettings(
     int history,
     int minHistory,
     double k,
-    boolean weekly)
+    boolean weekly,
+    java.util.Set<String> lowerIsBetter)
     implements Serializable {
 
   public AnomalySettings {
     metrics = List.copyOf(metrics);
     granularities = List.copyOf(granularities);
+    lowerIsBetter = java.util.Set.copyOf(lowerIsBetter);
   }
 
-  static AnomalySettings from(Settings a, String key) {
+  /** Settings whose metrics are all built-in (their direction is known). */
+  public AnomalySettings(
+      List<String> metrics,
+      List<String> granularities,
+      int history,
+      int minHistory,
+      double k,
+      boolean weekly) {
+    this(metrics, granularities, history, minHistory, k, weekly, java.util.Set.of());
+  }
+
+  /**
+   * Whether a rise of the metric is the worse direction: a built-in loss or error, or a custom
+   * metric whose direction is lower.
+   */
+  boolean lowerIsBetter(String metric) {
+    return io.lakeloop.common.schema.Metrics.LOWER_IS_BETTER.contains(metric)
+        || lowerIsBetter.contains(metric);
+  }
+
+  /**
+   * @param lowerIsBetter the model's custom metrics whose direction is lower (the built-in ones are
+   *     known)
+   */
+  static AnomalySettings from(Settings a, String key, java.util.Set<String> lowerIsBetter) {
     List<String> granularities = a.strings("granularities");
     for (String g : granularities) {
       Granularity.parse(g, key + ".granularities");
@@ -51,6 +77,7 @@ public record AnomalySettings(
         history,
         minHistory,
         a.doubleIn("k", 0.5, 100),
-        season.equals("weekly"));
+        season.equals("weekly"),
+        lowerIsBetter);
   }
 }

@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigException;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.monitoring.evaluate.CustomMetric;
+import io.lakeloop.monitoring.evaluate.Measures;
 import java.io.Serializable;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -89,7 +91,13 @@ public record QualitySettings(
         q.positiveLong("min-labeled"),
         from,
         until,
-        AnomalySettings.from(q.child("anomaly"), key + ".anomaly"),
+        AnomalySettings.from(
+            q.child("anomaly"),
+            key + ".anomaly",
+            Measures.of(config, config.model(model)).customMetrics().stream()
+                .filter(m -> !m.higherIsBetter())
+                .map(CustomMetric::name)
+                .collect(java.util.stream.Collectors.toSet())),
         q.bool("estimate"));
   }
 

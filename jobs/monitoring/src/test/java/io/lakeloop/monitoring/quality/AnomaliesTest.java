@@ -68,6 +68,39 @@ class AnomaliesTest {
   }
 
   @Test
+  void aCustomMetricIsWatchedInItsOwnDirection() {
+    double[] values = {100, 104, 98, 101, 99, 103, 100, 102, 97, 101};
+    List<QualityRules.MetricRow> rows = new ArrayList<>();
+    for (int i = 0; i < values.length; i++) {
+      rows.add(day(i, "revenue_at_risk", values[i], 500));
+    }
+    rows.add(day(10, "revenue_at_risk", 160, 500));
+    Set<Instant> judged = Set.of(START.plusSeconds(86_400L * 10));
+    AnomalySettings lower =
+        new AnomalySettings(
+            List.of("revenue_at_risk"),
+            List.of("1 day"),
+            28,
+            7,
+            4,
+            false,
+            Set.of("revenue_at_risk"));
+    AnomalySettings higher =
+        new AnomalySettings(List.of("revenue_at_risk"), List.of("1 day"), 28, 7, 4, false);
+    // a rise of a lower-is-better metric is an anomaly above median + k robust sd; of a
+    // higher-is-better one it is not
+    assertThat(Anomalies.judge(lower, 100, rows, judged, LATE).breaches())
+        .singleElement()
+        .satisfies(
+            b ->
+                assertThat(b.bound())
+                    .isCloseTo(
+                        2 * new Median().evaluate(values) - lowerBound(values, 4),
+                        Offset.offset(1e-9)));
+    assertThat(Anomalies.judge(higher, 100, rows, judged, LATE).breaches()).isEmpty();
+  }
+
+  @Test
   void lossesAlertOnARiseHistoryIsCappedAndShortHistoriesAreNotJudged() {
     List<QualityRules.MetricRow> rows = new ArrayList<>();
     // an old level of 0.9 outside the last 8 windows must not count

@@ -119,14 +119,26 @@ class ReportJobTest extends SparkTestBase {
         assertThat(p[1]).isEqualTo(stored.get((long) p[0]));
       }
     }
-    // one selectable view per granularity and slice value evaluate wrote
+    // one selectable view per granularity and slice value evaluate wrote; the fairness grouping's
+    // disparities are tables of their own section (one per granularity x version), not views
     long views =
         lh.read(Tables.EVAL_METRICS)
             .data()
+            .where("slice_key not like 'fairness:%'")
             .select("granularity", "slice_key", "slice_value")
             .distinct()
             .count();
     assertThat(count(html, "<option value=")).isEqualTo(views);
+    long fairnessTables =
+        lh.read(Tables.EVAL_METRICS)
+            .data()
+            .where("slice_key = 'fairness:region'")
+            .select("granularity", "model_version")
+            .distinct()
+            .count();
+    assertThat(fairnessTables).isPositive();
+    assertThat(count(between(html, "<section id=\"fairness\">", "</section>"), "<table"))
+        .isEqualTo(fairnessTables);
   }
 
   /**
