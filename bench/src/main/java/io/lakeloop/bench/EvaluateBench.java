@@ -140,8 +140,30 @@ public final class EvaluateBench {
             "lakeloop evaluate, "
                 + o.replicates()
                 + " replicates, with 5 custom metrics, 2 slice expressions, 1 fairness grouping",
-            () -> lakeloopMeasured(data, o.replicates()));
+            () -> lakeloopMeasured(data, o.replicates(), measures()));
     phases.add(measured);
+    // what each part of that load costs on its own
+    Measures all = measures();
+    List<Phase> parts = new ArrayList<>();
+    for (Measures part :
+        List.of(
+            new Measures(all.customMetrics(), List.of(), List.of(), List.of()),
+            new Measures(List.of(), all.sliceExpressions(), List.of(), List.of()),
+            new Measures(List.of(), List.of(), List.of(), all.fairness()))) {
+      String what =
+          !part.customMetrics().isEmpty()
+              ? "only the 5 custom metrics"
+              : !part.sliceExpressions().isEmpty()
+                  ? "only the 2 slice expressions"
+                  : "only the fairness grouping";
+      Phase p =
+          Phase.run(
+              spark,
+              "lakeloop evaluate, " + o.replicates() + " replicates, " + what,
+              () -> lakeloopMeasured(data, o.replicates(), part));
+      parts.add(p);
+      phases.add(p);
+    }
     Phase oursAgain =
         Phase.run(
             spark,
@@ -248,6 +270,14 @@ public final class EvaluateBench {
             without,
             100 * (measured.seconds() / without - 1),
             measured.result()));
+    for (Phase p : parts) {
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "  - %s: %+.1f %%%n",
+              p.name().substring(p.name().lastIndexOf(", ") + 2),
+              100 * (p.seconds() / without - 1)));
+    }
     md.append(
         String.format(
             Locale.ROOT,
@@ -437,8 +467,8 @@ public final class EvaluateBench {
             new Measures.Fairness("region", Optional.of("region"), List.of(), Optional.empty())));
   }
 
-  static Object lakeloopMeasured(Dataset<Row> data, int replicates) {
-    return new Evaluator(spec(), settings(replicates), CalibrationMaps.NONE, measures())
+  static Object lakeloopMeasured(Dataset<Row> data, int replicates, Measures measures) {
+    return new Evaluator(spec(), settings(replicates), CalibrationMaps.NONE, measures)
         .evaluate(data, Optional.empty(), "bench")
         .collectAsList()
         .size();

@@ -140,43 +140,22 @@ final class ReportReader {
     s.metrics().forEach(m -> wanted.add(Metrics.estimated(m)));
     wanted.add(ReportSettings.LABELED_COUNT);
     Dataset<Row> evalTable = snapshot(tables, Tables.EVAL_METRICS);
-    for (Row r :
-        (evalTable == null
-            ? List.<Row>of()
-            : evalTable
-                .where(
-                    col(MODEL_NAME)
-                        .equalTo(model.name())
-                        .and(col(WINDOW_DATE).between(from.toString(), asOf.toString()))
-                        .and(col(METRIC).isin(wanted.toArray())))
-                .select(
-                    GRANULARITY,
-                    SLICE_KEY,
-                    SLICE_VALUE,
-                    METRIC,
-                    MODEL_VERSION,
-                    WINDOW_DATE,
-                    VALUE,
-                    CI_LOW,
-                    CI_HIGH,
-                    N,
-                    RUN_ID)
-                .orderBy(GRANULARITY, SLICE_KEY, SLICE_VALUE, METRIC, MODEL_VERSION, WINDOW_DATE)
-                .collectAsList())) {
-      metrics.add(
-          new ReportData.MetricPoint(
-              r.getString(0),
-              r.getString(1),
-              r.getString(2),
-              r.getString(3),
-              r.getString(4),
-              r.getDate(5).toLocalDate(),
-              doubleOrNull(r, 6),
-              doubleOrNull(r, 7),
-              doubleOrNull(r, 8),
-              r.getLong(9),
-              r.getString(10)));
+    if (evalTable == null) {
+      return metrics;
     }
+    metrics.addAll(
+        points(
+            evalTable.where(
+                col(MODEL_NAME)
+                    .equalTo(model.name())
+                    .and(col(WINDOW_DATE).between(from.toString(), asOf.toString()))
+                    .and(col(METRIC).isin(wanted.toArray()))),
+            GRANULARITY,
+            SLICE_KEY,
+            SLICE_VALUE,
+            METRIC,
+            MODEL_VERSION,
+            WINDOW_DATE));
     return metrics;
   }
 
@@ -201,15 +180,25 @@ final class ReportReader {
             .agg(max(WINDOW_START).as("_latest"))
             .withColumnRenamed(GRANULARITY, "_g")
             .withColumnRenamed(MODEL_VERSION, "_v");
+    return points(
+        mine.join(
+            latest,
+            col(GRANULARITY)
+                .equalTo(col("_g"))
+                .and(col(MODEL_VERSION).equalTo(col("_v")))
+                .and(col(WINDOW_START).equalTo(col("_latest")))),
+        GRANULARITY,
+        SLICE_KEY,
+        MODEL_VERSION,
+        SLICE_VALUE,
+        METRIC);
+  }
+
+  /** The eval_metrics rows as metric points, in the given order (the driver gets only these). */
+  private static List<ReportData.MetricPoint> points(Dataset<Row> rows, String... order) {
     List<ReportData.MetricPoint> out = new ArrayList<>();
     for (Row r :
-        mine.join(
-                latest,
-                col(GRANULARITY)
-                    .equalTo(col("_g"))
-                    .and(col(MODEL_VERSION).equalTo(col("_v")))
-                    .and(col(WINDOW_START).equalTo(col("_latest"))))
-            .select(
+        rows.select(
                 GRANULARITY,
                 SLICE_KEY,
                 SLICE_VALUE,
@@ -221,7 +210,7 @@ final class ReportReader {
                 CI_HIGH,
                 N,
                 RUN_ID)
-            .orderBy(GRANULARITY, SLICE_KEY, MODEL_VERSION, SLICE_VALUE, METRIC)
+            .orderBy(Arrays.stream(order).map(c -> col(c)).toArray(Column[]::new))
             .collectAsList()) {
       out.add(
           new ReportData.MetricPoint(
