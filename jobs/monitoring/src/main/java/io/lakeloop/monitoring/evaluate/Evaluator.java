@@ -162,10 +162,6 @@ public final class Evaluator {
       f.column()
           .ifPresent(c -> out.putIfAbsent(c, coalesce(col(c).cast("string"), lit(NULL_VALUE))));
     }
-    for (Measures.Named e : measures.sliceExpressions()) {
-      Column p = expr(e.where());
-      out.put(e.name(), when(p, lit("true")).when(not(p), lit("false")).otherwise(lit(NULL_VALUE)));
-    }
     for (List<String> pair : measures.crossedSlices()) {
       out.put(
           String.join(",", pair),
@@ -184,6 +180,21 @@ public final class Evaluator {
         out.put(f.name(), v.otherwise(lit(OTHER)));
       }
     }
+    // last: the only slices a row may be outside of (see PartitionStates)
+    for (Measures.Named e : measures.sliceExpressions()) {
+      out.put(e.name(), when(expr(e.where()), lit(TRUE)));
+    }
+    return out;
+  }
+
+  /**
+   * The slice value of the rows a slice expression holds for (the others are in no slice of it).
+   */
+  public static final String TRUE = "true";
+
+  private Set<String> boundedExpressions() {
+    Set<String> out = new java.util.HashSet<>();
+    measures.sliceExpressions().forEach(e -> out.add(e.name()));
     return out;
   }
 
@@ -424,6 +435,7 @@ public final class Evaluator {
             also,
             sliceKeys,
             measures.fairness().stream().map(Measures.Fairness::sliceKey).distinct().toList(),
+            sliceKeys.isEmpty() || !boundedExpressions().contains(sliceKeys.get(0)),
             settings.stateMemoryBytes());
     MetricRows output =
         new MetricRows(metrics, measures.customMetrics(), names, gs, settings.confidence(), runId);

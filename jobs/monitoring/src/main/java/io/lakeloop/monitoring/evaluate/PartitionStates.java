@@ -97,12 +97,17 @@ final class PartitionStates
   private final long[][] also;
   private final String[] sliceColumns;
   private final boolean[] grouped;
+  private final boolean totalFirst;
   private final long memoryBytes;
 
   /**
    * @param from per granularity, the earliest window start (epoch seconds) to evaluate
    * @param also per granularity, the starts (epoch seconds, sorted) of older windows to evaluate
-   * @param sliceColumns the slice keys, in the order of the input's slice values
+   * @param sliceColumns the slice keys, in the order of the input's slice values; a null value
+   *     leaves the row out of that slice (a slice expression the row does not satisfy), which only
+   *     slices after the first may have
+   * @param totalFirst whether every row has a value of the first slice (then the all-rows states
+   *     are summed from its states)
    * @param groupedSlices the slice keys whose values are compared with each other (fairness): all
    *     of a window's states of such a key go to one reducer ({@link GroupKey#route})
    */
@@ -114,6 +119,7 @@ final class PartitionStates
       long[][] also,
       List<String> sliceColumns,
       List<String> groupedSlices,
+      boolean totalFirst,
       long memoryBytes) {
     this.shape = shape;
     this.scorer = scorer;
@@ -126,6 +132,7 @@ final class PartitionStates
       grouped[j] = groupedSlices.contains(this.sliceColumns[j]);
     }
     this.memoryBytes = memoryBytes;
+    this.totalFirst = totalFirst;
   }
 
   @Override
@@ -148,7 +155,7 @@ final class PartitionStates
         Math.max(4 * shape.bytes(), memoryBytes - maxTotals * shape.bytes());
     private long openBytes;
     private int created;
-    private final boolean derivedAll = sliceColumns.length > 0;
+    private final boolean derivedAll = sliceColumns.length > 0 && totalFirst;
     // the all-rows states summed from the first slice column's emitted states, oldest first
     private final Map<GroupKey, SliceState> totals = new LinkedHashMap<>();
     private final double[] w = new double[shape.replicates() + 1];
@@ -257,7 +264,7 @@ final class PartitionStates
       if (sliceColumns.length > 0) {
         ArrayData s = row.getArray(4);
         for (int j = 0; j < values.length; j++) {
-          values[j] = string(s.getUTF8String(j));
+          values[j] = s.isNullAt(j) ? null : string(s.getUTF8String(j));
         }
       }
       for (int i = 0; i < custom.length; i++) {
@@ -276,16 +283,17 @@ final class PartitionStates
       int nonZero = nonZeros(x, nz);
       for (int j = 0; j < segments; j++) {
         own[j] =
-            scorer.rescore(
-                version,
-                j,
-                sliceColumns[j],
-                values[j],
-                scratch,
-                x,
-                estimates,
-                xOwn[j],
-                estimatesOwn[j]);
+            values[j] != null
+                && scorer.rescore(
+                    version,
+                    j,
+                    sliceColumns[j],
+                    values[j],
+                    scratch,
+                    x,
+                    estimates,
+                    xOwn[j],
+                    estimatesOwn[j]);
         if (own[j]) {
           nonZeroOwn[j] = nonZeros(xOwn[j], nzOwn[j]);
         }
@@ -305,6 +313,10 @@ final class PartitionStates
         }
         slot++;
         for (int j = 0; j < values.length; j++) {
+          if (values[j] == null) {
+            slot++;
+            continue; // not in this slice
+          }
           SliceState state =
               state(slot++, model, version, g, start, sliceColumns[j], values[j], grouped[j]);
           if (own[j]) {
