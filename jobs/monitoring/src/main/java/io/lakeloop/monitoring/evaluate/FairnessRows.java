@@ -34,6 +34,9 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
   /** The metric set's partials the rates read that it does not sum per replicate by itself. */
   static final Set<String> RATE_PARTIALS = Set.of("predicted_positive");
 
+  /** The partial of valid unlabeled rows the scorer adds for fairness (summed per replicate). */
+  static final String N_UNLABELED = "n_unlabeled";
+
   public static final String PARITY_DIFFERENCE = "demographic_parity_difference";
   public static final String PARITY_RATIO = "demographic_parity_ratio";
   public static final String OPPORTUNITY_DIFFERENCE = "equal_opportunity_difference";
@@ -111,7 +114,8 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
       double fn = s.get("cm_1_0");
       double fp = s.get("cm_0_1");
       double tn = s.get("cm_0_0");
-      rates[PR][b] = s.get("predicted_positive") / s.get(MetricSet.N_VALID);
+      double valid = s.get(MetricSet.N_LABELED) + s.get(N_UNLABELED);
+      rates[PR][b] = s.get("predicted_positive") / valid;
       rates[TPR][b] = tp / (tp + fn);
       rates[FPR][b] = fp / (fp + tn);
       rates[ACC][b] = (tp + tn) / s.get(MetricSet.N_LABELED);

@@ -34,6 +34,7 @@ final class RowScorer implements Serializable {
   private final boolean[] labeledOnly;
   private final int first;
   private final int customFrom;
+  private final int unlabeled;
   private final int estimatedFrom;
   private final CalibrationMaps calibrations;
   private final boolean segmented;
@@ -47,8 +48,8 @@ final class RowScorer implements Serializable {
    *     other versions get no calibrated probabilities), and of the slice values that have their
    *     own
    * @param custom the custom metrics, whose per-row values the scan projects after the scores
-   * @param fairness whether fairness disparities are computed: their rates' partials (valid rows,
-   *     predicted positives) are then summed per replicate too
+   * @param fairness whether fairness disparities are computed: their rates' partials (unlabeled
+   *     rows, predicted positives) are then summed per replicate too
    */
   RowScorer(
       ModelSpec model,
@@ -68,10 +69,16 @@ final class RowScorer implements Serializable {
     this.fineBins = fineBins;
     List<MetricSet.Partial> all = new ArrayList<>();
     all.add(new MetricSet.Partial(MetricSet.N_ALL, null, false));
-    all.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, fairness));
+    all.add(new MetricSet.Partial(MetricSet.N_VALID, MetricSet.Scope.VALID, false));
     all.add(new MetricSet.Partial(MetricSet.N_LABELED, MetricSet.Scope.LABELED, true));
     for (Evaluator.Invalid reason : Evaluator.Invalid.values()) {
       all.add(new MetricSet.Partial(Evaluator.INVALID_PREFIX + reason.code(), null, false));
+    }
+    // the valid rows per replicate, for fairness's positive rates: labeled (summed anyway) plus
+    // unlabeled, a partial that is zero on most rows (cheaper than summing every row's weight)
+    this.unlabeled = fairness ? all.size() : -1;
+    if (fairness) {
+      all.add(new MetricSet.Partial(FairnessRows.N_UNLABELED, MetricSet.Scope.VALID, true));
     }
     this.customFrom = all.size();
     for (CustomMetric m : custom) {
@@ -217,6 +224,9 @@ final class RowScorer implements Serializable {
     boolean labeled = label != null;
     x[1] = 1.0;
     x[2] = labeled ? 1.0 : 0.0;
+    if (unlabeled >= 0) {
+      x[unlabeled] = labeled ? 0.0 : 1.0;
+    }
     System.arraycopy(custom, 0, x, customFrom, first - customFrom);
     MetricSet.RowValues row = scratch.row;
     row.prediction = prediction;
