@@ -24,9 +24,11 @@ import io.lakeloop.monitoring.generate.GenerateJob;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.BeforeAll;
@@ -182,7 +184,7 @@ class TrainJobTest extends SparkTestBase {
     long correct = 0;
     long n = 0;
     double revenue = 0;
-    Map<String, long[]> positives = new java.util.TreeMap<>(); // region -> {predicted 1, rows}
+    Map<String, long[]> positives = new TreeMap<>(); // region -> {predicted 1, rows}
     try (TrainExamples ex =
         TrainExamples.read(
             RunTables.of(lh, "probe"), model, TrainSettings.from(config), LocalDate.parse(DATE))) {
@@ -216,8 +218,7 @@ class TrainJobTest extends SparkTestBase {
     double[] rates = positives.values().stream().mapToDouble(c -> (double) c[0] / c[1]).toArray();
     assertThat(rates.length).isGreaterThanOrEqualTo(5);
     double gap =
-        java.util.Arrays.stream(rates).min().orElseThrow()
-            - java.util.Arrays.stream(rates).max().orElseThrow();
+        Arrays.stream(rates).min().orElseThrow() - Arrays.stream(rates).max().orElseThrow();
     assertThat(teacher.metrics().get("holdout.fairness:region:demographic_parity_difference"))
         .isCloseTo(gap, Offset.offset(1e-12));
 

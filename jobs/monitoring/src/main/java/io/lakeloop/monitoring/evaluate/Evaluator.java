@@ -4,6 +4,7 @@ import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.fault.Faults;
 import io.lakeloop.common.spark.TopValues;
@@ -13,7 +14,10 @@ import io.lakeloop.monitoring.OrderedMerge;
 import io.lakeloop.monitoring.estimate.CalibrationMaps;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,11 +26,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.plans.logical.Aggregate;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
@@ -151,9 +157,11 @@ public final class Evaluator {
   /**
    * Every slice of the evaluation by slice key, in order, as its value before top-K folding (null
    * as {@link #NULL_VALUE}): the model's slice columns, the columns fairness groupings name that
-   * are not slice columns, the slice expressions ({@code true} / {@code false}), the crossed slices
-   * (key and value {@code a,b}) and the fairness groupings by groups (the first group a row
-   * matches, else {@link #OTHER}). Every row has exactly one value of each.
+   * are not slice columns, the crossed slices (key and value {@code a,b}) and the fairness
+   * groupings by groups (the first group a row matches, else {@link #OTHER}) — every row has
+   * exactly one value of each — and last the slice expressions: {@link #TRUE} where the predicate
+   * holds, null (in no slice of it) elsewhere, so a row costs a state update only in the
+   * expressions it satisfies.
    */
   Map<String, Column> slices() {
     Map<String, Column> out = new LinkedHashMap<>();
@@ -192,16 +200,16 @@ public final class Evaluator {
    */
   public static final String TRUE = "true";
 
-  private Set<String> boundedExpressions() {
-    Set<String> out = new java.util.HashSet<>();
+  /** The slice expressions' slice keys. */
+  private Set<String> expressionSlices() {
+    Set<String> out = new HashSet<>();
     measures.sliceExpressions().forEach(e -> out.add(e.name()));
     return out;
   }
 
   /** Slices whose values are bounded by their definition: no top-K job for them. */
   private Set<String> boundedSlices() {
-    Set<String> out = new java.util.HashSet<>();
-    measures.sliceExpressions().forEach(e -> out.add(e.name()));
+    Set<String> out = expressionSlices();
     measures.fairness().stream().filter(f -> f.column().isEmpty()).forEach(f -> out.add(f.name()));
     return out;
   }
@@ -217,10 +225,22 @@ public final class Evaluator {
         resolve(rows, sum.rowValue(), key + ".custom-metrics '" + m.name() + "'", sum.aggregate());
       }
     }
-    Map<String, Column> slices = slices();
-    for (Map.Entry<String, Column> e : slices.entrySet()) {
+    // what each derived slice was written as: its predicate(s), or its column(s)
+    Map<String, String> text = new HashMap<>();
+    measures.sliceExpressions().forEach(e -> text.put(e.name(), e.where()));
+    for (Measures.Fairness f : measures.fairness()) {
+      if (f.column().isEmpty()) {
+        text.put(
+            f.name(), String.join("', '", f.groups().stream().map(Measures.Named::where).toList()));
+      }
+    }
+    for (Map.Entry<String, Column> e : slices().entrySet()) {
       if (!model.sliceColumns().contains(e.getKey())) {
-        resolve(rows, e.getValue(), key + " slice '" + e.getKey() + "'", e.getKey());
+        resolve(
+            rows,
+            e.getValue(),
+            key + " slice '" + e.getKey() + "'",
+            text.getOrDefault(e.getKey(), e.getKey()));
       }
     }
   }
@@ -231,10 +251,8 @@ public final class Evaluator {
       probe = rows.select(c);
     } catch (Exception e) { // Spark throws AnalysisException without declaring it
       String reason =
-          e instanceof org.apache.spark.sql.AnalysisException a
-              ? a.getSimpleMessage()
-              : String.valueOf(e.getMessage());
-      throw new io.lakeloop.common.config.ConfigError(
+          e instanceof AnalysisException a ? a.getSimpleMessage() : String.valueOf(e.getMessage());
+      throw new ConfigError(
           what
               + ": '"
               + text
@@ -245,9 +263,8 @@ public final class Evaluator {
               + ")",
           e);
     }
-    if (probe.queryExecution().analyzed()
-        instanceof org.apache.spark.sql.catalyst.plans.logical.Aggregate) {
-      throw new io.lakeloop.common.config.ConfigError(
+    if (probe.queryExecution().analyzed() instanceof Aggregate) {
+      throw new ConfigError(
           what + ": '" + text + "' nests an aggregate inside the per-row value; use one aggregate");
     }
   }
@@ -393,7 +410,7 @@ public final class Evaluator {
             .map(e -> folded(e.getValue(), keptSliceValues.get(e.getKey())))
             .toArray(Column[]::new);
     List<Column> projection =
-        new java.util.ArrayList<>(
+        new ArrayList<>(
             List.of(
                 col(MODEL_NAME),
                 col(MODEL_VERSION),
@@ -435,7 +452,7 @@ public final class Evaluator {
             also,
             sliceKeys,
             measures.fairness().stream().map(Measures.Fairness::sliceKey).distinct().toList(),
-            sliceKeys.isEmpty() || !boundedExpressions().contains(sliceKeys.get(0)),
+            sliceKeys.isEmpty() || !expressionSlices().contains(sliceKeys.get(0)),
             settings.stateMemoryBytes());
     MetricRows output =
         new MetricRows(metrics, measures.customMetrics(), names, gs, settings.confidence(), runId);

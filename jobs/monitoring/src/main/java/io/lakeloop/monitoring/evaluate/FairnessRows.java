@@ -1,6 +1,7 @@
 package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.monitoring.OrderedMerge;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -57,8 +58,7 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
   private transient List<Group> groups;
 
   /** A fairness grouping as the reduce side needs it; reference null = the best group per rate. */
-  private record Grouping(String name, String sliceKey, String reference)
-      implements java.io.Serializable {}
+  private record Grouping(String name, String sliceKey, String reference) implements Serializable {}
 
   /** One group: its value, rates [rate][replicate] (0 = sample) and row counts. */
   private record Group(String value, double[][] rates, long valid, long positives, long labeled) {}

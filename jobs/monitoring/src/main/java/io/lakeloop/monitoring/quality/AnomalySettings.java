@@ -2,9 +2,11 @@ package io.lakeloop.monitoring.quality;
 
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.common.schema.Metrics;
 import io.lakeloop.common.window.Granularity;
 import java.io.Serializable;
 import java.util.List;
+import java.util.Set;
 
 /**
  * How metric history is watched for anomalies ({@code lakeloop.models.<name>.quality.anomaly}).
@@ -23,13 +25,13 @@ public record AnomalySettings(
     int minHistory,
     double k,
     boolean weekly,
-    java.util.Set<String> lowerIsBetter)
+    Set<String> lowerIsBetter)
     implements Serializable {
 
   public AnomalySettings {
     metrics = List.copyOf(metrics);
     granularities = List.copyOf(granularities);
-    lowerIsBetter = java.util.Set.copyOf(lowerIsBetter);
+    lowerIsBetter = Set.copyOf(lowerIsBetter);
   }
 
   /** Settings whose metrics are all built-in (their direction is known). */
@@ -40,7 +42,7 @@ public record AnomalySettings(
       int minHistory,
       double k,
       boolean weekly) {
-    this(metrics, granularities, history, minHistory, k, weekly, java.util.Set.of());
+    this(metrics, granularities, history, minHistory, k, weekly, Set.of());
   }
 
   /**
@@ -48,15 +50,14 @@ public record AnomalySettings(
    * metric whose direction is lower.
    */
   boolean lowerIsBetter(String metric) {
-    return io.lakeloop.common.schema.Metrics.LOWER_IS_BETTER.contains(metric)
-        || lowerIsBetter.contains(metric);
+    return Metrics.LOWER_IS_BETTER.contains(metric) || lowerIsBetter.contains(metric);
   }
 
   /**
    * @param lowerIsBetter the model's custom metrics whose direction is lower (the built-in ones are
    *     known)
    */
-  static AnomalySettings from(Settings a, String key, java.util.Set<String> lowerIsBetter) {
+  static AnomalySettings from(Settings a, String key, Set<String> lowerIsBetter) {
     List<String> granularities = a.strings("granularities");
     for (String g : granularities) {
       Granularity.parse(g, key + ".granularities");

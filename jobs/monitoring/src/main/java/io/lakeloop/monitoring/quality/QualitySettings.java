@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * A model's quality rules and how they decide ({@code lakeloop.models.<name>.quality}). Immutable.
@@ -97,7 +98,7 @@ public record QualitySettings(
             Measures.of(config, config.model(model)).customMetrics().stream()
                 .filter(m -> !m.higherIsBetter())
                 .map(CustomMetric::name)
-                .collect(java.util.stream.Collectors.toSet())),
+                .collect(Collectors.toSet())),
         q.bool("estimate"));
   }
 

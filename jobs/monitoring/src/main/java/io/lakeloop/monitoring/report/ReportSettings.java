@@ -3,7 +3,9 @@ package io.lakeloop.monitoring.report;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The {@code lakeloop.report} section (and the drift section's top-k-categories, so histograms use
@@ -38,7 +40,7 @@ record ReportSettings(
 
   /** A copy that also charts {@code more} metrics (after the configured ones, no duplicates). */
   ReportSettings withMetrics(List<String> more) {
-    java.util.Set<String> all = new java.util.LinkedHashSet<>(metrics);
+    Set<String> all = new LinkedHashSet<>(metrics);
     all.addAll(more);
     return new ReportSettings(
         List.copyOf(all), historyDays, curveBins, calibrationBins, alertDays, topK);
