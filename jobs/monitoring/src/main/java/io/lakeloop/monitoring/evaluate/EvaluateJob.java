@@ -278,13 +278,14 @@ public final class EvaluateJob
                             + " known (e.g. the last day of traffic)"));
     ModelSpec model = ctx.model();
     EvalSettings settings = EvalSettings.from(ctx.config());
+    Measures measures = Measures.of(ctx.config(), model);
     return new Planned(
         model,
         settings,
         date,
         plan(model, settings, date, ctx.args().date("since")),
-        QualitySettings.of(ctx.config(), model.name()),
-        Measures.of(ctx.config(), model),
+        QualitySettings.of(ctx.config(), model.name(), measures.lowerIsBetter()),
+        measures,
         Webhook.configured(ctx.config().section("drift").child("alerts"), "lakeloop.drift.alerts"),
         ctx.args().has("fail-on-alert"));
   }

@@ -67,6 +67,13 @@ public record Measures(
     }
   }
 
+  /** The custom metrics whose direction is lower (a rise is the worse way). */
+  public Set<String> lowerIsBetter() {
+    Set<String> out = new LinkedHashSet<>();
+    customMetrics.stream().filter(m -> !m.higherIsBetter()).forEach(m -> out.add(m.name()));
+    return out;
+  }
+
   /** Whether there is anything beyond the built-ins. */
   public boolean isEmpty() {
     return equals(NONE);

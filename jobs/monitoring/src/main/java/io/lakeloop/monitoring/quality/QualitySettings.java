@@ -5,16 +5,14 @@ import com.typesafe.config.ConfigException;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
-import io.lakeloop.monitoring.evaluate.CustomMetric;
-import io.lakeloop.monitoring.evaluate.Measures;
 import java.io.Serializable;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * A model's quality rules and how they decide ({@code lakeloop.models.<name>.quality}). Immutable.
@@ -45,6 +43,14 @@ public record QualitySettings(
   }
 
   public static QualitySettings of(LakeloopConfig config, String model) {
+    return of(config, model, Set.of());
+  }
+
+  /**
+   * @param lowerIsBetter the model's custom metrics whose direction is lower (anomalies watch them
+   *     for a rise; the built-in metrics' directions are known)
+   */
+  public static QualitySettings of(LakeloopConfig config, String model, Set<String> lowerIsBetter) {
     Settings modelSettings = config.modelSettings(model);
     Settings q = modelSettings.child("quality");
     String key = "lakeloop.models." + model + ".quality";
@@ -92,13 +98,7 @@ public record QualitySettings(
         q.positiveLong("min-labeled"),
         from,
         until,
-        AnomalySettings.from(
-            q.child("anomaly"),
-            key + ".anomaly",
-            Measures.of(config, config.model(model)).customMetrics().stream()
-                .filter(m -> !m.higherIsBetter())
-                .map(CustomMetric::name)
-                .collect(Collectors.toSet())),
+        AnomalySettings.from(q.child("anomaly"), key + ".anomaly", lowerIsBetter),
         q.bool("estimate"));
   }
 
