@@ -261,8 +261,8 @@ public final class DemoJob implements Job {
                             .and(
                                 col(Columns.METRIC)
                                     .isin(
-                                        "demographic_parity_difference",
-                                        "equal_opportunity_difference"))))
+                                        Measures.PARITY_DIFFERENCE,
+                                        Measures.OPPORTUNITY_DIFFERENCE))))
             .orderBy(Columns.SLICE_KEY, Columns.SLICE_VALUE, Columns.METRIC)
             .select(
                 Columns.SLICE_KEY,

@@ -38,12 +38,6 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
   /** The partial of valid unlabeled rows the scorer adds for fairness (summed per replicate). */
   static final String N_UNLABELED = "n_unlabeled";
 
-  public static final String PARITY_DIFFERENCE = "demographic_parity_difference";
-  public static final String PARITY_RATIO = "demographic_parity_ratio";
-  public static final String OPPORTUNITY_DIFFERENCE = "equal_opportunity_difference";
-  public static final String ODDS_DIFFERENCE = "equalized_odds_difference";
-  public static final String ACCURACY_DIFFERENCE = "accuracy_difference";
-
   private static final int PR = 0;
   private static final int TPR = 1;
   private static final int FPR = 2;
@@ -152,23 +146,23 @@ final class FairnessRows implements OrderedMerge.Output<GroupKey, SliceState, Ro
     String key = Measures.FAIRNESS_PREFIX + f.name();
     List<Row> out = new ArrayList<>();
     Worst[] worst = new Worst[5];
-    for (Group g : groups) {
+    for (int at = 0; at < groups.size(); at++) {
+      Group g = groups.get(at);
       Disparity[] d = {
-        new Disparity(PARITY_DIFFERENCE, g.valid, (i, b) -> diff(i, b, PR, ref)),
-        new Disparity(PARITY_RATIO, g.valid, (i, b) -> ratio(i, b, PR, ref)),
-        new Disparity(OPPORTUNITY_DIFFERENCE, g.positives, (i, b) -> diff(i, b, TPR, ref)),
+        new Disparity(Measures.PARITY_DIFFERENCE, g.valid, (i, b) -> diff(i, b, PR, ref)),
+        new Disparity(Measures.PARITY_RATIO, g.valid, (i, b) -> ratio(i, b, PR, ref)),
+        new Disparity(Measures.OPPORTUNITY_DIFFERENCE, g.positives, (i, b) -> diff(i, b, TPR, ref)),
         new Disparity(
-            ODDS_DIFFERENCE,
+            Measures.ODDS_DIFFERENCE,
             g.labeled,
             (i, b) -> Math.max(Math.abs(diff(i, b, TPR, ref)), Math.abs(diff(i, b, FPR, ref)))),
-        new Disparity(ACCURACY_DIFFERENCE, g.labeled, (i, b) -> diff(i, b, ACC, ref)),
+        new Disparity(Measures.ACCURACY_DIFFERENCE, g.labeled, (i, b) -> diff(i, b, ACC, ref)),
       };
-      int i = groups.indexOf(g);
       for (int m = 0; m < d.length; m++) {
-        double value = d[m].of.applyAsDouble(i, 0);
+        double value = d[m].of.applyAsDouble(at, 0);
         double[] draws = new double[replicates];
         for (int b = 1; b <= replicates; b++) {
-          draws[b - 1] = d[m].of.applyAsDouble(i, b);
+          draws[b - 1] = d[m].of.applyAsDouble(at, b);
         }
         double[] ci = replicates == 0 || !Double.isFinite(value) ? null : rows.interval(draws);
         MetricSet.MetricValue v =

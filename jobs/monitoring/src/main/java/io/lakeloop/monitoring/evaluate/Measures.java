@@ -31,6 +31,22 @@ public record Measures(
   /** Prefix of a fairness grouping's slice key in eval_metrics: {@code fairness:<grouping>}. */
   public static final String FAIRNESS_PREFIX = "fairness:";
 
+  /** The disparities of a fairness grouping, as named in eval_metrics, in the order written. */
+  public static final String PARITY_DIFFERENCE = "demographic_parity_difference";
+
+  public static final String PARITY_RATIO = "demographic_parity_ratio";
+  public static final String OPPORTUNITY_DIFFERENCE = "equal_opportunity_difference";
+  public static final String ODDS_DIFFERENCE = "equalized_odds_difference";
+  public static final String ACCURACY_DIFFERENCE = "accuracy_difference";
+
+  public static final List<String> DISPARITIES =
+      List.of(
+          PARITY_DIFFERENCE,
+          PARITY_RATIO,
+          OPPORTUNITY_DIFFERENCE,
+          ODDS_DIFFERENCE,
+          ACCURACY_DIFFERENCE);
+
   /** Nothing beyond the built-ins. */
   public static final Measures NONE = new Measures(List.of(), List.of(), List.of(), List.of());
 

@@ -1,5 +1,6 @@
 package io.lakeloop.monitoring.report;
 
+import io.lakeloop.monitoring.evaluate.Measures;
 import io.lakeloop.monitoring.report.Html.Cell;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,14 +14,6 @@ import java.util.Map;
  */
 final class FairnessSection {
   private FairnessSection() {}
-
-  static final List<String> DISPARITIES =
-      List.of(
-          "demographic_parity_difference",
-          "demographic_parity_ratio",
-          "equal_opportunity_difference",
-          "equalized_odds_difference",
-          "accuracy_difference");
 
   static void render(StringBuilder sb, ReportData d) {
     if (d.fairness().isEmpty()) {
@@ -59,14 +52,14 @@ final class FairnessSection {
         List<Cell> row = new ArrayList<>();
         row.add(Cell.text(g.getKey()));
         long n = 0;
-        for (String m : DISPARITIES) {
+        for (String m : Measures.DISPARITIES) {
           ReportData.MetricPoint p = g.getValue().get(m);
           row.add(
               p == null || p.value() == null
                   ? Cell.text("–")
                   : new Cell(
                       Html.number(p.value()) + ReportText.interval(p), p.value(), true, null));
-          if (p != null && m.equals("demographic_parity_difference")) {
+          if (p != null && m.equals(Measures.PARITY_DIFFERENCE)) {
             n = p.n();
           }
         }
@@ -75,7 +68,7 @@ final class FairnessSection {
       }
       List<String> headers = new ArrayList<>();
       headers.add("group");
-      headers.addAll(DISPARITIES);
+      headers.addAll(Measures.DISPARITIES);
       headers.add("rows");
       sb.append(Html.table("fairness-" + i++, headers, rows, null));
     }
