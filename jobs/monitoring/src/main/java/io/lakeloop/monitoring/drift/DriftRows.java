@@ -32,6 +32,7 @@ final class DriftRows {
   private final List<DriftColumns.Spec> numeric;
   private final List<DriftColumns.Spec> categorical;
   private final List<String> missing;
+  private final NullThresholds nullThresholds;
 
   DriftRows(
       DriftSettings settings,
@@ -44,6 +45,7 @@ final class DriftRows {
     this.numeric = numeric;
     this.categorical = categorical;
     this.missing = List.copyOf(missing);
+    this.nullThresholds = new NullThresholds(settings);
   }
 
   /** The statistic that found a column drifted. */
@@ -102,29 +104,52 @@ final class DriftRows {
       }
       DriftColumns.Spec spec = isNumeric ? numeric.get(j) : categorical.get(j - numeric.size());
       List<DriftStatistics.Statistic> stats;
+      Map<String, Double> sizeAware = Map.of();
+      boolean unknownNulls = spec.nullIsUnknown();
       if (isNumeric) {
+        NumericProfile ref = reference.numeric[j];
+        NumericProfile cur = current.numeric[j];
         stats =
             DriftStatistics.numeric(
-                reference.numeric[j],
-                current.numeric[j],
-                baseline.std(column),
-                baseline.psiIndex(column),
-                spec.nullIsUnknown());
+                ref, cur, baseline.std(column), baseline.psiIndex(column), unknownNulls);
+        if (settings.sizeAware()) {
+          NumericProfile whole = baseline.profiles().numeric[j];
+          sizeAware =
+              nullThresholds.numeric(
+                  column,
+                  unknownNulls ? whole.withoutNulls() : whole,
+                  rows(ref.count(), ref.nullCount(), unknownNulls),
+                  rows(cur.count(), cur.nullCount(), unknownNulls),
+                  baseline.std(column),
+                  baseline.psiIndex(column));
+        }
       } else {
         int k = j - numeric.size();
-        stats =
-            DriftStatistics.categorical(
-                reference.categorical[k],
-                current.categorical[k],
-                baseline.topCategories(column, settings.topKCategories()),
-                spec.nullIsUnknown());
+        CategoricalProfile ref = reference.categorical[k];
+        CategoricalProfile cur = current.categorical[k];
+        List<String> kept = baseline.topCategories(column, settings.topKCategories());
+        stats = DriftStatistics.categorical(ref, cur, kept, unknownNulls);
+        if (settings.sizeAware()) {
+          CategoricalProfile whole = baseline.profiles().categorical[k];
+          sizeAware =
+              nullThresholds.categorical(
+                  column,
+                  unknownNulls ? whole.withoutNulls() : whole,
+                  kept,
+                  rows(ref.count(), ref.nullCount(), unknownNulls),
+                  rows(cur.count(), cur.nullCount(), unknownNulls));
+        }
       }
       String decision = isNumeric ? settings.numericDecision() : settings.categoricalDecision();
       Verdict deciding = null;
       for (DriftStatistics.Statistic s : stats) {
         boolean finite = Double.isFinite(s.value());
-        Boolean verdict = finite ? settings.drifted(s.name(), s.value(), s.pValue()) : null;
-        Double threshold = settings.threshold(s.name());
+        Double threshold =
+            settings.threshold(s.name()) == null
+                ? null
+                : sizeAware.getOrDefault(s.name(), settings.threshold(s.name()));
+        Boolean verdict =
+            finite ? DriftSettings.drifted(s.name(), s.value(), s.pValue(), threshold) : null;
         rows.add(
             row(
                 base,
@@ -162,6 +187,11 @@ final class DriftRows {
               null));
     }
     return new Result(rows, judged, drifted, datasetDrifted);
+  }
+
+  /** A side's rows a statistic compares: all, or the non-null ones where null means unknown. */
+  private static long rows(long count, long nullCount, boolean nullIsUnknown) {
+    return nullIsUnknown ? count - nullCount : count;
   }
 
   private static Double finitePValue(Double p) {
@@ -233,7 +263,7 @@ final class DriftRows {
                   r.getString(at(COLUMN)),
                   statistic,
                   value == null ? "-" : String.format("%.4f", (Double) value),
-                  threshold == null ? "-" : threshold,
+                  threshold == null ? "-" : String.format("%.4g", (Double) threshold),
                   Boolean.TRUE.equals(r.get(at(DRIFTED))) ? "DRIFTED" : "ok"));
     }
     return out.toString();

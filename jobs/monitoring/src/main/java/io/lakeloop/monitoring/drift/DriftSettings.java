@@ -18,7 +18,12 @@ import java.util.Set;
  * The validated {@code lakeloop.drift} section (documented in reference.conf).
  *
  * @param granularities window lengths; the first is one day (longer ones merge stored days)
- * @param thresholds per statistic name, the value (or p-value) at which it counts as drifted
+ * @param thresholds per statistic name, the value (or p-value) at which it counts as drifted in
+ *     fixed mode; in both modes the statistics that get a verdict
+ * @param sizeAware thresholds from each statistic's null distribution at the comparison's sizes
+ *     ({@link NullThresholds}) instead of the fixed values
+ * @param falseAlarmRate size-aware: the share of drift-free comparisons that may be called drifted
+ * @param nullReplicates size-aware: samples drawn per column and size
  * @param alerts when a comparison raises an alert and where it is sent
  */
 public record DriftSettings(
@@ -30,6 +35,9 @@ public record DriftSettings(
     int maxCategories,
     boolean consecutive,
     Map<String, Double> thresholds,
+    boolean sizeAware,
+    double falseAlarmRate,
+    int nullReplicates,
     String numericDecision,
     String categoricalDecision,
     double datasetDriftShare,
@@ -91,6 +99,14 @@ public record DriftSettings(
   /** Statistics judged by their absolute value (a signed change). */
   public static final Set<String> BY_ABSOLUTE_VALUE = Set.of("null_rate_change");
 
+  /** The statistic whose threshold stays fixed in size-aware mode (see reference.conf). */
+  public static final String UNSEEN_SHARE = "unseen_share";
+
+  /** Values of {@code lakeloop.drift.threshold-mode}. */
+  public static final String SIZE_AWARE = "size-aware";
+
+  public static final String FIXED = "fixed";
+
   public DriftSettings {
     granularities = List.copyOf(granularities);
     thresholds = Map.copyOf(thresholds);
@@ -135,6 +151,28 @@ public record DriftSettings(
     for (String name : t.raw().root().keySet()) {
       thresholds.put(name, t.doubleIn(name, 0, Double.MAX_VALUE));
     }
+    String mode = s.string("threshold-mode");
+    if (!mode.equals(SIZE_AWARE) && !mode.equals(FIXED)) {
+      throw new ConfigError(
+          "lakeloop.drift.threshold-mode must be \""
+              + SIZE_AWARE
+              + "\" or \""
+              + FIXED
+              + "\", got '"
+              + mode
+              + "'");
+    }
+    double falseAlarmRate = s.doubleIn("false-alarm-rate", 1e-6, 0.5);
+    int replicates = s.intAtLeast("null-replicates", 1);
+    if (NullThresholds.allowedBeyond(replicates, falseAlarmRate) < 5) {
+      throw new ConfigError(
+          "lakeloop.drift.null-replicates ("
+              + replicates
+              + ") is too few for a false-alarm-rate of "
+              + falseAlarmRate
+              + ": the threshold would rest on fewer than 5 samples beyond it; use at least "
+              + NullThresholds.replicatesNeeded(falseAlarmRate));
+    }
     Settings d = s.child("decision");
     String numeric = d.string("numeric");
     String categorical = d.string("categorical");
@@ -156,6 +194,9 @@ public record DriftSettings(
         s.intAtLeast("max-categories", 1),
         s.bool("consecutive"),
         thresholds,
+        mode.equals(SIZE_AWARE),
+        falseAlarmRate,
+        replicates,
         numeric,
         categorical,
         s.doubleIn("dataset-drift-share", 0, 1),
@@ -169,7 +210,14 @@ public record DriftSettings(
 
   /** Whether a statistic's value (or p-value) crosses its threshold; null without threshold. */
   public Boolean drifted(String statistic, double value, Double pValue) {
-    Double limit = thresholds.get(statistic);
+    return drifted(statistic, value, pValue, thresholds.get(statistic));
+  }
+
+  /**
+   * Whether a statistic's value (or p-value) crosses {@code limit} (a fixed or size-aware
+   * threshold); null when the limit is null.
+   */
+  public static Boolean drifted(String statistic, double value, Double pValue, Double limit) {
     if (limit == null) {
       return null;
     }

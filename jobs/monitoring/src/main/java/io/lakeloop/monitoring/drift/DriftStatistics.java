@@ -230,7 +230,7 @@ public final class DriftStatistics {
     return out;
   }
 
-  private static double[] shares(long[] counts, long total) {
+  static double[] shares(long[] counts, long total) {
     double[] s = new double[counts.length];
     for (int i = 0; i < s.length; i++) {
       s[i] = (double) counts[i] / total;
@@ -369,6 +369,11 @@ public final class DriftStatistics {
    * one side's mass sits on the left edge and the other cannot pass it.
    */
   static double[] wasserstein(NumericProfile ref, NumericProfile cur) {
+    return wasserstein(ref, cur, true);
+  }
+
+  /** {@link #wasserstein(NumericProfile, NumericProfile)}; without the bound (0) when not asked. */
+  static double[] wasserstein(NumericProfile ref, NumericProfile cur, boolean withBound) {
     double[] e = ref.edges();
     double n = ref.finiteCount();
     double m = cur.finiteCount();
@@ -391,7 +396,7 @@ public final class DriftStatistics {
         double ic = Math.min(Math.max((cur.binCount(k) * b - cur.binSum(k)) / m, 0), q * w);
         double j = Math.abs(d0 * w + ib - ic);
         total += j;
-        if (d0 - q < 0 && d0 + p > 0) { // d may change sign inside the bin
+        if (withBound && d0 - q < 0 && d0 + p > 0) { // d may change sign inside the bin
           double crude = w * Math.max(q - d0, d0 + p) - j;
           double fine =
               2
