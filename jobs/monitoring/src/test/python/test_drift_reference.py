@@ -25,7 +25,7 @@ def regenerated(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("name", ["baseline.csv", "current.csv", "edges.csv", "kolmogorov.csv"])
+@pytest.mark.parametrize("name", ["baseline.csv", "current.csv", "edges.csv", "ks_pvalues.csv"])
 def test_data_files_are_byte_identical(regenerated, name):
     assert (regenerated / name).read_bytes() == (HERE / name).read_bytes()
 

@@ -10,7 +10,9 @@ Outputs (in OUTDIR, default: this script's folder):
                              with repr() so they read back bit-identically)
   expected.csv               column,statistic,value,p_value (long format)
   edges.csv                  column,kind,index,edge (baseline quantile edges)
-  kolmogorov.csv             x,sf: scipy.stats.kstwobign.sf(x), the KS p-value's law
+  ks_pvalues.csv             n,m,d,p: ks_2samp's two-sided p-value for statistic d at sizes
+                             n and m (exact lattice count up to 10,000 rows a side, else the
+                             finite-n Kolmogorov law kstwo at round(nm/(n+m)))
 
 Regenerate:  python make_reference.py [OUTDIR]
 Check:       python -m pytest -q   (re-runs this script and diffs the output)
@@ -24,6 +26,7 @@ from collections import Counter
 
 import numpy as np
 from scipy import stats
+from scipy.stats import _stats_py  # ks_2samp's own exact two-sample count
 from scipy.spatial.distance import jensenshannon
 
 SEED = 20261122
@@ -37,6 +40,24 @@ OTHER, NULL = "__other__", "__null__"
 NUMERIC = ["n_same", "n_shift", "n_ties", "n_const", "n_nulls", "n_allnull"]
 CATEGORICAL = ["c_same", "c_shift", "c_many"]
 COLUMNS = NUMERIC + CATEGORICAL
+
+
+# ---------------------------------------------------------------- KS p-value
+
+
+def ks_2samp_pvalue(d, n, m):
+    """The p-value ks_2samp(method='auto', two-sided) gives for a statistic d at sizes n and m.
+
+    ks_2samp computes D from data; this takes D (e.g. the grid statistic) and follows its path:
+    exact when both sides have at most 10,000 rows (falling back to the asymptotic law if the
+    exact count fails), else kstwo.sf(d, round(nm/(n+m))). main() checks it against ks_2samp.
+    """
+    if max(n, m) <= 10000:
+        ok, _, p = _stats_py._attempt_exact_2kssamp(n, m, math.gcd(n, m), d, "two-sided")
+        if ok:
+            return float(np.clip(p, 0, 1))
+    big, small = max(n, m), min(n, m)
+    return float(np.clip(stats.kstwo.sf(d, np.round(big * small / (big + small))), 0, 1))
 
 
 # ---------------------------------------------------------------- data
@@ -207,7 +228,8 @@ def numeric_stats(col, b_col, c_col):
     if len(cv) == 0:  # KS / Wasserstein need values on both sides
         return rows, edge_rows
 
-    ks = stats.ks_2samp(bv, cv, method="asymp")
+    ks = stats.ks_2samp(bv, cv)
+    assert ks.pvalue == ks_2samp_pvalue(ks.statistic, len(bv), len(cv)), col
     rows.append((col, "ks", ks.statistic, ks.pvalue))
 
     # F(e^-) = share of values strictly below e, i.e. what cumulative bin counts give.
@@ -215,7 +237,7 @@ def numeric_stats(col, b_col, c_col):
     fb = np.searchsorted(np.sort(bv), fine_edges, side="left") / n
     fc = np.searchsorted(np.sort(cv), fine_edges, side="left") / m
     d_grid = float(np.max(np.abs(fb - fc)))
-    p_grid = stats.kstwobign.sf(np.sqrt(n * m / (n + m)) * d_grid)
+    p_grid = ks_2samp_pvalue(d_grid, n, m)
     rows.append((col, "ks_grid", d_grid, p_grid))
 
     w = stats.wasserstein_distance(bv, cv)
@@ -270,6 +292,32 @@ def categorical_stats(col, b_col, c_col):
 
 # ---------------------------------------------------------------- main
 
+def ks_points():
+    """(n, m, d, p) over every path ks_2samp and kstwo take, far tails included.
+
+    Exact sizes: statistics of real samples (so d is a lattice value), each checked against
+    ks_2samp on those samples. Asymptotic sizes: d spread over kstwo's regimes (Ruben-Gambino
+    ends, Durbin matrix, Pomeranz, Pelz-Good, 2 x smirnov in the tail).
+    """
+    rng = np.random.default_rng(SEED + 1)
+    out = []
+    for n, m in [(20, 20), (50, 80), (165, 4000), (1000, 1000), (3000, 9000), (2000, 10000)]:
+        for shift in [0.0, 0.1, 0.3, 0.8]:
+            x, y = rng.normal(0, 1, n), rng.normal(shift, 1, m)
+            r = stats.ks_2samp(x, y)
+            p = ks_2samp_pvalue(r.statistic, n, m)
+            assert p == r.pvalue, (n, m, shift)
+            out.append((n, m, float(r.statistic), p))
+    for n, m in [(20000, 10), (50000, 165), (12000, 12000), (200000, 100000), (10001, 300)]:
+        en = round(n * m / (n + m))
+        for t in [0.3, 0.7, 0.9, 1.2, 1.6, 2.0, 3.0, 5.0, 8.0]:
+            d = min(t / math.sqrt(en), 0.99)
+            out.append((n, m, d, ks_2samp_pvalue(d, n, m)))
+        for d in [0.6 / en, 1.0 - 1.5 / en]:
+            out.append((n, m, d, ks_2samp_pvalue(d, n, m)))
+    return out
+
+
 def main(outdir):
     os.makedirs(outdir, exist_ok=True)
     base, cur = make_data()
@@ -297,15 +345,11 @@ def main(outdir):
         for col, kind, i, e in edge_rows:
             w.writerow([col, kind, i, fmt_float(e)])
 
-    with open(os.path.join(outdir, "kolmogorov.csv"), "w", newline="") as f:
+    with open(os.path.join(outdir, "ks_pvalues.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["x", "sf"])
-        # both branches of a hand-written sf (a theta series below ~1, the alternating series
-        # above) and the far tail, down to 1e-281 at x = 18
-        xs = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 0.6, 0.8, 0.9, 0.95, 0.99, 1.0, 1.01, 1.05, 1.1,
-              1.2, 1.3, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 18.0]
-        for x in xs:
-            w.writerow([fmt_float(x), fmt_float(float(stats.kstwobign.sf(x)))])
+        w.writerow(["n", "m", "d", "p"])
+        for n, m, d, p in ks_points():
+            w.writerow([n, m, fmt_float(d), fmt_float(p)])
 
 
 if __name__ == "__main__":

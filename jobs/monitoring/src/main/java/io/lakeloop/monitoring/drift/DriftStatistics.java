@@ -20,8 +20,9 @@ import org.apache.commons.math3.special.Gamma;
  *       columns use the PSI bins plus a null bin (±∞ in the outer bins), categorical ones the kept
  *       values, {@code __other__} and {@code __null__};
  *   <li>{@code ks}: D_grid, the largest gap between the two empirical CDFs of the finite values
- *       just below the fine edges, with the asymptotic p-value {@code kstwobign.sf(√(nm/(n+m))·D)};
- *       its error bound covers the exact two-sample statistic (see {@link #ks});
+ *       just below the fine edges, with the p-value SciPy's {@code ks_2samp} gives for it ({@link
+ *       KolmogorovSmirnov}: exact up to 10,000 values a side, else {@code kstwo}); its error bound
+ *       covers the exact two-sample statistic (see {@link #ks});
  *   <li>{@code wasserstein} = ∫|F_B − F_C| over the finite values, from the per-bin counts and
  *       sums; exact wherever the CDFs do not cross inside a bin, and never above the exact value:
  *       exact ∈ [value, value + errorBound] (see {@link #wasserstein}). {@code wasserstein_norm}
@@ -112,8 +113,7 @@ public final class DriftStatistics {
       long m = cur.finiteCount();
       if (n > 0 && m > 0) {
         double[] ks = ks(ref, cur);
-        double en = Math.sqrt((double) n * m / ((double) n + m));
-        out.add(new Statistic("ks", ks[0], kolmogorovSf(en * ks[0]), ks[1]));
+        out.add(new Statistic("ks", ks[0], KolmogorovSmirnov.pValue(ks[0], n, m), ks[1]));
         double[] w = wasserstein(ref, cur);
         out.add(new Statistic("wasserstein", w[0], null, w[1]));
         if (baselineStd > 0 && Double.isFinite(baselineStd)) {
@@ -487,40 +487,5 @@ public final class DriftStatistics {
     // Q(dof/2, stat/2) = chi2.sf(stat, dof), computed directly (a continued fraction in the tail)
     // rather than as 1 − P, so a p-value of 1e-259 keeps its digits instead of becoming 0
     return new double[] {stat, Gamma.regularizedGammaQ((bins - 1) / 2.0, stat / 2)};
-  }
-
-  /**
-   * P(K > x) for the Kolmogorov distribution (SciPy's {@code kstwobign.sf}): the alternating series
-   * 2 Σ (−1)^(k−1) e^(−2k²x²) for x ≥ 1, where its terms fall fast and the sum keeps full relative
-   * accuracy down to the smallest doubles (no 1 − CDF cancellation); below 1, 1 − the Jacobi-theta
-   * form of the CDF, √(2π)/x Σ e^(−(2k−1)²π²/(8x²)), which converges fast there while the series
-   * does not (and the survival function is above 0.26, so the subtraction loses nothing).
-   */
-  static double kolmogorovSf(double x) {
-    if (!(x > 0)) {
-      return 1.0;
-    }
-    if (x >= 1.0) {
-      double s = 0;
-      for (int k = 1; k <= 100; k++) {
-        double term = Math.exp(-2.0 * k * k * x * x);
-        s += (k % 2 == 1 ? term : -term);
-        if (term == 0 || term < Math.abs(s) * 1e-17) {
-          break;
-        }
-      }
-      return Math.max(0, Math.min(1, 2 * s));
-    }
-    double s = 0;
-    for (int k = 1; k <= 100; k++) {
-      double j = 2 * k - 1;
-      double term = Math.exp(-j * j * Math.PI * Math.PI / (8 * x * x));
-      s += term;
-      if (term == 0 || term < s * 1e-17) {
-        break;
-      }
-    }
-    double cdf = Math.sqrt(2 * Math.PI) / x * s;
-    return Math.max(0, Math.min(1, 1 - cdf));
   }
 }

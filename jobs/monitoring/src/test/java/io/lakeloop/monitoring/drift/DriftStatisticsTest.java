@@ -56,22 +56,27 @@ class DriftStatisticsTest {
   }
 
   @Test
-  void kolmogorovTailMatchesScipy() throws IOException {
-    try (InputStream in = getClass().getResourceAsStream("/drift-reference/kolmogorov.csv")) {
+  void ksPValuesMatchScipyOnEveryBranchFarTailsIncluded() throws IOException {
+    try (InputStream in = getClass().getResourceAsStream("/drift-reference/ks_pvalues.csv")) {
       String[] lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n");
-      assertThat(lines.length).isGreaterThan(20);
+      assertThat(lines.length).isGreaterThan(60);
+      int tail = 0;
       for (int i = 1; i < lines.length; i++) {
         String[] cells = lines[i].split(",");
-        double x = Double.parseDouble(cells[0]);
-        double sf = Double.parseDouble(cells[1]);
-        // relative: the far tail (1e-125 at x = 12) must keep its digits, not just be near 0
-        assertThat(DriftStatistics.kolmogorovSf(x))
-            .as("kstwobign.sf(%s)", x)
-            .isCloseTo(sf, within(1e-12 * sf + Double.MIN_NORMAL));
+        long n = Long.parseLong(cells[0]);
+        long m = Long.parseLong(cells[1]);
+        double d = Double.parseDouble(cells[2]);
+        double p = Double.parseDouble(cells[3]);
+        tail += p < 1e-30 ? 1 : 0;
+        // relative: a p-value of 1e-200 must keep its digits, not just be near 0
+        assertThat(KolmogorovSmirnov.pValue(d, n, m))
+            .as("ks_2samp p-value of D = %s at n = %d, m = %d", d, n, m)
+            .isCloseTo(p, within(1e-7 * p + 1e-300));
       }
+      assertThat(tail).as("far-tail points").isGreaterThan(5);
     }
-    assertThat(DriftStatistics.kolmogorovSf(0)).isEqualTo(1.0);
-    assertThat(DriftStatistics.kolmogorovSf(1e-3)).isEqualTo(1.0);
+    assertThat(KolmogorovSmirnov.pValue(0, 100, 100)).isEqualTo(1.0);
+    assertThat(KolmogorovSmirnov.pValue(1e-9, 100_000, 100_000)).isEqualTo(1.0);
   }
 
   @Test
