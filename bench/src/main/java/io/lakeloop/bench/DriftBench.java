@@ -182,6 +182,13 @@ public final class DriftBench {
     Phase again =
         Phase.run(spark, "lakeloop drift: the same, again", () -> drift(spark, bigConfig));
     phases.add(again);
+    LakeloopConfig fixedConfig = bigConfig.withSetting("drift.threshold-mode", "fixed");
+    Phase fixed =
+        Phase.run(
+            spark,
+            "lakeloop drift: the same with fixed thresholds (threshold-mode = fixed)",
+            () -> drift(spark, fixedConfig));
+    phases.add(fixed);
     Baselines edges = Baselines.of(spark, big);
     List<String> columns = new ArrayList<>(numericFeatures());
     columns.add("score");
@@ -238,6 +245,12 @@ public final class DriftBench {
             Locale.ROOT,
             "- lakeloop drift (best of two) / raw scan: **%.2fx** (target <= 3x)%n",
             best / raw.seconds()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- size-aware thresholds (the default) cost %+.1f %% over fixed ones (best of two vs"
+                + " the fixed run)%n",
+            100 * (best / fixed.seconds() - 1)));
     md.append(
         String.format(
             Locale.ROOT,

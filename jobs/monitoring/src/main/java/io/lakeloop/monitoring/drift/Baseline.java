@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.stream.IntStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -216,6 +217,35 @@ public record Baseline(
 
   private static double[] distinct(List<Double> sorted) {
     return sorted.stream().mapToDouble(Double::doubleValue).distinct().sorted().toArray();
+  }
+
+  /** A numeric column's fine edges and where its PSI edges are among them. */
+  record Edges(double[] fine, int[] psiIndex) {}
+
+  /**
+   * The edges the baseline build takes, computed exactly from values in memory (inverted-CDF
+   * quantiles i/fineQuantiles of the finite values, duplicates dropped; the PSI edges are those at
+   * multiples of fineQuantiles/psiBins): for tests and benchmarks that profile generated data
+   * without Spark. The build itself uses {@code percentile_approx}, exact on small baselines.
+   */
+  static Edges exactEdges(double[] values, int fineQuantiles, int psiBins) {
+    double[] finite = Arrays.stream(values).filter(Double::isFinite).sorted().toArray();
+    TreeMap<Double, Integer> fine = new TreeMap<>();
+    for (int q = 1; q < fineQuantiles; q++) {
+      fine.putIfAbsent(finite[(int) Math.ceil((double) q * finite.length / fineQuantiles) - 1], q);
+    }
+    int step = fineQuantiles / psiBins;
+    List<Integer> psi = new ArrayList<>();
+    int index = 0;
+    for (int q : fine.values()) {
+      if (q % step == 0) {
+        psi.add(index);
+      }
+      index++;
+    }
+    return new Edges(
+        fine.keySet().stream().mapToDouble(Double::doubleValue).toArray(),
+        psi.stream().mapToInt(Integer::intValue).toArray());
   }
 
   /** The fine edges of a numeric column. */

@@ -80,6 +80,7 @@ final class DriftRows {
       ColumnProfiles current,
       String runId) {
     List<Row> rows = new ArrayList<>();
+    boolean againstBaseline = comparison.equals("BASELINE");
     int judged = 0;
     List<Verdict> drifted = new ArrayList<>();
     Map<String, Object> base = new HashMap<>();
@@ -120,6 +121,7 @@ final class DriftRows {
                   unknownNulls ? whole.withoutNulls() : whole,
                   rows(ref.count(), ref.nullCount(), unknownNulls),
                   rows(cur.count(), cur.nullCount(), unknownNulls),
+                  againstBaseline,
                   baseline.std(column),
                   baseline.psiIndex(column));
         }
@@ -137,7 +139,8 @@ final class DriftRows {
                   unknownNulls ? whole.withoutNulls() : whole,
                   kept,
                   rows(ref.count(), ref.nullCount(), unknownNulls),
-                  rows(cur.count(), cur.nullCount(), unknownNulls));
+                  rows(cur.count(), cur.nullCount(), unknownNulls),
+                  againstBaseline);
         }
       }
       String decision = isNumeric ? settings.numericDecision() : settings.categoricalDecision();

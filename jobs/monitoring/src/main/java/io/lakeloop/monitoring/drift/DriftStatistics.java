@@ -144,15 +144,9 @@ public final class DriftStatistics {
     out.add(new Statistic("js_distance", jsDistance(b, c), null, null));
     double[] chi = chiSquare(rb, cb);
     out.add(new Statistic("chi_square", chi[0], chi[1], null));
-    double linf = 0;
-    double l1 = 0;
-    for (int i = 0; i < b.length; i++) {
-      double d = Math.abs(b[i] - c[i]);
-      linf = Math.max(linf, d);
-      l1 += d;
-    }
-    out.add(new Statistic("linf", linf, null, null));
-    out.add(new Statistic("total_variation", 0.5 * l1, null, null));
+    double[] distances = linfAndTotalVariation(b, c);
+    out.add(new Statistic("linf", distances[0], null, null));
+    out.add(new Statistic("total_variation", distances[1], null, null));
     long nonNull = cur.count() - cur.nullCount();
     if (nonNull > 0) {
       // before folding: a current value the reference never had is unseen even when it would land
@@ -167,6 +161,18 @@ public final class DriftStatistics {
     }
     out.add(nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()));
     return finite(out);
+  }
+
+  /** {L∞, total variation} of two share vectors: max and half the sum of |b_i − c_i|. */
+  static double[] linfAndTotalVariation(double[] b, double[] c) {
+    double linf = 0;
+    double l1 = 0;
+    for (int i = 0; i < b.length; i++) {
+      double d = Math.abs(b[i] - c[i]);
+      linf = Math.max(linf, d);
+      l1 += d;
+    }
+    return new double[] {linf, 0.5 * l1};
   }
 
   private static Statistic nullRateChange(

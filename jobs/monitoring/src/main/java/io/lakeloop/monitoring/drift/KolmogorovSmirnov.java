@@ -46,7 +46,11 @@ final class KolmogorovSmirnov {
     if (h <= 0) {
       return 1.0;
     }
-    double logAll = CombinatoricsUtils.binomialCoefficientLog(n + m, n);
+    double[] logFactorial = new double[n + m + 1];
+    for (int i = 2; i <= n + m; i++) {
+      logFactorial[i] = logFactorial[i - 1] + Math.log(i);
+    }
+    double logAll = logFactorial[n + m] - logFactorial[n] - logFactorial[m];
     double[] previous = new double[m + 1];
     double[] current = new double[m + 1];
     int prevLo = 0;
@@ -76,8 +80,12 @@ final class KolmogorovSmirnov {
             exit +=
                 pre
                     * Math.exp(
-                        CombinatoricsUtils.binomialCoefficientLog(i + j, i)
-                            + CombinatoricsUtils.binomialCoefficientLog(n + m - i - j, n - i)
+                        logFactorial[i + j]
+                            - logFactorial[i]
+                            - logFactorial[j]
+                            + logFactorial[n + m - i - j]
+                            - logFactorial[n - i]
+                            - logFactorial[m - j]
                             - logAll);
           }
         }
@@ -148,7 +156,7 @@ final class KolmogorovSmirnov {
   /**
    * Smirnov's one-sided law P(D⁺_n ≥ x) by its exact finite sum (Birnbaum and Tingey): x · Σ_{j=0}
    * ^{⌊n(1−x)⌋} C(n, j) (1 − x − j/n)^(n−j) (x + j/n)^(j−1), each term in logarithms; positive
-   * terms, so the far tail keeps its relative accuracy.
+   * terms, so the far tail keeps its relative accuracy. O(n) time.
    */
   static double smirnov(long n, double x) {
     if (x >= 1) {
@@ -160,16 +168,17 @@ final class KolmogorovSmirnov {
     long last = (long) Math.floor(n * (1 - x));
     double[] logs = new double[(int) last + 1];
     double max = Double.NEGATIVE_INFINITY;
+    double logChoose = 0; // ln C(n, j), step by step: O(1) per term
     for (int j = 0; j <= last; j++) {
+      if (j > 0) {
+        logChoose += Math.log((double) (n - j + 1) / j);
+      }
       double rest = 1 - x - (double) j / n;
       if (rest <= 0 && n - j > 0) {
         logs[j] = Double.NEGATIVE_INFINITY;
         continue;
       }
-      logs[j] =
-          CombinatoricsUtils.binomialCoefficientLog((int) n, j)
-              + (n - j) * Math.log(rest)
-              + (j - 1) * Math.log(x + (double) j / n);
+      logs[j] = logChoose + (n - j) * Math.log(rest) + (j - 1) * Math.log(x + (double) j / n);
       max = Math.max(max, logs[j]);
     }
     double sum = 0;

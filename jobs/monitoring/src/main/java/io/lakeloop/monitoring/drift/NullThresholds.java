@@ -11,78 +11,85 @@ import org.apache.commons.math3.distribution.BetaDistribution;
 /**
  * Size-aware thresholds ({@code lakeloop.drift.threshold-mode = "size-aware"}): for one column and
  * the row counts of one comparison, each judged statistic's threshold is the (1 − α) quantile of
- * its values over R samples of drift-free data drawn from the baseline's stored histogram — no rows
- * are read. α is {@code false-alarm-rate} and R {@code null-replicates}.
+ * its values over R comparisons of drift-free data drawn from the baseline's stored histogram — no
+ * rows are read. α is {@code false-alarm-rate} and R {@code null-replicates}.
  *
- * <p>The null: both sides of a comparison are samples of the baseline's distribution, of n
- * (reference) and m (current) rows. Their difference then has the covariance of one sample of
- * {@code k = round(nm/(n+m))} rows against the distribution itself (the effective size the
- * two-sample KS test uses too), so each replicate is one multinomial sample of k rows over the
- * baseline's cells — fine bins, ±∞ and null for a numeric column, the category bins for a
- * categorical one — compared with the baseline profile by the same code as real data. Within a fine
- * bin a sampled value stands at the baseline's bin mean (the profiles keep per-bin sums), which
- * leaves out Wasserstein's within-bin part: with the 1,000 quantile bins that is a small share of
- * its noise.
+ * <p>The null: both sides of a comparison are samples of one unknown distribution, which the
+ * baseline (N rows) only estimates. Each replicate first draws a stand-in for that distribution — a
+ * multinomial sample of N rows over the baseline's cells (fine bins, ±∞ and null for a numeric
+ * column, the category bins for a categorical one), so the baseline's own sampling error is in the
+ * null too — then a current side of m rows from it, and compares it, by the same code as real data,
+ * with the baseline itself for a BASELINE comparison (the same reference real windows meet, so
+ * discrete statistics fall on the same lattice of values) or with a reference of n rows drawn from
+ * the same stand-in for a CONSECUTIVE one. Every statistic (chi-square's two-sample statistic
+ * included) thus sees its own null at the comparison's sizes. Within a fine bin a sampled value
+ * stands at the baseline's bin mean (the profiles keep per-bin sums), which leaves out
+ * Wasserstein's within-bin part: with the 1,000 quantile bins that is a small share of its noise.
+ * For one fixed baseline the rate can still differ from α: when the window is as large as the
+ * baseline or larger, the baseline's own error is a large part of every comparison
+ * (bench/RESULTS.md measures both).
  *
  * <p>The threshold is the smallest value that at most a replicates reach (for {@code chi_square},
  * judged by its p-value, the p-value that at most a replicates fall below). The chance that fresh
  * drift-free data reaches the a-th largest of R replicates is Beta(a+1, R−a)-distributed over the
  * replicates' own noise; a is the largest count whose 90th percentile is within α ({@link
  * #allowedBeyond}), so a statistic's false-alarm rate is within α with 90 % confidence rather than
- * on average (with R = 2,000 and α = 1 %, a = 14: 0.75 % expected). {@code unseen_share} is left
- * out (a sample of the baseline never holds an unseen value): it keeps its fixed threshold.
+ * on average (with R = 2,000 and α = 1 %, a = 13: 0.7 % expected). {@code unseen_share} is left out
+ * (a sample of the baseline never holds an unseen value): it keeps its fixed threshold.
  *
- * <p>Replicates are seeded by column and k, so a rerun gives the same thresholds; results are
- * cached per (column, k, whether nulls count) for the object's life (one run).
+ * <p>Replicates are seeded by column and sizes, so a rerun gives the same thresholds; results are
+ * cached per (column, sizes, whether nulls count) for the object's life (one run).
  */
 final class NullThresholds {
   private final DriftSettings settings;
   private final Map<Key, Map<String, Double>> cache = new HashMap<>();
   private final int beyond;
 
-  private record Key(String column, long size, boolean withNulls) {}
+  private record Key(
+      String column, long refRows, long curRows, boolean againstBaseline, boolean withNulls) {}
 
   NullThresholds(DriftSettings settings) {
     this.settings = settings;
     this.beyond = allowedBeyond(settings.nullReplicates(), settings.falseAlarmRate());
   }
 
-  /** The one-sample size equivalent to comparing n rows with m rows: nm/(n+m), at least 1. */
-  static long effectiveSize(long n, long m) {
-    return Math.max(1, Math.round((double) n * m / ((double) n + m)));
-  }
-
   /**
    * The thresholds of a numeric column for a comparison of {@code refRows} with {@code curRows}
    * rows ({@code baseline} already without nulls when null means "not known yet"), by statistic;
-   * statistics without a fixed threshold, and those the data cannot define, have none.
+   * statistics without a fixed threshold, and those the data cannot define, have none. {@code
+   * againstBaseline}: the reference is the baseline profile itself (a BASELINE comparison), not
+   * another window.
    */
   Map<String, Double> numeric(
       String column,
       NumericProfile baseline,
       long refRows,
       long curRows,
+      boolean againstBaseline,
       double baselineStd,
       int[] psiIndex) {
     if (baseline.count() == 0 || refRows == 0 || curRows == 0) {
       return Map.of();
     }
-    long k = effectiveSize(refRows, curRows);
     return cache.computeIfAbsent(
-        new Key(column, k, baseline.nullCount() > 0),
-        key -> simulateNumeric(column, baseline, k, baselineStd, psiIndex));
+        new Key(column, refRows, curRows, againstBaseline, baseline.nullCount() > 0),
+        key -> simulateNumeric(key, baseline, baselineStd, psiIndex));
   }
 
   /** As {@link #numeric} for a categorical column on the bins {@code kept}. */
   Map<String, Double> categorical(
-      String column, CategoricalProfile baseline, List<String> kept, long refRows, long curRows) {
+      String column,
+      CategoricalProfile baseline,
+      List<String> kept,
+      long refRows,
+      long curRows,
+      boolean againstBaseline) {
     if (baseline.count() == 0 || refRows == 0 || curRows == 0) {
       return Map.of();
     }
-    long k = effectiveSize(refRows, curRows);
     return cache.computeIfAbsent(
-        new Key(column, k, baseline.nullCount() > 0),
-        key -> simulateCategorical(column, baseline, kept, k));
+        new Key(column, refRows, curRows, againstBaseline, baseline.nullCount() > 0),
+        key -> simulateCategorical(key, baseline, kept));
   }
 
   private boolean judged(String statistic) {
@@ -90,7 +97,7 @@ final class NullThresholds {
   }
 
   private Map<String, Double> simulateNumeric(
-      String column, NumericProfile base, long k, double std, int[] psiIndex) {
+      Key key, NumericProfile base, double std, int[] psiIndex) {
     int replicates = settings.nullReplicates();
     double[] edges = base.edges();
     int bins = edges.length + 1;
@@ -104,11 +111,9 @@ final class NullThresholds {
     cells[bins] = base.negInfCount();
     cells[bins + 1] = base.posInfCount();
     cells[bins + 2] = base.nullCount();
-    Sampler sampler = new Sampler(cells, seed(column, k));
+    SplittableRandom rng = new SplittableRandom(seed(key));
+    Sampler baseline = new Sampler(cells, rng);
     boolean hasBins = edges.length > 0;
-    boolean finite = base.finiteCount() > 0;
-    double[] b = hasBins ? DriftStatistics.shares(base.psiCounts(psiIndex), base.count()) : null;
-    double bNull = (double) base.nullCount() / base.count();
     boolean norm = std > 0 && Double.isFinite(std);
     Map<String, double[]> values = new LinkedHashMap<>();
     for (String name :
@@ -116,9 +121,8 @@ final class NullThresholds {
             "psi", "js_distance", "ks", "wasserstein", "wasserstein_norm", "null_rate_change")) {
       boolean defined =
           switch (name) {
-            case "psi", "js_distance" -> hasBins;
-            case "ks", "wasserstein" -> hasBins && finite;
-            case "wasserstein_norm" -> hasBins && finite && norm;
+            case "psi", "js_distance", "ks", "wasserstein" -> hasBins;
+            case "wasserstein_norm" -> hasBins && norm;
             default -> true;
           };
       if (defined && judged(name)) {
@@ -128,49 +132,32 @@ final class NullThresholds {
     if (values.isEmpty()) {
       return Map.of();
     }
-    double[] binSums = new double[bins];
     for (int r = 0; r < replicates; r++) {
-      long[] s = sampler.draw(k);
-      long[] binCounts = Arrays.copyOf(s, bins);
-      long sampleFinite = 0;
-      double sum = 0;
-      for (int i = 0; i < bins; i++) {
-        binSums[i] = binCounts[i] * means[i];
-        sampleFinite += binCounts[i];
-        sum += binSums[i];
-      }
-      NumericProfile sample =
-          new NumericProfile(
-              edges,
-              k,
-              s[bins + 2],
-              0,
-              s[bins + 1],
-              s[bins],
-              sampleFinite,
-              sum,
-              0,
-              sampleFinite == 0 ? Double.POSITIVE_INFINITY : base.min(),
-              sampleFinite == 0 ? Double.NEGATIVE_INFINITY : base.max(),
-              binCounts,
-              binSums);
-      double[] c = hasBins ? DriftStatistics.shares(sample.psiCounts(psiIndex), k) : null;
-      boolean comparable = sampleFinite > 0;
+      Sampler truth = new Sampler(baseline.draw(base.count()), rng);
+      NumericProfile ref =
+          key.againstBaseline ? base : sample(truth.draw(key.refRows), edges, means, base);
+      NumericProfile cur = sample(truth.draw(key.curRows), edges, means, base);
+      double[] b = hasBins ? DriftStatistics.shares(ref.psiCounts(psiIndex), ref.count()) : null;
+      double[] c = hasBins ? DriftStatistics.shares(cur.psiCounts(psiIndex), cur.count()) : null;
+      // a side without finite values has no KS or Wasserstein row: it cannot drift on them
+      boolean comparable = ref.finiteCount() > 0 && cur.finiteCount() > 0;
       double w = Double.NaN;
       if (comparable
           && (values.containsKey("wasserstein") || values.containsKey("wasserstein_norm"))) {
-        w = DriftStatistics.wasserstein(base, sample, false)[0];
+        w = DriftStatistics.wasserstein(ref, cur, false)[0];
       }
       for (Map.Entry<String, double[]> e : values.entrySet()) {
         e.getValue()[r] =
             switch (e.getKey()) {
               case "psi" -> DriftStatistics.psi(b, c);
               case "js_distance" -> DriftStatistics.jsDistance(b, c);
-                // a sample without finite values has no KS or Wasserstein row: it cannot drift
-              case "ks" -> comparable ? DriftStatistics.ks(base, sample)[0] : 0;
+              case "ks" -> comparable ? DriftStatistics.ks(ref, cur)[0] : 0;
               case "wasserstein" -> comparable ? w : 0;
               case "wasserstein_norm" -> comparable ? w / std : 0;
-              default -> Math.abs((double) s[bins + 2] / k - bNull);
+              default ->
+                  Math.abs(
+                      (double) cur.nullCount() / cur.count()
+                          - (double) ref.nullCount() / ref.count());
             };
       }
     }
@@ -179,14 +166,46 @@ final class NullThresholds {
     return out;
   }
 
+  /** A profile of sampled cell counts, each finite value at its bin's baseline mean. */
+  private static NumericProfile sample(
+      long[] s, double[] edges, double[] means, NumericProfile base) {
+    int bins = edges.length + 1;
+    long[] binCounts = Arrays.copyOf(s, bins);
+    double[] binSums = new double[bins];
+    long finite = 0;
+    double sum = 0;
+    for (int i = 0; i < bins; i++) {
+      binSums[i] = binCounts[i] * means[i];
+      finite += binCounts[i];
+      sum += binSums[i];
+    }
+    long rows = 0;
+    for (long x : s) {
+      rows += x;
+    }
+    return new NumericProfile(
+        edges,
+        rows,
+        s[bins + 2],
+        0,
+        s[bins + 1],
+        s[bins],
+        finite,
+        sum,
+        0,
+        finite == 0 ? Double.POSITIVE_INFINITY : base.min(),
+        finite == 0 ? Double.NEGATIVE_INFINITY : base.max(),
+        binCounts,
+        binSums);
+  }
+
   private Map<String, Double> simulateCategorical(
-      String column, CategoricalProfile base, List<String> kept, long k) {
+      Key key, CategoricalProfile base, List<String> kept) {
     int replicates = settings.nullReplicates();
     long[] cells = DriftStatistics.categoryCounts(base, kept);
-    Sampler sampler = new Sampler(cells, seed(column, k));
-    double[] b = DriftStatistics.shares(cells, base.count());
+    SplittableRandom rng = new SplittableRandom(seed(key));
+    Sampler baseline = new Sampler(cells, rng);
     int nullCell = cells.length - 1;
-    double bNull = b[nullCell];
     Map<String, double[]> values = new LinkedHashMap<>();
     for (String name :
         List.of(
@@ -199,24 +218,21 @@ final class NullThresholds {
       return Map.of();
     }
     for (int r = 0; r < replicates; r++) {
-      long[] s = sampler.draw(k);
-      double[] c = DriftStatistics.shares(s, k);
-      double linf = 0;
-      double l1 = 0;
-      for (int i = 0; i < b.length; i++) {
-        double d = Math.abs(b[i] - c[i]);
-        linf = Math.max(linf, d);
-        l1 += d;
-      }
+      Sampler truth = new Sampler(baseline.draw(base.count()), rng);
+      long[] rs = key.againstBaseline ? cells : truth.draw(key.refRows);
+      long[] cs = truth.draw(key.curRows);
+      double[] b = DriftStatistics.shares(rs, key.refRows);
+      double[] c = DriftStatistics.shares(cs, key.curRows);
+      double[] distances = DriftStatistics.linfAndTotalVariation(b, c);
       for (Map.Entry<String, double[]> e : values.entrySet()) {
         e.getValue()[r] =
             switch (e.getKey()) {
               case "psi" -> DriftStatistics.psi(b, c);
               case "js_distance" -> DriftStatistics.jsDistance(b, c);
-              case "chi_square" -> DriftStatistics.chiSquare(cells, s)[1];
-              case "linf" -> linf;
-              case "total_variation" -> 0.5 * l1;
-              default -> Math.abs(c[nullCell] - bNull);
+              case "chi_square" -> DriftStatistics.chiSquare(rs, cs)[1];
+              case "linf" -> distances[0];
+              case "total_variation" -> distances[1];
+              default -> Math.abs(c[nullCell] - b[nullCell]);
             };
       }
     }
@@ -267,11 +283,15 @@ final class NullThresholds {
   }
 
   /**
-   * A seed per column and size, mixed (SplittableRandom's sequences of seeds that differ by its own
-   * increment overlap, so column hashes must not just be scaled by it).
+   * A seed per column and sizes, mixed (SplittableRandom's sequences of seeds that differ by its
+   * own increment overlap, so column hashes must not just be scaled by it).
    */
-  private static long seed(String column, long k) {
-    long z = column.hashCode() * 0xBF58476D1CE4E5B9L + k * 0x94D049BB133111EBL;
+  private static long seed(Key key) {
+    long z =
+        key.column.hashCode() * 0xBF58476D1CE4E5B9L
+            + key.refRows * 0x94D049BB133111EBL
+            + key.curRows * 31
+            + (key.againstBaseline ? 1 : 0);
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
     return z ^ (z >>> 31);
@@ -288,7 +308,7 @@ final class NullThresholds {
     private final double[] shares;
     private final SplittableRandom rng;
 
-    Sampler(long[] counts, long seed) {
+    Sampler(long[] counts, SplittableRandom rng) {
       long total = 0;
       for (long c : counts) {
         total += c;
@@ -301,7 +321,7 @@ final class NullThresholds {
         acc += shares[i];
         cumulative[i] = acc;
       }
-      rng = new SplittableRandom(seed);
+      this.rng = rng;
     }
 
     long[] draw(long rows) {

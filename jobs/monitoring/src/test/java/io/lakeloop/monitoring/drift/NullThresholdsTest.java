@@ -8,13 +8,11 @@ import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.testing.ProjectFiles;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.TreeMap;
 import org.apache.commons.math3.distribution.ChiSquaredDistribution;
 import org.apache.commons.math3.stat.inference.KolmogorovSmirnovTest;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,26 +54,10 @@ class NullThresholdsTest {
     for (int i = 0; i < values.length; i++) {
       values[i] = numeric(rng, 0);
     }
-    double[] finite = Arrays.stream(values).filter(v -> !Double.isNaN(v)).sorted().toArray();
-    // the baseline's quantile edges (inverted CDF), as the drift job takes them
-    TreeMap<Double, Integer> fine = new TreeMap<>();
-    for (int q = 1; q < settings.fineQuantiles(); q++) {
-      double at =
-          finite[(int) Math.ceil((double) q * finite.length / settings.fineQuantiles()) - 1];
-      fine.putIfAbsent(at, q);
-    }
-    double[] edges = fine.keySet().stream().mapToDouble(Double::doubleValue).toArray();
-    List<Integer> psi = new ArrayList<>();
-    int step = settings.fineQuantiles() / settings.psiBins();
-    int i = 0;
-    for (Map.Entry<Double, Integer> e : fine.entrySet()) {
-      if (e.getValue() % step == 0) {
-        psi.add(i);
-      }
-      i++;
-    }
-    psiIndex = psi.stream().mapToInt(Integer::intValue).toArray();
-    baseNumeric = new NumericProfile(edges);
+    Baseline.Edges edges =
+        Baseline.exactEdges(values, settings.fineQuantiles(), settings.psiBins());
+    psiIndex = edges.psiIndex();
+    baseNumeric = new NumericProfile(edges.fine());
     for (double v : values) {
       baseNumeric.add(Double.isNaN(v) ? null : v);
     }
@@ -140,10 +122,11 @@ class NullThresholdsTest {
       Map<String, Double> limits = new HashMap<>();
       if (sizeAware != null) {
         sizeAware
-            .numeric("n", baseNumeric, baseNumeric.count(), n.count(), baseNumeric.std(), psiIndex)
+            .numeric(
+                "n", baseNumeric, baseNumeric.count(), n.count(), true, baseNumeric.std(), psiIndex)
             .forEach((k, v) -> limits.put("numeric " + k, v));
         sizeAware
-            .categorical("c", baseCategorical, kept, baseCategorical.count(), c.count())
+            .categorical("c", baseCategorical, kept, baseCategorical.count(), c.count(), true)
             .forEach((k, v) -> limits.put("categorical " + k, v));
       }
       for (DriftStatistics.Statistic x : stats) {
@@ -203,10 +186,11 @@ class NullThresholdsTest {
   @Test
   void atLargeSizesTheThresholdsFollowTheAsymptoticLaws() {
     long rows = 100_000;
-    long k = NullThresholds.effectiveSize(BASELINE_ROWS, rows);
+    // a two-sample statistic's law at the effective size nm/(n+m)
+    double k = (double) BASELINE_ROWS * rows / (BASELINE_ROWS + rows);
     Map<String, Double> t =
         new NullThresholds(settings)
-            .numeric("n", baseNumeric, BASELINE_ROWS, rows, baseNumeric.std(), psiIndex);
+            .numeric("n", baseNumeric, BASELINE_ROWS, rows, true, baseNumeric.std(), psiIndex);
     // PSI ≈ χ²/k and JS divergence (bits) ≈ χ²/(8 k ln 2) with one fewer degree of freedom than
     // the PSI bins (10 quantile bins and the null bin)
     double chi = new ChiSquaredDistribution(psiIndex.length + 1).inverseCumulativeProbability(0.99);
@@ -232,12 +216,12 @@ class NullThresholdsTest {
   @Test
   void thresholdsAreTheSameOnARerunAndShrinkWithTheWindow() {
     Map<String, Double> a =
-        new NullThresholds(settings).categorical("c", baseCategorical, kept, 20_000, 500);
+        new NullThresholds(settings).categorical("c", baseCategorical, kept, 20_000, 500, true);
     Map<String, Double> b =
-        new NullThresholds(settings).categorical("c", baseCategorical, kept, 20_000, 500);
+        new NullThresholds(settings).categorical("c", baseCategorical, kept, 20_000, 500, true);
     assertThat(a).isEqualTo(b);
     Map<String, Double> larger =
-        new NullThresholds(settings).categorical("c", baseCategorical, kept, 20_000, 5_000);
+        new NullThresholds(settings).categorical("c", baseCategorical, kept, 20_000, 5_000, true);
     assertThat(larger.get("psi")).isLessThan(a.get("psi"));
   }
 
