@@ -37,8 +37,9 @@ import org.apache.commons.math3.distribution.BetaDistribution;
  * on average (with R = 2,000 and α = 1 %, a = 13: 0.7 % expected). {@code unseen_share} is left out
  * (a sample of the baseline never holds an unseen value): it keeps its fixed threshold.
  *
- * <p>Replicates are seeded by column and sizes, so a rerun gives the same thresholds; results are
- * cached per (column, sizes, whether nulls count) for the object's life (one run).
+ * <p>Row counts above {@value #EXACT_ROWS} are taken on a grid 2 % apart ({@link #onGrid}).
+ * Replicates are seeded by column and sizes, so a rerun gives the same thresholds; results are
+ * cached per (column, sizes, comparison kind, whether nulls count) for the object's life (one run).
  */
 final class NullThresholds {
   private final DriftSettings settings;
@@ -72,7 +73,8 @@ final class NullThresholds {
       return Map.of();
     }
     return cache.computeIfAbsent(
-        new Key(column, refRows, curRows, againstBaseline, baseline.nullCount() > 0),
+        new Key(
+            column, onGrid(refRows), onGrid(curRows), againstBaseline, baseline.nullCount() > 0),
         key -> simulateNumeric(key, baseline, baselineStd, psiIndex));
   }
 
@@ -88,8 +90,26 @@ final class NullThresholds {
       return Map.of();
     }
     return cache.computeIfAbsent(
-        new Key(column, refRows, curRows, againstBaseline, baseline.nullCount() > 0),
+        new Key(
+            column, onGrid(refRows), onGrid(curRows), againstBaseline, baseline.nullCount() > 0),
         key -> simulateCategorical(key, baseline, kept));
+  }
+
+  /** Row counts up to this are simulated as they are; larger ones on the {@link #onGrid} grid. */
+  static final long EXACT_ROWS = 200;
+
+  /**
+   * A row count as the thresholds are simulated at: itself up to {@link #EXACT_ROWS}, else the
+   * nearest of a geometric grid 2 % apart (a threshold moves by about 1 % between neighbours,
+   * statistics scaling like 1/√rows), so the days of a backfill, whose sizes differ by a few rows,
+   * share one set instead of each costing one.
+   */
+  static long onGrid(long rows) {
+    if (rows <= EXACT_ROWS) {
+      return rows;
+    }
+    double step = Math.log(1.02);
+    return Math.round(Math.exp(Math.rint(Math.log(rows) / step) * step));
   }
 
   private boolean judged(String statistic) {
@@ -300,7 +320,7 @@ final class NullThresholds {
   /**
    * Multinomial samples over fixed cell weights. Few rows: each row's cell by a binary search of
    * the cumulative shares (exact). Many: cell by cell, each count binomial given the rows left —
-   * exact by waiting times while the expected count is under 25, else the normal approximation
+   * exact by inversion while the expected count is under 25, else the normal approximation
    * (rounded, kept in range), whose error there is far below the replicates' own noise.
    */
   static final class Sampler {
@@ -377,17 +397,21 @@ final class NullThresholds {
       }
       double mean = n * q;
       if (mean < 25) {
-        // waiting times: the gaps between successes are geometric
-        double logMiss = Math.log1p(-q);
-        long successes = 0;
-        long position = 0;
-        while (true) {
-          position += (long) Math.floor(Math.log(1 - rng.nextDouble()) / logMiss) + 1;
-          if (position > n) {
-            return successes;
+        // inversion: walk the probabilities P(k) from k = 0 (e^-25 at the least, no underflow)
+        double ratio = q / (1 - q);
+        double p = Math.exp(n * Math.log1p(-q));
+        double cdf = p;
+        double u = rng.nextDouble();
+        long k = 0;
+        while (u > cdf && k < n) {
+          p *= ratio * (n - k) / (k + 1);
+          k++;
+          cdf += p;
+          if (p < 1e-300) {
+            break; // rounding left cdf a hair under u in the far tail
           }
-          successes++;
         }
+        return k;
       }
       double x = Math.rint(mean + Math.sqrt(mean * (1 - q)) * rng.nextGaussian());
       return (long) Math.max(0, Math.min(n, x));
