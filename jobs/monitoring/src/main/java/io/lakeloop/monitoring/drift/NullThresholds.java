@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.apache.commons.math3.distribution.BetaDistribution;
 
 /**
@@ -95,8 +96,44 @@ final class NullThresholds {
         key -> simulateCategorical(key, baseline, kept));
   }
 
-  /** Row counts up to this are simulated as they are; larger ones on the {@link #onGrid} grid. */
-  static final long EXACT_ROWS = 200;
+  /** Replicates run in this many chunks, each with its own random stream, on the common pool. */
+  private static final int CHUNKS = 16;
+
+  /** One replicate r, drawing from the baseline's cells with a chunk's random stream. */
+  private interface Replicate {
+    void run(int r, Sampler baseline, SplittableRandom rng);
+  }
+
+  /**
+   * Runs the replicates in {@link #CHUNKS} fixed chunks in parallel; the chunks' streams are split
+   * from one seeded by the key, in order, so the result does not depend on the cores or the
+   * schedule. Each replicate writes only its own index.
+   */
+  private void forEachReplicate(Key key, long[] cells, Replicate body) {
+    int replicates = settings.nullReplicates();
+    SplittableRandom root = new SplittableRandom(seed(key));
+    SplittableRandom[] streams = new SplittableRandom[CHUNKS];
+    for (int c = 0; c < CHUNKS; c++) {
+      streams[c] = root.split();
+    }
+    IntStream.range(0, CHUNKS)
+        .parallel()
+        .forEach(
+            c -> {
+              Sampler baseline = new Sampler(cells, streams[c]);
+              for (int r = c * replicates / CHUNKS; r < (c + 1) * replicates / CHUNKS; r++) {
+                body.run(r, baseline, streams[c]);
+              }
+            });
+  }
+
+  /**
+   * Row counts up to this are simulated as they are; larger ones on the {@link #onGrid} grid. Not
+   * lower: a statistic over few rows takes few distinct values (a null share over 1,000 rows moves
+   * in steps of 0.001), and a threshold simulated at 1,003 rows falls between the steps real
+   * 1,000-row windows take, which measurably raised the false-alarm rate.
+   */
+  static final long EXACT_ROWS = 10_000;
 
   /**
    * A row count as the thresholds are simulated at: itself up to {@link #EXACT_ROWS}, else the
@@ -131,8 +168,6 @@ final class NullThresholds {
     cells[bins] = base.negInfCount();
     cells[bins + 1] = base.posInfCount();
     cells[bins + 2] = base.nullCount();
-    SplittableRandom rng = new SplittableRandom(seed(key));
-    Sampler baseline = new Sampler(cells, rng);
     boolean hasBins = edges.length > 0;
     boolean norm = std > 0 && Double.isFinite(std);
     Map<String, double[]> values = new LinkedHashMap<>();
@@ -152,35 +187,44 @@ final class NullThresholds {
     if (values.isEmpty()) {
       return Map.of();
     }
-    for (int r = 0; r < replicates; r++) {
-      Sampler truth = new Sampler(baseline.draw(base.count()), rng);
-      NumericProfile ref =
-          key.againstBaseline ? base : sample(truth.draw(key.refRows), edges, means, base);
-      NumericProfile cur = sample(truth.draw(key.curRows), edges, means, base);
-      double[] b = hasBins ? DriftStatistics.shares(ref.psiCounts(psiIndex), ref.count()) : null;
-      double[] c = hasBins ? DriftStatistics.shares(cur.psiCounts(psiIndex), cur.count()) : null;
-      // a side without finite values has no KS or Wasserstein row: it cannot drift on them
-      boolean comparable = ref.finiteCount() > 0 && cur.finiteCount() > 0;
-      double w = Double.NaN;
-      if (comparable
-          && (values.containsKey("wasserstein") || values.containsKey("wasserstein_norm"))) {
-        w = DriftStatistics.wasserstein(ref, cur, false)[0];
-      }
-      for (Map.Entry<String, double[]> e : values.entrySet()) {
-        e.getValue()[r] =
-            switch (e.getKey()) {
-              case "psi" -> DriftStatistics.psi(b, c);
-              case "js_distance" -> DriftStatistics.jsDistance(b, c);
-              case "ks" -> comparable ? DriftStatistics.ks(ref, cur)[0] : 0;
-              case "wasserstein" -> comparable ? w : 0;
-              case "wasserstein_norm" -> comparable ? w / std : 0;
-              default ->
-                  Math.abs(
-                      (double) cur.nullCount() / cur.count()
-                          - (double) ref.nullCount() / ref.count());
-            };
-      }
-    }
+    double[] basePsi =
+        hasBins ? DriftStatistics.shares(base.psiCounts(psiIndex), base.count()) : null;
+    forEachReplicate(
+        key,
+        cells,
+        (r, baseline, rng) -> {
+          Sampler truth = new Sampler(baseline.draw(base.count()), rng);
+          NumericProfile ref =
+              key.againstBaseline ? base : sample(truth.draw(key.refRows), edges, means, base);
+          NumericProfile cur = sample(truth.draw(key.curRows), edges, means, base);
+          double[] b =
+              key.againstBaseline || !hasBins
+                  ? basePsi
+                  : DriftStatistics.shares(ref.psiCounts(psiIndex), ref.count());
+          double[] c =
+              hasBins ? DriftStatistics.shares(cur.psiCounts(psiIndex), cur.count()) : null;
+          // a side without finite values has no KS or Wasserstein row: it cannot drift on them
+          boolean comparable = ref.finiteCount() > 0 && cur.finiteCount() > 0;
+          double w = Double.NaN;
+          if (comparable
+              && (values.containsKey("wasserstein") || values.containsKey("wasserstein_norm"))) {
+            w = DriftStatistics.wasserstein(ref, cur, false)[0];
+          }
+          for (Map.Entry<String, double[]> e : values.entrySet()) {
+            e.getValue()[r] =
+                switch (e.getKey()) {
+                  case "psi" -> DriftStatistics.psi(b, c);
+                  case "js_distance" -> DriftStatistics.jsDistance(b, c);
+                  case "ks" -> comparable ? DriftStatistics.ks(ref, cur)[0] : 0;
+                  case "wasserstein" -> comparable ? w : 0;
+                  case "wasserstein_norm" -> comparable ? w / std : 0;
+                  default ->
+                      Math.abs(
+                          (double) cur.nullCount() / cur.count()
+                              - (double) ref.nullCount() / ref.count());
+                };
+          }
+        });
     Map<String, Double> out = new LinkedHashMap<>();
     values.forEach((name, v) -> out.put(name, upperQuantile(v)));
     return out;
@@ -223,8 +267,6 @@ final class NullThresholds {
       Key key, CategoricalProfile base, List<String> kept) {
     int replicates = settings.nullReplicates();
     long[] cells = DriftStatistics.categoryCounts(base, kept);
-    SplittableRandom rng = new SplittableRandom(seed(key));
-    Sampler baseline = new Sampler(cells, rng);
     int nullCell = cells.length - 1;
     Map<String, double[]> values = new LinkedHashMap<>();
     for (String name :
@@ -237,25 +279,28 @@ final class NullThresholds {
     if (values.isEmpty()) {
       return Map.of();
     }
-    for (int r = 0; r < replicates; r++) {
-      Sampler truth = new Sampler(baseline.draw(base.count()), rng);
-      long[] rs = key.againstBaseline ? cells : truth.draw(key.refRows);
-      long[] cs = truth.draw(key.curRows);
-      double[] b = DriftStatistics.shares(rs, key.refRows);
-      double[] c = DriftStatistics.shares(cs, key.curRows);
-      double[] distances = DriftStatistics.linfAndTotalVariation(b, c);
-      for (Map.Entry<String, double[]> e : values.entrySet()) {
-        e.getValue()[r] =
-            switch (e.getKey()) {
-              case "psi" -> DriftStatistics.psi(b, c);
-              case "js_distance" -> DriftStatistics.jsDistance(b, c);
-              case "chi_square" -> DriftStatistics.chiSquare(rs, cs)[1];
-              case "linf" -> distances[0];
-              case "total_variation" -> distances[1];
-              default -> Math.abs(c[nullCell] - b[nullCell]);
-            };
-      }
-    }
+    forEachReplicate(
+        key,
+        cells,
+        (r, baseline, rng) -> {
+          Sampler truth = new Sampler(baseline.draw(base.count()), rng);
+          long[] rs = key.againstBaseline ? cells : truth.draw(key.refRows);
+          long[] cs = truth.draw(key.curRows);
+          double[] b = DriftStatistics.shares(rs, key.refRows);
+          double[] c = DriftStatistics.shares(cs, key.curRows);
+          double[] distances = DriftStatistics.linfAndTotalVariation(b, c);
+          for (Map.Entry<String, double[]> e : values.entrySet()) {
+            e.getValue()[r] =
+                switch (e.getKey()) {
+                  case "psi" -> DriftStatistics.psi(b, c);
+                  case "js_distance" -> DriftStatistics.jsDistance(b, c);
+                  case "chi_square" -> DriftStatistics.chiSquare(rs, cs)[1];
+                  case "linf" -> distances[0];
+                  case "total_variation" -> distances[1];
+                  default -> Math.abs(c[nullCell] - b[nullCell]);
+                };
+          }
+        });
     Map<String, Double> out = new LinkedHashMap<>();
     values.forEach(
         (name, v) ->
