@@ -114,7 +114,7 @@ final class DriftRows {
             DriftStatistics.numeric(
                 ref, cur, baseline.std(column), baseline.psiIndex(column), unknownNulls);
         if (settings.sizeAware()) {
-          NumericProfile whole = baseline.profiles().numeric[j];
+          NumericProfile whole = baseline.numericProfiles().get(column);
           sizeAware =
               nullThresholds.numeric(
                   column,
@@ -132,7 +132,7 @@ final class DriftRows {
         List<String> kept = baseline.topCategories(column, settings.topKCategories());
         stats = DriftStatistics.categorical(ref, cur, kept, unknownNulls);
         if (settings.sizeAware()) {
-          CategoricalProfile whole = baseline.profiles().categorical[k];
+          CategoricalProfile whole = baseline.categoricalProfiles().get(column);
           sizeAware =
               nullThresholds.categorical(
                   column,

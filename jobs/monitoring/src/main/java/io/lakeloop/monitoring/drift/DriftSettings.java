@@ -208,11 +208,6 @@ public record DriftSettings(
     return thresholds.get(statistic);
   }
 
-  /** Whether a statistic's value (or p-value) crosses its threshold; null without threshold. */
-  public Boolean drifted(String statistic, double value, Double pValue) {
-    return drifted(statistic, value, pValue, thresholds.get(statistic));
-  }
-
   /**
    * Whether a statistic's value (or p-value) crosses {@code limit} (a fixed or size-aware
    * threshold); null when the limit is null.
