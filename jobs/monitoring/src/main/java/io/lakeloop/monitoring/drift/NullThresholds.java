@@ -38,9 +38,10 @@ import org.apache.commons.math3.distribution.BetaDistribution;
  * on average (with R = 2,000 and α = 1 %, a = 13: 0.7 % expected). {@code unseen_share} is left out
  * (a sample of the baseline never holds an unseen value): it keeps its fixed threshold.
  *
- * <p>Row counts above {@value #EXACT_ROWS} are taken on a grid 2 % apart ({@link #onGrid}).
- * Replicates are seeded by column and sizes, so a rerun gives the same thresholds; results are
- * cached per (column, sizes, comparison kind, whether nulls count) for the object's life (one run).
+ * <p>Row counts above {@value #EXACT_ROWS} are simulated on a grid 10 % apart ({@link #onGrid}) and
+ * carried to their own sizes by the statistics' large-sample laws ({@link #scaled}). Replicates are
+ * seeded by column and sizes, so a rerun gives the same thresholds; results are cached per (column,
+ * sizes, comparison kind, whether nulls count) for the object's life (one run).
  */
 final class NullThresholds {
   private final DriftSettings settings;
@@ -73,10 +74,15 @@ final class NullThresholds {
     if (baseline.count() == 0 || refRows == 0 || curRows == 0) {
       return Map.of();
     }
-    return cache.computeIfAbsent(
+    Key key =
         new Key(
-            column, onGrid(refRows), onGrid(curRows), againstBaseline, baseline.nullCount() > 0),
-        key -> simulateNumeric(key, baseline, baselineStd, psiIndex));
+            column, onGrid(refRows), onGrid(curRows), againstBaseline, baseline.nullCount() > 0);
+    return scaled(
+        cache.computeIfAbsent(key, k -> simulateNumeric(k, baseline, baselineStd, psiIndex)),
+        key,
+        refRows,
+        curRows,
+        baseline.count());
   }
 
   /** As {@link #numeric} for a categorical column on the bins {@code kept}. */
@@ -90,10 +96,15 @@ final class NullThresholds {
     if (baseline.count() == 0 || refRows == 0 || curRows == 0) {
       return Map.of();
     }
-    return cache.computeIfAbsent(
+    Key key =
         new Key(
-            column, onGrid(refRows), onGrid(curRows), againstBaseline, baseline.nullCount() > 0),
-        key -> simulateCategorical(key, baseline, kept));
+            column, onGrid(refRows), onGrid(curRows), againstBaseline, baseline.nullCount() > 0);
+    return scaled(
+        cache.computeIfAbsent(key, k -> simulateCategorical(k, baseline, kept)),
+        key,
+        refRows,
+        curRows,
+        baseline.count());
   }
 
   /** Replicates run in this many chunks, each with its own random stream, on the common pool. */
@@ -101,7 +112,7 @@ final class NullThresholds {
 
   /** One replicate r, drawing from the baseline's cells with a chunk's random stream. */
   private interface Replicate {
-    void run(int r, Sampler baseline, SplittableRandom rng);
+    void run(int r, Sampler baseline);
   }
 
   /**
@@ -122,9 +133,26 @@ final class NullThresholds {
             c -> {
               Sampler baseline = new Sampler(cells, streams[c]);
               for (int r = c * replicates / CHUNKS; r < (c + 1) * replicates / CHUNKS; r++) {
-                body.run(r, baseline, streams[c]);
+                body.run(r, baseline);
               }
             });
+  }
+
+  /**
+   * One replicate's drawn sides, {reference (unused against the baseline), current}: samples of the
+   * key's row counts from a stand-in of {@code population} rows drawn from the baseline's cells.
+   * When the rows to draw are few for the cells, the stand-in is never drawn whole, only the rows
+   * the sides pick of it ({@link Sampler#throughStandIn}, the same law).
+   */
+  private static long[][] sides(Key key, Sampler baseline, long population) {
+    long reference = key.againstBaseline ? 0 : key.refRows;
+    if (baseline.rowByRow(reference + key.curRows)) {
+      return baseline.throughStandIn(population, reference, key.curRows);
+    }
+    Sampler truth = baseline.derived(baseline.draw(population));
+    return new long[][] {
+      key.againstBaseline ? null : truth.draw(key.refRows), truth.draw(key.curRows)
+    };
   }
 
   /**
@@ -137,16 +165,44 @@ final class NullThresholds {
 
   /**
    * A row count as the thresholds are simulated at: itself up to {@link #EXACT_ROWS}, else the
-   * nearest of a geometric grid 2 % apart (a threshold moves by about 1 % between neighbours,
-   * statistics scaling like 1/√rows), so the days of a backfill, whose sizes differ by a few rows,
-   * share one set instead of each costing one.
+   * nearest of a geometric grid 10 % apart, so the days of a backfill, whose sizes differ by a few
+   * per cent, share one set instead of each costing one; {@link #scaled} carries a set from the
+   * grid to the exact sizes.
    */
   static long onGrid(long rows) {
     if (rows <= EXACT_ROWS) {
       return rows;
     }
-    double step = Math.log(1.02);
+    double step = Math.log(1.1);
     return Math.round(Math.exp(Math.rint(Math.log(rows) / step) * step));
+  }
+
+  /**
+   * A set simulated at the key's grid sizes, carried to the comparison's own: at these sizes (over
+   * 10,000 rows on a side) a drift-free statistic's spread follows its large-sample law, the
+   * variance of a share's difference between the sides — 1/m + 1/N against a baseline of N rows (a
+   * window of m is compared with the baseline itself), 1/n + 1/m between two windows — to the power
+   * 1 for PSI (chi-square-like), ½ for distances, 0 for a p-value. Within a grid step (±5 % rows)
+   * the law moves a threshold by at most about 2.5 %.
+   */
+  private static Map<String, Double> scaled(
+      Map<String, Double> set, Key key, long refRows, long curRows, long population) {
+    if (set.isEmpty() || (key.refRows == refRows && key.curRows == curRows)) {
+      return set;
+    }
+    double ratio =
+        key.againstBaseline
+            ? (1.0 / curRows + 1.0 / population) / (1.0 / key.curRows + 1.0 / population)
+            : (1.0 / refRows + 1.0 / curRows) / (1.0 / key.refRows + 1.0 / key.curRows);
+    Map<String, Double> out = new LinkedHashMap<>();
+    set.forEach(
+        (name, value) ->
+            out.put(
+                name,
+                name.equals("psi")
+                    ? value * ratio
+                    : DriftSettings.BY_P_VALUE.contains(name) ? value : value * Math.sqrt(ratio)));
+    return out;
   }
 
   private boolean judged(String statistic) {
@@ -192,11 +248,10 @@ final class NullThresholds {
     forEachReplicate(
         key,
         cells,
-        (r, baseline, rng) -> {
-          Sampler truth = new Sampler(baseline.draw(base.count()), rng);
-          NumericProfile ref =
-              key.againstBaseline ? base : sample(truth.draw(key.refRows), edges, means, base);
-          NumericProfile cur = sample(truth.draw(key.curRows), edges, means, base);
+        (r, baseline) -> {
+          long[][] sides = sides(key, baseline, base.count());
+          NumericProfile ref = key.againstBaseline ? base : sample(sides[0], edges, means, base);
+          NumericProfile cur = sample(sides[1], edges, means, base);
           double[] b =
               key.againstBaseline || !hasBins
                   ? basePsi
@@ -282,10 +337,10 @@ final class NullThresholds {
     forEachReplicate(
         key,
         cells,
-        (r, baseline, rng) -> {
-          Sampler truth = new Sampler(baseline.draw(base.count()), rng);
-          long[] rs = key.againstBaseline ? cells : truth.draw(key.refRows);
-          long[] cs = truth.draw(key.curRows);
+        (r, baseline) -> {
+          long[][] sides = sides(key, baseline, base.count());
+          long[] rs = key.againstBaseline ? cells : sides[0];
+          long[] cs = sides[1];
           double[] b = DriftStatistics.shares(rs, key.refRows);
           double[] c = DriftStatistics.shares(cs, key.curRows);
           double[] distances = DriftStatistics.linfAndTotalVariation(b, c);
@@ -363,15 +418,21 @@ final class NullThresholds {
   }
 
   /**
-   * Multinomial samples over fixed cell weights. Few rows: each row's cell by a binary search of
-   * the cumulative shares (exact). Many: cell by cell, each count binomial given the rows left —
-   * exact by inversion while the expected count is under 25, else the normal approximation
-   * (rounded, kept in range), whose error there is far below the replicates' own noise.
+   * Multinomial samples over fixed cell weights. Up to {@link #ROWS_PER_CELL} rows a cell on
+   * average, row by row, each row's cell by Walker's alias method (exact, O(1) a row). More: cell
+   * by cell, each count binomial given the rows left — exact by inversion while the expected count
+   * is under 25, else the normal approximation (rounded, kept in range), whose error there is far
+   * below the replicates' own noise.
    */
   static final class Sampler {
-    private final double[] cumulative;
+    /** Up to this many rows a cell, drawing row by row is the cheaper (measured). */
+    static final int ROWS_PER_CELL = 8;
+
     private final double[] shares;
     private final SplittableRandom rng;
+    private double[] keep; // the alias table, built on first use
+    private int[] alias;
+    private int[] picked = new int[0]; // cells of the stand-in's rows picked so far
 
     Sampler(long[] counts, SplittableRandom rng) {
       long total = 0;
@@ -379,33 +440,27 @@ final class NullThresholds {
         total += c;
       }
       shares = new double[counts.length];
-      cumulative = new double[counts.length];
-      double acc = 0;
       for (int i = 0; i < counts.length; i++) {
         shares[i] = (double) counts[i] / total;
-        acc += shares[i];
-        cumulative[i] = acc;
       }
       this.rng = rng;
     }
 
+    /** A sampler over other counts, drawing from this one's random stream. */
+    Sampler derived(long[] counts) {
+      return new Sampler(counts, rng);
+    }
+
+    /** Whether {@code rows} are drawn row by row. */
+    boolean rowByRow(long rows) {
+      return rows <= (long) ROWS_PER_CELL * shares.length;
+    }
+
     long[] draw(long rows) {
       long[] out = new long[shares.length];
-      if (rows <= 8L * shares.length) {
-        int last = lastNonEmpty();
+      if (rowByRow(rows)) {
         for (long i = 0; i < rows; i++) {
-          double u = rng.nextDouble() * cumulative[last];
-          int lo = 0;
-          int hi = last;
-          while (lo < hi) { // the first cell whose cumulative share exceeds u
-            int mid = (lo + hi) >>> 1;
-            if (cumulative[mid] > u) {
-              hi = mid;
-            } else {
-              lo = mid + 1;
-            }
-          }
-          out[lo]++;
+          out[one()]++;
         }
         return out;
       }
@@ -422,12 +477,94 @@ final class NullThresholds {
       return out;
     }
 
-    private int lastNonEmpty() {
-      int last = shares.length - 1;
-      while (last > 0 && shares[last] == 0) {
-        last--;
+    /**
+     * Samples of {@code rows[s]} rows each, all drawn with replacement from one stand-in of {@code
+     * population} rows that is itself a sample of these cells, without drawing the stand-in whole:
+     * a row picks one of the stand-in's rows uniformly — one picked before with chance (picked so
+     * far) / population, uniformly among those, keeping its cell; else a new one, whose cell is a
+     * fresh draw. That is the law of drawing the stand-in first, at the cost of the rows drawn.
+     */
+    long[][] throughStandIn(long population, long... rows) {
+      long total = 0;
+      for (long r : rows) {
+        total += r;
       }
-      return last;
+      if (picked.length < total) {
+        picked = new int[Math.toIntExact(total)];
+      }
+      long[][] out = new long[rows.length][shares.length];
+      int seen = 0;
+      for (int s = 0; s < rows.length; s++) {
+        long[] counts = out[s];
+        for (long i = 0; i < rows[s]; i++) {
+          double u = rng.nextDouble() * population;
+          int cell;
+          if (u < seen) {
+            cell = picked[(int) u];
+          } else {
+            cell = one();
+            picked[seen++] = cell;
+          }
+          counts[cell]++;
+        }
+      }
+      return out;
+    }
+
+    /** One row's cell. */
+    private int one() {
+      if (keep == null) {
+        buildAliasTable();
+      }
+      // one 64-bit draw: the high half picks the slot, the low half decides within it
+      long bits = rng.nextLong();
+      int i = (int) (((bits >>> 32) * shares.length) >>> 32);
+      return (bits & 0xFFFFFFFFL) * 0x1.0p-32 < keep[i] ? i : alias[i];
+    }
+
+    /** Vose's construction: cell i keeps share keep[i] of its slot, the rest goes to alias[i]. */
+    private void buildAliasTable() {
+      int k = shares.length;
+      double[] scaled = new double[k];
+      int[] small = new int[k];
+      int[] large = new int[k];
+      int smalls = 0;
+      int larges = 0;
+      for (int i = 0; i < k; i++) {
+        scaled[i] = shares[i] * k;
+        if (scaled[i] < 1) {
+          small[smalls++] = i;
+        } else {
+          large[larges++] = i;
+        }
+      }
+      keep = new double[k];
+      alias = new int[k];
+      while (smalls > 0 && larges > 0) {
+        int lo = small[--smalls];
+        int hi = large[--larges];
+        keep[lo] = scaled[lo];
+        alias[lo] = hi;
+        scaled[hi] = scaled[hi] + scaled[lo] - 1;
+        if (scaled[hi] < 1) {
+          small[smalls++] = hi;
+        } else {
+          large[larges++] = hi;
+        }
+      }
+      // what is left holds 1 up to rounding; an empty cell is never drawn, whatever the rounding
+      int top = 0;
+      for (int i = 1; i < k; i++) {
+        top = shares[i] > shares[top] ? i : top;
+      }
+      while (larges > 0) {
+        keep[large[--larges]] = 1;
+      }
+      while (smalls > 0) {
+        int i = small[--smalls];
+        keep[i] = shares[i] > 0 ? 1 : 0;
+        alias[i] = top;
+      }
     }
 
     long binomial(long n, double q) {
