@@ -1,22 +1,18 @@
 package io.lakeloop.monitoring.report;
 
-import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.job.JobResult;
 import io.lakeloop.common.job.StagedJob;
+import io.lakeloop.common.table.WarehouseFiles;
 import io.lakeloop.monitoring.evaluate.CustomMetric;
 import io.lakeloop.monitoring.evaluate.Measures;
 import io.lakeloop.monitoring.quality.QualitySettings;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,8 +101,8 @@ public final class ReportJob
     return new Outcome(
         p.model(),
         c,
-        write(hadoop, new Path(dir, HTML), c.html()),
-        write(hadoop, new Path(dir, PNG), c.png()));
+        WarehouseFiles.write(hadoop, new Path(dir, HTML), c.html(), "report file"),
+        WarehouseFiles.write(hadoop, new Path(dir, PNG), c.png(), "report file"));
   }
 
   @Override
@@ -137,37 +133,5 @@ public final class ReportJob
   static String safe(String runId) {
     String s = runId.replaceAll("[^A-Za-z0-9._-]", "_");
     return s.startsWith(".") ? "_" + s.substring(1) : s;
-  }
-
-  /**
-   * Writes to a temporary name beside the target and renames it over, so readers never see half.
-   */
-  private static Path write(Configuration hadoop, Path target, byte[] bytes) {
-    try (FileSystem fs = FileSystem.newInstance(target.toUri(), hadoop)) {
-      Path qualified = fs.makeQualified(target);
-      fs.mkdirs(qualified.getParent());
-      Path tmp =
-          new Path(
-              qualified.getParent(), "." + qualified.getName() + "." + UUID.randomUUID() + ".tmp");
-      try (OutputStream out = fs.create(tmp, true)) {
-        out.write(bytes);
-      }
-      if (fs.exists(qualified)) {
-        fs.delete(qualified, false);
-      }
-      if (!fs.rename(tmp, qualified)) {
-        fs.delete(tmp, false);
-        throw new IOException("rename of " + tmp + " to " + qualified + " failed");
-      }
-      return qualified;
-    } catch (IOException e) {
-      throw new LakeloopException(
-          "cannot write the report file "
-              + target
-              + ": "
-              + e
-              + "; check that the warehouse is writable (and the s3a credentials, for s3a://)",
-          e);
-    }
   }
 }
