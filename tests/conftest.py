@@ -282,7 +282,7 @@ def free_port() -> int:
 
 # The lakeloop tables (common/.../table/Tables.java).
 TABLES = [
-    "prediction_log", "labels", "eval_metrics", "profiles", "drift_metrics", "alerts",
+    "prediction_log", "labels", "eval_metrics", "profiles", "drift_metrics", "constraint_checks", "alerts",
     "model_registry", "model_aliases", "gate_decisions", "quarantine", "job_runs", "calibrations",
 ]
 BUCKET = "lakeloop-demo"

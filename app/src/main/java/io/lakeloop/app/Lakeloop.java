@@ -7,6 +7,7 @@ import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.registry.RegistryJob;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
+import io.lakeloop.monitoring.drift.ConstraintsJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
@@ -36,6 +37,7 @@ public final class Lakeloop {
           new IngestServedJob(),
           new EvaluateJob(),
           new DriftJob(),
+          new ConstraintsJob(),
           new TrainJob(),
           new RegistryJob(),
           new CompressJob(),

@@ -17,6 +17,7 @@ import io.lakeloop.common.window.Predicate;
 import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
+import io.lakeloop.monitoring.drift.ConstraintsJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.CustomMetric;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
@@ -96,41 +97,67 @@ public final class DemoJob implements Job {
 
   /**
    * Generates two weeks of traffic as landing files, ingests them, evaluates every generated day
-   * (the labels known by the last day: metrics per window and slice with bootstrap intervals) and
+   * (the labels known by the last day: metrics per window and slice with bootstrap intervals),
    * measures the drift of every day against the model's baseline (its first week, built on first
-   * use) and the previous day/week, in one pass.
+   * use) and the previous day/week, suggests data-quality constraints from the baseline and checks
+   * them on the last day, whose log the generator breaks.
    */
   private static List<String> monitor(
       JobContext ctx, String landing, LocalDate start, LocalDate last) throws Exception {
     List<String> lines = new ArrayList<>();
+    // the last day's log breaks: a share of its rows log a categorical feature as "unknown"
+    long breakDay = last.toEpochDay() - start.toEpochDay();
     lines.add(
-        step(
-            ctx,
-            new GenerateJob(),
+        line(
             "generate",
-            "--run-id",
-            "demo-generate",
-            "--output",
-            landing,
-            "--format",
-            "json"));
+            run(
+                ctx,
+                ctx.config().withSetting("generate.quality-break.day", breakDay),
+                new GenerateJob(),
+                "--run-id",
+                "demo-generate",
+                "--output",
+                landing,
+                "--format",
+                "json")));
     lines.add(
         ingest(
             ctx, "ingest predictions", "demo-ingest-predictions", landing, Tables.PREDICTION_LOG));
     lines.add(ingest(ctx, "ingest labels", "demo-ingest-labels", landing, Tables.LABELS_TABLE));
-    for (Job job : List.of(new EvaluateJob(), new DriftJob())) {
-      lines.add(
-          step(
-              ctx,
-              job,
-              job.name(),
-              "--run-id",
-              "demo-" + job.name(),
-              "--date",
-              last.toString(),
-              "--since",
-              start.toString()));
-    }
+    lines.add(
+        step(
+            ctx,
+            new EvaluateJob(),
+            "evaluate",
+            "--run-id",
+            "demo-evaluate",
+            "--date",
+            last.toString(),
+            "--since",
+            start.toString()));
+    // drift builds the baseline and profiles the days before the last; constraints are suggested
+    // from that baseline; drift of the last day then checks them and names the break
+    lines.add(
+        step(
+            ctx,
+            new DriftJob(),
+            "drift",
+            "--run-id",
+            "demo-drift",
+            "--date",
+            last.minusDays(1).toString(),
+            "--since",
+            start.toString()));
+    lines.add(step(ctx, new ConstraintsJob(), "constraints", "suggest"));
+    lines.add(
+        step(
+            ctx,
+            new DriftJob(),
+            "drift (last day, with constraints)",
+            "--run-id",
+            "demo-drift-last",
+            "--date",
+            last.toString()));
     return lines;
   }
 
@@ -310,6 +337,13 @@ public final class DemoJob implements Job {
             + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"",
         "  bin/lakeloop query \"select window_start, column, value, drifted from drift_metrics where"
             + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"",
+        "  bin/lakeloop constraints show     (then edit "
+            + ctx.lakehouse().root()
+            + "/constraints/"
+            + ctx.model().name()
+            + ".conf)",
+        "  bin/lakeloop query \"select window_start, granularity, constraint_name, observed, bound"
+            + " from constraint_checks where not passed\"",
         "  tables: "
             + ctx.lakehouse().root()
             + "/{"

@@ -120,6 +120,12 @@ public final class Columns {
 
   // alerts
   public static final String KIND = "kind";
+
+  // constraint_checks
+  public static final String CONSTRAINT_NAME = "constraint_name";
+  public static final String CONSTRAINT_KIND = "constraint_kind";
+  public static final String OBSERVED = "observed";
+  public static final String ROWS = "rows";
   public static final String RULE = "rule";
 
   // calibrations

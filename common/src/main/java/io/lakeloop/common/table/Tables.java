@@ -29,6 +29,7 @@ public final class Tables {
   public static final String ALERTS = "alerts";
   public static final String GATE_DECISIONS = "gate_decisions";
   public static final String CALIBRATIONS = "calibrations";
+  public static final String CONSTRAINT_CHECKS = "constraint_checks";
 
   private static StructField required(String name, DataType type) {
     return new StructField(name, type, false, Metadata.empty());
@@ -179,6 +180,37 @@ public final class Tables {
 
   /** The kind of the alerts written before quality alerts existed (all of them drift). */
   public static final String DRIFT_ALERT = "drift";
+
+  /** The kind of the alerts of failed data-quality constraints (written by drift). */
+  public static final String DATA_QUALITY_ALERT = "data_quality";
+
+  /**
+   * One row per data-quality constraint, model version and window that drift profiled: what the
+   * window showed, the constraint's bound, the window's rows and whether it passed. Rewritten for
+   * the run's windows (replaceWhere), so a rerun changes nothing.
+   */
+  public static final TableSpec CONSTRAINT_CHECKS_SPEC =
+      new TableSpec(
+          CONSTRAINT_CHECKS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                optional(MODEL_VERSION, StringType),
+                required(GRANULARITY, StringType),
+                required(WINDOW_START, TimestampType),
+                required(WINDOW_END, TimestampType),
+                required(CONSTRAINT_NAME, StringType),
+                required(COLUMN, StringType),
+                required(CONSTRAINT_KIND, StringType),
+                optional(OBSERVED, DoubleType),
+                required(BOUND, DoubleType),
+                required(ROWS, LongType),
+                required(PASSED, BooleanType),
+                required(RUN_ID, StringType),
+                required(WINDOW_DATE, DateType)
+              }),
+          List.of(WINDOW_DATE),
+          false);
 
   /**
    * One row per alert, of every kind ({@code kind}): {@code drift} — a model version, window and
@@ -380,6 +412,7 @@ public final class Tables {
           EVAL_METRICS_SPEC,
           PROFILES_SPEC,
           DRIFT_METRICS_SPEC,
+          CONSTRAINT_CHECKS_SPEC,
           ALERTS_SPEC,
           MODEL_REGISTRY_SPEC,
           MODEL_ALIASES_SPEC,

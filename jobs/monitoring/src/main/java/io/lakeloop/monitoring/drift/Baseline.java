@@ -280,6 +280,16 @@ public record Baseline(
     return out;
   }
 
+  /**
+   * The model's stored baseline, if a drift run built one: one read of its BASELINE rows of
+   * profiles, no scan of data.
+   */
+  public static Optional<Baseline> stored(Lakehouse lh, ModelSpec model) {
+    return load(
+        WindowProfiles.baselineRows(WindowProfiles.read(lh, model.name(), lit(false))),
+        DriftColumns.forModel(model));
+  }
+
   /** The model's stored baseline from its BASELINE rows of profiles, if one was built. */
   static Optional<Baseline> load(List<Row> rows, DriftColumns columns) {
     if (rows.isEmpty()) {

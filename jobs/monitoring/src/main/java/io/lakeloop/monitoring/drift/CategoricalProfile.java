@@ -116,6 +116,25 @@ public final class CategoricalProfile implements Serializable {
         .toList();
   }
 
+  /**
+   * The non-null rows whose value {@code reference} never counted, or −1 without non-null rows.
+   * Counted before any folding into bins, so a new value is unseen even where it would share {@code
+   * __other__} with values the reference had; the overflow bucket matches the reference's own, so
+   * beyond {@code max-categories} distinct values a window's count is a lower bound.
+   */
+  public long unseenBy(CategoricalProfile reference) {
+    if (count == nullCount) {
+      return -1;
+    }
+    long unseen = 0;
+    for (Map.Entry<String, Long> e : counts.entrySet()) {
+      if (reference.counts.getOrDefault(e.getKey(), 0L) == 0) {
+        unseen += e.getValue();
+      }
+    }
+    return unseen;
+  }
+
   @Override
   public String toString() {
     return "CategoricalProfile[count="

@@ -130,7 +130,8 @@ public final class DriftJob
 
   /**
    * What a run will do: the model, its settings and columns, the days {@code [first, date]}, the
-   * windows that contain them, and whether it rebuilds the baseline and fails on drift.
+   * windows that contain them, whether it rebuilds the baseline and fails on drift, and the model's
+   * data-quality constraints, if it has a constraints file.
    */
   record Planned(
       ModelSpec model,
@@ -140,18 +141,20 @@ public final class DriftJob
       LocalDate date,
       List<Window> windows,
       boolean rebuildBaseline,
-      boolean failOnDrift) {}
+      boolean failOnDrift,
+      Optional<ConstraintFile> constraints) {}
 
   /**
    * The run's profiles and comparisons, not written yet: the baseline (with its rows to store when
-   * this run built it), the profile rows of the run's windows, the comparisons, and how many days
-   * had no traffic.
+   * this run built it), the profile rows of the run's windows, the comparisons, the constraint
+   * checks, and how many days had no traffic.
    */
   record Computed(
       Baseline baseline,
       List<Row> newBaselineRows,
       List<Row> profileRows,
       Comparisons comparisons,
+      WindowConstraints constraints,
       long emptyDays) {}
 
   /** What a run wrote: the versions of profiles, drift_metrics and alerts. */
@@ -176,15 +179,25 @@ public final class DriftJob
     if (first.isAfter(date)) {
       throw new LakeloopException("--since " + first + " is after --date " + date);
     }
+    DriftColumns columns = DriftColumns.forModel(model);
+    String warehouse = ctx.lakehouse().root();
+    Optional<ConstraintFile> constraints =
+        ConstraintFile.read(
+            ctx.spark().sparkContext().hadoopConfiguration(), warehouse, model.name());
+    constraints.ifPresent(
+        f ->
+            WindowConstraints.validate(
+                f, model.name(), columns, ConstraintFile.path(warehouse, model.name()).toString()));
     return new Planned(
         model,
         settings,
-        DriftColumns.forModel(model),
+        columns,
         first,
         date,
         windows(settings, first, date),
         ctx.args().has("baseline"),
-        ctx.args().has("fail-on-drift"));
+        ctx.args().has("fail-on-drift"),
+        constraints);
   }
 
   @Override
@@ -265,7 +278,14 @@ public final class DriftJob
           date,
           model.name());
     }
-    return new Computed(baseline, newBaselineRows, profileRows, c, emptyDays);
+    WindowConstraints checks =
+        p.constraints()
+            .map(
+                f ->
+                    WindowConstraints.check(
+                        f, current, numeric, categorical, baseline, ctx.runId()))
+            .orElse(WindowConstraints.NONE);
+    return new Computed(baseline, newBaselineRows, profileRows, c, checks, emptyDays);
   }
 
   @Override
@@ -285,28 +305,33 @@ public final class DriftJob
     }
     Comparisons comparisons = c.comparisons();
     long started = System.nanoTime();
-    long[] v =
-        writeAll(
-            ctx,
-            model,
-            p.windows(),
-            List.of(
-                new Write(
-                    Tables.PROFILES_SPEC, c.profileRows(), Predicate.eq(PROFILE_KIND, "WINDOW")),
-                new Write(Tables.DRIFT_METRICS_SPEC, comparisons.rows(), Predicate.ALL),
-                new Write(
-                    Tables.ALERTS_SPEC,
-                    Alerts.rows(comparisons.alerts()),
-                    Predicate.eq(KIND, Tables.DRIFT_ALERT))));
+    List<Write> writes = new ArrayList<>();
+    writes.add(
+        new Write(Tables.PROFILES_SPEC, c.profileRows(), Predicate.eq(PROFILE_KIND, "WINDOW")));
+    writes.add(new Write(Tables.DRIFT_METRICS_SPEC, comparisons.rows(), Predicate.ALL));
+    List<Row> alertRows = new ArrayList<>(Alerts.rows(comparisons.alerts()));
+    Predicate alertKinds = Predicate.eq(KIND, Tables.DRIFT_ALERT);
+    if (p.constraints().isPresent()) {
+      // without a constraints file the run leaves earlier checks and their alerts as they are
+      lh.ensure(Tables.CONSTRAINT_CHECKS_SPEC);
+      alertRows.addAll(c.constraints().alerts());
+      alertKinds = Predicate.or(List.of(alertKinds, Predicate.eq(KIND, Tables.DATA_QUALITY_ALERT)));
+    }
+    writes.add(new Write(Tables.ALERTS_SPEC, alertRows, alertKinds));
+    if (p.constraints().isPresent()) {
+      writes.add(new Write(Tables.CONSTRAINT_CHECKS_SPEC, c.constraints().checks(), Predicate.ALL));
+    }
+    long[] v = writeAll(ctx, model, p.windows(), writes);
     LOG.info(
-        "drift: wrote {} profile rows (v{}), {} drift_metrics rows (v{}) and {} alerts (v{}) in {}"
-            + " s",
+        "drift: wrote {} profile rows (v{}), {} drift_metrics rows (v{}), {} alerts (v{}) and {}"
+            + " constraint checks in {} s",
         c.profileRows().size(),
         v[0],
         comparisons.rows().size(),
         v[1],
-        comparisons.alerts().size(),
+        alertRows.size(),
         v[2],
+        c.constraints().checks().size(),
         seconds(started));
     DriftSettings.AlertSettings alerts = p.settings().alerts();
     if (!comparisons.alerts().isEmpty() && !alerts.webhookUrl().isEmpty()) {
@@ -333,24 +358,28 @@ public final class DriftJob
     summary.put("metric_rows", Integer.toString(comparisons.rows().size()));
     summary.put("drifted_columns", comparisons.drifted() + "/" + comparisons.compared());
     summary.put("alerts", Integer.toString(comparisons.alerts().size()));
+    WindowConstraints checks = c.constraints();
+    summary.put("constraint_checks", Integer.toString(checks.checks().size()));
+    summary.put("constraints_failed", Integer.toString(checks.failed().size()));
     boolean fail = p.failOnDrift() && !comparisons.alerts().isEmpty();
     return new JobResult(
-            String.format(
-                "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
-                    + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
-                p.model().name(),
-                p.first(),
-                p.date(),
-                c.baseline().description(),
-                comparisons.drifted(),
-                comparisons.compared(),
-                p.windows().size(),
-                comparisons.rows().size(),
-                o.metricsVersion(),
-                comparisons.alerts().size(),
-                o.alertsVersion(),
-                fail ? " (--fail-on-drift: exit code " + JobLauncher.ALERT_RAISED + ")" : "",
-                DriftRows.table(comparisons.rows(), p.settings(), p.date())),
+            constraintsText(p, checks)
+                + String.format(
+                    "drift: %s, days %s..%s vs baseline %s: %d of %d column comparisons drifted"
+                        + " (%d windows); %d rows in drift_metrics v%d; %d alerts in alerts v%d%s%n%s",
+                    p.model().name(),
+                    p.first(),
+                    p.date(),
+                    c.baseline().description(),
+                    comparisons.drifted(),
+                    comparisons.compared(),
+                    p.windows().size(),
+                    comparisons.rows().size(),
+                    o.metricsVersion(),
+                    comparisons.alerts().size(),
+                    o.alertsVersion(),
+                    fail ? " (--fail-on-drift: exit code " + JobLauncher.ALERT_RAISED + ")" : "",
+                    DriftRows.table(comparisons.rows(), p.settings(), p.date())),
             summary,
             fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK)
         .withGauges(
@@ -367,6 +396,24 @@ public final class DriftJob
                     "Drift alerts the run raised.",
                     Map.of(),
                     comparisons.alerts().size())));
+  }
+
+  /** The constraint checks in words: how many failed, and which (all of them), or nothing. */
+  private static String constraintsText(Planned p, WindowConstraints checks) {
+    if (p.constraints().isEmpty()) {
+      return "";
+    }
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "data quality: %d of %d constraint checks failed (constraints revision %d; rows in"
+                    + " constraint_checks, alerts of kind data_quality)%n",
+                checks.failed().size(),
+                checks.checks().size(),
+                p.constraints().get().revision()));
+    checks.failed().forEach(f -> sb.append("  FAILED ").append(f).append('\n'));
+    return sb.toString();
   }
 
   /**

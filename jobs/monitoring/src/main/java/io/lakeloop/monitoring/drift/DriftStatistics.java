@@ -147,17 +147,11 @@ public final class DriftStatistics {
     double[] distances = linfAndTotalVariation(b, c);
     out.add(new Statistic("linf", distances[0], null, null));
     out.add(new Statistic("total_variation", distances[1], null, null));
-    long nonNull = cur.count() - cur.nullCount();
-    if (nonNull > 0) {
-      // before folding: a current value the reference never had is unseen even when it would land
-      // in __other__ next to values the reference did have
-      long unseen = 0;
-      for (Map.Entry<String, Long> e : cur.counts().entrySet()) {
-        if (ref.counts().getOrDefault(e.getKey(), 0L) == 0) {
-          unseen += e.getValue();
-        }
-      }
-      out.add(new Statistic("unseen_share", (double) unseen / nonNull, null, null));
+    long unseen = cur.unseenBy(ref);
+    if (unseen >= 0) {
+      out.add(
+          new Statistic(
+              "unseen_share", (double) unseen / (cur.count() - cur.nullCount()), null, null));
     }
     out.add(nullRateChange(ref.nullCount(), ref.count(), cur.nullCount(), cur.count()));
     return finite(out);

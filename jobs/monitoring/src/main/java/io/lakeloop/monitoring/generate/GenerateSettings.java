@@ -32,7 +32,9 @@ public record GenerateSettings(
     double conceptDriftStrength,
     String modelVersion,
     Map<String, List<String>> categories,
-    long worldSeed) {
+    long worldSeed,
+    int qualityBreakDay,
+    double qualityBreakShare) {
 
   public GenerateSettings {
     categories = Map.copyOf(categories);
@@ -90,7 +92,14 @@ public record GenerateSettings(
         categories,
         s.raw().getLong("world-seed") < 0
             ? args.longValue("seed", s.raw().getLong("seed"))
-            : s.raw().getLong("world-seed"));
+            : s.raw().getLong("world-seed"),
+        s.child("quality-break").intAtLeast("day", -1),
+        s.child("quality-break").doubleIn("share", 0, 1));
+  }
+
+  /** Whether one day's rows log a broken categorical value (see reference.conf). */
+  public boolean hasQualityBreak() {
+    return qualityBreakDay >= 0 && qualityBreakDay < days && qualityBreakShare > 0;
   }
 
   /** First day (0-based) with covariate drift, or -1 for none. */

@@ -40,6 +40,9 @@ import org.apache.spark.sql.types.DataTypes;
  *       deviations and categorical feature 0's mix tilts towards its rare values.
  *   <li>Concept drift from its start day: the true weight of numeric feature 0 becomes {@code w·(1
  *       − strength)} (1 removes it, 2 reverses it) while the deployed model keeps the old rule.
+ *   <li>A data-quality break ({@code quality-break}): on its day a {@code share} of rows log the
+ *       last categorical feature as {@value #BROKEN_VALUE}, a value it never takes (the model
+ *       scored the real one).
  *   <li>A {@code malformed-share} of rows is broken on purpose, one defect each: null request id
  *       (with an orphan label), scores of the wrong length, scores that do not sum to 1, a NaN
  *       score, a duplicated request id, a prediction outside the classes (regression: NaN or
@@ -53,6 +56,9 @@ public final class SyntheticTraffic {
   public static final String TRUE_LABEL_TIME = "_true_label_time";
   public static final String MALFORMED_KIND = "_malformed_kind";
   public static final String DAY = "_day";
+
+  /** The value a quality break logs in place of the real one. */
+  public static final String BROKEN_VALUE = "unknown";
 
   static final int MALFORMED_KINDS = 6;
   private static final double[][] NUMERIC_STATS = {
@@ -68,6 +74,7 @@ public final class SyntheticTraffic {
   private static final int S_BAD = 6;
   private static final int S_BAD_KIND = 7;
   private static final int S_NOISE = 8;
+  private static final int S_BREAK = 9;
   private static final int S_NUMERIC = 100; // + 3 * feature index (+0, +1 normal pair, +2 null)
   private static final int S_STRING = 400; // + column index
 
@@ -146,8 +153,20 @@ public final class SyntheticTraffic {
       modelLogits.add(truth.logit(c, z, spec, day, s, true));
     }
     List<Column> out = new ArrayList<>();
+    List<String> categorical = spec.categoricalFeatures();
+    String broken = categorical.isEmpty() ? null : categorical.get(categorical.size() - 1);
     for (String name : features.columns()) {
-      out.add(col(name));
+      if (name.equals(broken) && s.hasQualityBreak()) {
+        // a logging break: the model scored the real value, the log holds another
+        out.add(
+            when(
+                    day.equalTo(s.qualityBreakDay()).and(g.u(S_BREAK).lt(s.qualityBreakShare())),
+                    lit(BROKEN_VALUE))
+                .otherwise(col(name))
+                .as(name));
+      } else {
+        out.add(col(name));
+      }
     }
     Column bad = g.u(S_BAD).lt(s.malformedShare());
     Column kind = when(bad, floor(g.u(S_BAD_KIND).multiply(MALFORMED_KINDS)).cast("int"));

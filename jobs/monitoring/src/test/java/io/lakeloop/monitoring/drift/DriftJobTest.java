@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.drift;
 
 import static org.apache.spark.sql.functions.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -411,5 +412,87 @@ class DriftJobTest extends SparkTestBase {
                 "a12"))
         .isZero();
     assertThat(alerts().where(col(Columns.RUN_ID).equalTo("a12")).count()).isZero();
+  }
+
+  @Test
+  @Order(4)
+  void constraintsAreSuggestedFromTheBaselineAndCheckedOnEveryWindow() throws Exception {
+    java.nio.file.Path file = java.nio.file.Path.of(warehouse, "constraints", "churn.conf");
+    try {
+      JobResult suggested = JobRunner.run(new ConstraintsJob(), spark(), config, "suggest");
+      assertThat(suggested.output()).contains("revision 1 suggested from baseline");
+      assertThat(JobRunner.run(new ConstraintsJob(), spark(), config, "suggest").output())
+          .contains("unchanged, revision 1");
+      // an edit: monthly_charges may not pass 50, which the day's traffic does
+      String text = java.nio.file.Files.readString(file);
+      String edited =
+          text.replaceAll("(name = \"monthly_charges.max\".*bound = )[0-9.E]+", "$150.0");
+      assertThat(edited).isNotEqualTo(text);
+      java.nio.file.Files.writeString(file, edited);
+      String[] day = {"--date", "2026-01-14", "--run-id", "dq1"};
+      JobResult run = JobRunner.run(new DriftJob(), spark(), config, day);
+      assertThat(run.output())
+          .contains("FAILED 1 day from 2026-01-14")
+          .contains("monthly_charges.max");
+
+      // one row per constraint and window of the day (its day and its week), all but the edited
+      // one passing; the failed one observed what a direct query finds
+      int constraints = ConstraintFile.parse(edited, "f").constraints().size();
+      Dataset<Row> checks =
+          lh.read(Tables.CONSTRAINT_CHECKS).data().where(col(Columns.RUN_ID).equalTo("dq1"));
+      assertThat(checks.count()).isEqualTo(2L * constraints);
+      Row failed =
+          checks
+              .where(
+                  col(Columns.PASSED).equalTo(false).and(col(Columns.GRANULARITY).equalTo("1 day")))
+              .collectAsList()
+              .get(0);
+      double directMax =
+          lh.read(Tables.PREDICTION_LOG)
+              .data()
+              .where(col(Columns.EVENT_DATE).equalTo(lit("2026-01-14").cast("date")))
+              .agg(max(col("monthly_charges")))
+              .head()
+              .getDouble(0);
+      assertThat(failed.getString(failed.fieldIndex(Columns.CONSTRAINT_NAME)))
+          .isEqualTo("monthly_charges.max");
+      assertThat(failed.getDouble(failed.fieldIndex(Columns.OBSERVED))).isEqualTo(directMax);
+      assertThat(checks.where(col(Columns.PASSED).equalTo(false)).count()).isEqualTo(2);
+      Dataset<Row> alerts =
+          lh.read(Tables.ALERTS)
+              .data()
+              .where(
+                  col(Columns.KIND)
+                      .equalTo(Tables.DATA_QUALITY_ALERT)
+                      .and(col(Columns.RUN_ID).equalTo("dq1")));
+      assertThat(alerts.count()).isEqualTo(2);
+      assertThat(alerts.head().getString(alerts.head().fieldIndex(Columns.RULE)))
+          .isEqualTo("monthly_charges.max");
+
+      // a rerun changes nothing
+      Dataset<Row> before = lh.read(Tables.CONSTRAINT_CHECKS).data().localCheckpoint();
+      JobRunner.run(new DriftJob(), spark(), config, day);
+      assertThat(difference(before, lh.read(Tables.CONSTRAINT_CHECKS).data())).isZero();
+
+      // the edited file is never overwritten silently; --replace keeps it as revision 1
+      assertThatThrownBy(() -> JobRunner.run(new ConstraintsJob(), spark(), config, "suggest"))
+          .hasMessageContaining("--replace to write revision 2");
+      assertThat(
+              JobRunner.run(new ConstraintsJob(), spark(), config, "suggest", "--replace").output())
+          .contains("revision 2");
+      assertThat(java.nio.file.Files.readString(file.resolveSibling("churn.conf.r1")))
+          .isEqualTo(edited);
+
+      // a constraint on a column drift does not profile is refused before anything is read
+      java.nio.file.Files.writeString(
+          file,
+          edited.replace(
+              "column = \"plan\", kind = allowed_values",
+              "column = \"plans\", kind = allowed_values"));
+      assertThatThrownBy(() -> JobRunner.run(new DriftJob(), spark(), config, day))
+          .hasMessageContaining("constraint plan.allowed_values names column 'plans'");
+    } finally {
+      java.nio.file.Files.deleteIfExists(file);
+    }
   }
 }

@@ -65,7 +65,9 @@ class SyntheticTrafficTest extends SparkTestBase {
             s.conceptDriftStrength(),
             s.modelVersion(),
             s.categories(),
-            s.worldSeed());
+            s.worldSeed(),
+            s.qualityBreakDay(),
+            s.qualityBreakShare());
     Dataset<Row> a = SyntheticTraffic.traffic(spark(), spec, s);
     Dataset<Row> b = SyntheticTraffic.traffic(spark(), spec, other);
     assertThat(fingerprint(a)).isEqualTo(fingerprint(b));
@@ -103,6 +105,52 @@ class SyntheticTrafficTest extends SparkTestBase {
     double before = share(col(SyntheticTraffic.DAY).lt(10), col(cat).equalTo(rare));
     double after = share(col(SyntheticTraffic.DAY).geq(10), col(cat).equalTo(rare));
     assertThat(after).isGreaterThan(before * 1.5);
+  }
+
+  @Test
+  void aQualityBreakLogsAnUnknownValueOnItsDayOnlyAndLeavesTheScores() {
+    LakeloopConfig broken =
+        config
+            .withSetting("generate.quality-break.day", 3)
+            .withSetting("generate.quality-break.share", 0.2);
+    CliArgs args =
+        CliArgs.parse("generate", new String[] {"--rows", "20000"}, GenerateJob.FLAGS, false);
+    Dataset<Row> a = SyntheticTraffic.traffic(spark(), spec, settings("--rows", "20000"));
+    Dataset<Row> b =
+        SyntheticTraffic.traffic(
+            spark(), spec, GenerateSettings.from(broken.section("generate"), args));
+    List<String> cats = spec.categoricalFeatures();
+    String column = cats.get(cats.size() - 1);
+    Row counts =
+        b.agg(
+                sum(when(col(SyntheticTraffic.DAY).equalTo(3), 1).otherwise(0)),
+                sum(
+                    when(
+                            col(SyntheticTraffic.DAY)
+                                .equalTo(3)
+                                .and(col(column).equalTo("unknown")),
+                            1)
+                        .otherwise(0)),
+                sum(
+                    when(
+                            col(SyntheticTraffic.DAY)
+                                .notEqual(3)
+                                .and(col(column).equalTo("unknown")),
+                            1)
+                        .otherwise(0)))
+            .head();
+    long day = counts.getLong(0);
+    long unknown = counts.getLong(1);
+    // Binomial(day, 0.2): within 4 standard deviations
+    assertThat((double) unknown).isCloseTo(0.2 * day, within(4 * Math.sqrt(day * 0.2 * 0.8)));
+    assertThat(counts.getLong(2)).isZero();
+    // only the logged column changed: every other column is the unbroken traffic's
+    Column[] others =
+        Arrays.stream(a.columns())
+            .filter(c -> !c.equals(column))
+            .map(c -> col(c))
+            .toArray(Column[]::new);
+    assertThat(a.select(others).except(b.select(others)).count()).isZero();
   }
 
   static double share(Column where, Column condition) {
