@@ -603,7 +603,9 @@ public final class DemoJob implements Job {
       throws Exception {
     List<String> argv = new ArrayList<>(List.of(args));
     ctx.args().get("model").ifPresent(m -> argv.addAll(List.of("--model", m)));
-    CliArgs parsed = CliArgs.parse(job.name(), argv.toArray(new String[0]), job.flags(), false);
+    CliArgs parsed =
+        CliArgs.parse(
+            job.name(), argv.toArray(new String[0]), job.flags(), job.positionalHelp() != null);
     LOG.info("demo: {} {}", job.name(), String.join(" ", args));
     return JobLauncher.run(job, parsed, config, ctx.spark());
   }

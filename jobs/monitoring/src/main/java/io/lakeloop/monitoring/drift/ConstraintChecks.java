@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.Row;
@@ -72,17 +73,17 @@ public final class ConstraintChecks {
       return v;
     }
 
-    /** The verdict in words, e.g. "plan: allowed_values observed 0.3 breaks <= 0.0". */
+    /** The verdict in words, e.g. "device: allowed_values observed 0.1974 breaks <= 0". */
     public String reason() {
-      return constraint.column()
-          + ": "
-          + constraint.kind().label()
-          + " observed "
-          + observed
-          + (passed ? " within " : " breaks ")
-          + constraint.kind().relation()
-          + " "
-          + constraint.bound();
+      return String.format(
+          Locale.ROOT,
+          "%s: %s observed %.4g %s %s %.4g",
+          constraint.column(),
+          constraint.kind().label(),
+          observed,
+          passed ? "within" : "breaks",
+          constraint.kind().relation(),
+          constraint.bound());
     }
   }
 
