@@ -50,8 +50,59 @@ public record Baseline(
     List<String> categorical,
     Map<String, double[]> psiEdges,
     Map<String, NumericProfile> numericProfiles,
-    Map<String, CategoricalProfile> categoricalProfiles) {
+    Map<String, CategoricalProfile> categoricalProfiles,
+    Multivariate multivariate) {
   private static final Logger LOG = LoggerFactory.getLogger(Baseline.class);
+
+  /**
+   * The numeric features' joint moments over the baseline rows (null when the baseline has none:
+   * built before they existed, with lakeloop.drift.multivariate off, or with fewer than two numeric
+   * features): the features in order, the pivot subtracted from each, the moments per chunk.
+   */
+  public record Multivariate(List<String> columns, double[] pivots, Moments moments) {
+    /** The profiler's setting for windows judged against this baseline (one chunk). */
+    Profiler.Multivariate forWindows(List<DriftColumns.Spec> numeric) {
+      List<String> names = numeric.stream().map(DriftColumns.Spec::name).toList();
+      if (!names.containsAll(columns)) {
+        return null; // a feature missing from the data: no moments
+      }
+      return new Profiler.Multivariate(
+          columns.stream().mapToInt(names::indexOf).toArray(), pivots, 1);
+    }
+  }
+
+  /** A baseline without multivariate moments. */
+  Baseline(
+      String id,
+      String description,
+      String sourceTable,
+      Long sourceVersion,
+      LocalDate date,
+      List<String> numeric,
+      List<String> categorical,
+      Map<String, double[]> psiEdges,
+      Map<String, NumericProfile> numericProfiles,
+      Map<String, CategoricalProfile> categoricalProfiles) {
+    this(
+        id,
+        description,
+        sourceTable,
+        sourceVersion,
+        date,
+        numeric,
+        categorical,
+        psiEdges,
+        numericProfiles,
+        categoricalProfiles,
+        null);
+  }
+
+  /** The PCA of the baseline's features, when it has their moments and they allow one. */
+  Optional<MultivariateDrift> multivariateDrift(double varianceShare) {
+    return multivariate == null
+        ? Optional.empty()
+        : MultivariateDrift.fit(multivariate.moments(), varianceShare);
+  }
 
   /** The rows a baseline is profiled from, with where they come from. */
   record Source(Dataset<Row> data, String table, Long version) {}
@@ -167,12 +218,26 @@ public record Baseline(
         description,
         numeric.size(),
         categorical.size());
-    // job 3: the profile pass on those edges
+    // job 3: the profile pass on those edges (and the features' joint moments, in chunks)
+    List<Integer> features =
+        IntStream.range(0, numeric.size())
+            .filter(j -> numeric.get(j).isNumericFeature())
+            .boxed()
+            .toList();
+    Profiler.Multivariate joint = null;
+    if (s.multivariate().enabled() && features.size() >= 2) {
+      joint =
+          new Profiler.Multivariate(
+              features.stream().mapToInt(Integer::intValue).toArray(),
+              features.stream().mapToDouble(j -> pivot(fine.get(numeric.get(j).name()))).toArray(),
+              s.multivariate().baselineChunks());
+    }
     Profiler profiler =
         new Profiler(
             numeric.stream().map(c -> fine.get(c.name())).toList(),
             categorical.size(),
-            s.maxCategories());
+            s.maxCategories(),
+            joint);
     Map<Profiler.Key, ColumnProfiles> all =
         profiler.profile(
             data,
@@ -201,7 +266,18 @@ public record Baseline(
         categorical.stream().map(DriftColumns.Spec::name).toList(),
         psi,
         np,
-        cp);
+        cp,
+        joint == null || merged == null
+            ? null
+            : new Multivariate(
+                features.stream().map(j -> numeric.get(j).name()).toList(),
+                joint.pivots(),
+                merged.moments));
+  }
+
+  /** A column's middle fine edge (its median, near enough), or 0 without edges. */
+  private static double pivot(double[] edges) {
+    return edges.length == 0 ? 0 : edges[edges.length / 2];
   }
 
   /** The value, or null when it is null, NaN or infinite (quantiles use finite values only). */
@@ -277,6 +353,11 @@ public record Baseline(
     numeric.forEach(
         c -> out.add(ProfileRows.numeric(m, c, numericProfiles.get(c), psiEdges.get(c))));
     categorical.forEach(c -> out.add(ProfileRows.categorical(m, c, categoricalProfiles.get(c))));
+    if (multivariate != null) {
+      out.add(
+          ProfileRows.multivariate(
+              m, multivariate.columns(), multivariate.pivots(), multivariate.moments()));
+    }
     return out;
   }
 
@@ -296,7 +377,18 @@ public record Baseline(
       return Optional.empty();
     }
     Map<String, Row> byColumn = new LinkedHashMap<>();
-    rows.forEach(r -> byColumn.put(r.getString(r.fieldIndex(COLUMN)), r));
+    Multivariate multivariate = null;
+    for (Row r : rows) {
+      if (ProfileRows.isMultivariate(r)) {
+        multivariate =
+            new Multivariate(
+                ProfileRows.multivariateColumnsOf(r),
+                ProfileRows.pivotsOf(r),
+                ProfileRows.momentsOf(r));
+      } else {
+        byColumn.put(r.getString(r.fieldIndex(COLUMN)), r);
+      }
+    }
     Row any = rows.get(0);
     List<String> numeric = new ArrayList<>();
     List<String> categorical = new ArrayList<>();
@@ -335,7 +427,8 @@ public record Baseline(
             categorical,
             psi,
             np,
-            cp));
+            cp,
+            multivariate));
   }
 
   /** The baseline's profiles in {@link ColumnProfiles} order (numeric, then categorical). */

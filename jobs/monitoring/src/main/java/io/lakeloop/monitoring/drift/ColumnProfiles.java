@@ -13,10 +13,17 @@ public final class ColumnProfiles implements Serializable {
 
   final NumericProfile[] numeric;
   final CategoricalProfile[] categorical;
+  // the multivariate features' moments (MultivariateDrift); null when not profiled or not known
+  Moments moments;
 
   ColumnProfiles(NumericProfile[] numeric, CategoricalProfile[] categorical) {
+    this(numeric, categorical, null);
+  }
+
+  ColumnProfiles(NumericProfile[] numeric, CategoricalProfile[] categorical, Moments moments) {
     this.numeric = numeric;
     this.categorical = categorical;
+    this.moments = moments;
   }
 
   /** Adds another window's profiles of the same columns into these; returns this. */
@@ -27,6 +34,8 @@ public final class ColumnProfiles implements Serializable {
     for (int i = 0; i < categorical.length; i++) {
       categorical[i].merge(o.categorical[i]);
     }
+    // moments unknown on either side leave the merge's unknown
+    moments = moments == null || o.moments == null ? null : moments.merge(o.moments);
     return this;
   }
 
@@ -44,7 +53,7 @@ public final class ColumnProfiles implements Serializable {
     CategoricalProfile[] c =
         Arrays.copyOf(categorical, categorical.length + more.categorical.length);
     System.arraycopy(more.categorical, 0, c, categorical.length, more.categorical.length);
-    return new ColumnProfiles(n, c);
+    return new ColumnProfiles(n, c, moments);
   }
 
   /** The rows profiled (every column counts every row, nulls included); 0 without columns. */

@@ -37,6 +37,15 @@ public final class DriftColumns {
       this(name, kind, sources, expression, false);
     }
 
+    /** Whether the column is one of the model's numeric features (as logged, not derived). */
+    boolean isNumericFeature() {
+      return kind.equals(NUMERIC)
+          && sources.size() == 1
+          && sources.get(0).equals(name)
+          && !name.equals(PREDICTION)
+          && !isLabel();
+    }
+
     /** Whether the column comes from the labels table (joined), not from prediction_log. */
     boolean isLabel() {
       return sources.contains(LABEL);

@@ -235,7 +235,8 @@ public final class DriftJob
             baseline,
             numeric,
             categorical,
-            ctx.inputs().get(Tables.PREDICTION_LOG));
+            ctx.inputs().get(Tables.PREDICTION_LOG),
+            moments(baseline, settings, numeric) != null);
 
     // Every window touching the days: the merge of its days, fresh ones from the pass, the
     // others from the stored daily profiles (a week is the merge of its days — no rescan).
@@ -479,6 +480,7 @@ public final class DriftJob
             log,
             numeric.stream().filter(c -> !c.isLabel()).toList(),
             categorical.stream().filter(c -> !c.isLabel()).toList());
+    // (the label pass below sums no moments: its profiles are appended to these)
     LOG.info(
         "drift: profiled {} rows in {} (model version, day) windows in {} s",
         profiled.values().stream().mapToLong(ColumnProfiles::rows).sum(),
@@ -496,7 +498,10 @@ public final class DriftJob
     Dataset<Row> labels = LabeledPredictions.labels(ctx.tables(), first, date);
     started = System.nanoTime();
     Map<Profiler.Key, ColumnProfiles> labelProfiles =
-        profiler(baseline, settings, numericLabels, categoricalLabels)
+        new Profiler(
+                numericLabels.stream().map(c -> baseline.fineEdges(c.name())).toList(),
+                categoricalLabels.size(),
+                settings.maxCategories())
             .profile(
                 LatestLabels.rows(
                     log,
@@ -668,7 +673,10 @@ public final class DriftJob
             categorical.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList());
   }
 
-  /** A profiler for the given columns on the baseline's edges. */
+  /**
+   * A profiler for the given prediction_log columns on the baseline's edges, summing the features'
+   * moments when the baseline has them and multivariate drift is on.
+   */
   private static Profiler profiler(
       Baseline baseline,
       DriftSettings settings,
@@ -677,7 +685,17 @@ public final class DriftJob
     return new Profiler(
         numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
         categorical.size(),
-        settings.maxCategories());
+        settings.maxCategories(),
+        moments(baseline, settings, numeric));
+  }
+
+  /** The windows' moments setting, or null when multivariate drift cannot or should not run. */
+  private static Profiler.Multivariate moments(
+      Baseline baseline, DriftSettings settings, List<DriftColumns.Spec> numeric) {
+    if (!settings.multivariate().enabled() || baseline.multivariate() == null) {
+      return null;
+    }
+    return baseline.multivariate().forWindows(numeric.stream().filter(c -> !c.isLabel()).toList());
   }
 
   private static String seconds(long startedNanos) {

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Row;
 
 /**
@@ -33,6 +34,7 @@ final class DriftRows {
   private final List<DriftColumns.Spec> categorical;
   private final List<String> missing;
   private final NullThresholds nullThresholds;
+  private final MultivariateDrift multivariate; // null: not judged
 
   DriftRows(
       DriftSettings settings,
@@ -46,6 +48,10 @@ final class DriftRows {
     this.categorical = categorical;
     this.missing = List.copyOf(missing);
     this.nullThresholds = new NullThresholds(settings);
+    this.multivariate =
+        settings.multivariate().enabled()
+            ? baseline.multivariateDrift(settings.multivariate().varianceShare()).orElse(null)
+            : null;
   }
 
   /** The statistic that found a column drifted. */
@@ -62,12 +68,13 @@ final class DriftRows {
    * statistic (or {@code column_missing}); whether the dataset-level share crossed its threshold.
    */
   record Result(List<Row> rows, int columns, List<Verdict> drifted, boolean datasetDrifted) {
+    /** Drifted columns, the multivariate verdict (not a column) left out. */
     int driftedColumns() {
-      return drifted.size();
+      return (int) drifted.stream().filter(v -> !v.kind().equals(MultivariateDrift.KIND)).count();
     }
 
     double driftedShare() {
-      return columns == 0 ? 0 : (double) drifted.size() / columns;
+      return columns == 0 ? 0 : (double) driftedColumns() / columns;
     }
   }
 
@@ -189,6 +196,35 @@ final class DriftRows {
               datasetDrifted,
               null));
     }
+    // the features' joint behaviour, against the baseline only (not a column: not in the share)
+    if (multivariate != null && againstBaseline && current.moments != null) {
+      Optional<MultivariateDrift.Judgement> judgement =
+          multivariate.judge(current.moments, settings.falseAlarmRate());
+      if (judgement.isPresent()) {
+        MultivariateDrift.Judgement j = judgement.get();
+        rows.add(
+            row(
+                base,
+                MultivariateDrift.COLUMN,
+                MultivariateDrift.KIND,
+                MultivariateDrift.STATISTIC,
+                j.error(),
+                j.pValue(),
+                j.threshold(),
+                j.drifted(),
+                null));
+        if (j.drifted()) {
+          drifted.add(
+              new Verdict(
+                  MultivariateDrift.COLUMN,
+                  MultivariateDrift.KIND,
+                  MultivariateDrift.STATISTIC,
+                  j.error(),
+                  finitePValue(j.pValue()),
+                  j.threshold()));
+        }
+      }
+    }
     return new Result(rows, judged, drifted, datasetDrifted);
   }
 
@@ -236,7 +272,7 @@ final class DriftRows {
     StringBuilder out =
         new StringBuilder(
             String.format(
-                "%-10s %-8s %-22s %-12s %-10s %-10s %s",
+                "%-10s %-8s %-22s %-20s %-10s %-10s %s",
                 "window", "version", "column", "statistic", "value", "threshold", "drifted"));
     for (Row r : rows) {
       String comparison = r.getString(at(COMPARISON));
@@ -245,6 +281,7 @@ final class DriftRows {
       boolean decision =
           statistic.equals(DRIFTED_SHARE)
               || statistic.equals(COLUMN_MISSING)
+              || kind.equals(MultivariateDrift.KIND)
               || (kind.equals(DriftColumns.NUMERIC) && statistic.equals(settings.numericDecision()))
               || (kind.equals(DriftColumns.CATEGORICAL)
                   && statistic.equals(settings.categoricalDecision()));
@@ -260,7 +297,7 @@ final class DriftRows {
       out.append(System.lineSeparator())
           .append(
               String.format(
-                  "%-10s %-8s %-22s %-12s %-10s %-10s %s",
+                  "%-10s %-8s %-22s %-20s %-10s %-10s %s",
                   r.getString(at(GRANULARITY)),
                   r.get(at(MODEL_VERSION)),
                   r.getString(at(COLUMN)),

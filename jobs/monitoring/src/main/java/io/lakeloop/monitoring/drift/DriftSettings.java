@@ -25,6 +25,8 @@ import java.util.Set;
  * @param falseAlarmRate size-aware: the share of drift-free comparisons that may be called drifted
  * @param nullReplicates size-aware: samples drawn per column and size
  * @param alerts when a comparison raises an alert and where it is sent
+ * @param multivariate the PCA reconstruction error of the numeric features ({@link
+ *     MultivariateDrift})
  */
 public record DriftSettings(
     List<Granularity> granularities,
@@ -41,8 +43,27 @@ public record DriftSettings(
     String numericDecision,
     String categoricalDecision,
     double datasetDriftShare,
-    AlertSettings alerts)
+    AlertSettings alerts,
+    Multivariate multivariate)
     implements Serializable {
+
+  /**
+   * The {@code lakeloop.drift.multivariate} section.
+   *
+   * @param enabled whether new baselines sum their features' moments and windows are judged
+   * @param varianceShare the PCA keeps the fewest components explaining more than this share
+   * @param baselineChunks the baseline's rows are spread over this many chunks to measure its
+   *     spread
+   */
+  public record Multivariate(boolean enabled, double varianceShare, int baselineChunks)
+      implements Serializable {
+    static Multivariate from(Settings s) {
+      return new Multivariate(
+          s.bool("enabled"),
+          s.doubleIn("variance-share", 0.01, 0.99),
+          s.intAtLeast("baseline-chunks", 3));
+    }
+  }
 
   /**
    * The {@code lakeloop.drift.alerts} section.
@@ -200,7 +221,8 @@ public record DriftSettings(
         numeric,
         categorical,
         s.doubleIn("dataset-drift-share", 0, 1),
-        AlertSettings.from(s.child("alerts")));
+        AlertSettings.from(s.child("alerts")),
+        Multivariate.from(s.child("multivariate")));
   }
 
   /** The threshold of a statistic, or null when it has none (it is then never "drifted"). */

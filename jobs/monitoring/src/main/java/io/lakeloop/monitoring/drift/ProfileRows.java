@@ -74,6 +74,59 @@ final class ProfileRows {
     return row(v);
   }
 
+  /**
+   * The multivariate features' moments as one row: column {@link MultivariateDrift#COLUMN}, kind
+   * {@link MultivariateDrift#KIND}; count = complete rows, null_count = rows left out (a null or
+   * non-finite feature); bin_edges = the pivots; bin_counts = rows per chunk; bin_sums = per chunk
+   * the sums then the packed products ({@link Moments}); category_counts = each feature's position.
+   */
+  static Row multivariate(Meta m, List<String> columns, double[] pivots, Moments moments) {
+    Map<String, Object> v = common(m, MultivariateDrift.COLUMN, MultivariateDrift.KIND);
+    v.put(COUNT, moments.rows());
+    v.put(NULL_COUNT, moments.incomplete());
+    v.put(NAN_COUNT, 0L);
+    v.put(BIN_EDGES, seq(Arrays.stream(pivots).boxed().toList()));
+    v.put(BIN_COUNTS, seq(Arrays.stream(moments.rowCounts()).boxed().toList()));
+    v.put(BIN_SUMS, seq(Arrays.stream(moments.sums()).boxed().toList()));
+    Map<String, Long> positions = new HashMap<>();
+    for (int i = 0; i < columns.size(); i++) {
+      positions.put(columns.get(i), (long) i);
+    }
+    v.put(
+        CATEGORY_COUNTS,
+        JavaConverters.mapAsScalaMapConverter(positions).asScala().toMap(scala.Predef.$conforms()));
+    return row(v);
+  }
+
+  /** Whether a profiles row is the multivariate features' moments. */
+  static boolean isMultivariate(Row r) {
+    return MultivariateDrift.KIND.equals(r.getString(r.fieldIndex(COLUMN_KIND)));
+  }
+
+  /** The moments back from their row (as written by {@link #multivariate}). */
+  static Moments momentsOf(Row r) {
+    long[] rows =
+        r.<Long>getList(r.fieldIndex(BIN_COUNTS)).stream().mapToLong(Long::longValue).toArray();
+    return new Moments(
+        r.getJavaMap(r.fieldIndex(CATEGORY_COUNTS)).size(),
+        rows,
+        doubles(r.getList(r.fieldIndex(BIN_SUMS))),
+        r.getLong(r.fieldIndex(NULL_COUNT)));
+  }
+
+  /** The features of a moments row, in their order. */
+  static List<String> multivariateColumnsOf(Row r) {
+    Map<String, Long> positions = r.getJavaMap(r.fieldIndex(CATEGORY_COUNTS));
+    String[] out = new String[positions.size()];
+    positions.forEach((c, i) -> out[i.intValue()] = c);
+    return List.of(out);
+  }
+
+  /** The pivots of a moments row. */
+  static double[] pivotsOf(Row r) {
+    return doubles(r.getList(r.fieldIndex(BIN_EDGES)));
+  }
+
   private static Map<String, Object> common(Meta m, String column, String kind) {
     Map<String, Object> v = new HashMap<>();
     v.put(MODEL_NAME, m.model());

@@ -48,14 +48,31 @@ public final class Profiler implements Serializable {
   private final List<EdgeIndex> indexes; // per numeric column, its edges' index
   private final int categoricalColumns;
   private final int maxCategories;
+  private final Multivariate multivariate; // null: no moments
+
+  /**
+   * The numeric columns whose joint moments a profile sums ({@link Moments}): their positions among
+   * the numeric columns, a pivot per column subtracted before the products, and how many chunks the
+   * rows are spread over by a hash of their values (one for a window).
+   */
+  public record Multivariate(int[] columns, double[] pivots, int chunks) implements Serializable {}
 
   /**
    * @param edges per numeric column, the baseline's fine edges (sorted, distinct)
    */
   public Profiler(List<double[]> edges, int categoricalColumns, int maxCategories) {
+    this(edges, categoricalColumns, maxCategories, null);
+  }
+
+  /**
+   * @param multivariate the columns whose moments are summed too; null for none
+   */
+  public Profiler(
+      List<double[]> edges, int categoricalColumns, int maxCategories, Multivariate multivariate) {
     this.indexes = edges.stream().map(EdgeIndex::of).toList();
     this.categoricalColumns = categoricalColumns;
     this.maxCategories = maxCategories;
+    this.multivariate = multivariate;
   }
 
   /**
@@ -158,6 +175,9 @@ public final class Profiler implements Serializable {
           acc.add(j, r.getDouble(2 + j));
         }
       }
+      if (acc.moments != null) {
+        acc.addMoments(r);
+      }
       for (int j = 0; j < categoricalColumns; j++) {
         int at = 2 + numeric + j;
         acc.count[j]++;
@@ -189,6 +209,12 @@ public final class Profiler implements Serializable {
     final long[] count = new long[categoricalColumns];
     final long[] nulls = new long[categoricalColumns];
     final CategoryCounter[] counts = new CategoryCounter[categoricalColumns];
+    final Moments moments =
+        multivariate == null
+            ? null
+            : new Moments(multivariate.columns().length, multivariate.chunks());
+    final double[] shifted =
+        multivariate == null ? null : new double[multivariate.columns().length];
 
     Acc() {
       for (int j = 0; j < numeric.length; j++) {
@@ -217,6 +243,27 @@ public final class Profiler implements Serializable {
       pendingCount[column] = 0;
     }
 
+    /** One row into the moments, or counted as incomplete; its chunk from its values' bits. */
+    void addMoments(InternalRow r) {
+      int[] columns = multivariate.columns();
+      long hash = 0x9E3779B97F4A7C15L;
+      for (int i = 0; i < columns.length; i++) {
+        int at = 2 + columns[i];
+        double x = r.isNullAt(at) ? Double.NaN : r.getDouble(at);
+        if (!Double.isFinite(x)) {
+          moments.skip();
+          return;
+        }
+        shifted[i] = x - multivariate.pivots()[i];
+        hash = mix(hash ^ Double.doubleToLongBits(x));
+      }
+      moments.add(
+          multivariate.chunks() == 1
+              ? 0
+              : (int) Long.remainderUnsigned(hash, multivariate.chunks()),
+          shifted);
+    }
+
     ColumnProfiles profiles() {
       for (int j = 0; j < numeric.length; j++) {
         flush(j);
@@ -229,7 +276,16 @@ public final class Profiler implements Serializable {
         }
         cat[j] = new CategoricalProfile(count[j], nulls[j], values);
       }
-      return new ColumnProfiles(numeric, cat);
+      return new ColumnProfiles(numeric, cat, moments);
     }
+  }
+
+  /** A 64-bit finalizer (MurmurHash3's fmix64): spreads a row's value bits over its chunks. */
+  private static long mix(long h) {
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb93fe53ec91aL;
+    return h ^ (h >>> 33);
   }
 }

@@ -7,9 +7,12 @@ import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.Tables;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
@@ -28,9 +31,11 @@ final class WindowProfiles {
   private final List<DriftColumns.Spec> numeric;
   private final List<DriftColumns.Spec> categorical;
   private final Long sourceVersion;
+  private final boolean moments; // windows carry the baseline's features' moments
 
   /**
    * @param sourceVersion the prediction_log version the run read (recorded in new rows)
+   * @param moments whether windows carry their features' moments (multivariate drift)
    */
   WindowProfiles(
       List<Row> stored,
@@ -38,7 +43,8 @@ final class WindowProfiles {
       Baseline baseline,
       List<DriftColumns.Spec> numeric,
       List<DriftColumns.Spec> categorical,
-      Long sourceVersion) {
+      Long sourceVersion,
+      boolean moments) {
     this.stored =
         stored.stream()
             .filter(
@@ -51,6 +57,7 @@ final class WindowProfiles {
     this.numeric = numeric;
     this.categorical = categorical;
     this.sourceVersion = sourceVersion;
+    this.moments = moments && baseline.multivariate() != null;
   }
 
   /** The stored daily profiles of days [from, to], per day and model version. */
@@ -62,6 +69,7 @@ final class WindowProfiles {
     for (LocalDate d = from; !d.isAfter(to); d = d.plusDays(1)) {
       out.put(d, new LinkedHashMap<>());
     }
+    Set<ColumnProfiles> withMoments = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Row r : stored) {
       LocalDate d = r.getDate(r.fieldIndex(WINDOW_DATE)).toLocalDate();
       if (!DAY.equals(r.getString(r.fieldIndex(GRANULARITY)))
@@ -72,14 +80,16 @@ final class WindowProfiles {
       String version =
           r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
       ColumnProfiles p = out.get(d).computeIfAbsent(version, v -> empty());
-      set(p, r);
+      set(p, r, withMoments);
     }
+    out.values().forEach(m -> m.values().forEach(p -> unknownUnlessSeen(p, withMoments)));
     return out;
   }
 
   /** Per model version, the stored profile of a window (empty if it was never profiled). */
   Map<String, ColumnProfiles> stored(DriftJob.Window w) {
     Map<String, ColumnProfiles> out = new LinkedHashMap<>();
+    Set<ColumnProfiles> withMoments = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Row r : stored) {
       if (w.granularity().label().equals(r.getString(r.fieldIndex(GRANULARITY)))
           && r.getTimestamp(r.fieldIndex(WINDOW_START)).toInstant().equals(w.start())) {
@@ -87,9 +97,10 @@ final class WindowProfiles {
             r.isNullAt(r.fieldIndex(MODEL_VERSION))
                 ? null
                 : r.getString(r.fieldIndex(MODEL_VERSION));
-        set(out.computeIfAbsent(version, v -> empty()), r);
+        set(out.computeIfAbsent(version, v -> empty()), r, withMoments);
       }
     }
+    out.values().forEach(p -> unknownUnlessSeen(p, withMoments));
     return out;
   }
 
@@ -125,8 +136,25 @@ final class WindowProfiles {
         .toList();
   }
 
+  /**
+   * A stored window without a moments row (written while multivariate drift was off) has unknown
+   * moments, not zero ones.
+   */
+  private static void unknownUnlessSeen(ColumnProfiles p, Set<ColumnProfiles> withMoments) {
+    if (!withMoments.contains(p)) {
+      p.moments = null;
+    }
+  }
+
   /** Puts one stored column profile into its place. */
-  private void set(ColumnProfiles p, Row r) {
+  private void set(ColumnProfiles p, Row r, Set<ColumnProfiles> withMoments) {
+    if (ProfileRows.isMultivariate(r)) {
+      if (moments) {
+        p.moments = ProfileRows.momentsOf(r);
+        withMoments.add(p);
+      }
+      return;
+    }
     String column = r.getString(r.fieldIndex(COLUMN));
     for (int j = 0; j < numeric.size(); j++) {
       if (numeric.get(j).name().equals(column)) {
@@ -148,7 +176,8 @@ final class WindowProfiles {
             .toArray(NumericProfile[]::new),
         categorical.stream()
             .map(c -> new CategoricalProfile(0, 0, Map.of()))
-            .toArray(CategoricalProfile[]::new));
+            .toArray(CategoricalProfile[]::new),
+        moments ? new Moments(baseline.multivariate().columns().size(), 1) : null);
   }
 
   /** The rows of one window's profiles of one version (columns missing from the data left out). */
@@ -179,6 +208,10 @@ final class WindowProfiles {
       if (!missing.contains(c)) {
         out.add(ProfileRows.categorical(m, c, p.categorical[j]));
       }
+    }
+    if (moments && p.moments != null) {
+      Baseline.Multivariate b = baseline.multivariate();
+      out.add(ProfileRows.multivariate(m, b.columns(), b.pivots(), p.moments));
     }
     return out;
   }

@@ -362,7 +362,7 @@ class DriftJobTest extends SparkTestBase {
                     .and(col(Columns.DRIFTED))
                     .and(
                         col(Columns.STATISTIC)
-                            .isin("psi", DriftRows.COLUMN_MISSING)
+                            .isin("psi", DriftRows.COLUMN_MISSING, MultivariateDrift.STATISTIC)
                             .and(col(Columns.COLUMN).notEqual("*"))))
             .count();
     assertThat(columns).hasSize((int) driftedByMetrics);
