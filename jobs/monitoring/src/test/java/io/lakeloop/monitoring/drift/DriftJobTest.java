@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.drift;
 import static org.apache.spark.sql.functions.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,6 +23,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,6 +86,23 @@ class DriftJobTest extends SparkTestBase {
             .collectAsList();
     assertThat(rows).as("%s %s %s %s %s", granularity, day, comparison, column, s).hasSize(1);
     return rows.get(0);
+  }
+
+  /** The rows of prediction_log of days [from, to] whose features are all finite. */
+  private double[][] features(List<String> features, String from, String to) {
+    Column complete = lit(true);
+    for (String f : features) {
+      complete = complete.and(col(f).isNotNull()).and(not(isnan(col(f))));
+    }
+    return lh
+        .read(Tables.PREDICTION_LOG)
+        .data()
+        .where(col(Columns.EVENT_DATE).between(from, to).and(complete))
+        .select(features.stream().map(f -> col(f).cast("double")).toArray(Column[]::new))
+        .collectAsList()
+        .stream()
+        .map(r -> features.stream().mapToDouble(f -> r.getDouble(r.fieldIndex(f))).toArray())
+        .toArray(double[][]::new);
   }
 
   @Test
@@ -165,6 +184,32 @@ class DriftJobTest extends SparkTestBase {
     // the week of Monday 2026-01-05 holds days 5-11; 5-7 were not profiled by this run, so
     // it is the merge of the stored days 8-11 (nothing stored before) — no rescan
     assertThat(week.getLong(week.fieldIndex(Columns.COUNT))).isEqualTo(days.getLong(0));
+
+    // multivariate drift of that week: its error (from the stored days' summed moments) is the
+    // one a row-by-row PCA of the baseline's rows gives for the week's rows
+    Row moments =
+        profiles()
+            .where(
+                col(Columns.PROFILE_KIND)
+                    .equalTo("BASELINE")
+                    .and(col(Columns.COLUMN).equalTo(MultivariateDrift.COLUMN)))
+            .head();
+    List<String> features = ProfileRows.multivariateColumnsOf(moments);
+    assertThat(features).contains("monthly_charges", "tenure_months");
+    double expected =
+        PcaReference.error(
+            features(features, "2026-01-01", "2026-01-07"),
+            features(features, "2026-01-08", "2026-01-11"),
+            0.65);
+    assertThat(
+            stat(
+                    "1 week",
+                    "2026-01-05",
+                    "BASELINE",
+                    MultivariateDrift.COLUMN,
+                    "reconstruction_error")
+                .getDouble(drift().schema().fieldIndex(Columns.VALUE)))
+        .isCloseTo(expected, within(1e-9 * expected));
 
     // the injected covariate drift (monthly_charges from day 10) is found, and not before
     assertThat(

@@ -9,9 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import org.apache.commons.math3.linear.Array2DRowRealMatrix;
-import org.apache.commons.math3.linear.RealMatrix;
-import org.apache.commons.math3.linear.SingularValueDecomposition;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -49,58 +46,6 @@ class MultivariateDriftTest {
     return m;
   }
 
-  /** The mean squared residual of {@code window}'s rows after a PCA of {@code baseline}'s. */
-  private static double direct(double[][] baseline, double[][] window, double share) {
-    int n = baseline.length;
-    int k = baseline[0].length;
-    double[] mean = new double[k];
-    double[] sd = new double[k];
-    for (double[] r : baseline) {
-      for (int j = 0; j < k; j++) {
-        mean[j] += r[j] / n;
-      }
-    }
-    for (double[] r : baseline) {
-      for (int j = 0; j < k; j++) {
-        sd[j] += (r[j] - mean[j]) * (r[j] - mean[j]) / n;
-      }
-    }
-    for (int j = 0; j < k; j++) {
-      sd[j] = Math.sqrt(sd[j]);
-    }
-    double[][] z = new double[n][k];
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < k; j++) {
-        z[i][j] = (baseline[i][j] - mean[j]) / sd[j];
-      }
-    }
-    SingularValueDecomposition svd = new SingularValueDecomposition(new Array2DRowRealMatrix(z));
-    double[] s = svd.getSingularValues(); // descending
-    double total = 0;
-    for (double v : s) {
-      total += v * v;
-    }
-    int keep = 0;
-    double explained = 0;
-    while (explained <= share * total) {
-      explained += s[keep] * s[keep];
-      keep++;
-    }
-    RealMatrix v = svd.getV().getSubMatrix(0, k - 1, 0, keep - 1);
-    double sum = 0;
-    for (double[] r : window) {
-      double[] w = new double[k];
-      for (int j = 0; j < k; j++) {
-        w[j] = (r[j] - mean[j]) / sd[j];
-      }
-      double[] back = v.operate(v.transpose().operate(w));
-      for (int j = 0; j < k; j++) {
-        sum += (w[j] - back[j]) * (w[j] - back[j]);
-      }
-    }
-    return sum / window.length;
-  }
-
   @Test
   void theErrorFromSummedMomentsEqualsARowByRowPcaOfTheSameRows() {
     Random rng = new Random(7);
@@ -110,16 +55,17 @@ class MultivariateDriftTest {
     assertThat(fit.components()).isEqualTo(2);
     for (double rho : new double[] {0.8, 0.0, -0.8}) {
       double[][] window = rows(rng, 3_000, rho);
-      double expected = direct(baseline, window, 0.65);
+      double expected = PcaReference.error(baseline, window, 0.65);
       assertThat(fit.error(moments(window, 1))).isCloseTo(expected, within(1e-9 * expected));
     }
     // the baseline's own error: its rows against its own PCA
-    assertThat(fit.baselineError()).isCloseTo(direct(baseline, baseline, 0.65), within(1e-9));
+    assertThat(fit.baselineError())
+        .isCloseTo(PcaReference.error(baseline, baseline, 0.65), within(1e-9));
     // less variance kept, more discarded: one component (1.8 / 3 = 0.6 > 0.5)
     MultivariateDrift one = MultivariateDrift.fit(moments(baseline, CHUNKS), 0.5).orElseThrow();
     assertThat(one.components()).isEqualTo(1);
     double[][] window = rows(rng, 3_000, -0.8);
-    double expected = direct(baseline, window, 0.5);
+    double expected = PcaReference.error(baseline, window, 0.5);
     assertThat(one.error(moments(window, 1))).isCloseTo(expected, within(1e-9 * expected));
   }
 
