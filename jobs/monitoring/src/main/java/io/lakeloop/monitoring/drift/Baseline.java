@@ -71,32 +71,6 @@ public record Baseline(
     }
   }
 
-  /** A baseline without multivariate moments. */
-  Baseline(
-      String id,
-      String description,
-      String sourceTable,
-      Long sourceVersion,
-      LocalDate date,
-      List<String> numeric,
-      List<String> categorical,
-      Map<String, double[]> psiEdges,
-      Map<String, NumericProfile> numericProfiles,
-      Map<String, CategoricalProfile> categoricalProfiles) {
-    this(
-        id,
-        description,
-        sourceTable,
-        sourceVersion,
-        date,
-        numeric,
-        categorical,
-        psiEdges,
-        numericProfiles,
-        categoricalProfiles,
-        null);
-  }
-
   /** The PCA of the baseline's features, when it has their moments and they allow one. */
   Optional<MultivariateDrift> multivariateDrift(double varianceShare) {
     return multivariate == null

@@ -86,7 +86,8 @@ class ConstraintsTest {
         List.of("plan", "city"),
         Map.of(),
         d.numeric(),
-        d.categorical());
+        d.categorical(),
+        null);
   }
 
   private static final Data BASE = Data.draw(new SplittableRandom(7), 20_000, 0);
@@ -273,7 +274,8 @@ class ConstraintsTest {
             List.of("id"),
             Map.of(),
             numeric,
-            Map.of("id", huge));
+            Map.of("id", huge),
+            null);
     List<Constraint> s = ConstraintSuggestions.from(wide, Set.of(), SETTINGS);
     assertThat(s).hasSize(500 * 4 + 2);
     assertThat(s.get(s.size() - 1).kind()).isEqualTo(Constraint.Kind.UNSEEN_SHARE);
