@@ -10,6 +10,7 @@ import io.lakeloop.common.job.JobLauncher;
 import io.lakeloop.common.schema.Columns;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Tables;
+import io.lakeloop.monitoring.drift.ConstraintsJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import java.io.File;
 import java.time.LocalDate;
@@ -175,9 +176,25 @@ public final class DriftBench {
             "lakeloop drift --baseline (build the baseline, then the window)",
             () -> drift(spark, bigConfig, "--baseline"));
     phases.add(build);
+    // plain drift first: no multivariate statistic and no constraints file
+    java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(big, "constraints", MODEL + ".conf"));
+    LakeloopConfig plainConfig = bigConfig.withSetting("drift.multivariate.enabled", "false");
+    Phase plain =
+        Phase.run(
+            spark,
+            "plain drift: per-column statistics only (no multivariate, no constraints)",
+            () -> drift(spark, plainConfig));
+    phases.add(plain);
+    Phase plainAgain =
+        Phase.run(spark, "plain drift: the same, again", () -> drift(spark, plainConfig));
+    phases.add(plainAgain);
+    constraints(spark, bigConfig, "suggest", "--replace");
     Phase ours =
         Phase.run(
-            spark, "lakeloop drift: window vs stored baseline", () -> drift(spark, bigConfig));
+            spark,
+            "lakeloop drift: window vs stored baseline, with multivariate drift and the suggested"
+                + " constraints",
+            () -> drift(spark, bigConfig));
     phases.add(ours);
     Phase again =
         Phase.run(spark, "lakeloop drift: the same, again", () -> drift(spark, bigConfig));
@@ -248,6 +265,12 @@ public final class DriftBench {
     md.append(
         String.format(
             Locale.ROOT,
+            "- multivariate drift and constraint checks cost %+.1f %% over plain drift (best of two"
+                + " each; target <= 25 %%)%n",
+            100 * (best / Math.min(plain.seconds(), plainAgain.seconds()) - 1)));
+    md.append(
+        String.format(
+            Locale.ROOT,
             "- size-aware thresholds (the default) cost %+.1f %% over fixed ones (best of two vs"
                 + " the fixed run)%n",
             100 * (best / fixed.seconds() - 1)));
@@ -294,6 +317,15 @@ public final class DriftBench {
     argv.addAll(List.of(extra));
     CliArgs parsed = CliArgs.parse(job.name(), argv.toArray(new String[0]), job.flags(), false);
     return JobLauncher.run(job, parsed, config, spark).summary().get("metric_rows");
+  }
+
+  static void constraints(SparkSession spark, LakeloopConfig config, String... args)
+      throws Exception {
+    Job job = new ConstraintsJob();
+    List<String> argv = new ArrayList<>(List.of("--model", MODEL));
+    argv.addAll(List.of(args));
+    CliArgs parsed = CliArgs.parse(job.name(), argv.toArray(new String[0]), job.flags(), true);
+    JobLauncher.run(job, parsed, config, spark);
   }
 
   /** One sum per column the drift job reads, so every value is decoded. */
