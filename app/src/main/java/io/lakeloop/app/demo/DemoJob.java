@@ -337,6 +337,9 @@ public final class DemoJob implements Job {
             + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"",
         "  bin/lakeloop query \"select window_start, column, value, drifted from drift_metrics where"
             + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"",
+        "  bin/lakeloop query \"select window_start, value, threshold, p_value, drifted from"
+            + " drift_metrics where column='pca_reconstruction' and granularity='1 day' order by"
+            + " 1\"     (multivariate drift)",
         "  bin/lakeloop constraints show     (then edit "
             + ctx.lakehouse().root()
             + "/constraints/"
