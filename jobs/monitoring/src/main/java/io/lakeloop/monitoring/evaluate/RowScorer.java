@@ -1,6 +1,7 @@
 package io.lakeloop.monitoring.evaluate;
 
 import io.lakeloop.common.config.ModelSpec;
+import io.lakeloop.monitoring.ScoreVectors;
 import io.lakeloop.monitoring.estimate.Calibration;
 import io.lakeloop.monitoring.estimate.CalibrationMaps;
 import java.io.Serializable;
@@ -158,25 +159,14 @@ final class RowScorer implements Serializable {
     if (!classification) {
       return label != null && !Double.isFinite(label) ? Evaluator.Invalid.LABEL_NOT_FINITE : null;
     }
-    if (scores == null) {
-      return Evaluator.Invalid.SCORES_MISSING;
-    }
-    if (scores.numElements() != classes) {
-      return Evaluator.Invalid.SCORES_WRONG_LENGTH;
-    }
-    double sum = 0;
-    for (int i = 0; i < classes; i++) {
-      if (scores.isNullAt(i)) {
-        return Evaluator.Invalid.SCORES_OUT_OF_RANGE;
-      }
-      double s = scores.getDouble(i);
-      if (!(s >= 0 && s <= 1)) { // NaN fails both
-        return Evaluator.Invalid.SCORES_OUT_OF_RANGE;
-      }
-      sum += s;
-    }
-    if (Math.abs(sum - 1) > scoreSumTolerance) {
-      return Evaluator.Invalid.SCORES_NOT_SUMMING_TO_1;
+    ScoreVectors.Defect defect = ScoreVectors.defect(scores, classes, scoreSumTolerance);
+    if (defect != null) {
+      return switch (defect) {
+        case MISSING -> Evaluator.Invalid.SCORES_MISSING;
+        case WRONG_LENGTH -> Evaluator.Invalid.SCORES_WRONG_LENGTH;
+        case OUT_OF_RANGE -> Evaluator.Invalid.SCORES_OUT_OF_RANGE;
+        case NOT_SUMMING_TO_1 -> Evaluator.Invalid.SCORES_NOT_SUMMING_TO_1;
+      };
     }
     if (!isClass(prediction)) {
       return Evaluator.Invalid.PREDICTION_NOT_A_CLASS;
