@@ -15,15 +15,26 @@ public final class ColumnProfiles implements Serializable {
   final CategoricalProfile[] categorical;
   // the multivariate features' moments (MultivariateDrift); null when not profiled or not known
   Moments moments;
+  // row-level counts (invalid score vectors, repeated request ids); null when not known
+  RowChecks checks;
 
   ColumnProfiles(NumericProfile[] numeric, CategoricalProfile[] categorical) {
     this(numeric, categorical, null);
   }
 
   ColumnProfiles(NumericProfile[] numeric, CategoricalProfile[] categorical, Moments moments) {
+    this(numeric, categorical, moments, null);
+  }
+
+  ColumnProfiles(
+      NumericProfile[] numeric,
+      CategoricalProfile[] categorical,
+      Moments moments,
+      RowChecks checks) {
     this.numeric = numeric;
     this.categorical = categorical;
     this.moments = moments;
+    this.checks = checks;
   }
 
   /** Adds another window's profiles of the same columns into these; returns this. */
@@ -36,13 +47,14 @@ public final class ColumnProfiles implements Serializable {
     }
     // moments unknown on either side leave the merge's unknown
     moments = moments == null || o.moments == null ? null : moments.merge(o.moments);
+    checks = checks == null || o.checks == null ? null : checks.merge(o.checks);
     return this;
   }
 
   /**
    * These profiles followed by another set's (columns profiled apart over the same rows): numeric
-   * then categorical, each kind in the order this, then {@code more}. Null {@code more} appends
-   * nothing.
+   * then categorical, each kind in the order this, then {@code more}; the row-level counts of both
+   * passes together. Null {@code more} appends nothing.
    */
   ColumnProfiles append(ColumnProfiles more) {
     if (more == null) {
@@ -53,7 +65,11 @@ public final class ColumnProfiles implements Serializable {
     CategoricalProfile[] c =
         Arrays.copyOf(categorical, categorical.length + more.categorical.length);
     System.arraycopy(more.categorical, 0, c, categorical.length, more.categorical.length);
-    return new ColumnProfiles(n, c, moments);
+    RowChecks both =
+        checks == null
+            ? more.checks
+            : more.checks == null ? checks : checks.copy().combine(more.checks);
+    return new ColumnProfiles(n, c, moments, both);
   }
 
   /** The rows profiled (every column counts every row, nulls included); 0 without columns. */

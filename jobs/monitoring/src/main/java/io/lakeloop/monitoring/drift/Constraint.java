@@ -29,16 +29,44 @@ public record Constraint(String name, String column, Kind kind, double bound, Li
      * The share of non-null values outside those the baseline counted is at most the bound (for
      * domains too large to list).
      */
-    UNSEEN_SHARE(true, false, false);
+    UNSEEN_SHARE(true, false, false),
+    /**
+     * The share of rows whose score vector is invalid — null, not one value per class, a value
+     * null, NaN or outside [0, 1], or not summing to 1 within {@code
+     * lakeloop.evaluate.score-sum-tolerance} — is at most the bound (classification models; column
+     * {@code scores}).
+     */
+    VALID_SCORES("scores"),
+    /**
+     * The share of a model version's rows whose request_id an earlier row of the same version in
+     * the window already has (rows minus distinct request ids, over rows) is at most the bound
+     * (column {@code request_id}).
+     */
+    UNIQUE("request_id");
 
     private final boolean atMost;
     private final boolean numeric;
     private final boolean both;
+    private final String rowColumn;
 
     Kind(boolean atMost, boolean numeric, boolean both) {
       this.atMost = atMost;
       this.numeric = numeric;
       this.both = both;
+      this.rowColumn = null;
+    }
+
+    /** A kind checked on whole rows rather than one drift column: a share, at most the bound. */
+    Kind(String rowColumn) {
+      this.atMost = true;
+      this.numeric = false;
+      this.both = false;
+      this.rowColumn = rowColumn;
+    }
+
+    /** The column a row-level kind is stated on ({@code scores}, {@code request_id}), or null. */
+    public String rowColumn() {
+      return rowColumn;
     }
 
     /** The name in the constraints file and the tables. */
@@ -58,7 +86,7 @@ public record Constraint(String name, String column, Kind kind, double bound, Li
 
     /** Whether the kind applies to a column of this kind (numeric or categorical). */
     public boolean appliesTo(boolean numericColumn) {
-      return both || numeric == numericColumn;
+      return rowColumn == null && (both || numeric == numericColumn);
     }
 
     /** The kind a file names, or an error listing the kinds. */

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.spark.sql.Row;
 
@@ -88,9 +89,17 @@ public final class ConstraintChecks {
   }
 
   /**
+   * A window's rows as the row-level kinds see them: how many, their counts ({@code checks}; null
+   * when not known, e.g. days profiled before lakeloop counted them) and the window's first day.
+   */
+  public record Rows(long rows, RowChecks checks, int startDay) {
+    static final Rows NONE = new Rows(0, null, 0);
+  }
+
+  /**
    * The checks of {@code constraints} on one window. A constraint whose value the window cannot
-   * define (no rows; no finite value for a range; no non-null value for a categorical share) gives
-   * no check.
+   * define (no rows; no finite value for a range; no non-null value for a categorical share; no
+   * row-level counts) gives no check.
    *
    * @param baselineCategorical the baseline's categorical profiles (what {@code unseen_share} is
    *     measured against)
@@ -99,9 +108,14 @@ public final class ConstraintChecks {
       List<Constraint> constraints,
       Map<String, NumericProfile> numeric,
       Map<String, CategoricalProfile> categorical,
-      Map<String, CategoricalProfile> baselineCategorical) {
+      Map<String, CategoricalProfile> baselineCategorical,
+      Rows window) {
     List<Check> out = new ArrayList<>();
     for (Constraint c : constraints) {
+      if (c.kind().rowColumn() != null) {
+        rowCheck(c, window).ifPresent(out::add);
+        continue;
+      }
       NumericProfile n = numeric.get(c.column());
       CategoricalProfile k = categorical.get(c.column());
       long rows = n != null ? n.count() : k != null ? k.count() : 0;
@@ -114,6 +128,25 @@ public final class ConstraintChecks {
       }
     }
     return out;
+  }
+
+  /** A row-level constraint on the window, when its counts are known and it has rows. */
+  private static Optional<Check> rowCheck(Constraint c, Rows w) {
+    RowChecks k = w.checks();
+    if (k == null) {
+      return Optional.empty();
+    }
+    long rows = c.kind() == Constraint.Kind.VALID_SCORES ? k.rows() : w.rows();
+    if (rows == 0) {
+      return Optional.empty();
+    }
+    long bad =
+        c.kind() == Constraint.Kind.VALID_SCORES ? k.invalidScores() : k.repeats(w.startDay());
+    if (bad < 0) {
+      return Optional.empty(); // request ids not looked at
+    }
+    double observed = (double) bad / rows;
+    return Optional.of(new Check(c, observed, rows, c.kind().passes(observed, c.bound())));
   }
 
   private static Double observed(
@@ -147,6 +180,7 @@ public final class ConstraintChecks {
         }
         yield (double) outside / nonNull;
       }
+      case VALID_SCORES, UNIQUE -> null; // row-level: rowCheck
       case UNSEEN_SHARE -> {
         if (k == null || baseline == null) {
           yield null;

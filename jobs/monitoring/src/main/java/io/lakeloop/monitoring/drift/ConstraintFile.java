@@ -67,7 +67,10 @@ public record ConstraintFile(
             "# max (largest value <= bound), non_negative (smallest value >= 0), allowed_values")
         .append(" (share of values\n")
         .append("# outside `values` <= bound), unseen_share (share of values outside those the")
-        .append(" baseline counted <= bound).\n");
+        .append(" baseline counted <= bound),\n")
+        .append("# valid_scores on scores (share of invalid score vectors <= bound), unique on")
+        .append(" request_id (share of\n")
+        .append("# rows whose request_id an earlier row of the window has <= bound).\n");
     sb.append("format = ").append(FORMAT).append('\n');
     sb.append("model = ").append(ConfigUtil.quoteString(model)).append('\n');
     sb.append("revision = ").append(revision).append('\n');

@@ -14,18 +14,27 @@ import java.util.Set;
  * Constraints suggested from a stored baseline profile, with no scan of data: per column,
  * completeness (except where a null means "not known yet", as for labels), a numeric range with a
  * margin and non-negativity where the baseline never went below 0, and for a categorical column its
- * allowed values (small domains) or an unseen-share bound (large ones). Bounds are rounded outward
- * to 4 significant digits, so the file reads well and the baseline itself passes. Pure.
+ * allowed values (small domains) or an unseen-share bound (large ones); and for whole rows, no
+ * invalid score vector (classification) and no repeated request_id per window — bounds of 0, which
+ * prediction_log written by ingest and score meets (both quarantine such rows), so a break means
+ * another writer or a fault. Bounds are rounded outward to 4 significant digits, so the file reads
+ * well and the baseline itself passes. Pure.
  */
 public final class ConstraintSuggestions {
   private ConstraintSuggestions() {}
 
   /**
    * @param nullIsUnknown columns where null means "not known yet" (no completeness constraint)
+   * @param classification whether the model logs score vectors (valid_scores)
    */
   public static List<Constraint> from(
-      Baseline baseline, Set<String> nullIsUnknown, ConstraintSettings s) {
+      Baseline baseline, Set<String> nullIsUnknown, boolean classification, ConstraintSettings s) {
     List<Constraint> out = new ArrayList<>();
+    for (Constraint.Kind kind : List.of(Constraint.Kind.VALID_SCORES, Constraint.Kind.UNIQUE)) {
+      if (kind != Constraint.Kind.VALID_SCORES || classification) {
+        out.add(constraint(kind.rowColumn(), kind, 0, List.of()));
+      }
+    }
     for (String column : baseline.numeric()) {
       NumericProfile p = baseline.numericProfiles().get(column);
       completeness(column, p.count(), p.nullCount(), nullIsUnknown, s).ifPresent(out::add);

@@ -113,7 +113,11 @@ public final class ConstraintsJob implements Job {
             .map(DriftColumns.Spec::name)
             .collect(Collectors.toSet());
     List<Constraint> suggested =
-        ConstraintSuggestions.from(baseline, nullIsUnknown, ConstraintSettings.from(ctx.config()));
+        ConstraintSuggestions.from(
+            baseline,
+            nullIsUnknown,
+            model.task().isClassification(),
+            ConstraintSettings.from(ctx.config()));
     Path path = ConstraintFile.path(warehouse, model.name());
     Optional<ConstraintFile> existing = ConstraintFile.read(hadoop, warehouse, model.name());
     Map<String, String> summary = new LinkedHashMap<>();

@@ -187,7 +187,11 @@ public final class DriftJob
     constraints.ifPresent(
         f ->
             WindowConstraints.validate(
-                f, model.name(), columns, ConstraintFile.path(warehouse, model.name()).toString()));
+                f,
+                model.name(),
+                columns,
+                model.task().isClassification(),
+                ConstraintFile.path(warehouse, model.name()).toString()));
     return new Planned(
         model,
         settings,
@@ -473,13 +477,29 @@ public final class DriftJob
         ctx.inputs().get(Tables.PREDICTION_LOG),
         first,
         date);
+    List<DriftColumns.Spec> logNumeric = numeric.stream().filter(c -> !c.isLabel()).toList();
+    List<DriftColumns.Spec> logCategorical =
+        categorical.stream().filter(c -> !c.isLabel()).toList();
+    // the score vectors are checked in the same pass (valid_scores)
+    boolean scores =
+        ctx.model().task().isClassification() && List.of(log.columns()).contains(SCORES);
     Map<Profiler.Key, ColumnProfiles> profiled =
-        profile(
-            baseline,
-            settings,
-            log,
-            numeric.stream().filter(c -> !c.isLabel()).toList(),
-            categorical.stream().filter(c -> !c.isLabel()).toList());
+        new Profiler(
+                logNumeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
+                logCategorical.size(),
+                settings.maxCategories(),
+                moments(baseline, settings, numeric),
+                scores
+                    ? new Profiler.RowCheckColumns(
+                        ctx.model().numClasses(), settings.scoreSumTolerance(), -1)
+                    : Profiler.RowCheckColumns.NONE)
+            .profile(
+                log,
+                col(MODEL_VERSION),
+                epochDay(),
+                logNumeric.stream().map(c -> DriftColumns.valueOrNull(c, log)).toList(),
+                logCategorical.stream().map(c -> DriftColumns.valueOrNull(c, log)).toList(),
+                scores ? List.of(col(SCORES)) : List.of());
     // (the label pass below sums no moments: its profiles are appended to these)
     LOG.info(
         "drift: profiled {} rows in {} (model version, day) windows in {} s",
@@ -497,19 +517,30 @@ public final class DriftJob
     labelSpecs.addAll(categoricalLabels);
     Dataset<Row> labels = LabeledPredictions.labels(ctx.tables(), first, date);
     started = System.nanoTime();
+    // the same sort by request_id finds repeated request ids (unique): the days before the first
+    // are read too (request ids only, not profiled), so a window's repeats do not depend on
+    // which of its days a run profiled
+    int gap = settings.repeatGap();
+    Dataset<Row> keys =
+        gap == 0
+            ? log
+            : LabeledPredictions.predictions(ctx.tables(), ctx.model(), first.minusDays(gap), date);
     Map<Profiler.Key, ColumnProfiles> labelProfiles =
         new Profiler(
                 numericLabels.stream().map(c -> baseline.fineEdges(c.name())).toList(),
                 categoricalLabels.size(),
-                settings.maxCategories())
+                settings.maxCategories(),
+                null,
+                new Profiler.RowCheckColumns(0, 0, gap))
             .profile(
                 LatestLabels.rows(
-                    log,
+                    keys,
                     col(MODEL_VERSION),
                     epochDay(),
                     labels,
                     labelSpecs.stream().map(DriftColumns.Spec::expression).toList(),
-                    numericLabels.size()));
+                    numericLabels.size(),
+                    new LatestLabels.Repeats(gap, (int) first.toEpochDay())));
     LOG.info(
         "drift: paired the predictions with their latest labels (labels v{}) and profiled them in"
             + " {} s",
@@ -655,38 +686,6 @@ public final class DriftJob
   private static List<DriftColumns.Spec> inBaseline(
       List<DriftColumns.Spec> specs, Collection<String> names) {
     return specs.stream().filter(c -> names.contains(c.name())).toList();
-  }
-
-  /** Profiles the given columns of {@code data} per model version and day, in one Spark job. */
-  private static Map<Profiler.Key, ColumnProfiles> profile(
-      Baseline baseline,
-      DriftSettings settings,
-      Dataset<Row> data,
-      List<DriftColumns.Spec> numeric,
-      List<DriftColumns.Spec> categorical) {
-    return profiler(baseline, settings, numeric, categorical)
-        .profile(
-            data,
-            col(MODEL_VERSION),
-            epochDay(),
-            numeric.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList(),
-            categorical.stream().map(c -> DriftColumns.valueOrNull(c, data)).toList());
-  }
-
-  /**
-   * A profiler for the given prediction_log columns on the baseline's edges, summing the features'
-   * moments when the baseline has them and multivariate drift is on.
-   */
-  private static Profiler profiler(
-      Baseline baseline,
-      DriftSettings settings,
-      List<DriftColumns.Spec> numeric,
-      List<DriftColumns.Spec> categorical) {
-    return new Profiler(
-        numeric.stream().map(c -> baseline.fineEdges(c.name())).toList(),
-        categorical.size(),
-        settings.maxCategories(),
-        moments(baseline, settings, numeric));
   }
 
   /** The windows' moments setting, or null when multivariate drift cannot or should not run. */

@@ -27,6 +27,9 @@ import java.util.Set;
  * @param alerts when a comparison raises an alert and where it is sent
  * @param multivariate the PCA reconstruction error of the numeric features ({@link
  *     MultivariateDrift})
+ * @param scoreSumTolerance a score vector summing further from 1 is invalid ({@code
+ *     lakeloop.evaluate.score-sum-tolerance}: drift's {@code valid_scores} constraint counts the
+ *     rows evaluate cannot score)
  */
 public record DriftSettings(
     List<Granularity> granularities,
@@ -44,8 +47,18 @@ public record DriftSettings(
     String categoricalDecision,
     double datasetDriftShare,
     AlertSettings alerts,
-    Multivariate multivariate)
+    Multivariate multivariate,
+    double scoreSumTolerance)
     implements Serializable {
+
+  /**
+   * How many days back a repeated request_id is looked for: the longest window's days minus one, so
+   * that every window's repeats are exact ({@link RowChecks}).
+   */
+  public int repeatGap() {
+    long longest = granularities.stream().mapToLong(Granularity::seconds).max().orElse(86_400L);
+    return (int) Math.max(0, (longest + 86_399L) / 86_400L - 1);
+  }
 
   /**
    * The {@code lakeloop.drift.multivariate} section.
@@ -222,7 +235,8 @@ public record DriftSettings(
         categorical,
         s.doubleIn("dataset-drift-share", 0, 1),
         AlertSettings.from(s.child("alerts")),
-        Multivariate.from(s.child("multivariate")));
+        Multivariate.from(s.child("multivariate")),
+        config.section("evaluate").doubleIn("score-sum-tolerance", 0, 1));
   }
 
   /** The threshold of a statistic, or null when it has none (it is then never "drifted"). */

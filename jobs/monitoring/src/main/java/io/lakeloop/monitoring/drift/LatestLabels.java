@@ -16,6 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Objects;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -68,8 +69,40 @@ final class LatestLabels {
       Dataset<Row> labels,
       List<Column> values,
       int numericValues) {
+    return rows(predictions, version, day, labels, values, numericValues, Repeats.NONE);
+  }
+
+  /**
+   * As above; with {@code repeats} each row also ends with the gap in days to the nearest earlier
+   * prediction with the same request_id and model version (0: an earlier one of the same day; null:
+   * none within {@code repeats.maxGap()} days), and predictions before {@code repeats.firstDay()} —
+   * read only so that the first days' gaps are exact — give no row.
+   */
+  static JavaRDD<InternalRow> rows(
+      Dataset<Row> predictions,
+      Column version,
+      Column day,
+      Dataset<Row> labels,
+      List<Column> values,
+      int numericValues,
+      Repeats repeats) {
     return rows(
-        predictions, version, day, labels, values, numericValues, xxhash64(col(REQUEST_ID)));
+        predictions,
+        version,
+        day,
+        labels,
+        values,
+        numericValues,
+        repeats,
+        xxhash64(col(REQUEST_ID)));
+  }
+
+  /**
+   * Whether and how far back repeated request ids are looked for: gaps up to {@code maxGap} days
+   * (negative: not at all), for predictions from epoch day {@code firstDay} on.
+   */
+  record Repeats(int maxGap, int firstDay) implements java.io.Serializable {
+    static final Repeats NONE = new Repeats(-1, Integer.MIN_VALUE);
   }
 
   /** As above with the hash of request_id given (tests pass a poor one to force collisions). */
@@ -80,6 +113,7 @@ final class LatestLabels {
       Dataset<Row> labels,
       List<Column> values,
       int numericValues,
+      Repeats repeats,
       Column hash) {
     List<Column> predictionSide = new ArrayList<>();
     List<Column> labelSide = new ArrayList<>();
@@ -117,7 +151,7 @@ final class LatestLabels {
         .queryExecution()
         .toRdd()
         .toJavaRDD()
-        .mapPartitions(rows -> new Runs(rows, n, numericValues));
+        .mapPartitions(rows -> new Runs(rows, n, numericValues, repeats));
   }
 
   /** A prediction waiting for the end of its run. */
@@ -150,11 +184,13 @@ final class LatestLabels {
     private Latest runLatest; // its latest label so far
     private final Map<UTF8String, Latest> others = new HashMap<>(); // other ids: hash collisions
     private UTF8String lastVersion;
+    private final Repeats repeats;
 
-    Runs(Iterator<InternalRow> in, int values, int numericValues) {
+    Runs(Iterator<InternalRow> in, int values, int numericValues, Repeats repeats) {
       this.in = in;
       this.values = values;
       this.numericValues = numericValues;
+      this.repeats = repeats;
     }
 
     @Override
@@ -167,8 +203,10 @@ final class LatestLabels {
         InternalRow r = in.next();
         boolean isLabel = r.getBoolean(2);
         if (r.isNullAt(0)) {
-          if (!isLabel) {
-            emit(version(r), day(r), null); // no request_id: no label can be found
+          Integer day = day(r);
+          if (!isLabel && (day == null || day >= repeats.firstDay())) {
+            // no request_id: no label can be found, and no repeat
+            emit(version(r), day, null, null);
           }
           continue;
         }
@@ -203,15 +241,42 @@ final class LatestLabels {
       if (pending.size() > 1) {
         Collections.sort(pending);
       }
-      for (Prediction p : pending) {
+      Integer[] gaps = repeats.maxGap() >= 0 ? gaps() : null;
+      for (int i = 0; i < pending.size(); i++) {
+        Prediction p = pending.get(i);
+        if (p.day() != null && p.day() < repeats.firstDay()) {
+          continue; // read for the gaps of later days only
+        }
         Latest l = p.request() == runId ? runLatest : others.get(p.request());
-        emit(p.version(), p.day(), l == null ? null : l.values());
+        emit(p.version(), p.day(), l == null ? null : l.values(), gaps == null ? null : gaps[i]);
       }
       pending.clear();
       others.clear();
       runLatest = null;
       runId = null;
       open = false;
+    }
+
+    /**
+     * Per pending prediction (sorted by request, version, day), the gap in days to the nearest
+     * earlier prediction of its request by the same model version — of k predictions of one day the
+     * first has none (or an earlier day's) and the others 0 — or null when there is none within the
+     * gap. Two versions scoring one request (a shadow deployment) repeat nothing.
+     */
+    private Integer[] gaps() {
+      Integer[] gaps = new Integer[pending.size()];
+      for (int i = 1; i < pending.size(); i++) {
+        Prediction a = pending.get(i - 1);
+        Prediction b = pending.get(i);
+        if (a.day() != null
+            && b.day() != null
+            && a.request().equals(b.request())
+            && Objects.equals(a.version(), b.version())
+            && b.day() - a.day() <= repeats.maxGap()) {
+          gaps[i] = b.day() - a.day();
+        }
+      }
+      return gaps;
     }
 
     /** A label row of request {@code id} (the run's own id object, or a copy for another id). */
@@ -238,12 +303,15 @@ final class LatestLabels {
       }
     }
 
-    private void emit(UTF8String version, Integer day, Object[] label) {
-      Object[] row = new Object[2 + values];
+    private void emit(UTF8String version, Integer day, Object[] label, Integer gap) {
+      Object[] row = new Object[2 + values + (repeats.maxGap() >= 0 ? 1 : 0)];
       row[0] = version;
       row[1] = day;
       if (label != null) {
         System.arraycopy(label, 0, row, 2, values);
+      }
+      if (repeats.maxGap() >= 0) {
+        row[2 + values] = gap;
       }
       out.add(new GenericInternalRow(row));
     }

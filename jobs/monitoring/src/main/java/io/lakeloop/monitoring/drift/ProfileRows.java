@@ -98,6 +98,83 @@ final class ProfileRows {
     return row(v);
   }
 
+  /** The column and kind of a window's row-level counts ({@link RowChecks}) in profiles. */
+  static final String ROW_CHECKS_COLUMN = "rows";
+
+  static final String ROW_CHECKS_KIND = "row_checks";
+
+  static final String INVALID_SCORES = "invalid_scores";
+
+  static final String REPEATS = "repeats";
+
+  /**
+   * A window's row-level counts as one row: column {@link #ROW_CHECKS_COLUMN}, kind {@link
+   * #ROW_CHECKS_KIND}; count = rows whose score vector was checked, null_count = invalid ones;
+   * category_counts = {@code invalid_scores}, {@code repeats} (the window's rows whose request_id
+   * an earlier row of it has) and per day and gap the repeats a later window merges exactly, e.g.
+   * {@code "repeats 2026-01-05 gap 1"}.
+   */
+  static Row rowChecks(Meta m, RowChecks checks, int startDay) {
+    Map<String, Object> v = common(m, ROW_CHECKS_COLUMN, ROW_CHECKS_KIND);
+    v.put(COUNT, checks.rows());
+    v.put(NULL_COUNT, checks.invalidScores());
+    v.put(NAN_COUNT, 0L);
+    Map<String, Long> counts = new HashMap<>();
+    counts.put(INVALID_SCORES, checks.invalidScores());
+    long repeats = checks.repeats(startDay);
+    if (repeats >= 0) { // absent: the request ids were not looked at
+      counts.put(REPEATS, repeats);
+    }
+    checks
+        .repeatsByDay()
+        .forEach(
+            (day, byGap) -> {
+              for (int g = 0; g < byGap.length; g++) {
+                if (byGap[g] > 0) {
+                  counts.put(repeatKey(day, g), byGap[g]);
+                }
+              }
+            });
+    v.put(
+        CATEGORY_COUNTS,
+        JavaConverters.mapAsScalaMapConverter(counts).asScala().toMap(scala.Predef.$conforms()));
+    return row(v);
+  }
+
+  private static String repeatKey(int day, int gap) {
+    return REPEATS + " " + LocalDate.ofEpochDay(day) + " gap " + gap;
+  }
+
+  /** Whether a profiles row holds a window's row-level counts. */
+  static boolean isRowChecks(Row r) {
+    return ROW_CHECKS_KIND.equals(r.getString(r.fieldIndex(COLUMN_KIND)));
+  }
+
+  /** The row-level counts back from their row (as written by {@link #rowChecks}). */
+  static RowChecks rowChecksOf(Row r) {
+    Map<String, Long> counts = r.getJavaMap(r.fieldIndex(CATEGORY_COUNTS));
+    Map<Integer, long[]> byDay = new java.util.TreeMap<>();
+    counts.forEach(
+        (k, n) -> {
+          String[] parts = k.split(" ");
+          if (parts.length == 4 && parts[0].equals(REPEATS) && parts[2].equals("gap")) {
+            int day = (int) LocalDate.parse(parts[1]).toEpochDay();
+            int gap = Integer.parseInt(parts[3]);
+            long[] g = byDay.get(day);
+            if (g == null || g.length <= gap) {
+              g = g == null ? new long[gap + 1] : Arrays.copyOf(g, gap + 1);
+              byDay.put(day, g);
+            }
+            g[gap] += n;
+          }
+        });
+    return RowChecks.of(
+        r.getLong(r.fieldIndex(COUNT)),
+        r.getLong(r.fieldIndex(NULL_COUNT)),
+        counts.containsKey(REPEATS),
+        byDay);
+  }
+
   /** Whether a profiles row is the multivariate features' moments. */
   static boolean isMultivariate(Row r) {
     return MultivariateDrift.KIND.equals(r.getString(r.fieldIndex(COLUMN_KIND)));

@@ -2,6 +2,7 @@ package io.lakeloop.monitoring.drift;
 
 import io.lakeloop.common.fault.Faults;
 import io.lakeloop.monitoring.OrderedMerge;
+import io.lakeloop.monitoring.ScoreVectors;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,6 +17,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.unsafe.types.UTF8String;
 import scala.Tuple2;
 
@@ -49,6 +51,7 @@ public final class Profiler implements Serializable {
   private final int categoricalColumns;
   private final int maxCategories;
   private final Multivariate multivariate; // null: no moments
+  private final RowCheckColumns rowChecks;
 
   /**
    * The numeric columns whose joint moments a profile sums ({@link Moments}): their positions among
@@ -56,6 +59,21 @@ public final class Profiler implements Serializable {
    * rows are spread over by a hash of their values (one for a window).
    */
   public record Multivariate(int[] columns, double[] pivots, int chunks) implements Serializable {}
+
+  /**
+   * The row-level checks a pass counts ({@link RowChecks}), from columns after the categorical
+   * ones: the score vector (an array of doubles) when {@code scoreClasses} > 0, then — when {@code
+   * maxGap} is at least 0 — the gap in days to the nearest earlier row with the same request_id (an
+   * int; null when there is none within {@code maxGap} days).
+   */
+  public record RowCheckColumns(int scoreClasses, double sumTolerance, int maxGap)
+      implements Serializable {
+    public static final RowCheckColumns NONE = new RowCheckColumns(0, 0, -1);
+
+    boolean any() {
+      return scoreClasses > 0 || maxGap >= 0;
+    }
+  }
 
   /**
    * @param edges per numeric column, the baseline's fine edges (sorted, distinct)
@@ -69,6 +87,19 @@ public final class Profiler implements Serializable {
    */
   public Profiler(
       List<double[]> edges, int categoricalColumns, int maxCategories, Multivariate multivariate) {
+    this(edges, categoricalColumns, maxCategories, multivariate, RowCheckColumns.NONE);
+  }
+
+  /**
+   * @param rowChecks the row-level checks counted from the columns after the categorical ones
+   */
+  public Profiler(
+      List<double[]> edges,
+      int categoricalColumns,
+      int maxCategories,
+      Multivariate multivariate,
+      RowCheckColumns rowChecks) {
+    this.rowChecks = rowChecks;
     this.indexes = edges.stream().map(EdgeIndex::of).toList();
     this.categoricalColumns = categoricalColumns;
     this.maxCategories = maxCategories;
@@ -86,6 +117,20 @@ public final class Profiler implements Serializable {
       Column day,
       List<Column> numeric,
       List<Column> categorical) {
+    return profile(data, version, day, numeric, categorical, List.of());
+  }
+
+  /**
+   * As above, with the row-level checks' columns ({@link RowCheckColumns}) after the categorical
+   * ones.
+   */
+  public Map<Key, ColumnProfiles> profile(
+      Dataset<Row> data,
+      Column version,
+      Column day,
+      List<Column> numeric,
+      List<Column> categorical,
+      List<Column> checked) {
     if (numeric.size() != indexes.size() || categorical.size() != categoricalColumns) {
       throw new IllegalArgumentException(
           "profile: "
@@ -102,6 +147,7 @@ public final class Profiler implements Serializable {
     cols.add(day.cast("int"));
     numeric.forEach(c -> cols.add(c.cast("double")));
     categorical.forEach(c -> cols.add(c.cast("string")));
+    cols.addAll(checked);
     return profile(data.select(cols.toArray(Column[]::new)).queryExecution().toRdd().toJavaRDD());
   }
 
@@ -187,6 +233,9 @@ public final class Profiler implements Serializable {
           acc.counts[j].add(r.getUTF8String(at));
         }
       }
+      if (acc.checks != null) {
+        acc.addChecks(r, 2 + numeric + categoricalColumns, day);
+      }
     }
     List<Tuple2<OrderedMerge.Tagged<Key>, ColumnProfiles>> out = new ArrayList<>(open.size());
     open.forEach(
@@ -215,6 +264,7 @@ public final class Profiler implements Serializable {
             : new Moments(multivariate.columns().length, multivariate.chunks());
     final double[] shifted =
         multivariate == null ? null : new double[multivariate.columns().length];
+    final RowChecks checks = rowChecks.any() ? new RowChecks(rowChecks.maxGap() >= 0) : null;
 
     Acc() {
       for (int j = 0; j < numeric.length; j++) {
@@ -264,6 +314,20 @@ public final class Profiler implements Serializable {
           shifted);
     }
 
+    /** A row's score vector and request_id gap (from column {@code at} on) into the checks. */
+    void addChecks(InternalRow r, int at, int day) {
+      if (rowChecks.scoreClasses() > 0) {
+        ArrayData scores = r.isNullAt(at) ? null : r.getArray(at);
+        checks.addScores(
+            ScoreVectors.defect(scores, rowChecks.scoreClasses(), rowChecks.sumTolerance())
+                != null);
+        at++;
+      }
+      if (rowChecks.maxGap() >= 0 && !r.isNullAt(at)) {
+        checks.addRepeat(day, r.getInt(at), rowChecks.maxGap());
+      }
+    }
+
     ColumnProfiles profiles() {
       for (int j = 0; j < numeric.length; j++) {
         flush(j);
@@ -276,7 +340,7 @@ public final class Profiler implements Serializable {
         }
         cat[j] = new CategoricalProfile(count[j], nulls[j], values);
       }
-      return new ColumnProfiles(numeric, cat, moments);
+      return new ColumnProfiles(numeric, cat, moments, checks);
     }
   }
 

@@ -22,7 +22,12 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
    * Refuses a file of another model, or whose constraints name a column the model's drift does not
    * profile, or put a kind on a column of the other kind, naming the constraint and the fix.
    */
-  static void validate(ConstraintFile file, String model, DriftColumns columns, String path) {
+  static void validate(
+      ConstraintFile file,
+      String model,
+      DriftColumns columns,
+      boolean classification,
+      String path) {
     if (!file.model().equals(model)) {
       throw new LakeloopException(
           path
@@ -37,6 +42,31 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
     columns.numeric().forEach(c -> numeric.put(c.name(), true));
     columns.categorical().forEach(c -> numeric.put(c.name(), false));
     for (Constraint c : file.constraints()) {
+      String rowColumn = c.kind().rowColumn();
+      if (rowColumn != null) {
+        if (!rowColumn.equals(c.column())) {
+          throw new LakeloopException(
+              path
+                  + ": constraint "
+                  + c.name()
+                  + " is of kind "
+                  + c.kind().label()
+                  + ", which is stated on column '"
+                  + rowColumn
+                  + "', not '"
+                  + c.column()
+                  + "'; set its column to "
+                  + rowColumn);
+        }
+        if (c.kind() == Constraint.Kind.VALID_SCORES && !classification) {
+          throw new LakeloopException(
+              path
+                  + ": constraint "
+                  + c.name()
+                  + " checks score vectors, which only classification models log; delete it");
+        }
+        continue;
+      }
       Boolean isNumeric = numeric.get(c.column());
       if (isNumeric == null) {
         throw new LakeloopException(
@@ -96,9 +126,12 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
                           w.end(),
                           w.startDate(),
                           runId);
+                  ConstraintChecks.Rows rows =
+                      new ConstraintChecks.Rows(
+                          p.rows(), p.checks, (int) w.startDate().toEpochDay());
                   for (ConstraintChecks.Check c :
                       ConstraintChecks.check(
-                          file.constraints(), n, k, baseline.categoricalProfiles())) {
+                          file.constraints(), n, k, baseline.categoricalProfiles(), rows)) {
                     checks.add(c.row(where));
                     if (!c.passed()) {
                       alerts.add(c.alertRow(where));

@@ -70,6 +70,7 @@ final class WindowProfiles {
       out.put(d, new LinkedHashMap<>());
     }
     Set<ColumnProfiles> withMoments = Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<ColumnProfiles> withChecks = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Row r : stored) {
       LocalDate d = r.getDate(r.fieldIndex(WINDOW_DATE)).toLocalDate();
       if (!DAY.equals(r.getString(r.fieldIndex(GRANULARITY)))
@@ -80,9 +81,10 @@ final class WindowProfiles {
       String version =
           r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
       ColumnProfiles p = out.get(d).computeIfAbsent(version, v -> empty());
-      set(p, r, withMoments);
+      set(p, r, withMoments, withChecks);
     }
-    out.values().forEach(m -> m.values().forEach(p -> unknownUnlessSeen(p, withMoments)));
+    out.values()
+        .forEach(m -> m.values().forEach(p -> unknownUnlessSeen(p, withMoments, withChecks)));
     return out;
   }
 
@@ -90,6 +92,7 @@ final class WindowProfiles {
   Map<String, ColumnProfiles> stored(DriftJob.Window w) {
     Map<String, ColumnProfiles> out = new LinkedHashMap<>();
     Set<ColumnProfiles> withMoments = Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<ColumnProfiles> withChecks = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Row r : stored) {
       if (w.granularity().label().equals(r.getString(r.fieldIndex(GRANULARITY)))
           && r.getTimestamp(r.fieldIndex(WINDOW_START)).toInstant().equals(w.start())) {
@@ -97,10 +100,10 @@ final class WindowProfiles {
             r.isNullAt(r.fieldIndex(MODEL_VERSION))
                 ? null
                 : r.getString(r.fieldIndex(MODEL_VERSION));
-        set(out.computeIfAbsent(version, v -> empty()), r, withMoments);
+        set(out.computeIfAbsent(version, v -> empty()), r, withMoments, withChecks);
       }
     }
-    out.values().forEach(p -> unknownUnlessSeen(p, withMoments));
+    out.values().forEach(p -> unknownUnlessSeen(p, withMoments, withChecks));
     return out;
   }
 
@@ -138,16 +141,27 @@ final class WindowProfiles {
 
   /**
    * A stored window without a moments row (written while multivariate drift was off) has unknown
-   * moments, not zero ones.
+   * moments, not zero ones; without a row-checks row (written before drift counted them), unknown
+   * row-level counts.
    */
-  private static void unknownUnlessSeen(ColumnProfiles p, Set<ColumnProfiles> withMoments) {
+  private static void unknownUnlessSeen(
+      ColumnProfiles p, Set<ColumnProfiles> withMoments, Set<ColumnProfiles> withChecks) {
     if (!withMoments.contains(p)) {
       p.moments = null;
+    }
+    if (!withChecks.contains(p)) {
+      p.checks = null;
     }
   }
 
   /** Puts one stored column profile into its place. */
-  private void set(ColumnProfiles p, Row r, Set<ColumnProfiles> withMoments) {
+  private void set(
+      ColumnProfiles p, Row r, Set<ColumnProfiles> withMoments, Set<ColumnProfiles> withChecks) {
+    if (ProfileRows.isRowChecks(r)) {
+      p.checks = ProfileRows.rowChecksOf(r);
+      withChecks.add(p);
+      return;
+    }
     if (ProfileRows.isMultivariate(r)) {
       if (moments) {
         p.moments = ProfileRows.momentsOf(r);
@@ -177,7 +191,8 @@ final class WindowProfiles {
         categorical.stream()
             .map(c -> new CategoricalProfile(0, 0, Map.of()))
             .toArray(CategoricalProfile[]::new),
-        moments ? new Moments(baseline.multivariate().columns().size(), 1) : null);
+        moments ? new Moments(baseline.multivariate().columns().size(), 1) : null,
+        new RowChecks(true));
   }
 
   /** The rows of one window's profiles of one version (columns missing from the data left out). */
@@ -212,6 +227,9 @@ final class WindowProfiles {
     if (moments && p.moments != null) {
       Baseline.Multivariate b = baseline.multivariate();
       out.add(ProfileRows.multivariate(m, b.columns(), b.pivots(), p.moments));
+    }
+    if (p.checks != null) {
+      out.add(ProfileRows.rowChecks(m, p.checks, (int) w.startDate().toEpochDay()));
     }
     return out;
   }

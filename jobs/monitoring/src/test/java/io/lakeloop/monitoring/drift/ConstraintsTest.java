@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.table.Tables;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,6 +19,9 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRow;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -92,7 +96,16 @@ class ConstraintsTest {
 
   private static final Data BASE = Data.draw(new SplittableRandom(7), 20_000, 0);
   private static final List<Constraint> SUGGESTED =
-      ConstraintSuggestions.from(baseline(BASE), Set.of(), SETTINGS);
+      ConstraintSuggestions.from(baseline(BASE), Set.of(), true, SETTINGS);
+
+  /** Row-level counts of a window of {@code rows} rows starting on day 0: all valid, no repeat. */
+  private static ConstraintChecks.Rows cleanRows(int rows) {
+    RowChecks k = new RowChecks(true);
+    for (int i = 0; i < rows; i++) {
+      k.addScores(false);
+    }
+    return new ConstraintChecks.Rows(rows, k, 0);
+  }
 
   private static Constraint suggested(String name) {
     return SUGGESTED.stream().filter(c -> c.name().equals(name)).findFirst().orElseThrow();
@@ -114,6 +127,8 @@ class ConstraintsTest {
   void suggestionsFollowTheBaselineWithTheConfiguredSlackAndMargin() {
     assertThat(SUGGESTED.stream().map(Constraint::name))
         .containsExactly(
+            "scores.valid_scores",
+            "request_id.unique",
             "age.completeness",
             "age.min",
             "age.max",
@@ -152,7 +167,7 @@ class ConstraintsTest {
             new Double[] {1.0, 2.0},
             new String[] {"basic", "basic"},
             new String[] {"a", "b"});
-    assertThat(ConstraintSuggestions.from(baseline(tiny), Set.of(), SETTINGS))
+    assertThat(ConstraintSuggestions.from(baseline(tiny), Set.of(), true, SETTINGS))
         .filteredOn(c -> c.name().equals("age.min"))
         .singleElement()
         .extracting(Constraint::bound)
@@ -167,16 +182,66 @@ class ConstraintsTest {
     assertThat(suggested("city.unseen_share").bound())
         .isGreaterThanOrEqualTo(missed)
         .isCloseTo(missed, within(1e-3 * missed));
+    // whole rows: no invalid score vector, no repeated request id; a regression model logs no
+    // score vector
+    assertThat(suggested("scores.valid_scores").bound()).isZero();
+    assertThat(suggested("request_id.unique").bound()).isZero();
+    assertThat(ConstraintSuggestions.from(baseline(BASE), Set.of(), false, SETTINGS))
+        .noneMatch(c -> c.kind() == Constraint.Kind.VALID_SCORES)
+        .anyMatch(c -> c.kind() == Constraint.Kind.UNIQUE);
     // where a null means "not known yet" there is no completeness constraint
-    assertThat(ConstraintSuggestions.from(baseline(BASE), Set.of("plan"), SETTINGS))
+    assertThat(ConstraintSuggestions.from(baseline(BASE), Set.of("plan"), true, SETTINGS))
         .noneMatch(c -> c.name().equals("plan.completeness"));
+  }
+
+  @Test
+  void aWindowCountsTheRepeatsWhoseEarlierRowIsInsideIt() {
+    // day 10: two repeats of earlier rows of the same day, one of a row of day 8; day 12: one of
+    // a row of day 11 and one of day 6
+    RowChecks day10 = new RowChecks(true);
+    day10.addRepeat(10, 0, 6);
+    day10.addRepeat(10, 0, 6);
+    day10.addRepeat(10, 2, 6);
+    RowChecks day12 = new RowChecks(true);
+    day12.addRepeat(12, 1, 6);
+    day12.addRepeat(12, 6, 6);
+    RowChecks window = new RowChecks(true).merge(day10).merge(day12);
+    Map<Integer, Long> expected = Map.of(6, 5L, 7, 4L, 8, 4L, 9, 3L, 10, 3L, 11, 1L, 12, 0L);
+    expected.forEach(
+        (start, n) -> assertThat(window.repeats(start)).as("from day %d", start).isEqualTo(n));
+    // stored and read back, as a later run merges it
+    Row stored =
+        ProfileRows.rowChecks(
+            new ProfileRows.Meta(
+                "m",
+                "1",
+                ProfileRows.WINDOW,
+                "1 week",
+                null,
+                null,
+                "prediction_log",
+                1L,
+                "b",
+                "r",
+                LocalDate.ofEpochDay(6)),
+            window,
+            6);
+    RowChecks back =
+        ProfileRows.rowChecksOf(
+            new GenericRowWithSchema(
+                ((GenericRow) stored).values(), Tables.PROFILES_SPEC.schema()));
+    expected.forEach((start, n) -> assertThat(back.repeats(start)).isEqualTo(n));
+    // request ids never looked at: unknown, not zero
+    assertThat(window.merge(new RowChecks(false)).repeats(6)).isEqualTo(-1);
+    assertThat(new RowChecks(false).combine(day10).repeats(10)).isEqualTo(2);
   }
 
   @Test
   void aCleanWindowPassesEveryConstraint() {
     Data clean = Data.draw(new SplittableRandom(8), 3_000, 0);
     List<ConstraintChecks.Check> checks =
-        ConstraintChecks.check(SUGGESTED, clean.numeric(), clean.categorical(), BASE.categorical());
+        ConstraintChecks.check(
+            SUGGESTED, clean.numeric(), clean.categorical(), BASE.categorical(), cleanRows(3_000));
     assertThat(checks).hasSize(SUGGESTED.size()).allMatch(ConstraintChecks.Check::passed);
   }
 
@@ -194,8 +259,26 @@ class ConstraintsTest {
     }
     bad.age()[5] = -1.0; // below 0 and below the range
     bad.spend()[6] = 10_000.0; // above the range
+    // whole rows of a week starting on day 100: 30 invalid score vectors; request ids repeated
+    // 4 times on its first day (gap 0), twice 3 days after an earlier row, and once 5 days after
+    // one on day 98, before the window (not a repeat within it)
+    RowChecks rowCounts = new RowChecks(true);
+    for (int i = 0; i < 3_000; i++) {
+      rowCounts.addScores(i % 100 == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+      rowCounts.addRepeat(100, 0, 6);
+    }
+    rowCounts.addRepeat(103, 3, 6);
+    rowCounts.addRepeat(104, 3, 6);
+    rowCounts.addRepeat(103, 5, 6);
     Map<String, ConstraintChecks.Check> byName =
-        ConstraintChecks.check(SUGGESTED, bad.numeric(), bad.categorical(), BASE.categorical())
+        ConstraintChecks.check(
+                SUGGESTED,
+                bad.numeric(),
+                bad.categorical(),
+                BASE.categorical(),
+                new ConstraintChecks.Rows(3_000, rowCounts, 100))
             .stream()
             .collect(Collectors.toMap(c -> c.constraint().name(), Function.identity()));
 
@@ -214,6 +297,8 @@ class ConstraintsTest {
         "city.unseen_share",
         Arrays.stream(bad.city()).filter(c -> !baseCities.contains(c)).count()
             / (double) bad.city().length);
+    expected.put("scores.valid_scores", 30 / 3_000.0);
+    expected.put("request_id.unique", 6 / 3_000.0);
     expected.forEach(
         (name, value) -> {
           ConstraintChecks.Check c = byName.get(name);
@@ -232,7 +317,7 @@ class ConstraintsTest {
     String unknownKind = file.render().replace("kind = non_negative", "kind = positive");
     assertThatThrownBy(() -> ConstraintFile.parse(unknownKind, "f.conf"))
         .isInstanceOf(LakeloopException.class)
-        .hasMessageContaining("f.conf, constraint #4 (age.non_negative): unknown kind 'positive'")
+        .hasMessageContaining("f.conf, constraint #6 (age.non_negative): unknown kind 'positive'")
         .hasMessageContaining("non_negative");
     String twice = file.render().replace("\"spend.min\"", "\"age.min\"");
     assertThatThrownBy(() -> ConstraintFile.parse(twice, "f.conf"))
@@ -276,8 +361,8 @@ class ConstraintsTest {
             numeric,
             Map.of("id", huge),
             null);
-    List<Constraint> s = ConstraintSuggestions.from(wide, Set.of(), SETTINGS);
-    assertThat(s).hasSize(500 * 4 + 2);
+    List<Constraint> s = ConstraintSuggestions.from(wide, Set.of(), false, SETTINGS);
+    assertThat(s).hasSize(1 + 500 * 4 + 2);
     assertThat(s.get(s.size() - 1).kind()).isEqualTo(Constraint.Kind.UNSEEN_SHARE);
     assertThat(new ConstraintFile("wide", "wide", 1, s).render().length()).isLessThan(200_000);
   }

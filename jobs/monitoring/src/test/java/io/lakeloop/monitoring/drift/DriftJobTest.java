@@ -540,4 +540,158 @@ class DriftJobTest extends SparkTestBase {
       java.nio.file.Files.deleteIfExists(file);
     }
   }
+
+  /** {@code rows} of one day moved to another (event_time at noon). */
+  private static Dataset<Row> movedTo(Dataset<Row> rows, String day) {
+    return rows.withColumn(Columns.EVENT_TIME, to_timestamp(lit(day + " 12:00:00")))
+        .withColumn(Columns.EVENT_DATE, lit(day).cast("date"));
+  }
+
+  @Test
+  @Order(5)
+  void invalidScoreVectorsAndRepeatedRequestIdsAreCountedPerWindowAsADirectQueryCounts()
+      throws Exception {
+    // a copy of the traffic with injected rows: request ids repeated on their own day, 3 days
+    // later (within a week only), 4 days later across weeks (in no window), a day later within
+    // the last week; a second version scoring some requests again (a shadow: not a repeat); and
+    // five score vectors each invalid another way
+    String wh = newWarehouse("drift-rows");
+    LakeloopConfig cfg = config(wh);
+    Lakehouse copy = new Lakehouse(spark(), wh);
+    Dataset<Row> log = lh.read(Tables.PREDICTION_LOG).data();
+    java.util.function.Function<String, Dataset<Row>> on =
+        d ->
+            log.where(col(Columns.EVENT_DATE).equalTo(lit(d).cast("date")))
+                .orderBy(col(Columns.REQUEST_ID));
+    List<Column> invalidScores =
+        List.of(
+            lit(null).cast("array<double>"),
+            array(lit(1.0)),
+            array(lit(1.2), lit(-0.2)),
+            array(lit(Double.NaN), lit(1.0)),
+            array(lit(0.3), lit(0.3)));
+    Dataset<Row> injected =
+        on.apply("2026-01-06")
+            .limit(3)
+            .unionByName(movedTo(on.apply("2026-01-05").limit(2), "2026-01-08"))
+            .unionByName(movedTo(on.apply("2026-01-09").limit(2), "2026-01-13"))
+            .unionByName(movedTo(on.apply("2026-01-12").limit(1), "2026-01-13"))
+            .unionByName(
+                on.apply("2026-01-07").limit(2).withColumn(Columns.MODEL_VERSION, lit("9")));
+    for (int k = 0; k < invalidScores.size(); k++) {
+      injected =
+          injected.unionByName(
+              on.apply("2026-01-10")
+                  .limit(1)
+                  .withColumn(Columns.REQUEST_ID, lit("bad-" + k))
+                  .withColumn(Columns.SCORES, invalidScores.get(k)));
+    }
+    io.lakeloop.common.table.TableSpec logSpec = Tables.predictionLog(cfg.model("churn"));
+    copy.ensure(logSpec);
+    copy.append(log.unionByName(injected), logSpec, "seed");
+    copy.ensure(Tables.LABELS);
+    copy.append(lh.read(Tables.LABELS_TABLE).data(), Tables.LABELS, "seed");
+    java.nio.file.Path file = java.nio.file.Path.of(wh, "constraints", "churn.conf");
+    java.nio.file.Files.createDirectories(file.getParent());
+    java.nio.file.Files.writeString(
+        file,
+        new ConstraintFile(
+                "churn",
+                "any",
+                1,
+                List.of(
+                    new Constraint(
+                        "scores.valid_scores",
+                        "scores",
+                        Constraint.Kind.VALID_SCORES,
+                        0,
+                        List.of()),
+                    new Constraint(
+                        "request_id.unique", "request_id", Constraint.Kind.UNIQUE, 0, List.of())))
+            .render());
+
+    JobResult run =
+        JobRunner.run(
+            new DriftJob(),
+            spark(),
+            cfg,
+            "--date",
+            "2026-01-13",
+            "--since",
+            "2026-01-05",
+            "--run-id",
+            "rc1");
+    assertThat(run.output()).contains("request_id.unique").contains("scores.valid_scores");
+    // a daily run of the last day: its week merges the stored 2026-01-12 with the new day, and
+    // the repeat of a 2026-01-12 request on 2026-01-13 is still found
+    JobRunner.run(new DriftJob(), spark(), cfg, "--date", "2026-01-13", "--run-id", "rc2");
+
+    // directly, per version and window: rows, rows minus distinct request ids, invalid vectors
+    Column invalid =
+        expr(
+            "scores IS NULL OR size(scores) <> 2 OR exists(scores, x -> x IS NULL OR isnan(x)"
+                + " OR x < 0 OR x > 1) OR abs(aggregate(scores, 0D, (a, x) -> a + x) - 1) >"
+                + " 0.001");
+    Dataset<Row> rows =
+        copy.read(Tables.PREDICTION_LOG)
+            .data()
+            .where(col(Columns.EVENT_DATE).between("2026-01-05", "2026-01-13"))
+            .withColumn("bad", when(invalid, 1).otherwise(0));
+    java.util.Map<String, double[]> expected = new java.util.HashMap<>();
+    for (String[] g :
+        new String[][] {{"1 day", "event_date"}, {"1 week", "date_trunc('week', event_date)"}}) {
+      for (Row r :
+          rows.groupBy(col(Columns.MODEL_VERSION), expr("to_date(" + g[1] + ")").as("start"))
+              .agg(
+                  count(lit(1)).as("n"),
+                  countDistinct(col(Columns.REQUEST_ID)).as("ids"),
+                  sum(col("bad")).as("bad"))
+              .collectAsList()) {
+        long n = r.getLong(2);
+        expected.put(
+            r.get(0) + "|" + g[0] + "|" + r.getDate(1),
+            new double[] {n, (double) (n - r.getLong(3)) / n, (double) r.getLong(4) / n});
+      }
+    }
+    Dataset<Row> checks = copy.read(Tables.CONSTRAINT_CHECKS).data();
+    int compared = 0;
+    for (Row c : checks.collectAsList()) {
+      String key =
+          c.getString(c.fieldIndex(Columns.MODEL_VERSION))
+              + "|"
+              + c.getString(c.fieldIndex(Columns.GRANULARITY))
+              + "|"
+              + c.getDate(c.fieldIndex(Columns.WINDOW_DATE));
+      double[] e = expected.get(key);
+      assertThat(e).as(key).isNotNull();
+      boolean unique =
+          c.getString(c.fieldIndex(Columns.CONSTRAINT_NAME)).equals("request_id.unique");
+      double observed = c.getDouble(c.fieldIndex(Columns.OBSERVED));
+      assertThat(observed).as(key).isCloseTo(unique ? e[1] : e[2], within(1e-12));
+      assertThat(c.getLong(c.fieldIndex(Columns.ROWS))).as(key).isEqualTo((long) e[0]);
+      assertThat(c.getBoolean(c.fieldIndex(Columns.PASSED))).as(key).isEqualTo(observed == 0);
+      compared++;
+    }
+    // rc1: 9 days and 2 weeks of version 1, a day and a week of the shadow; rc2 rewrote the last
+    // day and week of version 1, so the table holds rc1's other windows and rc2's
+    assertThat(compared).isEqualTo(2 * (9 + 2 + 2));
+    java.util.function.BiFunction<String, String, Double> observed =
+        (window, name) ->
+            checks
+                .where(
+                    expr("concat(granularity, ' ', cast(window_date as string))")
+                        .equalTo(window)
+                        .and(col(Columns.CONSTRAINT_NAME).equalTo(name))
+                        .and(col(Columns.MODEL_VERSION).equalTo("1")))
+                .head()
+                .getDouble(checks.schema().fieldIndex(Columns.OBSERVED));
+    assertThat(observed.apply("1 day 2026-01-06", "request_id.unique")).isPositive();
+    assertThat(observed.apply("1 day 2026-01-08", "request_id.unique")).isZero();
+    assertThat(observed.apply("1 week 2026-01-05", "request_id.unique"))
+        .isGreaterThan(observed.apply("1 day 2026-01-06", "request_id.unique") / 7);
+    assertThat(observed.apply("1 week 2026-01-12", "request_id.unique")).isPositive();
+    assertThat(observed.apply("1 day 2026-01-13", "request_id.unique")).isZero();
+    assertThat(observed.apply("1 day 2026-01-10", "scores.valid_scores")).isPositive();
+    assertThat(observed.apply("1 day 2026-01-09", "scores.valid_scores")).isZero();
+  }
 }

@@ -98,6 +98,7 @@ class LatestLabelsTest extends SparkTestBase {
                 l,
                 values,
                 1,
+                LatestLabels.Repeats.NONE,
                 pmod(xxhash64(col(REQUEST_ID)), lit(3L))));
 
     List<String> expected = new ArrayList<>();
@@ -118,6 +119,78 @@ class LatestLabelsTest extends SparkTestBase {
     assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
     assertThat(collided).containsExactlyInAnyOrderElementsOf(expected);
     assertThat(got).filteredOn(s -> s.contains("|2.0|2.0")).isNotEmpty(); // a third class exists
+  }
+
+  @Test
+  void eachPredictionGetsTheGapToItsRequestsNearestEarlierOneOfItsVersion() {
+    // requests logged 1-4 times by version 1, some also by version 2 (a shadow: no repeat), over
+    // days 97..110; days before 100 are read for the gaps only and give no row
+    Random random = new Random(29);
+    List<Row> predictions = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      String id = "req-" + i;
+      int times = 1 + random.nextInt(4);
+      for (int k = 0; k < times; k++) {
+        predictions.add(RowFactory.create(id, "1", 97 + random.nextInt(14)));
+      }
+      if (i % 5 == 0) {
+        predictions.add(RowFactory.create(id, "2", 97 + random.nextInt(14)));
+      }
+    }
+    Collections.shuffle(predictions, random);
+    Dataset<Row> p = spark().createDataFrame(predictions, PREDICTIONS).repartition(3);
+    Dataset<Row> l =
+        spark().createDataFrame(List.of(RowFactory.create("req-1", 1.0, new Timestamp(1))), LABELS);
+    LatestLabels.Repeats repeats = new LatestLabels.Repeats(6, 100);
+    List<Column> values = List.of(col(LABEL));
+    List<String> got =
+        gaps(LatestLabels.rows(p, col("model_version"), col("day"), l, values, 1, repeats));
+    List<String> collided =
+        gaps(
+            LatestLabels.rows(
+                p,
+                col("model_version"),
+                col("day"),
+                l,
+                values,
+                1,
+                repeats,
+                pmod(xxhash64(col(REQUEST_ID)), lit(3L))));
+
+    // directly: each (request, version)'s days in order; the first has no gap, each later one
+    // the days since the one before it, when at most 6
+    Map<String, List<Integer>> days = new HashMap<>();
+    for (Row r : predictions) {
+      days.computeIfAbsent(r.getString(0) + "/" + r.getString(1), k -> new ArrayList<>())
+          .add(r.getInt(2));
+    }
+    List<String> expected = new ArrayList<>();
+    days.forEach(
+        (key, ds) -> {
+          Collections.sort(ds);
+          String version = key.substring(key.indexOf('/') + 1);
+          for (int i = 0; i < ds.size(); i++) {
+            int gap = i == 0 ? Integer.MAX_VALUE : ds.get(i) - ds.get(i - 1);
+            if (ds.get(i) >= 100) {
+              expected.add(version + "|" + ds.get(i) + "|" + (gap <= 6 ? gap : "null"));
+            }
+          }
+        });
+    assertThat(got).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(collided).containsExactlyInAnyOrderElementsOf(expected);
+    assertThat(expected).anyMatch(e -> e.endsWith("|0")).anyMatch(e -> e.endsWith("|6"));
+  }
+
+  /** Each output row as "version|day|gap" (the gap after the one label value). */
+  private static List<String> gaps(JavaRDD<InternalRow> rows) {
+    return rows.map(
+            r ->
+                r.getUTF8String(0)
+                    + "|"
+                    + r.getInt(1)
+                    + "|"
+                    + (r.isNullAt(3) ? "null" : r.getInt(3)))
+        .collect();
   }
 
   /** Each output row as "version|day|numeric label|class name". */
