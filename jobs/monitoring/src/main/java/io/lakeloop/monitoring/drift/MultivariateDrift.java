@@ -145,17 +145,22 @@ final class MultivariateDrift {
 
   /** The mean squared reconstruction error of a window's rows; NaN without complete rows. */
   double error(Moments window) {
-    Moments total = window.total();
+    return errorOfTotal(window.total());
+  }
+
+  /** {@link #error} of moments already summed over their chunks. */
+  private double errorOfTotal(Moments total) {
     return total.rows(0) == 0 ? Double.NaN : trace(residual, standardized(total, 0, mean, scale));
   }
 
   /** The window judged against the baseline at the false-alarm rate; empty without rows. */
   Optional<Judgement> judge(Moments window, double falseAlarmRate) {
-    long m = window.total().rows(0);
+    Moments total = window.total();
+    long m = total.rows(0);
     if (m == 0) {
       return Optional.empty();
     }
-    double e = error(window);
+    double e = errorOfTotal(total);
     double se = spread * Math.sqrt(1.0 / m + 1.0 / baselineRows);
     double p;
     if (se > 0) {
