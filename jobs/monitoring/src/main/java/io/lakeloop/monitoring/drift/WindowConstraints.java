@@ -43,53 +43,42 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
     columns.categorical().forEach(c -> numeric.put(c.name(), false));
     for (Constraint c : file.constraints()) {
       String rowColumn = c.kind().rowColumn();
+      String problem = null;
       if (rowColumn != null) {
         if (!rowColumn.equals(c.column())) {
-          throw new LakeloopException(
-              path
-                  + ": constraint "
-                  + c.name()
-                  + " is of kind "
+          problem =
+              "is of kind "
                   + c.kind().label()
                   + ", which is stated on column '"
                   + rowColumn
                   + "', not '"
                   + c.column()
                   + "'; set its column to "
-                  + rowColumn);
+                  + rowColumn;
+        } else if (c.kind() == Constraint.Kind.VALID_SCORES && !classification) {
+          problem = "checks score vectors, which only classification models log; delete it";
         }
-        if (c.kind() == Constraint.Kind.VALID_SCORES && !classification) {
-          throw new LakeloopException(
-              path
-                  + ": constraint "
-                  + c.name()
-                  + " checks score vectors, which only classification models log; delete it");
+      } else {
+        Boolean isNumeric = numeric.get(c.column());
+        if (isNumeric == null) {
+          problem =
+              "names column '"
+                  + c.column()
+                  + "', which drift does not profile for this model; use one of "
+                  + numeric.keySet()
+                  + " or delete the constraint";
+        } else if (!c.kind().appliesTo(isNumeric)) {
+          problem =
+              "is of kind "
+                  + c.kind().label()
+                  + ", which does not apply to the "
+                  + (isNumeric ? "numeric" : "categorical")
+                  + " column "
+                  + c.column();
         }
-        continue;
       }
-      Boolean isNumeric = numeric.get(c.column());
-      if (isNumeric == null) {
-        throw new LakeloopException(
-            path
-                + ": constraint "
-                + c.name()
-                + " names column '"
-                + c.column()
-                + "', which drift does not profile for this model; use one of "
-                + numeric.keySet()
-                + " or delete the constraint");
-      }
-      if (!c.kind().appliesTo(isNumeric)) {
-        throw new LakeloopException(
-            path
-                + ": constraint "
-                + c.name()
-                + " is of kind "
-                + c.kind().label()
-                + ", which does not apply to the "
-                + (isNumeric ? "numeric" : "categorical")
-                + " column "
-                + c.column());
+      if (problem != null) {
+        throw new LakeloopException(path + ": constraint " + c.name() + " " + problem);
       }
     }
   }
