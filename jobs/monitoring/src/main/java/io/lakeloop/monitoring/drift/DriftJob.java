@@ -230,8 +230,25 @@ public final class DriftJob
         inBaseline(p.columns().categorical(), baseline.categorical());
     Dataset<Row> log = LabeledPredictions.predictions(ctx.tables(), model, first, date);
     List<String> missing = missing(log, numeric, categorical);
+    // repeated request ids are counted when a unique constraint asks for them: the sort by request
+    // id then also reads the request ids of the run's windows' days before the first
+    boolean countRepeats =
+        p.constraints().stream()
+            .flatMap(f -> f.constraints().stream())
+            .anyMatch(k -> k.kind() == Constraint.Kind.UNIQUE);
+    LocalDate contextFrom =
+        windows.stream().map(Window::startDate).min(LocalDate::compareTo).orElse(first);
     Map<Profiler.Key, ColumnProfiles> profiled =
-        profileDays(ctx, baseline, settings, log, numeric, categorical, first, date);
+        profileDays(
+            ctx,
+            baseline,
+            settings,
+            log,
+            numeric,
+            categorical,
+            first,
+            date,
+            countRepeats ? contextFrom : null);
     WindowProfiles store =
         new WindowProfiles(
             storedRows,
@@ -418,6 +435,17 @@ public final class DriftJob
                 checks.checks().size(),
                 p.constraints().get().revision()));
     checks.failed().forEach(f -> sb.append("  FAILED ").append(f).append('\n'));
+    if (!checks.unchecked().isEmpty()) {
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "  not checked (%d): %s%s — some of their days were profiled before these counts"
+                  + " were kept; rerun drift with --since the window's first day%n",
+              checks.unchecked().size(),
+              String.join(
+                  ", ", checks.unchecked().subList(0, Math.min(3, checks.unchecked().size()))),
+              checks.unchecked().size() > 3 ? ", ..." : ""));
+    }
     return sb.toString();
   }
 
@@ -469,7 +497,8 @@ public final class DriftJob
       List<DriftColumns.Spec> numeric,
       List<DriftColumns.Spec> categorical,
       LocalDate first,
-      LocalDate date) {
+      LocalDate date,
+      LocalDate repeatsFrom) {
     long started = System.nanoTime();
     LOG.info(
         "drift: profiling {} columns of prediction_log v{} for days [{}, {}] (one pass)",
@@ -517,21 +546,22 @@ public final class DriftJob
     labelSpecs.addAll(categoricalLabels);
     Dataset<Row> labels = LabeledPredictions.labels(ctx.tables(), first, date);
     started = System.nanoTime();
-    // the same sort by request_id finds repeated request ids (unique): the days before the first
-    // are read too (request ids only, not profiled), so a window's repeats do not depend on
-    // which of its days a run profiled
-    int gap = settings.repeatGap();
+    // with repeatsFrom, the same sort by request_id finds repeated request ids (unique): the days
+    // of the run's windows before the first are read too (request ids only, not profiled), so
+    // every window's count is exact whichever of its days a run profiled — each day's run read
+    // back to the start of every window holding it
+    int gap = repeatsFrom == null ? -1 : settings.repeatGap();
     Dataset<Row> keys =
-        gap == 0
+        repeatsFrom == null || !repeatsFrom.isBefore(first)
             ? log
-            : LabeledPredictions.predictions(ctx.tables(), ctx.model(), first.minusDays(gap), date);
+            : LabeledPredictions.predictions(ctx.tables(), ctx.model(), repeatsFrom, date);
     Map<Profiler.Key, ColumnProfiles> labelProfiles =
         new Profiler(
                 numericLabels.stream().map(c -> baseline.fineEdges(c.name())).toList(),
                 categoricalLabels.size(),
                 settings.maxCategories(),
                 null,
-                new Profiler.RowCheckColumns(0, 0, gap))
+                gap < 0 ? Profiler.RowCheckColumns.NONE : new Profiler.RowCheckColumns(0, 0, gap))
             .profile(
                 LatestLabels.rows(
                     keys,
@@ -540,7 +570,9 @@ public final class DriftJob
                     labels,
                     labelSpecs.stream().map(DriftColumns.Spec::expression).toList(),
                     numericLabels.size(),
-                    new LatestLabels.Repeats(gap, (int) first.toEpochDay())));
+                    gap < 0
+                        ? LatestLabels.Repeats.NONE
+                        : new LatestLabels.Repeats(gap, (int) first.toEpochDay())));
     LOG.info(
         "drift: paired the predictions with their latest labels (labels v{}) and profiled them in"
             + " {} s",

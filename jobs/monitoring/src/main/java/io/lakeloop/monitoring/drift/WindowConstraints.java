@@ -14,9 +14,14 @@ import org.apache.spark.sql.Row;
  * @param checks rows of constraint_checks, one per constraint, model version and window
  * @param alerts rows of alerts (kind data_quality), one per failed check
  * @param failed the failed checks in words, for the run's output
+ * @param unchecked row-level constraints a window could not be checked on, in words: its days were
+ *     profiled before their counts were kept (repeats are counted only while a unique constraint
+ *     exists)
  */
-record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed) {
-  static final WindowConstraints NONE = new WindowConstraints(List.of(), List.of(), List.of());
+record WindowConstraints(
+    List<Row> checks, List<Row> alerts, List<String> failed, List<String> unchecked) {
+  static final WindowConstraints NONE =
+      new WindowConstraints(List.of(), List.of(), List.of(), List.of());
 
   /**
    * Refuses a file of another model, or whose constraints name a column the model's drift does not
@@ -94,6 +99,7 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
     List<Row> checks = new ArrayList<>();
     List<Row> alerts = new ArrayList<>();
     List<String> failed = new ArrayList<>();
+    List<String> unchecked = new ArrayList<>();
     current.forEach(
         (w, byVersion) ->
             byVersion.forEach(
@@ -118,9 +124,25 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
                   ConstraintChecks.Rows rows =
                       new ConstraintChecks.Rows(
                           p.rows(), p.checks, (int) w.startDate().toEpochDay());
-                  for (ConstraintChecks.Check c :
+                  List<ConstraintChecks.Check> made =
                       ConstraintChecks.check(
-                          file.constraints(), n, k, baseline.categoricalProfiles(), rows)) {
+                          file.constraints(), n, k, baseline.categoricalProfiles(), rows);
+                  for (Constraint c : file.constraints()) {
+                    if (c.kind().rowColumn() != null
+                        && p.rows() > 0
+                        && made.stream().noneMatch(m -> m.constraint().equals(c))) {
+                      unchecked.add(
+                          c.name()
+                              + " on "
+                              + w.granularity().label()
+                              + " from "
+                              + w.startDate()
+                              + " (version "
+                              + version
+                              + ")");
+                    }
+                  }
+                  for (ConstraintChecks.Check c : made) {
                     checks.add(c.row(where));
                     if (!c.passed()) {
                       alerts.add(c.alertRow(where));
@@ -137,6 +159,6 @@ record WindowConstraints(List<Row> checks, List<Row> alerts, List<String> failed
                     }
                   }
                 }));
-    return new WindowConstraints(checks, alerts, failed);
+    return new WindowConstraints(checks, alerts, failed, unchecked);
   }
 }
