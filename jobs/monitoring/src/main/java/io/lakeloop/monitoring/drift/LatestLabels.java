@@ -54,29 +54,17 @@ final class LatestLabels {
   private LatestLabels() {}
 
   /**
-   * Rows [version, day, values...], one per row of {@code predictions}.
+   * Rows [version, day, values...], one per row of {@code predictions}. With {@code repeats} (not
+   * {@link Repeats#NONE}) each row also ends with the gap in days to the nearest earlier prediction
+   * with the same request_id and model version (0: an earlier one of the same day; null: none
+   * within {@code repeats.maxGap()} days), and predictions before {@code repeats.firstDay()} — read
+   * only so that the first days' gaps are exact — give no row.
    *
    * @param version the predictions' model version (cast to string)
    * @param day the predictions' epoch day (cast to int)
    * @param values the label columns as computed from {@code labels} — numeric ones as doubles,
    *     categorical ones as strings, in the profiler's order
    * @param numericValues how many of {@code values} (the first ones) are numeric
-   */
-  static JavaRDD<InternalRow> rows(
-      Dataset<Row> predictions,
-      Column version,
-      Column day,
-      Dataset<Row> labels,
-      List<Column> values,
-      int numericValues) {
-    return rows(predictions, version, day, labels, values, numericValues, Repeats.NONE);
-  }
-
-  /**
-   * As above; with {@code repeats} each row also ends with the gap in days to the nearest earlier
-   * prediction with the same request_id and model version (0: an earlier one of the same day; null:
-   * none within {@code repeats.maxGap()} days), and predictions before {@code repeats.firstDay()} —
-   * read only so that the first days' gaps are exact — give no row.
    */
   static JavaRDD<InternalRow> rows(
       Dataset<Row> predictions,

@@ -87,7 +87,9 @@ class LatestLabelsTest extends SparkTestBase {
                 .when(col(LABEL).equalTo(1.0), "yes")
                 .otherwise(col(LABEL).cast("string")));
     List<String> got =
-        strings(LatestLabels.rows(p, col("model_version"), col("day"), l, values, 1));
+        strings(
+            LatestLabels.rows(
+                p, col("model_version"), col("day"), l, values, 1, LatestLabels.Repeats.NONE));
     // a hash with three values: every run holds a thousand requests, as collisions would
     List<String> collided =
         strings(
