@@ -133,10 +133,12 @@ public final class Tables {
                 optional(SOURCE_VERSION, LongType),
                 required(BASELINE_ID, StringType),
                 required(RUN_ID, StringType),
-                required(WINDOW_DATE, DateType)
+                required(WINDOW_DATE, DateType),
+                optional(SLICE_KEY, StringType),
+                optional(SLICE_VALUE, StringType)
               }),
           List.of(WINDOW_DATE),
-          false);
+          true);
 
   public static final TableSpec DRIFT_METRICS_SPEC =
       new TableSpec(
@@ -158,10 +160,12 @@ public final class Tables {
                 optional(DRIFTED, BooleanType),
                 optional(ERROR_BOUND, DoubleType),
                 required(RUN_ID, StringType),
-                required(WINDOW_DATE, DateType)
+                required(WINDOW_DATE, DateType),
+                optional(SLICE_KEY, StringType),
+                optional(SLICE_VALUE, StringType)
               }),
           List.of(WINDOW_DATE),
-          false);
+          true);
 
   /**
    * One deciding statistic of a drifted column, as an alert lists it (all nullable: Delta refuses

@@ -26,10 +26,11 @@ final class Alerts {
 
   private Alerts() {}
 
-  /** One comparison that found drift. */
+  /** One comparison that found drift, of all the rows of a version's window or of one slice. */
   record Alert(
       String model,
       String version,
+      Slice slice,
       DriftJob.Window window,
       String comparison,
       DriftRows.Result result,
@@ -39,6 +40,7 @@ final class Alerts {
       Map<String, Object> v = new HashMap<>();
       v.put(MODEL_NAME, model);
       v.put(MODEL_VERSION, version);
+      slice.into(v);
       v.put(GRANULARITY, window.granularity().label());
       v.put(WINDOW_START, Timestamp.from(window.start()));
       v.put(WINDOW_END, Timestamp.from(window.end()));
@@ -73,6 +75,8 @@ final class Alerts {
       a.put("kind", Tables.DRIFT_ALERT);
       a.put("model_name", model);
       a.put("model_version", version);
+      a.put("slice_key", slice.key());
+      a.put("slice_value", slice.value());
       a.put("granularity", window.granularity().label());
       a.put("window_start", window.start().toString());
       a.put("window_end", window.end().toString());
@@ -97,7 +101,7 @@ final class Alerts {
   static Optional<Alert> of(
       DriftSettings.AlertSettings settings,
       String model,
-      String version,
+      Segment segment,
       DriftJob.Window window,
       String comparison,
       DriftRows.Result result,
@@ -106,7 +110,8 @@ final class Alerts {
         settings.comparisons().contains(comparison)
             && (settings.datasetOnly() ? result.datasetDrifted() : !result.drifted().isEmpty());
     return raised
-        ? Optional.of(new Alert(model, version, window, comparison, result, runId))
+        ? Optional.of(
+            new Alert(model, segment.version(), segment.slice(), window, comparison, result, runId))
         : Optional.empty();
   }
 
@@ -136,6 +141,7 @@ final class Alerts {
                             a.window().granularity().label()
                                 + " from "
                                 + a.window().startDate()
+                                + (a.slice().all() ? "" : ", " + a.slice())
                                 + " ("
                                 + a.comparison()
                                 + "): "

@@ -11,6 +11,7 @@ import io.lakeloop.common.table.Lakehouse;
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
+import io.lakeloop.monitoring.evaluate.Evaluator;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -39,6 +40,8 @@ import org.slf4j.LoggerFactory;
  * @param id the run id that built it (window profiles name it in profiles.baseline_id)
  * @param numeric the numeric columns present in the baseline data, in {@link DriftColumns} order
  * @param categorical the categorical columns present, in order
+ * @param slices per slice of the baseline rows (lakeloop.models.&lt;name&gt;.drift-slices), its
+ *     profiles in {@link ColumnProfiles} order; empty when the baseline was built without slices
  */
 public record Baseline(
     String id,
@@ -51,7 +54,8 @@ public record Baseline(
     Map<String, double[]> psiEdges,
     Map<String, NumericProfile> numericProfiles,
     Map<String, CategoricalProfile> categoricalProfiles,
-    Multivariate multivariate) {
+    Multivariate multivariate,
+    Map<Slice, ColumnProfiles> slices) {
   private static final Logger LOG = LoggerFactory.getLogger(Baseline.class);
 
   /**
@@ -122,11 +126,19 @@ public record Baseline(
     return new Source(rows, table, version);
   }
 
-  /** Builds the baseline from its data (three Spark jobs; see the class comment). */
+  public Baseline {
+    slices = Map.copyOf(slices);
+  }
+
+  /**
+   * Builds the baseline from its data (see the class comment; with slices the top values of the
+   * slice columns are one more job, and the profile pass profiles each slice too).
+   */
   static Baseline build(
       Source source,
       DriftColumns columns,
       DriftSettings s,
+      DriftSlices sliced,
       String description,
       String runId,
       LocalDate date) {
@@ -180,18 +192,24 @@ public record Baseline(
         psi.put(name, distinct(coarse));
       }
     }
-    // job 2: the values of every categorical column that a profile counts one by one
-    Map<String, List<String>> top =
-        TopValues.ranked(
-            data,
-            categorical.stream().map(DriftColumns.Spec::name).toList(),
-            s.maxCategories(),
-            null);
+    // job 2, with slices: the K most frequent values of each slice column the data has
+    List<String> sliceColumns =
+        sliced.columns().stream().filter(c -> List.of(data.columns()).contains(c)).toList();
+    if (sliceColumns.size() < sliced.columns().size()) {
+      LOG.warn(
+          "drift baseline {}: it lacks the slice columns {}; drift is not computed per their"
+              + " values",
+          description,
+          sliced.columns().stream().filter(c -> !sliceColumns.contains(c)).toList());
+    }
+    Map<String, List<String>> kept = new LinkedHashMap<>();
+    TopValues.ranked(data, sliceColumns, sliced.topK(), Evaluator.NULL_VALUE)
+        .forEach((c, values) -> kept.put(c, List.copyOf(values)));
     LOG.info(
-        "drift baseline {}: edges for {} numeric and categories for {} categorical columns",
+        "drift baseline {}: edges for {} numeric columns; slices {}",
         description,
         numeric.size(),
-        categorical.size());
+        kept);
     // job 3: the profile pass on those edges (and the features' joint moments, in chunks)
     List<Integer> features =
         IntStream.range(0, numeric.size())
@@ -211,15 +229,26 @@ public record Baseline(
             numeric.stream().map(c -> fine.get(c.name())).toList(),
             categorical.size(),
             s.maxCategories(),
-            joint);
+            joint,
+            Profiler.RowCheckColumns.NONE,
+            sliceColumns);
     Map<Profiler.Key, ColumnProfiles> all =
         profiler.profile(
             data,
             lit(null),
             lit(0),
             numeric.stream().map(DriftColumns.Spec::expression).toList(),
-            categorical.stream().map(DriftColumns.Spec::expression).toList());
-    ColumnProfiles merged = all.values().stream().findFirst().orElse(null);
+            categorical.stream().map(DriftColumns.Spec::expression).toList(),
+            List.of(),
+            sliceValues(sliceColumns, kept));
+    ColumnProfiles merged = all.get(new Profiler.Key(null, 0));
+    Map<Slice, ColumnProfiles> slices = new LinkedHashMap<>();
+    all.forEach(
+        (k, p) -> {
+          if (!k.slice().all()) {
+            slices.put(k.slice(), p);
+          }
+        });
     Map<String, NumericProfile> np = new LinkedHashMap<>();
     Map<String, CategoricalProfile> cp = new LinkedHashMap<>();
     for (int j = 0; j < numeric.size(); j++) {
@@ -246,7 +275,31 @@ public record Baseline(
             : new Multivariate(
                 features.stream().map(j -> numeric.get(j).name()).toList(),
                 joint.pivots(),
-                merged.moments));
+                merged.moments),
+        slices);
+  }
+
+  /**
+   * Each slice column's value as a slice (null as {@link Evaluator#NULL_VALUE}), folded to the kept
+   * values: any other value is {@link Evaluator#OTHER}.
+   */
+  static List<Column> sliceValues(List<String> columns, Map<String, List<String>> kept) {
+    return columns.stream().map(c -> Evaluator.sliceValue(c, Map.of(c, kept.get(c)))).toList();
+  }
+
+  /** The slice columns of the baseline's slices, in order. */
+  List<String> sliceColumns() {
+    return slices.keySet().stream().map(Slice::key).distinct().sorted().toList();
+  }
+
+  /** Per slice column of the baseline, its values that are slices of their own. */
+  Map<String, List<String>> sliceValues() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    slices.keySet().stream()
+        .sorted()
+        .filter(sl -> !sl.value().equals(Evaluator.OTHER))
+        .forEach(sl -> out.computeIfAbsent(sl.key(), k -> new ArrayList<>()).add(sl.value()));
+    return out;
   }
 
   /** A column's middle fine edge (its median, near enough), or 0 without edges. */
@@ -308,31 +361,48 @@ public record Baseline(
     return categoricalProfiles.get(column).top(k);
   }
 
-  /** The baseline's rows for the profiles table. */
+  /** The baseline's rows for the profiles table (each slice's after all rows'). */
   List<Row> rows(String model, String runId) {
-    ProfileRows.Meta m =
-        new ProfileRows.Meta(
-            model,
-            null,
-            ProfileRows.BASELINE,
-            null,
-            null,
-            null,
-            sourceTable,
-            sourceVersion,
-            id,
-            runId,
-            date);
+    ProfileRows.Meta m = meta(model, runId, Slice.ALL);
     List<Row> out = new ArrayList<>();
     numeric.forEach(
         c -> out.add(ProfileRows.numeric(m, c, numericProfiles.get(c), psiEdges.get(c))));
     categorical.forEach(c -> out.add(ProfileRows.categorical(m, c, categoricalProfiles.get(c))));
+    slices.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(
+            e -> {
+              ProfileRows.Meta sm = meta(model, runId, e.getKey());
+              for (int j = 0; j < numeric.size(); j++) {
+                out.add(ProfileRows.numeric(sm, numeric.get(j), e.getValue().numeric[j], null));
+              }
+              for (int j = 0; j < categorical.size(); j++) {
+                out.add(
+                    ProfileRows.categorical(sm, categorical.get(j), e.getValue().categorical[j]));
+              }
+            });
     if (multivariate != null) {
       out.add(
           ProfileRows.multivariate(
               m, multivariate.columns(), multivariate.pivots(), multivariate.moments()));
     }
     return out;
+  }
+
+  private ProfileRows.Meta meta(String model, String runId, Slice slice) {
+    return new ProfileRows.Meta(
+        model,
+        null,
+        ProfileRows.BASELINE,
+        null,
+        null,
+        null,
+        sourceTable,
+        sourceVersion,
+        id,
+        runId,
+        date,
+        slice);
   }
 
   /**
@@ -351,9 +421,15 @@ public record Baseline(
       return Optional.empty();
     }
     Map<String, Row> byColumn = new LinkedHashMap<>();
+    Map<Slice, Map<String, Row>> bySlice = new TreeMap<>();
     Multivariate multivariate = null;
     for (Row r : rows) {
-      if (ProfileRows.isMultivariate(r)) {
+      Slice slice = Slice.of(r);
+      if (!slice.all()) {
+        bySlice
+            .computeIfAbsent(slice, x -> new LinkedHashMap<>())
+            .put(r.getString(r.fieldIndex(COLUMN)), r);
+      } else if (ProfileRows.isMultivariate(r)) {
         multivariate =
             new Multivariate(
                 ProfileRows.multivariateColumnsOf(r),
@@ -384,6 +460,26 @@ public record Baseline(
         cp.put(c.name(), ProfileRows.categoricalOf(r));
       }
     }
+    Map<Slice, ColumnProfiles> slices = new LinkedHashMap<>();
+    bySlice.forEach(
+        (slice, cols) ->
+            slices.put(
+                slice,
+                new ColumnProfiles(
+                    numeric.stream()
+                        .map(
+                            c ->
+                                cols.containsKey(c)
+                                    ? ProfileRows.numericOf(cols.get(c))
+                                    : new NumericProfile(np.get(c).edges()))
+                        .toArray(NumericProfile[]::new),
+                    categorical.stream()
+                        .map(
+                            c ->
+                                cols.containsKey(c)
+                                    ? ProfileRows.categoricalOf(cols.get(c))
+                                    : new CategoricalProfile(0, 0, Map.of()))
+                        .toArray(CategoricalProfile[]::new))));
     return Optional.of(
         new Baseline(
             any.getString(any.fieldIndex(BASELINE_ID)),
@@ -402,7 +498,16 @@ public record Baseline(
             psi,
             np,
             cp,
-            multivariate));
+            multivariate,
+            slices));
+  }
+
+  /**
+   * The profiles of one slice of the baseline rows (all rows for {@link Slice#ALL}), or null when
+   * the baseline has no such slice.
+   */
+  ColumnProfiles profiles(Slice slice) {
+    return slice.all() ? profiles() : slices.get(slice);
   }
 
   /** The baseline's profiles in {@link ColumnProfiles} order (numeric, then categorical). */

@@ -59,8 +59,8 @@ public record ColumnHistogram(
     Map<String, Row> baseline = new TreeMap<>(); // by column: the same page every run
     Map<String, List<Row>> window = new LinkedHashMap<>();
     for (Row r : rows) {
-      if (ProfileRows.isMultivariate(r) || ProfileRows.isRowChecks(r)) {
-        continue; // moments or row counts, not a histogram
+      if (ProfileRows.isMultivariate(r) || ProfileRows.isRowChecks(r) || !Slice.of(r).all()) {
+        continue; // moments or row counts, not a histogram; a slice's, not all rows'
       }
       String column = r.getString(r.fieldIndex(COLUMN));
       if (ProfileRows.BASELINE.equals(r.getString(r.fieldIndex(PROFILE_KIND)))) {

@@ -130,8 +130,8 @@ public final class DriftJob
 
   /**
    * What a run will do: the model, its settings and columns, the days {@code [first, date]}, the
-   * windows that contain them, whether it rebuilds the baseline and fails on drift, and the model's
-   * data-quality constraints, if it has a constraints file.
+   * windows that contain them, whether it rebuilds the baseline and fails on drift, the model's
+   * data-quality constraints, if it has a constraints file, and its drift slices.
    */
   record Planned(
       ModelSpec model,
@@ -142,7 +142,8 @@ public final class DriftJob
       List<Window> windows,
       boolean rebuildBaseline,
       boolean failOnDrift,
-      Optional<ConstraintFile> constraints) {}
+      Optional<ConstraintFile> constraints,
+      DriftSlices slices) {}
 
   /**
    * The run's profiles and comparisons, not written yet: the baseline (with its rows to store when
@@ -201,7 +202,8 @@ public final class DriftJob
         windows(settings, first, date),
         ctx.args().has("baseline"),
         ctx.args().has("fail-on-drift"),
-        constraints);
+        constraints,
+        DriftSlices.of(ctx.config(), model));
   }
 
   @Override
@@ -238,6 +240,7 @@ public final class DriftJob
             .anyMatch(k -> k.kind() == Constraint.Kind.UNIQUE);
     LocalDate contextFrom =
         windows.stream().map(Window::startDate).min(LocalDate::compareTo).orElse(first);
+    List<String> sliceColumns = sliceColumns(p.slices(), baseline);
     Map<Profiler.Key, ColumnProfiles> profiled =
         profileDays(
             ctx,
@@ -248,7 +251,8 @@ public final class DriftJob
             categorical,
             first,
             date,
-            countRepeats ? contextFrom : null);
+            countRepeats ? contextFrom : null,
+            sliceColumns);
     WindowProfiles store =
         new WindowProfiles(
             storedRows,
@@ -262,21 +266,26 @@ public final class DriftJob
     // Every window touching the days: the merge of its days, fresh ones from the pass, the
     // others from the stored daily profiles (a week is the merge of its days — no rescan).
     LocalDate firstWindow = windows.stream().map(Window::startDate).min(LocalDate::compareTo).get();
-    Map<LocalDate, Map<String, ColumnProfiles>> daily = store.days(firstWindow, first.minusDays(1));
+    Map<LocalDate, Map<Segment, ColumnProfiles>> daily =
+        store.days(firstWindow, first.minusDays(1));
     for (LocalDate d = first; !d.isAfter(date); d = d.plusDays(1)) {
       daily.put(d, new LinkedHashMap<>());
     }
-    profiled.forEach((k, pr) -> daily.get(LocalDate.ofEpochDay(k.day())).put(k.version(), pr));
-    Map<Window, Map<String, ColumnProfiles>> current = new LinkedHashMap<>();
+    profiled.forEach(
+        (k, pr) ->
+            daily.get(LocalDate.ofEpochDay(k.day())).put(new Segment(k.version(), k.slice()), pr));
+    // a stored day's slices that this run does not profile (drift-slices changed) are left out
+    daily.values().forEach(m -> m.keySet().removeIf(sg -> !profiles(sg.slice(), sliceColumns)));
+    Map<Window, Map<Segment, ColumnProfiles>> current = new LinkedHashMap<>();
     for (Window w : windows) {
       current.put(w, merged(w, daily, date, store));
     }
     List<Row> profileRows = new ArrayList<>();
     current.forEach(
-        (w, byVersion) ->
-            byVersion.forEach(
-                (version, pr) ->
-                    profileRows.addAll(store.rows(w, version, pr, missing, ctx.runId()))));
+        (w, bySegment) ->
+            bySegment.forEach(
+                (segment, pr) ->
+                    profileRows.addAll(store.rows(w, segment, pr, missing, ctx.runId()))));
 
     // Compare each window with the baseline and with the previous window of its length.
     Comparisons c =
@@ -287,7 +296,8 @@ public final class DriftJob
             current,
             store,
             baseline,
-            new DriftRows(settings, baseline, numeric, categorical, missing));
+            new DriftRows(settings, baseline, numeric, categorical, missing),
+            date);
     long emptyDays =
         daily.entrySet().stream()
             .filter(d -> !d.getKey().isBefore(first) && d.getValue().isEmpty())
@@ -305,7 +315,7 @@ public final class DriftJob
             .map(
                 f ->
                     WindowConstraints.check(
-                        f, current, numeric, categorical, baseline, ctx.runId()))
+                        f, allRows(current), numeric, categorical, baseline, ctx.runId()))
             .orElse(WindowConstraints.NONE);
     return new Computed(baseline, newBaselineRows, profileRows, c, checks, emptyDays);
   }
@@ -380,6 +390,10 @@ public final class DriftJob
     summary.put("metric_rows", Integer.toString(comparisons.rows().size()));
     summary.put("drifted_columns", comparisons.drifted() + "/" + comparisons.compared());
     summary.put("alerts", Integer.toString(comparisons.alerts().size()));
+    if (comparisons.slices() > 0) {
+      summary.put(
+          "drifted_slices", comparisons.driftedSlices().size() + "/" + comparisons.slices());
+    }
     WindowConstraints checks = c.constraints();
     summary.put("constraint_checks", Integer.toString(checks.checks().size()));
     summary.put("constraints_failed", Integer.toString(checks.failed().size()));
@@ -401,7 +415,8 @@ public final class DriftJob
                     comparisons.alerts().size(),
                     o.alertsVersion(),
                     fail ? " (--fail-on-drift: exit code " + JobLauncher.ALERT_RAISED + ")" : "",
-                    DriftRows.table(comparisons.rows(), p.settings(), p.date())),
+                    DriftRows.table(comparisons.rows(), p.settings(), p.date()))
+                + slicesText(p, comparisons),
             summary,
             fail ? JobLauncher.ALERT_RAISED : JobLauncher.OK)
         .withGauges(
@@ -418,6 +433,32 @@ public final class DriftJob
                     "Drift alerts the run raised.",
                     Map.of(),
                     comparisons.alerts().size())));
+  }
+
+  /**
+   * Drift per slice in words: which slices drifted against their baseline in a window containing
+   * the run's last day, with their drifted columns; nothing without slices.
+   */
+  private static String slicesText(Planned p, Comparisons c) {
+    if (c.slices() == 0) {
+      return "";
+    }
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "%ndrift per slice (%s): %d of %d slices drifted against their baseline in the"
+                    + " windows containing %s (rows with slice_key <> '*' in drift_metrics)",
+                String.join(", ", p.slices().columns()),
+                c.driftedSlices().size(),
+                c.slices(),
+                p.date()));
+    c.driftedSlices()
+        .forEach(
+            (slice, columns) ->
+                sb.append(
+                    String.format(Locale.ROOT, "%n  %-24s %s", slice, String.join(", ", columns))));
+    return sb.toString();
   }
 
   /** The constraint checks in words: how many failed, and which (all of them), or nothing. */
@@ -459,7 +500,7 @@ public final class DriftJob
     LOG.info("drift: building the baseline of model {} from {}", model.name(), spec.describe());
     Baseline.Source source = Baseline.read(ctx.tables(), model, spec);
     return Baseline.build(
-        source, p.columns(), p.settings(), spec.describe(), ctx.runId(), p.date());
+        source, p.columns(), p.settings(), p.slices(), spec.describe(), ctx.runId(), p.date());
   }
 
   /** Baseline columns (labels aside) that prediction_log lacks; logged, reported per window. */
@@ -498,8 +539,10 @@ public final class DriftJob
       List<DriftColumns.Spec> categorical,
       LocalDate first,
       LocalDate date,
-      LocalDate repeatsFrom) {
+      LocalDate repeatsFrom,
+      List<String> sliceColumns) {
     long started = System.nanoTime();
+    List<Column> slices = Baseline.sliceValues(sliceColumns, baseline.sliceValues());
     LOG.info(
         "drift: profiling {} columns of prediction_log v{} for days [{}, {}] (one pass)",
         numeric.size() + categorical.size(),
@@ -521,18 +564,23 @@ public final class DriftJob
                 scores
                     ? new Profiler.RowCheckColumns(
                         ctx.model().numClasses(), settings.scoreSumTolerance(), -1)
-                    : Profiler.RowCheckColumns.NONE)
+                    : Profiler.RowCheckColumns.NONE,
+                sliceColumns)
             .profile(
                 log,
                 col(MODEL_VERSION),
                 epochDay(),
                 logNumeric.stream().map(c -> DriftColumns.valueOrNull(c, log)).toList(),
                 logCategorical.stream().map(c -> DriftColumns.valueOrNull(c, log)).toList(),
-                scores ? List.of(col(SCORES)) : List.of());
+                scores ? List.of(col(SCORES)) : List.of(),
+                slices);
     // (the label pass below sums no moments: its profiles are appended to these)
     LOG.info(
-        "drift: profiled {} rows in {} (model version, day) windows in {} s",
-        profiled.values().stream().mapToLong(ColumnProfiles::rows).sum(),
+        "drift: profiled {} rows in {} (model version, day, slice) windows in {} s",
+        profiled.entrySet().stream()
+            .filter(e -> e.getKey().slice().all())
+            .mapToLong(e -> e.getValue().rows())
+            .sum(),
         profiled.size(),
         seconds(started));
     List<DriftColumns.Spec> numericLabels =
@@ -561,7 +609,8 @@ public final class DriftJob
                 categoricalLabels.size(),
                 settings.maxCategories(),
                 null,
-                gap < 0 ? Profiler.RowCheckColumns.NONE : new Profiler.RowCheckColumns(0, 0, gap))
+                gap < 0 ? Profiler.RowCheckColumns.NONE : new Profiler.RowCheckColumns(0, 0, gap),
+                sliceColumns)
             .profile(
                 LatestLabels.rows(
                     keys,
@@ -572,7 +621,8 @@ public final class DriftJob
                     numericLabels.size(),
                     gap < 0
                         ? LatestLabels.Repeats.NONE
-                        : new LatestLabels.Repeats(gap, (int) first.toEpochDay())));
+                        : new LatestLabels.Repeats(gap, (int) first.toEpochDay()),
+                    slices));
     LOG.info(
         "drift: paired the predictions with their latest labels (labels v{}) and profiled them in"
             + " {} s",
@@ -581,7 +631,7 @@ public final class DriftJob
     profiled.replaceAll(
         (k, p) -> {
           ColumnProfiles l = labelProfiles.get(k);
-          if (l == null) { // every prediction row is paired, so every (version, day) is there
+          if (l == null) { // every prediction row is paired: every (version, day, slice) is there
             throw new IllegalStateException("drift: no label profile for " + k);
           }
           return p.append(l);
@@ -589,77 +639,153 @@ public final class DriftJob
     return profiled;
   }
 
-  /** A window's profile per model version: the merge of its days up to {@code date}. */
-  private static Map<String, ColumnProfiles> merged(
+  /** A window's profile per model version and slice: the merge of its days up to {@code date}. */
+  private static Map<Segment, ColumnProfiles> merged(
       Window w,
-      Map<LocalDate, Map<String, ColumnProfiles>> daily,
+      Map<LocalDate, Map<Segment, ColumnProfiles>> daily,
       LocalDate date,
       WindowProfiles store) {
-    Map<String, ColumnProfiles> byVersion = new LinkedHashMap<>();
+    Map<Segment, ColumnProfiles> bySegment = new LinkedHashMap<>();
     for (LocalDate d = w.startDate();
         d.isBefore(w.endDate()) && !d.isAfter(date);
         d = d.plusDays(1)) {
       daily
           .getOrDefault(d, Map.of())
-          .forEach((version, p) -> byVersion.computeIfAbsent(version, v -> store.empty()).merge(p));
+          .forEach(
+              (segment, p) ->
+                  bySegment.computeIfAbsent(segment, v -> store.empty(segment.slice())).merge(p));
     }
-    return byVersion;
+    return sortedSegments(bySegment);
   }
 
-  /** The run's drift_metrics rows and alerts, and how many column comparisons drifted. */
-  record Comparisons(List<Row> rows, List<Alerts.Alert> alerts, int drifted, int compared) {}
+  /**
+   * The run's drift_metrics rows and alerts; how many column comparisons of all rows against the
+   * baseline drifted, of how many; and per slice (as "key=value"), the columns that drifted in a
+   * window containing the run's last day against the slice's baseline.
+   */
+  record Comparisons(
+      List<Row> rows,
+      List<Alerts.Alert> alerts,
+      int drifted,
+      int compared,
+      Map<Slice, Set<String>> driftedSlices,
+      int slices) {}
 
   /**
-   * Compares each window's profile of each model version with the baseline and (with {@code
-   * consecutive}) with the previous window of its length — from this run or stored.
+   * Compares each window's profile of each model version and slice with the baseline (the slice's)
+   * and (with {@code consecutive}) with the previous window of its length — from this run or
+   * stored. A slice the baseline lacks (a folded value it never had) is profiled, not compared.
    */
   private static Comparisons compare(
       JobContext ctx,
       ModelSpec model,
       DriftSettings settings,
-      Map<Window, Map<String, ColumnProfiles>> current,
+      Map<Window, Map<Segment, ColumnProfiles>> current,
       WindowProfiles store,
       Baseline baseline,
-      DriftRows drift) {
+      DriftRows drift,
+      LocalDate date) {
     List<Row> rows = new ArrayList<>();
     List<Alerts.Alert> alerts = new ArrayList<>();
     int drifted = 0;
     int compared = 0;
-    for (Map.Entry<Window, Map<String, ColumnProfiles>> e : current.entrySet()) {
+    Map<Slice, Set<String>> driftedSlices = new java.util.TreeMap<>();
+    Set<Slice> slices = new LinkedHashSet<>();
+    for (Map.Entry<Window, Map<Segment, ColumnProfiles>> e : current.entrySet()) {
       Window w = e.getKey();
-      Map<String, ColumnProfiles> previous =
+      Map<Segment, ColumnProfiles> previous =
           !settings.consecutive()
               ? Map.of()
               : current.containsKey(w.previous())
                   ? current.get(w.previous())
                   : store.stored(w.previous());
-      for (Map.Entry<String, ColumnProfiles> v : e.getValue().entrySet()) {
+      boolean containsDate = !w.startDate().isAfter(date) && w.endDate().isAfter(date);
+      for (Map.Entry<Segment, ColumnProfiles> v : e.getValue().entrySet()) {
+        Segment segment = v.getKey();
+        ColumnProfiles reference = baseline.profiles(segment.slice());
+        if (reference == null) {
+          continue;
+        }
         List<Map.Entry<String, ColumnProfiles>> references = new ArrayList<>();
-        references.add(Map.entry("BASELINE", baseline.profiles()));
-        if (previous.get(v.getKey()) != null) {
-          references.add(Map.entry("CONSECUTIVE", previous.get(v.getKey())));
+        references.add(Map.entry("BASELINE", reference));
+        if (previous.get(segment) != null) {
+          references.add(Map.entry("CONSECUTIVE", previous.get(segment)));
         }
         for (Map.Entry<String, ColumnProfiles> ref : references) {
           DriftRows.Result r =
               drift.compare(
                   model.name(),
-                  v.getKey(),
+                  segment,
                   w,
                   ref.getKey(),
                   ref.getValue(),
                   v.getValue(),
                   ctx.runId());
           rows.addAll(r.rows());
-          if (ref.getKey().equals("BASELINE")) {
+          if (ref.getKey().equals("BASELINE") && segment.slice().all()) {
             drifted += r.driftedColumns();
             compared += r.columns();
+          } else if (ref.getKey().equals("BASELINE") && containsDate) {
+            slices.add(segment.slice());
+            r.drifted()
+                .forEach(
+                    d ->
+                        driftedSlices
+                            .computeIfAbsent(segment.slice(), x -> new java.util.TreeSet<>())
+                            .add(d.column()));
           }
-          Alerts.of(settings.alerts(), model.name(), v.getKey(), w, ref.getKey(), r, ctx.runId())
+          Alerts.of(settings.alerts(), model.name(), segment, w, ref.getKey(), r, ctx.runId())
               .ifPresent(alerts::add);
         }
       }
     }
-    return new Comparisons(rows, alerts, drifted, compared);
+    return new Comparisons(rows, alerts, drifted, compared, driftedSlices, slices.size());
+  }
+
+  /** The slice columns a run profiles: those asked for that the baseline has slices of. */
+  private static List<String> sliceColumns(DriftSlices asked, Baseline baseline) {
+    List<String> have = baseline.sliceColumns();
+    List<String> lacking = asked.columns().stream().filter(c -> !have.contains(c)).toList();
+    if (!lacking.isEmpty()) {
+      LOG.warn(
+          "drift: drift-slices lists {} but baseline {} has no slices of them (built before they"
+              + " were listed, or its data lacks them); rebuild it with drift --baseline",
+          lacking,
+          baseline.id());
+    }
+    return asked.columns().stream().filter(have::contains).toList();
+  }
+
+  /** Whether a run profiling {@code sliceColumns} profiles a slice. */
+  private static boolean profiles(Slice slice, List<String> sliceColumns) {
+    return slice.all() || sliceColumns.contains(slice.key());
+  }
+
+  /** Per window, the profiles of all rows by model version (what constraints are checked on). */
+  private static Map<Window, Map<String, ColumnProfiles>> allRows(
+      Map<Window, Map<Segment, ColumnProfiles>> current) {
+    Map<Window, Map<String, ColumnProfiles>> out = new LinkedHashMap<>();
+    current.forEach(
+        (w, bySegment) -> {
+          Map<String, ColumnProfiles> byVersion = new LinkedHashMap<>();
+          bySegment.forEach(
+              (segment, p) -> {
+                if (segment.slice().all()) {
+                  byVersion.put(segment.version(), p);
+                }
+              });
+          out.put(w, byVersion);
+        });
+    return out;
+  }
+
+  /** Segments with all rows first, then by slice; versions in their first-seen order. */
+  private static Map<Segment, ColumnProfiles> sortedSegments(Map<Segment, ColumnProfiles> m) {
+    Map<Segment, ColumnProfiles> out = new LinkedHashMap<>();
+    m.entrySet().stream()
+        .sorted(Map.Entry.comparingByKey(java.util.Comparator.comparing(Segment::slice)))
+        .forEach(e -> out.put(e.getKey(), e.getValue()));
+    return out;
   }
 
   /** The run's rows for one table; {@code extra} narrows the replaced windows' rows. */

@@ -78,9 +78,13 @@ final class DriftRows {
     }
   }
 
+  /**
+   * Compares one version's and slice's window with a reference; thresholds (size-aware) come from
+   * the null distribution of that slice's baseline profile.
+   */
   Result compare(
       String model,
-      String version,
+      Segment segment,
       DriftJob.Window w,
       String comparison,
       ColumnProfiles reference,
@@ -92,7 +96,12 @@ final class DriftRows {
     List<Verdict> drifted = new ArrayList<>();
     Map<String, Object> base = new HashMap<>();
     base.put(MODEL_NAME, model);
-    base.put(MODEL_VERSION, version);
+    base.put(MODEL_VERSION, segment.version());
+    segment.slice().into(base);
+    Slice slice = segment.slice();
+    ColumnProfiles whole = baseline.profiles(slice);
+    // thresholds are cached per column name: a slice's columns are named apart
+    String prefix = slice.all() ? "" : slice + "/";
     base.put(GRANULARITY, w.granularity().label());
     base.put(WINDOW_START, Timestamp.from(w.start()));
     base.put(WINDOW_END, Timestamp.from(w.end()));
@@ -121,11 +130,11 @@ final class DriftRows {
             DriftStatistics.numeric(
                 ref, cur, baseline.std(column), baseline.psiIndex(column), unknownNulls);
         if (settings.sizeAware()) {
-          NumericProfile whole = baseline.numericProfiles().get(column);
+          NumericProfile b = whole.numeric[j];
           sizeAware =
               nullThresholds.numeric(
-                  column,
-                  unknownNulls ? whole.withoutNulls() : whole,
+                  prefix + column,
+                  unknownNulls ? b.withoutNulls() : b,
                   rows(ref.count(), ref.nullCount(), unknownNulls),
                   rows(cur.count(), cur.nullCount(), unknownNulls),
                   againstBaseline,
@@ -139,11 +148,11 @@ final class DriftRows {
         List<String> kept = baseline.topCategories(column, settings.topKCategories());
         stats = DriftStatistics.categorical(ref, cur, kept, unknownNulls);
         if (settings.sizeAware()) {
-          CategoricalProfile whole = baseline.categoricalProfiles().get(column);
+          CategoricalProfile b = whole.categorical[k];
           sizeAware =
               nullThresholds.categorical(
-                  column,
-                  unknownNulls ? whole.withoutNulls() : whole,
+                  prefix + column,
+                  unknownNulls ? b.withoutNulls() : b,
                   kept,
                   rows(ref.count(), ref.nullCount(), unknownNulls),
                   rows(cur.count(), cur.nullCount(), unknownNulls),
@@ -275,6 +284,9 @@ final class DriftRows {
                 "%-10s %-8s %-22s %-20s %-10s %-10s %s",
                 "window", "version", "column", "statistic", "value", "threshold", "drifted"));
     for (Row r : rows) {
+      if (!r.getString(at(SLICE_KEY)).equals(Slice.ALL.key())) {
+        continue; // all rows only: slices are summed up apart
+      }
       String comparison = r.getString(at(COMPARISON));
       String statistic = r.getString(at(STATISTIC));
       String kind = r.getString(at(COLUMN_KIND));

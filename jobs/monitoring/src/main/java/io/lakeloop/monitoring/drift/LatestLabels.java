@@ -58,13 +58,14 @@ final class LatestLabels {
    * {@link Repeats#NONE}) each row also ends with the gap in days to the nearest earlier prediction
    * with the same request_id and model version (0: an earlier one of the same day; null: none
    * within {@code repeats.maxGap()} days), and predictions before {@code repeats.firstDay()} — read
-   * only so that the first days' gaps are exact — give no row.
+   * only so that the first days' gaps are exact — give no row. The slice values come last.
    *
    * @param version the predictions' model version (cast to string)
    * @param day the predictions' epoch day (cast to int)
    * @param values the label columns as computed from {@code labels} — numeric ones as doubles,
    *     categorical ones as strings, in the profiler's order
    * @param numericValues how many of {@code values} (the first ones) are numeric
+   * @param slices the predictions' slice values (strings), carried to the end of each row
    */
   static JavaRDD<InternalRow> rows(
       Dataset<Row> predictions,
@@ -73,7 +74,8 @@ final class LatestLabels {
       Dataset<Row> labels,
       List<Column> values,
       int numericValues,
-      Repeats repeats) {
+      Repeats repeats,
+      List<Column> slices) {
     return rows(
         predictions,
         version,
@@ -82,6 +84,7 @@ final class LatestLabels {
         values,
         numericValues,
         repeats,
+        slices,
         xxhash64(col(REQUEST_ID)));
   }
 
@@ -102,6 +105,7 @@ final class LatestLabels {
       List<Column> values,
       int numericValues,
       Repeats repeats,
+      List<Column> slices,
       Column hash) {
     List<Column> predictionSide = new ArrayList<>();
     List<Column> labelSide = new ArrayList<>();
@@ -128,6 +132,10 @@ final class LatestLabels {
       predictionSide.add(lit(null).cast(type).as("_lakeloop_value_" + i));
       labelSide.add(values.get(i).cast(type).as("_lakeloop_value_" + i));
     }
+    for (int i = 0; i < slices.size(); i++) {
+      predictionSide.add(slices.get(i).cast("string").as("_lakeloop_slice_" + i));
+      labelSide.add(lit(null).cast("string").as("_lakeloop_slice_" + i));
+    }
     Dataset<Row> sorted =
         predictions
             .select(predictionSide.toArray(Column[]::new))
@@ -135,15 +143,16 @@ final class LatestLabels {
             .repartition(col(HASH))
             .sortWithinPartitions(col(HASH));
     int n = values.size();
+    int sliceCount = slices.size();
     return sorted
         .queryExecution()
         .toRdd()
         .toJavaRDD()
-        .mapPartitions(rows -> new Runs(rows, n, numericValues, repeats));
+        .mapPartitions(rows -> new Runs(rows, n, numericValues, repeats, sliceCount));
   }
 
-  /** A prediction waiting for the end of its run. */
-  private record Prediction(UTF8String request, UTF8String version, Integer day)
+  /** A prediction waiting for the end of its run, with its slice values. */
+  private record Prediction(UTF8String request, UTF8String version, Integer day, Object[] slices)
       implements Comparable<Prediction> {
     private static final Comparator<Prediction> ORDER =
         Comparator.comparing(Prediction::request)
@@ -173,12 +182,14 @@ final class LatestLabels {
     private final Map<UTF8String, Latest> others = new HashMap<>(); // other ids: hash collisions
     private UTF8String lastVersion;
     private final Repeats repeats;
+    private final int slices;
 
-    Runs(Iterator<InternalRow> in, int values, int numericValues, Repeats repeats) {
+    Runs(Iterator<InternalRow> in, int values, int numericValues, Repeats repeats, int slices) {
       this.in = in;
       this.values = values;
       this.numericValues = numericValues;
       this.repeats = repeats;
+      this.slices = slices;
     }
 
     @Override
@@ -194,7 +205,7 @@ final class LatestLabels {
           Integer day = day(r);
           if (!isLabel && (day == null || day >= repeats.firstDay())) {
             // no request_id: no label can be found, and no repeat
-            emit(version(r), day, null, null);
+            emit(version(r), day, null, null, slices(r));
           }
           continue;
         }
@@ -210,7 +221,7 @@ final class LatestLabels {
         if (isLabel) {
           label(id, r);
         } else {
-          pending.add(new Prediction(id, version(r), day(r)));
+          pending.add(new Prediction(id, version(r), day(r), slices(r)));
         }
       }
       return true;
@@ -236,7 +247,12 @@ final class LatestLabels {
           continue; // read for the gaps of later days only
         }
         Latest l = p.request() == runId ? runLatest : others.get(p.request());
-        emit(p.version(), p.day(), l == null ? null : l.values(), gaps == null ? null : gaps[i]);
+        emit(
+            p.version(),
+            p.day(),
+            l == null ? null : l.values(),
+            gaps == null ? null : gaps[i],
+            p.slices());
       }
       pending.clear();
       others.clear();
@@ -291,8 +307,10 @@ final class LatestLabels {
       }
     }
 
-    private void emit(UTF8String version, Integer day, Object[] label, Integer gap) {
-      Object[] row = new Object[2 + values + (repeats.maxGap() >= 0 ? 1 : 0)];
+    private void emit(
+        UTF8String version, Integer day, Object[] label, Integer gap, Object[] sliceValues) {
+      int checks = repeats.maxGap() >= 0 ? 1 : 0;
+      Object[] row = new Object[2 + values + checks + slices];
       row[0] = version;
       row[1] = day;
       if (label != null) {
@@ -300,6 +318,9 @@ final class LatestLabels {
       }
       if (repeats.maxGap() >= 0) {
         row[2 + values] = gap;
+      }
+      if (slices > 0) {
+        System.arraycopy(sliceValues, 0, row, 2 + values + checks, slices);
       }
       out.add(new GenericInternalRow(row));
     }
@@ -314,6 +335,19 @@ final class LatestLabels {
         lastVersion = v.clone();
       }
       return lastVersion;
+    }
+
+    /** A prediction's slice values (copies), or null without slices. */
+    private Object[] slices(InternalRow r) {
+      if (slices == 0) {
+        return null;
+      }
+      Object[] out = new Object[slices];
+      for (int i = 0; i < slices; i++) {
+        int at = VALUES_AT + values + i;
+        out[i] = r.isNullAt(at) ? null : r.getUTF8String(at).clone();
+      }
+      return out;
     }
 
     private static Integer day(InternalRow r) {

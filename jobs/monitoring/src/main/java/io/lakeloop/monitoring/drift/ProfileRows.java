@@ -40,7 +40,8 @@ final class ProfileRows {
       Long sourceVersion,
       String baselineId,
       String runId,
-      LocalDate windowDate) {}
+      LocalDate windowDate,
+      Slice slice) {}
 
   static Row numeric(Meta m, String column, NumericProfile p, double[] psiEdges) {
     Map<String, Object> v = common(m, column, DriftColumns.NUMERIC);
@@ -219,6 +220,7 @@ final class ProfileRows {
     v.put(BASELINE_ID, m.baselineId());
     v.put(RUN_ID, m.runId());
     v.put(WINDOW_DATE, Date.valueOf(m.windowDate()));
+    m.slice().into(v);
     return v;
   }
 

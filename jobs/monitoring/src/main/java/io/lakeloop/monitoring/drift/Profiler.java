@@ -34,16 +34,30 @@ import scala.Tuple2;
 public final class Profiler implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** A window of the fold: a model version (null for a baseline) and a day (epoch day). */
-  public record Key(String version, int day) implements Serializable, Comparable<Key> {
-    /** By day, then version (a null version — a baseline — after every named one). */
+  /**
+   * A window of the fold: a model version (null for a baseline), a day (epoch day) and a slice of
+   * its rows.
+   */
+  public record Key(String version, int day, Slice slice) implements Serializable, Comparable<Key> {
+    /** All the rows of a version and day. */
+    public Key(String version, int day) {
+      this(version, day, Slice.ALL);
+    }
+
+    /**
+     * By day, then version (a null version — a baseline — after every named one), then slice (all
+     * rows first).
+     */
     @Override
     public int compareTo(Key o) {
       int c = Integer.compare(day, o.day);
       if (c == 0) {
         c = Objects.toString(version, "").compareTo(Objects.toString(o.version, ""));
       }
-      return c != 0 ? c : Boolean.compare(version == null, o.version == null);
+      if (c == 0) {
+        c = Boolean.compare(version == null, o.version == null);
+      }
+      return c != 0 ? c : slice.compareTo(o.slice);
     }
   }
 
@@ -52,6 +66,7 @@ public final class Profiler implements Serializable {
   private final int maxCategories;
   private final Multivariate multivariate; // null: no moments
   private final RowCheckColumns rowChecks;
+  private final List<String> sliceColumns;
 
   /**
    * The numeric columns whose joint moments a profile sums ({@link Moments}): their positions among
@@ -72,6 +87,11 @@ public final class Profiler implements Serializable {
 
     boolean any() {
       return scoreClasses > 0 || maxGap >= 0;
+    }
+
+    /** How many columns the checks read. */
+    int columns() {
+      return (scoreClasses > 0 ? 1 : 0) + (maxGap >= 0 ? 1 : 0);
     }
   }
 
@@ -99,7 +119,23 @@ public final class Profiler implements Serializable {
       int maxCategories,
       Multivariate multivariate,
       RowCheckColumns rowChecks) {
+    this(edges, categoricalColumns, maxCategories, multivariate, rowChecks, List.of());
+  }
+
+  /**
+   * @param sliceColumns the slice columns whose values key profiles of their own besides every
+   *     row's (their values, strings, come last in the layout); the row-level checks and moments
+   *     are counted over all rows only
+   */
+  public Profiler(
+      List<double[]> edges,
+      int categoricalColumns,
+      int maxCategories,
+      Multivariate multivariate,
+      RowCheckColumns rowChecks,
+      List<String> sliceColumns) {
     this.rowChecks = rowChecks;
+    this.sliceColumns = List.copyOf(sliceColumns);
     this.indexes = edges.stream().map(EdgeIndex::of).toList();
     this.categoricalColumns = categoricalColumns;
     this.maxCategories = maxCategories;
@@ -131,7 +167,24 @@ public final class Profiler implements Serializable {
       List<Column> numeric,
       List<Column> categorical,
       List<Column> checked) {
-    if (numeric.size() != indexes.size() || categorical.size() != categoricalColumns) {
+    return profile(data, version, day, numeric, categorical, checked, List.of());
+  }
+
+  /**
+   * As above, with each slice column's value (a string, already folded to the values that are
+   * slices of their own) after the checks' columns.
+   */
+  public Map<Key, ColumnProfiles> profile(
+      Dataset<Row> data,
+      Column version,
+      Column day,
+      List<Column> numeric,
+      List<Column> categorical,
+      List<Column> checked,
+      List<Column> slices) {
+    if (numeric.size() != indexes.size()
+        || categorical.size() != categoricalColumns
+        || slices.size() != sliceColumns.size()) {
       throw new IllegalArgumentException(
           "profile: "
               + numeric.size()
@@ -148,15 +201,17 @@ public final class Profiler implements Serializable {
     numeric.forEach(c -> cols.add(c.cast("double")));
     categorical.forEach(c -> cols.add(c.cast("string")));
     cols.addAll(checked);
+    slices.forEach(c -> cols.add(c.cast("string")));
     return profile(data.select(cols.toArray(Column[]::new)).queryExecution().toRdd().toJavaRDD());
   }
 
   /**
    * Profiles rows already in the profiler's layout: the model version (string, may be null), the
    * epoch day (int), then the numeric columns (doubles) and the categorical columns (strings), in
-   * the order given at construction; nulls allowed in every value column. The rows may be reused
-   * buffers (values are copied when kept). One Spark job: a fold per partition, then a merge of
-   * each window's partial profiles in partition order.
+   * the order given at construction, the checks' columns and the slice columns' values; nulls
+   * allowed in every value column. The rows may be reused buffers (values are copied when kept).
+   * One Spark job: a fold per partition, then a merge of each window's partial profiles in
+   * partition order.
    */
   public Map<Key, ColumnProfiles> profile(JavaRDD<InternalRow> rows) {
     int reducers = Math.max(1, Math.min(rows.getNumPartitions(), 8));
@@ -191,7 +246,12 @@ public final class Profiler implements Serializable {
     String version = null;
     Key lastKey = null;
     Acc last = null;
-    int numeric = indexes.size();
+    int slices = sliceColumns.size();
+    int sliceAt = 2 + indexes.size() + categoricalColumns + rowChecks.columns();
+    List<Map<UTF8String, Slice>> sliceOf = new ArrayList<>();
+    for (int j = 0; j < slices; j++) {
+      sliceOf.add(new HashMap<>());
+    }
     while (rows.hasNext()) {
       InternalRow r = rows.next();
       if (r.isNullAt(0)) {
@@ -210,31 +270,20 @@ public final class Profiler implements Serializable {
         acc = last; // versions are shared strings: identity is equality
       } else {
         Key k = new Key(version, day);
-        acc = open.computeIfAbsent(k, x -> new Acc());
+        acc = open.computeIfAbsent(k, x -> new Acc(true));
         lastKey = k;
         last = acc;
       }
-      for (int j = 0; j < numeric; j++) {
-        if (r.isNullAt(2 + j)) {
-          acc.numeric[j].addNull();
-        } else {
-          acc.add(j, r.getDouble(2 + j));
+      acc.addRow(r, day);
+      for (int j = 0; j < slices; j++) {
+        int at = sliceAt + j;
+        UTF8String v = r.isNullAt(at) ? NULL_SLICE : r.getUTF8String(at);
+        Slice slice = sliceOf.get(j).get(v);
+        if (slice == null) {
+          slice = new Slice(sliceColumns.get(j), v.toString());
+          sliceOf.get(j).put(v.clone(), slice);
         }
-      }
-      if (acc.moments != null) {
-        acc.addMoments(r);
-      }
-      for (int j = 0; j < categoricalColumns; j++) {
-        int at = 2 + numeric + j;
-        acc.count[j]++;
-        if (r.isNullAt(at)) {
-          acc.nulls[j]++;
-        } else {
-          acc.counts[j].add(r.getUTF8String(at));
-        }
-      }
-      if (acc.checks != null) {
-        acc.addChecks(r, 2 + numeric + categoricalColumns, day);
+        open.computeIfAbsent(new Key(version, day, slice), x -> new Acc(false)).addRow(r, day);
       }
     }
     List<Tuple2<OrderedMerge.Tagged<Key>, ColumnProfiles>> out = new ArrayList<>(open.size());
@@ -258,20 +307,52 @@ public final class Profiler implements Serializable {
     final long[] count = new long[categoricalColumns];
     final long[] nulls = new long[categoricalColumns];
     final CategoryCounter[] counts = new CategoryCounter[categoricalColumns];
-    final Moments moments =
-        multivariate == null
-            ? null
-            : new Moments(multivariate.columns().length, multivariate.chunks());
-    final double[] shifted =
-        multivariate == null ? null : new double[multivariate.columns().length];
-    final RowChecks checks = rowChecks.any() ? new RowChecks(rowChecks.maxGap() >= 0) : null;
+    final Moments moments;
+    final double[] shifted;
+    final RowChecks checks;
 
-    Acc() {
+    /**
+     * @param allRows whether the window is all its rows (a slice's counts no moments or checks)
+     */
+    Acc(boolean allRows) {
+      moments =
+          multivariate == null || !allRows
+              ? null
+              : new Moments(multivariate.columns().length, multivariate.chunks());
+      shifted = multivariate == null || !allRows ? null : new double[multivariate.columns().length];
+      checks = rowChecks.any() && allRows ? new RowChecks(rowChecks.maxGap() >= 0) : null;
       for (int j = 0; j < numeric.length; j++) {
         numeric[j] = new NumericProfile(indexes.get(j));
       }
       for (int j = 0; j < categoricalColumns; j++) {
         counts[j] = new CategoryCounter(maxCategories);
+      }
+    }
+
+    /** One row of the layout into the profiles, moments and checks. */
+    void addRow(InternalRow r, int day) {
+      int numeric = indexes.size();
+      for (int j = 0; j < numeric; j++) {
+        if (r.isNullAt(2 + j)) {
+          this.numeric[j].addNull();
+        } else {
+          add(j, r.getDouble(2 + j));
+        }
+      }
+      if (moments != null) {
+        addMoments(r);
+      }
+      for (int j = 0; j < categoricalColumns; j++) {
+        int at = 2 + numeric + j;
+        count[j]++;
+        if (r.isNullAt(at)) {
+          nulls[j]++;
+        } else {
+          counts[j].add(r.getUTF8String(at));
+        }
+      }
+      if (checks != null) {
+        addChecks(r, 2 + numeric + categoricalColumns, day);
       }
     }
 
@@ -343,6 +424,10 @@ public final class Profiler implements Serializable {
       return new ColumnProfiles(numeric, cat, moments, checks);
     }
   }
+
+  /** A null slice value, as evaluate names it. */
+  private static final UTF8String NULL_SLICE =
+      UTF8String.fromString(io.lakeloop.monitoring.evaluate.Evaluator.NULL_VALUE);
 
   /** A 64-bit finalizer (MurmurHash3's fmix64): spreads a row's value bits over its chunks. */
   private static long mix(long h) {

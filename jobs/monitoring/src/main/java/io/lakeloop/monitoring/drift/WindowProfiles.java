@@ -60,9 +60,9 @@ final class WindowProfiles {
     this.moments = moments && baseline.multivariate() != null;
   }
 
-  /** The stored daily profiles of days [from, to], per day and model version. */
-  Map<LocalDate, Map<String, ColumnProfiles>> days(LocalDate from, LocalDate to) {
-    Map<LocalDate, Map<String, ColumnProfiles>> out = new TreeMap<>();
+  /** The stored daily profiles of days [from, to], per day, model version and slice. */
+  Map<LocalDate, Map<Segment, ColumnProfiles>> days(LocalDate from, LocalDate to) {
+    Map<LocalDate, Map<Segment, ColumnProfiles>> out = new TreeMap<>();
     if (to.isBefore(from)) {
       return out;
     }
@@ -78,9 +78,8 @@ final class WindowProfiles {
           || d.isAfter(to)) {
         continue;
       }
-      String version =
-          r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION));
-      ColumnProfiles p = out.get(d).computeIfAbsent(version, v -> empty());
+      Segment segment = segment(r);
+      ColumnProfiles p = out.get(d).computeIfAbsent(segment, v -> empty(segment.slice()));
       set(p, r, withMoments, withChecks);
     }
     out.values()
@@ -88,19 +87,18 @@ final class WindowProfiles {
     return out;
   }
 
-  /** Per model version, the stored profile of a window (empty if it was never profiled). */
-  Map<String, ColumnProfiles> stored(DriftJob.Window w) {
-    Map<String, ColumnProfiles> out = new LinkedHashMap<>();
+  /**
+   * Per model version and slice, the stored profile of a window (empty if it was never profiled).
+   */
+  Map<Segment, ColumnProfiles> stored(DriftJob.Window w) {
+    Map<Segment, ColumnProfiles> out = new LinkedHashMap<>();
     Set<ColumnProfiles> withMoments = Collections.newSetFromMap(new IdentityHashMap<>());
     Set<ColumnProfiles> withChecks = Collections.newSetFromMap(new IdentityHashMap<>());
     for (Row r : stored) {
       if (w.granularity().label().equals(r.getString(r.fieldIndex(GRANULARITY)))
           && r.getTimestamp(r.fieldIndex(WINDOW_START)).toInstant().equals(w.start())) {
-        String version =
-            r.isNullAt(r.fieldIndex(MODEL_VERSION))
-                ? null
-                : r.getString(r.fieldIndex(MODEL_VERSION));
-        set(out.computeIfAbsent(version, v -> empty()), r, withMoments, withChecks);
+        Segment segment = segment(r);
+        set(out.computeIfAbsent(segment, v -> empty(segment.slice())), r, withMoments, withChecks);
       }
     }
     out.values().forEach(p -> unknownUnlessSeen(p, withMoments, withChecks));
@@ -182,8 +180,17 @@ final class WindowProfiles {
     }
   }
 
-  /** Profiles with no rows, on the baseline's edges. */
-  ColumnProfiles empty() {
+  private static Segment segment(Row r) {
+    return new Segment(
+        r.isNullAt(r.fieldIndex(MODEL_VERSION)) ? null : r.getString(r.fieldIndex(MODEL_VERSION)),
+        Slice.of(r));
+  }
+
+  /**
+   * Profiles with no rows, on the baseline's edges; a slice's count no moments or row-level checks
+   * (those are kept for all rows).
+   */
+  ColumnProfiles empty(Slice slice) {
     return new ColumnProfiles(
         numeric.stream()
             .map(c -> new NumericProfile(baseline.fineEdges(c.name())))
@@ -191,17 +198,20 @@ final class WindowProfiles {
         categorical.stream()
             .map(c -> new CategoricalProfile(0, 0, Map.of()))
             .toArray(CategoricalProfile[]::new),
-        moments ? new Moments(baseline.multivariate().columns().size(), 1) : null,
-        new RowChecks(true));
+        moments && slice.all() ? new Moments(baseline.multivariate().columns().size(), 1) : null,
+        slice.all() ? new RowChecks(true) : null);
   }
 
-  /** The rows of one window's profiles of one version (columns missing from the data left out). */
+  /**
+   * The rows of one window's profiles of one version and slice (columns missing from the data left
+   * out).
+   */
   List<Row> rows(
-      DriftJob.Window w, String version, ColumnProfiles p, List<String> missing, String runId) {
+      DriftJob.Window w, Segment segment, ColumnProfiles p, List<String> missing, String runId) {
     ProfileRows.Meta m =
         new ProfileRows.Meta(
             model,
-            version,
+            segment.version(),
             ProfileRows.WINDOW,
             w.granularity().label(),
             w.start(),
@@ -210,7 +220,8 @@ final class WindowProfiles {
             sourceVersion,
             baseline.id(),
             runId,
-            w.startDate());
+            w.startDate(),
+            segment.slice());
     List<Row> out = new ArrayList<>();
     for (int j = 0; j < numeric.size(); j++) {
       String c = numeric.get(j).name();

@@ -317,7 +317,11 @@ public final class Evaluator {
     return out;
   }
 
-  private static Column sliceValue(String column, Map<String, List<String>> kept) {
+  /**
+   * A slice column's value as a slice: {@link #NULL_VALUE} for null, {@link #OTHER} for a value not
+   * among the column's kept values (when {@code kept} lists the column), else the value.
+   */
+  public static Column sliceValue(String column, Map<String, List<String>> kept) {
     return folded(coalesce(col(column), lit(NULL_VALUE)), kept.get(column));
   }
 

@@ -245,7 +245,10 @@ final class ReportReader {
     if (driftTable != null) {
       Dataset<Row> mine =
           driftTable.where(
-              col(MODEL_NAME).equalTo(model.name()).and(col(WINDOW_DATE).leq(asOf.toString())));
+              col(MODEL_NAME)
+                  .equalTo(model.name())
+                  .and(col(WINDOW_DATE).leq(asOf.toString()))
+                  .and(allRows(driftTable)));
       Row latest =
           mine.agg(
                   max(when(col(GRANULARITY).equalTo(DAY), col(WINDOW_START))),
@@ -301,6 +304,13 @@ final class ReportReader {
     return new DriftRead(drift, histograms);
   }
 
+  /** Rows of all rows, not of one slice (tables written before slices have no slice_key). */
+  private static Column allRows(Dataset<Row> table) {
+    return List.of(table.columns()).contains(SLICE_KEY)
+        ? col(SLICE_KEY).isNull().or(col(SLICE_KEY).equalTo("*"))
+        : lit(true);
+  }
+
   /** The model's drift alerts of the {@code alert-days} up to {@code asOf}, newest first. */
   private static List<ReportData.Alert> alerts(
       RunTables tables, ModelSpec model, LocalDate asOf, ReportSettings s) {
@@ -308,7 +318,12 @@ final class ReportReader {
     Dataset<Row> alertTable = snapshot(tables, Tables.ALERTS);
     if (alertTable != null) {
       for (Row r :
-          recent(alertTable, model, asOf, s, ofKind(alertTable, Tables.DRIFT_ALERT))
+          recent(
+                  alertTable,
+                  model,
+                  asOf,
+                  s,
+                  ofKind(alertTable, Tables.DRIFT_ALERT).and(allRows(alertTable)))
               .select(
                   MODEL_VERSION,
                   GRANULARITY,

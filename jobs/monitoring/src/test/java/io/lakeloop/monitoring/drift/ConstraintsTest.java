@@ -91,7 +91,8 @@ class ConstraintsTest {
         Map.of(),
         d.numeric(),
         d.categorical(),
-        null);
+        null,
+        Map.of());
   }
 
   private static final Data BASE = Data.draw(new SplittableRandom(7), 20_000, 0);
@@ -223,7 +224,8 @@ class ConstraintsTest {
                 1L,
                 "b",
                 "r",
-                LocalDate.ofEpochDay(6)),
+                LocalDate.ofEpochDay(6),
+                Slice.ALL),
             window,
             6);
     RowChecks back =
@@ -360,7 +362,8 @@ class ConstraintsTest {
             Map.of(),
             numeric,
             Map.of("id", huge),
-            null);
+            null,
+            Map.of());
     List<Constraint> s = ConstraintSuggestions.from(wide, Set.of(), false, SETTINGS);
     assertThat(s).hasSize(1 + 500 * 4 + 2);
     assertThat(s.get(s.size() - 1).kind()).isEqualTo(Constraint.Kind.UNSEEN_SHARE);

@@ -698,4 +698,166 @@ class DriftJobTest extends SparkTestBase {
     assertThat(observed.apply("1 day 2026-01-10", "scores.valid_scores")).isPositive();
     assertThat(observed.apply("1 day 2026-01-09", "scores.valid_scores")).isZero();
   }
+
+  @Test
+  @Order(6)
+  void aShiftConfinedToSlicesIsFlaggedThereWhileAllRowsAreUnchanged() throws Exception {
+    // a copy of the traffic in which, on 2026-01-09, the rows of regions eu and apac trade
+    // places: the longer-tenured half of them is logged as eu, the rest as apac. Every column of
+    // all rows is as before; within eu and apac tenure_months moved far.
+    String wh = newWarehouse("drift-slices");
+    LakeloopConfig cfg = config(wh, "lakeloop.models.churn.drift-slices=[region]");
+    Lakehouse copy = new Lakehouse(spark(), wh);
+    Dataset<Row> log = lh.read(Tables.PREDICTION_LOG).data();
+    Column moved =
+        col(Columns.EVENT_DATE)
+            .equalTo(lit("2026-01-09").cast("date"))
+            .and(col("region").isin("eu", "apac"));
+    Dataset<Row> traded =
+        log.where(moved)
+            .withColumn(
+                "region",
+                when(
+                        ntile(2)
+                            .over(
+                                org.apache.spark.sql.expressions.Window.orderBy(
+                                    col("tenure_months").asc_nulls_first(),
+                                    col(Columns.REQUEST_ID)))
+                            .equalTo(2),
+                        lit("eu"))
+                    .otherwise(lit("apac")));
+    io.lakeloop.common.table.TableSpec logSpec = Tables.predictionLog(cfg.model("churn"));
+    copy.ensure(logSpec);
+    copy.append(log.where(not(moved)).unionByName(traded), logSpec, "seed");
+    copy.ensure(Tables.LABELS);
+    copy.append(lh.read(Tables.LABELS_TABLE).data(), Tables.LABELS, "seed");
+
+    JobResult run =
+        JobRunner.run(
+            new DriftJob(),
+            spark(),
+            cfg,
+            "--date",
+            "2026-01-09",
+            "--since",
+            "2026-01-08",
+            "--run-id",
+            "s1");
+    assertThat(run.output()).contains("drift per slice (region)").contains("region=eu");
+    Dataset<Row> metrics = copy.read(Tables.DRIFT_METRICS).data();
+    Dataset<Row> profiled = copy.read(Tables.PROFILES).data();
+    Dataset<Row> logged = copy.read(Tables.PREDICTION_LOG).data();
+    java.util.function.BiFunction<String, String, Row> tenure =
+        (slice, statistic) -> {
+          List<Row> rows =
+              metrics
+                  .where(
+                      col(Columns.GRANULARITY)
+                          .equalTo("1 day")
+                          .and(col(Columns.WINDOW_DATE).equalTo(lit("2026-01-09").cast("date")))
+                          .and(col(Columns.COMPARISON).equalTo("BASELINE"))
+                          .and(col(Columns.COLUMN).equalTo("tenure_months"))
+                          .and(col(Columns.STATISTIC).equalTo(statistic))
+                          .and(
+                              concat_ws("=", col(Columns.SLICE_KEY), col(Columns.SLICE_VALUE))
+                                  .equalTo(slice)))
+                  .collectAsList();
+          assertThat(rows).as(slice + " " + statistic).hasSize(1);
+          return rows.get(0);
+        };
+    int drifted = metrics.schema().fieldIndex(Columns.DRIFTED);
+    int value = metrics.schema().fieldIndex(Columns.VALUE);
+    // flagged in the two regions, in no other, and not in all rows
+    assertThat(tenure.apply("region=eu", "psi").getBoolean(drifted)).isTrue();
+    assertThat(tenure.apply("region=apac", "psi").getBoolean(drifted)).isTrue();
+    for (String other : List.of("na", "latam", "mea")) {
+      assertThat(tenure.apply("region=" + other, "psi").getBoolean(drifted)).as(other).isFalse();
+    }
+    // all rows hold the same tenure values as the unmodified traffic: diluted to nothing
+    assertThat(tenure.apply("*=*", "psi").getBoolean(drifted)).isFalse();
+    // the slices' profiles count what a direct query counts, baseline and day
+    for (String region : List.of("eu", "apac", "na")) {
+      for (String[] side :
+          new String[][] {
+            {"BASELINE", "2026-01-01", "2026-01-07"}, {"WINDOW", "2026-01-09", "2026-01-09"}
+          }) {
+        Row p =
+            profiled
+                .where(
+                    col(Columns.PROFILE_KIND)
+                        .equalTo(side[0])
+                        .and(
+                            side[0].equals("BASELINE")
+                                ? lit(true)
+                                : col(Columns.GRANULARITY)
+                                    .equalTo("1 day")
+                                    .and(
+                                        col(Columns.WINDOW_DATE)
+                                            .equalTo(lit(side[1]).cast("date"))))
+                        .and(col(Columns.SLICE_KEY).equalTo("region"))
+                        .and(col(Columns.SLICE_VALUE).equalTo(region))
+                        .and(col(Columns.COLUMN).equalTo("tenure_months")))
+                .head();
+        long direct =
+            logged
+                .where(
+                    col(Columns.EVENT_DATE)
+                        .between(side[1], side[2])
+                        .and(col("region").equalTo(region)))
+                .count();
+        assertThat(p.getLong(p.fieldIndex(Columns.COUNT))).as(region + side[0]).isEqualTo(direct);
+      }
+    }
+    // a slice's KS equals Commons Math's on the raw values of its rows, within the written bound
+    java.util.function.BiFunction<String, String, double[]> values =
+        (from, to) ->
+            logged
+                .where(
+                    col(Columns.EVENT_DATE)
+                        .between(from, to)
+                        .and(col("region").equalTo("eu"))
+                        .and(col("tenure_months").isNotNull())
+                        .and(not(isnan(col("tenure_months")))))
+                .select(col("tenure_months").cast("double"))
+                .collectAsList()
+                .stream()
+                .mapToDouble(r -> r.getDouble(0))
+                .toArray();
+    double exact =
+        new org.apache.commons.math3.stat.inference.KolmogorovSmirnovTest()
+            .kolmogorovSmirnovStatistic(
+                values.apply("2026-01-01", "2026-01-07"), values.apply("2026-01-09", "2026-01-09"));
+    Row ks = tenure.apply("region=eu", "ks");
+    assertThat(ks.getDouble(value))
+        .isCloseTo(
+            exact, within(ks.getDouble(metrics.schema().fieldIndex(Columns.ERROR_BOUND)) + 1e-12));
+    // the slices' drift raised alerts of their own
+    assertThat(
+            copy.read(Tables.ALERTS)
+                .data()
+                .where(
+                    col(Columns.SLICE_KEY)
+                        .equalTo("region")
+                        .and(col(Columns.SLICE_VALUE).equalTo("eu"))
+                        .and(col(Columns.WINDOW_DATE).equalTo(lit("2026-01-09").cast("date"))))
+                .count())
+        .isPositive();
+    // the week merges the stored slice days like all rows: eu's week is days 8 and 9
+    Dataset<Row> eu =
+        profiled.where(
+            col(Columns.PROFILE_KIND)
+                .equalTo("WINDOW")
+                .and(col(Columns.SLICE_VALUE).equalTo("eu"))
+                .and(col(Columns.COLUMN).equalTo("tenure_months")));
+    long week =
+        eu.where(col(Columns.GRANULARITY).equalTo("1 week"))
+            .head()
+            .getLong(eu.schema().fieldIndex(Columns.COUNT));
+    long days =
+        eu.where(col(Columns.GRANULARITY).equalTo("1 day"))
+            .agg(sum(Columns.COUNT))
+            .head()
+            .getLong(0);
+    assertThat(week).isEqualTo(days);
+  }
 }

@@ -89,7 +89,14 @@ class LatestLabelsTest extends SparkTestBase {
     List<String> got =
         strings(
             LatestLabels.rows(
-                p, col("model_version"), col("day"), l, values, 1, LatestLabels.Repeats.NONE));
+                p,
+                col("model_version"),
+                col("day"),
+                l,
+                values,
+                1,
+                LatestLabels.Repeats.NONE,
+                List.of()));
     // a hash with three values: every run holds a thousand requests, as collisions would
     List<String> collided =
         strings(
@@ -101,6 +108,7 @@ class LatestLabelsTest extends SparkTestBase {
                 values,
                 1,
                 LatestLabels.Repeats.NONE,
+                List.of(),
                 pmod(xxhash64(col(REQUEST_ID)), lit(3L))));
 
     List<String> expected = new ArrayList<>();
@@ -146,7 +154,9 @@ class LatestLabelsTest extends SparkTestBase {
     LatestLabels.Repeats repeats = new LatestLabels.Repeats(6, 100);
     List<Column> values = List.of(col(LABEL));
     List<String> got =
-        gaps(LatestLabels.rows(p, col("model_version"), col("day"), l, values, 1, repeats));
+        gaps(
+            LatestLabels.rows(
+                p, col("model_version"), col("day"), l, values, 1, repeats, List.of()));
     List<String> collided =
         gaps(
             LatestLabels.rows(
@@ -157,6 +167,7 @@ class LatestLabelsTest extends SparkTestBase {
                 values,
                 1,
                 repeats,
+                List.of(),
                 pmod(xxhash64(col(REQUEST_ID)), lit(3L))));
 
     // directly: each (request, version)'s days in order; the first has no gap, each later one
