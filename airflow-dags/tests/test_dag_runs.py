@@ -136,6 +136,7 @@ def test_monitoring_run_evaluates_and_drifts_the_day_and_triggers_maintenance(da
         & (drift.comparison == "BASELINE")
         & (drift.column == "monthly_charges")
         & (drift.statistic == "psi")
+        & (drift.slice_key == "*")
     ]
     assert len(psi) >= 1 and psi.drifted.all()
     alerts = _table(warehouse, "alerts")

@@ -112,7 +112,7 @@ public final class DemoJob implements Job {
             "generate",
             run(
                 ctx,
-                ctx.config().withSetting("generate.quality-break.day", breakDay),
+                sliceDrift(ctx, ctx.config().withSetting("generate.quality-break.day", breakDay)),
                 new GenerateJob(),
                 "--run-id",
                 "demo-generate",
@@ -159,6 +159,25 @@ public final class DemoJob implements Job {
             "--date",
             last.toString()));
     return lines;
+  }
+
+  /**
+   * With drift per slice on, the generator also shifts one slice from the second week: the rarest
+   * listed value of the model's first drift-slices column (churn: region mea), by a tenth of a
+   * standard deviation — found in that region, diluted below every threshold in all rows.
+   */
+  private static LakeloopConfig sliceDrift(JobContext ctx, LakeloopConfig config) {
+    List<String> slices = config.modelSettings(ctx.model().name()).strings("drift-slices");
+    Settings categories = config.section("generate").child("categories");
+    if (slices.isEmpty() || !categories.raw().hasPath(slices.get(0))) {
+      return config;
+    }
+    List<String> values = categories.strings(slices.get(0));
+    return config
+        .withSetting("generate.slice-drift.start-day", 7)
+        .withSetting("generate.slice-drift.column", slices.get(0))
+        .withSetting("generate.slice-drift.value", values.get(values.size() - 1))
+        .withSetting("generate.slice-drift.strength", 0.1);
   }
 
   private static String ingest(
@@ -336,7 +355,12 @@ public final class DemoJob implements Job {
         "  bin/lakeloop query \"select window_start, value, ci_low, ci_high from eval_metrics where"
             + " slice_value='*' and metric='roc_auc' and granularity='1 day' order by 1\"",
         "  bin/lakeloop query \"select window_start, column, value, drifted from drift_metrics where"
-            + " comparison='BASELINE' and granularity='1 day' and statistic='psi' order by 2, 1\"",
+            + " slice_key='*' and comparison='BASELINE' and granularity='1 day' and statistic='psi'"
+            + " order by 2, 1\"",
+        "  bin/lakeloop query \"select window_start, slice_value, column, value, threshold from"
+            + " drift_metrics where slice_key='region' and comparison='BASELINE' and"
+            + " granularity='1 day' and statistic='psi' and drifted order by 1, 2, 3\"     (drift"
+            + " per region)",
         "  bin/lakeloop query \"select window_start, value, threshold, p_value, drifted from"
             + " drift_metrics where column='pca_reconstruction' and granularity='1 day' order by"
             + " 1\"     (multivariate drift)",

@@ -39,15 +39,24 @@ public final class ColumnProfiles implements Serializable {
 
   /** Adds another window's profiles of the same columns into these; returns this. */
   ColumnProfiles merge(ColumnProfiles o) {
+    mergeColumns(o);
+    // moments unknown on either side leave the merge's unknown
+    moments = moments == null || o.moments == null ? null : moments.merge(o.moments);
+    checks = checks == null || o.checks == null ? null : checks.merge(o.checks);
+    return this;
+  }
+
+  /**
+   * Adds another profile's column profiles (not its moments or row-level counts) into these;
+   * returns this.
+   */
+  ColumnProfiles mergeColumns(ColumnProfiles o) {
     for (int i = 0; i < numeric.length; i++) {
       numeric[i].merge(o.numeric[i]);
     }
     for (int i = 0; i < categorical.length; i++) {
       categorical[i].merge(o.categorical[i]);
     }
-    // moments unknown on either side leave the merge's unknown
-    moments = moments == null || o.moments == null ? null : moments.merge(o.moments);
-    checks = checks == null || o.checks == null ? null : checks.merge(o.checks);
     return this;
   }
 

@@ -673,8 +673,9 @@ public final class DriftJob
 
   /**
    * Compares each window's profile of each model version and slice with the baseline (the slice's)
-   * and (with {@code consecutive}) with the previous window of its length — from this run or
-   * stored. A slice the baseline lacks (a folded value it never had) is profiled, not compared.
+   * and, for all rows (with {@code consecutive}), with the previous window of its length — from
+   * this run or stored. A slice the baseline lacks (a folded value it never had) is profiled, not
+   * compared.
    */
   private static Comparisons compare(
       JobContext ctx,
@@ -708,7 +709,9 @@ public final class DriftJob
         }
         List<Map.Entry<String, ColumnProfiles>> references = new ArrayList<>();
         references.add(Map.entry("BASELINE", reference));
-        if (previous.get(segment) != null) {
+        // a slice is compared with its baseline only: each comparison simulates its own
+        // thresholds, and slices multiply them
+        if (previous.get(segment) != null && segment.slice().all()) {
           references.add(Map.entry("CONSECUTIVE", previous.get(segment)));
         }
         for (Map.Entry<String, ColumnProfiles> ref : references) {

@@ -23,13 +23,15 @@ import scala.Tuple2;
 
 /**
  * Profiles every drift column of many windows in one pass: each input partition folds its rows into
- * one {@link ColumnProfiles} per (model version, day) it meets — numeric values binned on the
- * baseline's edges through an {@link EdgeIndex}, categorical values counted exactly up to {@code
- * maxCategories} distinct values per column (rarer ones are counted together as {@link
- * CategoricalProfile#OVERFLOW}) — then one shuffle brings each window's partial profiles together,
- * merged in input partition order so that a rerun adds the same doubles in the same order
- * (identical sums). The driver receives only the merged profiles (columns x windows). One Spark
- * job.
+ * one {@link ColumnProfiles} per (model version, day) it meets, and with slice columns one per
+ * (model version, day, slice value) too — numeric values binned on the baseline's edges through an
+ * {@link EdgeIndex}, categorical values counted exactly up to {@code maxCategories} distinct values
+ * per column (rarer ones are counted together as {@link CategoricalProfile#OVERFLOW}) — then one
+ * shuffle brings each window's partial profiles together, merged in input partition order so that a
+ * rerun adds the same doubles in the same order (identical sums). With slices, all rows' column
+ * profiles are the merge of the first slice column's slices (each value is binned once per slice
+ * column, not once more for all rows). The driver receives only the merged profiles (columns x
+ * windows x slices). One Spark job.
  */
 public final class Profiler implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -234,6 +236,17 @@ public final class Profiler implements Serializable {
     merged.stream()
         .sorted(Comparator.comparing((Tuple2<Key, ColumnProfiles> t) -> t._1()))
         .forEach(t -> out.put(t._1(), t._2()));
+    if (!sliceColumns.isEmpty()) {
+      // all rows' column profiles are the merge of the first slice column's slices (every row
+      // is in exactly one of them), in slice order
+      String first = sliceColumns.get(0);
+      out.forEach(
+          (k, p) -> {
+            if (!k.slice().all() && k.slice().key().equals(first)) {
+              out.get(new Key(k.version(), k.day())).mergeColumns(p);
+            }
+          });
+    }
     return out;
   }
 
@@ -270,7 +283,7 @@ public final class Profiler implements Serializable {
         acc = last; // versions are shared strings: identity is equality
       } else {
         Key k = new Key(version, day);
-        acc = open.computeIfAbsent(k, x -> new Acc(true));
+        acc = open.computeIfAbsent(k, x -> new Acc(true, slices == 0));
         lastKey = k;
         last = acc;
       }
@@ -283,7 +296,8 @@ public final class Profiler implements Serializable {
           slice = new Slice(sliceColumns.get(j), v.toString());
           sliceOf.get(j).put(v.clone(), slice);
         }
-        open.computeIfAbsent(new Key(version, day, slice), x -> new Acc(false)).addRow(r, day);
+        open.computeIfAbsent(new Key(version, day, slice), x -> new Acc(false, true))
+            .addRow(r, day);
       }
     }
     List<Tuple2<OrderedMerge.Tagged<Key>, ColumnProfiles>> out = new ArrayList<>(open.size());
@@ -311,10 +325,15 @@ public final class Profiler implements Serializable {
     final double[] shifted;
     final RowChecks checks;
 
+    final boolean columns;
+
     /**
      * @param allRows whether the window is all its rows (a slice's counts no moments or checks)
+     * @param columns whether it profiles the columns (all rows' do not when there are slices: they
+     *     are the merge of the first slice column's, which saves binning every value twice)
      */
-    Acc(boolean allRows) {
+    Acc(boolean allRows, boolean columns) {
+      this.columns = columns;
       moments =
           multivariate == null || !allRows
               ? null
@@ -332,15 +351,21 @@ public final class Profiler implements Serializable {
     /** One row of the layout into the profiles, moments and checks. */
     void addRow(InternalRow r, int day) {
       int numeric = indexes.size();
+      if (moments != null) {
+        addMoments(r);
+      }
+      if (checks != null) {
+        addChecks(r, 2 + numeric + categoricalColumns, day);
+      }
+      if (!columns) {
+        return;
+      }
       for (int j = 0; j < numeric; j++) {
         if (r.isNullAt(2 + j)) {
           this.numeric[j].addNull();
         } else {
           add(j, r.getDouble(2 + j));
         }
-      }
-      if (moments != null) {
-        addMoments(r);
       }
       for (int j = 0; j < categoricalColumns; j++) {
         int at = 2 + numeric + j;
@@ -350,9 +375,6 @@ public final class Profiler implements Serializable {
         } else {
           counts[j].add(r.getUTF8String(at));
         }
-      }
-      if (checks != null) {
-        addChecks(r, 2 + numeric + categoricalColumns, day);
       }
     }
 

@@ -34,7 +34,17 @@ public record GenerateSettings(
     Map<String, List<String>> categories,
     long worldSeed,
     int qualityBreakDay,
-    double qualityBreakShare) {
+    double qualityBreakShare,
+    SliceDrift sliceDrift) {
+
+  /**
+   * A drift confined to one slice: from {@code startDay} (0-based; -1 = none) the second numeric
+   * feature of the rows whose string column {@code column} is {@code value} shifts by {@code
+   * strength} standard deviations; every other row is as without it.
+   */
+  public record SliceDrift(int startDay, String column, String value, double strength) {
+    public static final SliceDrift NONE = new SliceDrift(-1, "", "", 0);
+  }
 
   public GenerateSettings {
     categories = Map.copyOf(categories);
@@ -94,7 +104,17 @@ public record GenerateSettings(
             ? args.longValue("seed", s.raw().getLong("seed"))
             : s.raw().getLong("world-seed"),
         s.child("quality-break").intAtLeast("day", -1),
-        s.child("quality-break").doubleIn("share", 0, 1));
+        s.child("quality-break").doubleIn("share", 0, 1),
+        new SliceDrift(
+            s.child("slice-drift").intAtLeast("start-day", -1),
+            s.child("slice-drift").string("column"),
+            s.child("slice-drift").string("value"),
+            s.child("slice-drift").doubleIn("strength", 0, 10)));
+  }
+
+  /** Whether a slice of the rows drifts (see reference.conf). */
+  public boolean hasSliceDrift() {
+    return sliceDrift.startDay() >= 0 && sliceDrift.startDay() < days;
   }
 
   /** Whether one day's rows log a broken categorical value (see reference.conf). */

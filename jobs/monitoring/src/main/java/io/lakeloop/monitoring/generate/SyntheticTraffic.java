@@ -3,6 +3,7 @@ package io.lakeloop.monitoring.generate;
 import static io.lakeloop.common.schema.Columns.*;
 import static org.apache.spark.sql.functions.*;
 
+import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.config.Task;
 import java.time.ZoneOffset;
@@ -61,6 +62,36 @@ public final class SyntheticTraffic {
   public static final String BROKEN_VALUE = "unknown";
 
   static final int MALFORMED_KINDS = 6;
+
+  /** The second numeric feature of one slice's rows, shifted from the drift's start day. */
+  private static Dataset<Row> sliceDrift(
+      Dataset<Row> features, ModelSpec spec, GenerateSettings.SliceDrift d, Column day) {
+    if (!spec.stringColumns().contains(d.column())) {
+      throw new ConfigError(
+          "lakeloop.generate.slice-drift.column '"
+              + d.column()
+              + "' is not a string column of model "
+              + spec.name()
+              + " "
+              + spec.stringColumns()
+              + "; name one of them, or set slice-drift.start-day = -1");
+    }
+    if (spec.numericFeatures().size() < 2) {
+      throw new ConfigError(
+          "lakeloop.generate.slice-drift shifts the second numeric feature; model "
+              + spec.name()
+              + " has fewer than two: set slice-drift.start-day = -1");
+    }
+    String x = spec.numericFeatures().get(1);
+    double sd = NUMERIC_STATS[1][1];
+    return features.withColumn(
+        x,
+        when(
+                day.geq(d.startDay()).and(col(d.column()).equalTo(d.value())),
+                round3(col(x).plus(d.strength() * sd)))
+            .otherwise(col(x)));
+  }
+
   private static final double[][] NUMERIC_STATS = {
     {50, 15}, {6.17, 5.84}, {40, 19.8}, {1.54, 1.98}
   };
@@ -144,6 +175,9 @@ public final class SyntheticTraffic {
       cols.add(v.as(name));
     }
     Dataset<Row> features = base.select(cols.toArray(new Column[0]));
+    if (s.hasSliceDrift()) {
+      features = sliceDrift(features, spec, s.sliceDrift(), day);
+    }
 
     // Truth and model logits need the feature columns by name, so they come in a second select.
     List<Column> trueLogits = new ArrayList<>();

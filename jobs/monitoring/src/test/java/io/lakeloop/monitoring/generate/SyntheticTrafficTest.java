@@ -67,7 +67,8 @@ class SyntheticTrafficTest extends SparkTestBase {
             s.categories(),
             s.worldSeed(),
             s.qualityBreakDay(),
-            s.qualityBreakShare());
+            s.qualityBreakShare(),
+            s.sliceDrift());
     Dataset<Row> a = SyntheticTraffic.traffic(spark(), spec, s);
     Dataset<Row> b = SyntheticTraffic.traffic(spark(), spec, other);
     assertThat(fingerprint(a)).isEqualTo(fingerprint(b));
@@ -151,6 +152,45 @@ class SyntheticTrafficTest extends SparkTestBase {
             .map(c -> col(c))
             .toArray(Column[]::new);
     assertThat(a.select(others).except(b.select(others)).count()).isZero();
+  }
+
+  @Test
+  void aSliceDriftShiftsTheSecondFeatureOfThatSliceOnlyFromItsStartDay() {
+    LakeloopConfig drifted =
+        config
+            .withSetting("generate.slice-drift.start-day", 5)
+            .withSetting("generate.slice-drift.column", "region")
+            .withSetting("generate.slice-drift.value", "eu");
+    CliArgs args =
+        CliArgs.parse("generate", new String[] {"--rows", "20000"}, GenerateJob.FLAGS, false);
+    Dataset<Row> a = SyntheticTraffic.traffic(spark(), spec, settings("--rows", "20000"));
+    Dataset<Row> b =
+        SyntheticTraffic.traffic(
+            spark(), spec, GenerateSettings.from(drifted.section("generate"), args));
+    String x = spec.numericFeatures().get(1); // sd 5.84 per the generator's contract
+    // the moved rows' feature is the unbroken one plus 1.0 x sd, to the logged precision
+    Row shift =
+        a.as("a")
+            .join(b.as("b"), REQUEST_ID)
+            .where(
+                col("b.region")
+                    .equalTo("eu")
+                    .and(col("b." + SyntheticTraffic.DAY).geq(5))
+                    // a malformed row may repeat another's request id
+                    .and(col("a." + SyntheticTraffic.MALFORMED_KIND).isNull())
+                    .and(col("b." + SyntheticTraffic.MALFORMED_KIND).isNull()))
+            .agg(
+                min(col("b." + x).minus(col("a." + x))),
+                max(col("b." + x).minus(col("a." + x))),
+                count(col("b." + x)))
+            .head();
+    assertThat(shift.getDouble(0)).isCloseTo(5.84, within(1.5e-3));
+    assertThat(shift.getDouble(1)).isCloseTo(5.84, within(1.5e-3));
+    assertThat(shift.getLong(2)).isGreaterThan(500);
+    // every other row is the unbroken traffic's, whole
+    Column moved = col(SyntheticTraffic.DAY).geq(5).and(col("region").equalTo("eu"));
+    assertThat(a.where(not(moved)).except(b.where(not(moved))).count()).isZero();
+    assertThat(b.where(not(moved)).count()).isEqualTo(a.where(not(moved)).count());
   }
 
   static double share(Column where, Column condition) {
