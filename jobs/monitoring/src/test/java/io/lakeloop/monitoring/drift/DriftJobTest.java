@@ -42,6 +42,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DriftJobTest extends SparkTestBase {
+  /** All rows only (the demo model's drift-slices off): slices are tested apart (Order 6). */
+  private static final String ALL_ROWS = "lakeloop.models.churn.drift-slices=[]";
+
   private String warehouse;
   private LakeloopConfig config;
   private Lakehouse lh;
@@ -49,8 +52,7 @@ class DriftJobTest extends SparkTestBase {
   @BeforeAll
   void generate() throws Exception {
     warehouse = newWarehouse("drift");
-    // all rows only here (the demo model's drift-slices off): slices are tested apart (Order 6)
-    config = config(warehouse, "lakeloop.models.churn.drift-slices=[]");
+    config = config(warehouse, ALL_ROWS);
     lh = new Lakehouse(spark(), warehouse);
     JobRunner.run(new GenerateJob(), spark(), config, "--rows", "6000", "--run-id", "g1");
   }
@@ -299,6 +301,7 @@ class DriftJobTest extends SparkTestBase {
     LakeloopConfig table =
         config(
             warehouse,
+            ALL_ROWS,
             "lakeloop.models.churn.numeric-features=[monthly_charges, data_usage_gb,"
                 + " tenure_months, support_calls, extra_feature]",
             "lakeloop.models.churn.baseline.source=table",
@@ -353,7 +356,9 @@ class DriftJobTest extends SparkTestBase {
   }
 
   private int launch(List<String> extraSets, String... args) {
-    JobRunner.Launched l = JobRunner.launch(new DriftJob(), spark(), warehouse, extraSets, args);
+    List<String> sets = new java.util.ArrayList<>(extraSets);
+    sets.add(ALL_ROWS);
+    JobRunner.Launched l = JobRunner.launch(new DriftJob(), spark(), warehouse, sets, args);
     assertThat(l.code()).as(l.err()).isIn(0, JobLauncher.ALERT_RAISED);
     return l.code();
   }
@@ -561,7 +566,7 @@ class DriftJobTest extends SparkTestBase {
     // the last week; a second version scoring some requests again (a shadow: not a repeat); and
     // five score vectors each invalid another way
     String wh = newWarehouse("drift-rows");
-    LakeloopConfig cfg = config(wh);
+    LakeloopConfig cfg = config(wh, ALL_ROWS);
     Lakehouse copy = new Lakehouse(spark(), wh);
     Dataset<Row> log = lh.read(Tables.PREDICTION_LOG).data();
     java.util.function.Function<String, Dataset<Row>> on =

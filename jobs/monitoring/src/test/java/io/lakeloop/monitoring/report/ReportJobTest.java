@@ -262,7 +262,7 @@ class ReportJobTest extends SparkTestBase {
     List<Row> stored =
         lh.read(Tables.DRIFT_METRICS)
             .data()
-            .where("granularity = '1 day' and window_date = '" + DATE + "'")
+            .where("granularity = '1 day' and window_date = '" + DATE + "' and slice_key = '*'")
             .collectAsList();
     String table = between(html, "id=\"drift-table\"", "</table>");
     assertThat(count(table, "<tr")).isEqualTo(stored.size() + 1); // + the header row
