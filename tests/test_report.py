@@ -226,3 +226,47 @@ def test_training_compression_and_lineage_are_filled(report):
     for run in ("demo-evaluate", "demo-drift", "demo-train", "demo-compress"):
         assert f"<td>{run}</td>" in lineage
     assert "prediction_log@v" in lineage and "eval_metrics@v" in lineage
+
+
+def test_data_quality_lists_the_latest_windows_checks_failed_first(report):
+    """The demo breaks its last day's log: the section holds every constraint_checks row of the
+    windows containing that day, the failed ones (and only they) first and marked."""
+    _, wide, _, warehouse = report
+    checks = table(warehouse, "constraint_checks")
+    checks = checks[checks.model_name == "churn"]
+    day = checks[checks.granularity == "1 day"].window_start.max()
+    latest = checks[(checks.window_start <= day) & (checks.window_end > day)]
+    section = _section(wide.dom, "data-quality")
+    body = section[section.index('id="constraint-checks"') :]
+    body = body[: body.index("</table>")]
+    rows = re.findall(r"<tr( class=\"failed\")?><td>([^<]+)</td>", body)
+    assert len(rows) == len(latest) > 0
+    failed = latest[~latest.passed]
+    assert [bool(c) for c, _ in rows] == [True] * len(failed) + [False] * (len(latest) - len(failed))
+    assert sorted(n for c, n in rows if c) == sorted(failed.constraint_name) != []
+    assert f"{len(failed)} of {len(latest)} constraint checks failed" in section
+
+
+def test_drift_per_region_has_a_table_per_slice_behind_the_selector(report):
+    """churn.conf measures drift per region: the latest day's statistics of each region are a
+    table of their own, hidden until the selector picks it (the page's script ran at load)."""
+    _, wide, _, warehouse = report
+    drift_html = _section(wide.dom, "drift")
+    start = re.search(r"Window of \S+ \S+ starting (\d{4}-\d{2}-\d{2})", drift_html).group(1)
+    drift = table(warehouse, "drift_metrics")
+    rows = drift[
+        (drift.model_name == "churn")
+        & (drift.granularity == "1 day")
+        & (drift.window_start.dt.date == pd.Timestamp(start).date())
+        & (drift.slice_key == "region")
+    ]
+    values = sorted(rows.slice_value.unique())
+    assert len(values) == 5
+    options = re.findall(r'<option value="([^"]+)"', drift_html[drift_html.index('id="drift-slice"') :])
+    assert options[: 1 + len(values)] == ["*"] + [f"region={v}" for v in values]
+    for v in values:
+        view = re.search(
+            rf'<div data-view-group="drift-slice" data-view="region={v}"( hidden="")?>(.*?)</table>', drift_html, re.S
+        )
+        assert view and view.group(1), v  # hidden while "all rows" is selected
+        assert view.group(2).count("<tr") == (rows.slice_value == v).sum() + 1

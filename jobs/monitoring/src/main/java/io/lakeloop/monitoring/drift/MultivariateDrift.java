@@ -29,9 +29,9 @@ import org.apache.commons.math3.linear.EigenDecomposition;
  * with chunks − 1 degrees of freedom (σ is itself estimated): drifted when its two-sided p-value is
  * below the false-alarm rate. Pure; runs on the driver.
  */
-final class MultivariateDrift {
+public final class MultivariateDrift {
   /** The drift_metrics and profiles column of the multivariate statistic, and its kind. */
-  static final String COLUMN = "pca_reconstruction";
+  public static final String COLUMN = "pca_reconstruction";
 
   static final String KIND = "multivariate";
   static final String STATISTIC = "reconstruction_error";

@@ -261,10 +261,16 @@ public final class Profiler implements Serializable {
     Acc last = null;
     int slices = sliceColumns.size();
     int sliceAt = 2 + indexes.size() + categoricalColumns + rowChecks.columns();
-    List<Map<UTF8String, Slice>> sliceOf = new ArrayList<>();
+    // per slice column, its values by a small id; per (version, day), its slices' accumulators
+    // by column and id: a row finds its slices' accumulators without building a key
+    List<Map<UTF8String, Integer>> ids = new ArrayList<>();
+    List<List<Slice>> byId = new ArrayList<>();
     for (int j = 0; j < slices; j++) {
-      sliceOf.add(new HashMap<>());
+      ids.add(new HashMap<>());
+      byId.add(new ArrayList<>());
     }
+    Map<Key, Acc[][]> sliceAccs = new HashMap<>();
+    Acc[][] lastSlices = null;
     while (rows.hasNext()) {
       InternalRow r = rows.next();
       if (r.isNullAt(0)) {
@@ -286,18 +292,31 @@ public final class Profiler implements Serializable {
         acc = open.computeIfAbsent(k, x -> new Acc(true, slices == 0));
         lastKey = k;
         last = acc;
+        lastSlices = slices == 0 ? null : sliceAccs.computeIfAbsent(k, x -> new Acc[slices][0]);
       }
       acc.addRow(r, day);
       for (int j = 0; j < slices; j++) {
         int at = sliceAt + j;
         UTF8String v = r.isNullAt(at) ? NULL_SLICE : r.getUTF8String(at);
-        Slice slice = sliceOf.get(j).get(v);
-        if (slice == null) {
-          slice = new Slice(sliceColumns.get(j), v.toString());
-          sliceOf.get(j).put(v.clone(), slice);
+        Integer id = ids.get(j).get(v);
+        if (id == null) {
+          id = byId.get(j).size();
+          byId.get(j).add(new Slice(sliceColumns.get(j), v.toString()));
+          ids.get(j).put(v.clone(), id);
         }
-        open.computeIfAbsent(new Key(version, day, slice), x -> new Acc(false, true))
-            .addRow(r, day);
+        Acc[] row = lastSlices[j];
+        if (id >= row.length) {
+          row = java.util.Arrays.copyOf(row, id + 1);
+          lastSlices[j] = row;
+        }
+        Acc a = row[id];
+        if (a == null) {
+          a =
+              open.computeIfAbsent(
+                  new Key(version, day, byId.get(j).get(id)), x -> new Acc(false, true));
+          row[id] = a;
+        }
+        a.addRow(r, day);
       }
     }
     List<Tuple2<OrderedMerge.Tagged<Key>, ColumnProfiles>> out = new ArrayList<>(open.size());

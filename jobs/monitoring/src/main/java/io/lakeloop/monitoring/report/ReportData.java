@@ -51,7 +51,9 @@ public record ReportData(
     Map<String, Integer> aliases,
     List<GateCheck> gate,
     List<Run> runs,
-    List<MetricPoint> fairness) {
+    List<MetricPoint> fairness,
+    List<DriftRow> multivariate,
+    List<ConstraintCheck> constraintChecks) {
 
   /** One eval_metrics value. */
   public record MetricPoint(
@@ -90,6 +92,26 @@ public record ReportData(
       Double pValue,
       Double threshold,
       Boolean drifted,
+      String runId,
+      String slice) {
+    /** Whether the row is of all rows ("*"), not of one slice ("region=eu"). */
+    boolean allRows() {
+      return slice.equals("*");
+    }
+  }
+
+  /** One constraint_checks row. */
+  public record ConstraintCheck(
+      String version,
+      String granularity,
+      LocalDate windowStart,
+      String name,
+      String column,
+      String kind,
+      Double observed,
+      double bound,
+      long rows,
+      boolean passed,
       String runId) {}
 
   /** One alerts row. */

@@ -25,6 +25,7 @@ final class ReportPage {
     FairnessSection.render(sections, d);
     CurvesSection.render(sections, d, s);
     DriftSection.render(sections, d);
+    DataQualitySection.render(sections, d);
     TrainingSection.render(sections, d);
     LineageSection.render(sections, d);
     return PAGE.fill(

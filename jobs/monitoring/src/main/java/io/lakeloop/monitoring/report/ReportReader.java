@@ -14,6 +14,7 @@ import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.monitoring.LabeledPredictions;
 import io.lakeloop.monitoring.drift.ColumnHistogram;
+import io.lakeloop.monitoring.drift.MultivariateDrift;
 import io.lakeloop.monitoring.evaluate.Measures;
 import io.lakeloop.monitoring.quality.QualityCheck;
 import io.lakeloop.monitoring.quality.QualityRules;
@@ -69,6 +70,8 @@ final class ReportReader {
 
     DriftRead driftRead = drift(tables, model, asOf, s);
     List<ReportData.DriftRow> drift = driftRead.rows();
+    List<ReportData.DriftRow> multivariate = multivariate(tables, model, from, asOf);
+    List<ReportData.ConstraintCheck> checks = constraintChecks(tables, model, asOf);
 
     List<ReportData.Alert> alerts = alerts(tables, model, asOf, s);
     List<ReportData.QualityAlert> qualityAlerts = qualityAlerts(tables, model, asOf, s);
@@ -82,6 +85,8 @@ final class ReportReader {
     metrics.forEach(p -> referenced.add(p.runId()));
     fairness.forEach(p -> referenced.add(p.runId()));
     drift.forEach(d -> referenced.add(d.runId()));
+    multivariate.forEach(d -> referenced.add(d.runId()));
+    checks.forEach(c -> referenced.add(c.runId()));
     alerts.forEach(a -> referenced.add(a.runId()));
     qualityAlerts.forEach(a -> referenced.add(a.runId()));
     registry.forEach(e -> referenced.add(e.runId()));
@@ -106,7 +111,9 @@ final class ReportReader {
         registryRead.aliases(),
         gate,
         runs,
-        fairness);
+        fairness,
+        multivariate,
+        checks);
   }
 
   /** The bounds the model's quality rules hold the views of {@code metrics} to. */
@@ -245,12 +252,10 @@ final class ReportReader {
     if (driftTable != null) {
       Dataset<Row> mine =
           driftTable.where(
-              col(MODEL_NAME)
-                  .equalTo(model.name())
-                  .and(col(WINDOW_DATE).leq(asOf.toString()))
-                  .and(allRows(driftTable)));
+              col(MODEL_NAME).equalTo(model.name()).and(col(WINDOW_DATE).leq(asOf.toString())));
       Row latest =
-          mine.agg(
+          mine.where(allRows(driftTable))
+              .agg(
                   max(when(col(GRANULARITY).equalTo(DAY), col(WINDOW_START))),
                   max(col(WINDOW_START)))
               .first();
@@ -262,36 +267,11 @@ final class ReportReader {
           window = window.where(col(GRANULARITY).equalTo(granularity));
         }
         for (Row r :
-            window
-                .select(
-                    MODEL_VERSION,
-                    GRANULARITY,
-                    WINDOW_DATE,
-                    COMPARISON,
-                    COLUMN,
-                    COLUMN_KIND,
-                    STATISTIC,
-                    VALUE,
-                    P_VALUE,
-                    THRESHOLD,
-                    DRIFTED,
-                    RUN_ID)
-                .orderBy(COMPARISON, MODEL_VERSION, COLUMN, STATISTIC)
+            driftRows(window, driftTable)
+                .orderBy(
+                    col(SLICE), col(COMPARISON), col(MODEL_VERSION), col(COLUMN), col(STATISTIC))
                 .collectAsList()) {
-          drift.add(
-              new ReportData.DriftRow(
-                  r.getString(0),
-                  r.getString(1),
-                  r.getDate(2).toLocalDate(),
-                  r.getString(3),
-                  r.getString(4),
-                  r.getString(5),
-                  r.getString(6),
-                  doubleOrNull(r, 7),
-                  doubleOrNull(r, 8),
-                  doubleOrNull(r, 9),
-                  r.isNullAt(10) ? null : r.getBoolean(10),
-                  r.getString(11)));
+          drift.add(driftRow(r));
         }
         if (!drift.isEmpty()) {
           lh.latestVersion(Tables.PROFILES).ifPresent(v -> tables.input(Tables.PROFILES, v));
@@ -302,6 +282,131 @@ final class ReportReader {
       }
     }
     return new DriftRead(drift, histograms);
+  }
+
+  /**
+   * The multivariate drift (PCA reconstruction error against the baseline) of the model's daily
+   * windows of all rows in [from, asOf], by day then version: one drift_metrics row each.
+   */
+  private static List<ReportData.DriftRow> multivariate(
+      RunTables tables, ModelSpec model, LocalDate from, LocalDate asOf) {
+    List<ReportData.DriftRow> out = new ArrayList<>();
+    Dataset<Row> driftTable = snapshot(tables, Tables.DRIFT_METRICS);
+    if (driftTable == null) {
+      return out;
+    }
+    Dataset<Row> mine =
+        driftTable.where(
+            col(MODEL_NAME)
+                .equalTo(model.name())
+                .and(col(WINDOW_DATE).between(from.toString(), asOf.toString()))
+                .and(col(GRANULARITY).equalTo(DAY))
+                .and(col(COMPARISON).equalTo("BASELINE"))
+                .and(col(COLUMN).equalTo(MultivariateDrift.COLUMN))
+                .and(allRows(driftTable)));
+    for (Row r :
+        driftRows(mine, driftTable).orderBy(col(WINDOW_DATE), col(MODEL_VERSION)).collectAsList()) {
+      out.add(driftRow(r));
+    }
+    return out;
+  }
+
+  /**
+   * The model's constraint checks of the windows that contain its latest checked day up to {@code
+   * asOf} (that day and the longer windows holding it), failed first.
+   */
+  private static List<ReportData.ConstraintCheck> constraintChecks(
+      RunTables tables, ModelSpec model, LocalDate asOf) {
+    List<ReportData.ConstraintCheck> out = new ArrayList<>();
+    Dataset<Row> checks = snapshot(tables, Tables.CONSTRAINT_CHECKS);
+    if (checks == null) {
+      return out;
+    }
+    Dataset<Row> mine =
+        checks.where(
+            col(MODEL_NAME).equalTo(model.name()).and(col(WINDOW_DATE).leq(asOf.toString())));
+    Row latest = mine.where(col(GRANULARITY).equalTo(DAY)).agg(max(col(WINDOW_START))).first();
+    if (latest.isNullAt(0)) {
+      return out;
+    }
+    Timestamp day = latest.getTimestamp(0);
+    for (Row r :
+        mine.where(col(WINDOW_START).leq(day).and(col(WINDOW_END).gt(day)))
+            .select(
+                MODEL_VERSION,
+                GRANULARITY,
+                WINDOW_DATE,
+                CONSTRAINT_NAME,
+                COLUMN,
+                CONSTRAINT_KIND,
+                OBSERVED,
+                BOUND,
+                ROWS,
+                PASSED,
+                RUN_ID)
+            .orderBy(col(PASSED), col(WINDOW_DATE).desc(), col(MODEL_VERSION), col(CONSTRAINT_NAME))
+            .collectAsList()) {
+      out.add(
+          new ReportData.ConstraintCheck(
+              r.getString(0),
+              r.getString(1),
+              r.getDate(2).toLocalDate(),
+              r.getString(3),
+              r.getString(4),
+              r.getString(5),
+              doubleOrNull(r, 6),
+              r.getDouble(7),
+              r.getLong(8),
+              r.getBoolean(9),
+              r.getString(10)));
+    }
+    return out;
+  }
+
+  private static final String SLICE = "_slice";
+
+  /** The columns of drift_metrics rows that {@link #driftRow} reads, in its order. */
+  private static Dataset<Row> driftRows(Dataset<Row> rows, Dataset<Row> table) {
+    return rows.withColumn(SLICE, slice(table))
+        .select(
+            MODEL_VERSION,
+            GRANULARITY,
+            WINDOW_DATE,
+            COMPARISON,
+            COLUMN,
+            COLUMN_KIND,
+            STATISTIC,
+            VALUE,
+            P_VALUE,
+            THRESHOLD,
+            DRIFTED,
+            RUN_ID,
+            SLICE);
+  }
+
+  private static ReportData.DriftRow driftRow(Row r) {
+    return new ReportData.DriftRow(
+        r.getString(0),
+        r.getString(1),
+        r.getDate(2).toLocalDate(),
+        r.getString(3),
+        r.getString(4),
+        r.getString(5),
+        r.getString(6),
+        doubleOrNull(r, 7),
+        doubleOrNull(r, 8),
+        doubleOrNull(r, 9),
+        r.isNullAt(10) ? null : r.getBoolean(10),
+        r.getString(11),
+        r.getString(12));
+  }
+
+  /** A row's slice as "*" (all rows, also for tables written before slices) or "key=value". */
+  private static Column slice(Dataset<Row> table) {
+    return List.of(table.columns()).contains(SLICE_KEY)
+        ? when(col(SLICE_KEY).isNull().or(col(SLICE_KEY).equalTo("*")), lit("*"))
+            .otherwise(concat_ws("=", col(SLICE_KEY), col(SLICE_VALUE)))
+        : lit("*");
   }
 
   /** Rows of all rows, not of one slice (tables written before slices have no slice_key). */

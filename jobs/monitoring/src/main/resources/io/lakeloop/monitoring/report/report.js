@@ -35,7 +35,7 @@
   var only = document.getElementById('only-drifted');
   if (only) {
     only.addEventListener('change', function () {
-      document.querySelectorAll('#drift-table tbody tr').forEach(function (tr) {
+      document.querySelectorAll('[id^="drift-table"] tbody tr').forEach(function (tr) {
         tr.hidden = only.checked && !tr.classList.contains('drifted');
       });
     });

@@ -128,7 +128,8 @@ class ReportJobTest extends SparkTestBase {
             .select("granularity", "slice_key", "slice_value")
             .distinct()
             .count();
-    assertThat(count(html, "<option value=")).isEqualTo(views);
+    assertThat(count(between(html, "data-views=\"quality\"", "</select>"), "<option value="))
+        .isEqualTo(views);
     long fairnessTables =
         lh.read(Tables.EVAL_METRICS)
             .data()
@@ -289,6 +290,72 @@ class ReportJobTest extends SparkTestBase {
       }
     }
     assertThat(columns).contains("monthly_charges", "plan");
+  }
+
+  @Test
+  void eachSliceHasATableOfItsStatisticsBehindTheSelector() {
+    // drift per region (churn.conf): one table per slice of the day, each holding the slice's
+    // statistics, drifted rows marked; the selector lists every slice
+    List<Row> stored =
+        lh.read(Tables.DRIFT_METRICS)
+            .data()
+            .where("granularity = '1 day' and window_date = '" + DATE + "' and slice_key <> '*'")
+            .collectAsList();
+    java.util.Map<String, List<Row>> bySlice = new java.util.TreeMap<>();
+    stored.forEach(
+        r ->
+            bySlice
+                .computeIfAbsent(
+                    r.getAs("slice_key") + "=" + r.getAs("slice_value"),
+                    k -> new java.util.ArrayList<>())
+                .add(r));
+    assertThat(bySlice).hasSize(5);
+    String select = between(html, "<select id=\"drift-slice\"", "</select>");
+    assertThat(count(select, "<option")).isEqualTo(1 + bySlice.size());
+    int i = 0;
+    for (java.util.Map.Entry<String, List<Row>> e : bySlice.entrySet()) {
+      assertThat(select).contains("value=\"" + e.getKey() + "\"");
+      String view =
+          between(
+              html,
+              "data-view-group=\"drift-slice\" data-view=\"" + e.getKey() + "\">",
+              "</table>");
+      assertThat(view).contains("id=\"drift-table-" + (++i) + "\"");
+      assertThat(count(view, "<tr")).as(e.getKey()).isEqualTo(e.getValue().size() + 1);
+      long drifted =
+          e.getValue().stream()
+              .filter(r -> !r.isNullAt(r.fieldIndex("drifted")) && r.<Boolean>getAs("drifted"))
+              .count();
+      assertThat(count(view, "<tr class=\"drifted\"")).as(e.getKey()).isEqualTo(drifted);
+    }
+  }
+
+  @Test
+  void theMultivariateChartDrawsEachDaysErrorAndThreshold() {
+    List<Row> stored =
+        lh.read(Tables.DRIFT_METRICS)
+            .data()
+            .where(
+                "granularity = '1 day' and comparison = 'BASELINE' and column ="
+                    + " 'pca_reconstruction' and slice_key = '*' and model_version = '1'")
+            .orderBy("window_date")
+            .collectAsList();
+    assertThat(stored).hasSizeGreaterThan(3);
+    String chart = between(html, "data-chart=\"multivariate\"", "</figure>");
+    Matcher line = Pattern.compile("data-series=\"v1\" data-values=\"([^\"]*)\"").matcher(chart);
+    assertThat(line.find()).isTrue();
+    String[] points = line.group(1).split(" ");
+    assertThat(points).hasSize(stored.size());
+    for (int i = 0; i < points.length; i++) {
+      Row r = stored.get(i);
+      String[] xy = points[i].split(",");
+      assertThat(Double.parseDouble(xy[0]))
+          .isEqualTo((double) r.getDate(r.fieldIndex("window_date")).toLocalDate().toEpochDay());
+      assertThat(Double.parseDouble(xy[1])).isEqualTo(r.<Double>getAs("value"));
+    }
+    assertThat(chart).contains("data-series=\"v1 threshold\"");
+    // no constraints in this warehouse: the data-quality section says how to get them
+    assertThat(section("data-quality")).contains("constraints suggest");
   }
 
   @Test
