@@ -248,7 +248,7 @@ def test_data_quality_lists_the_latest_windows_checks_failed_first(report):
 
 
 def test_drift_per_region_has_a_table_per_slice_behind_the_selector(report):
-    """churn.conf measures drift per region: the latest day's statistics of each region are a
+    """The demo measures drift per region: the latest day's statistics of each region are a
     table of their own, hidden until the selector picks it (the page's script ran at load)."""
     _, wide, _, warehouse = report
     drift_html = _section(wide.dom, "drift")

@@ -137,28 +137,46 @@ public final class DemoJob implements Job {
             start.toString()));
     // drift builds the baseline and profiles the days before the last; constraints are suggested
     // from that baseline; drift of the last day then checks them and names the break
+    LakeloopConfig sliced = driftSlices(ctx);
     lines.add(
-        step(
-            ctx,
-            new DriftJob(),
+        line(
             "drift",
-            "--run-id",
-            "demo-drift",
-            "--date",
-            last.minusDays(1).toString(),
-            "--since",
-            start.toString()));
+            run(
+                ctx,
+                sliced,
+                new DriftJob(),
+                "--run-id",
+                "demo-drift",
+                "--date",
+                last.minusDays(1).toString(),
+                "--since",
+                start.toString())));
     lines.add(step(ctx, new ConstraintsJob(), "constraints", "suggest"));
     lines.add(
-        step(
-            ctx,
-            new DriftJob(),
+        line(
             "drift (last day, with constraints)",
-            "--run-id",
-            "demo-drift-last",
-            "--date",
-            last.toString()));
+            run(
+                ctx,
+                sliced,
+                new DriftJob(),
+                "--run-id",
+                "demo-drift-last",
+                "--date",
+                last.toString())));
     return lines;
+  }
+
+  /**
+   * The demo's drift per slice: the model's drift-slices, or else its first slice column (churn:
+   * region); the demo's drift runs use it.
+   */
+  private static LakeloopConfig driftSlices(JobContext ctx) {
+    List<String> slices = ctx.config().modelSettings(ctx.model().name()).strings("drift-slices");
+    List<String> columns = ctx.model().sliceColumns();
+    return slices.isEmpty() && !columns.isEmpty()
+        ? ctx.config()
+            .withSetting("models." + ctx.model().name() + ".drift-slices", List.of(columns.get(0)))
+        : ctx.config();
   }
 
   /**
@@ -167,7 +185,8 @@ public final class DemoJob implements Job {
    * standard deviation — found in that region, diluted below every threshold in all rows.
    */
   private static LakeloopConfig sliceDrift(JobContext ctx, LakeloopConfig config) {
-    List<String> slices = config.modelSettings(ctx.model().name()).strings("drift-slices");
+    List<String> slices =
+        driftSlices(ctx).modelSettings(ctx.model().name()).strings("drift-slices");
     Settings categories = config.section("generate").child("categories");
     if (slices.isEmpty() || !categories.raw().hasPath(slices.get(0))) {
       return config;

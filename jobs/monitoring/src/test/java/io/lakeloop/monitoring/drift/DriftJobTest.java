@@ -42,7 +42,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DriftJobTest extends SparkTestBase {
-  /** All rows only (the demo model's drift-slices off): slices are tested apart (Order 6). */
+  /** All rows only (drift-slices off, whatever the config says): slices are tested in Order 6. */
   private static final String ALL_ROWS = "lakeloop.models.churn.drift-slices=[]";
 
   private String warehouse;

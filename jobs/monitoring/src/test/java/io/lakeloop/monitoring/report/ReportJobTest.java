@@ -53,7 +53,8 @@ class ReportJobTest extends SparkTestBase {
   @BeforeAll
   void monitorAndReport() throws Exception {
     String warehouse = newWarehouse("report");
-    config = config(warehouse);
+    // drift per region, as the demo measures it
+    config = config(warehouse, "lakeloop.models.churn.drift-slices=[region]");
     lh = new Lakehouse(spark(), warehouse);
     JobRunner.run(new GenerateJob(), spark(), config, "--rows", "6000", "--run-id", "g1");
     JobRunner.run(
@@ -294,7 +295,7 @@ class ReportJobTest extends SparkTestBase {
 
   @Test
   void eachSliceHasATableOfItsStatisticsBehindTheSelector() {
-    // drift per region (churn.conf): one table per slice of the day, each holding the slice's
+    // drift per region: one table per slice of the day, each holding the slice's
     // statistics, drifted rows marked; the selector lists every slice
     List<Row> stored =
         lh.read(Tables.DRIFT_METRICS)
