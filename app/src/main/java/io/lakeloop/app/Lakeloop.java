@@ -7,6 +7,7 @@ import io.lakeloop.modeling.compress.CompressJob;
 import io.lakeloop.modeling.registry.RegistryJob;
 import io.lakeloop.modeling.score.ScoreJob;
 import io.lakeloop.modeling.train.TrainJob;
+import io.lakeloop.modeling.tune.TuneJob;
 import io.lakeloop.monitoring.drift.ConstraintsJob;
 import io.lakeloop.monitoring.drift.DriftJob;
 import io.lakeloop.monitoring.evaluate.EvaluateJob;
@@ -38,6 +39,7 @@ public final class Lakeloop {
           new EvaluateJob(),
           new DriftJob(),
           new ConstraintsJob(),
+          new TuneJob(),
           new TrainJob(),
           new RegistryJob(),
           new CompressJob(),

@@ -121,6 +121,25 @@ public final class Columns {
   // alerts
   public static final String KIND = "kind";
 
+  // tuning_trials
+  public static final String METHOD = "method";
+  public static final String TRIAL = "trial";
+  public static final String RUNG = "rung";
+  public static final String EPOCHS = "epochs";
+  public static final String LEARNING_RATE = "learning_rate";
+  public static final String HIDDEN = "hidden";
+  public static final String L2 = "l2";
+  public static final String DROPOUT = "dropout";
+  public static final String BATCH_SIZE = "batch_size";
+  public static final String SEED = "seed";
+  public static final String VALIDATION_ACCURACY = "validation_accuracy";
+  public static final String VALIDATION_LOSS = "validation_loss";
+  public static final String BEST_EPOCH = "best_epoch";
+  public static final String SECONDS = "seconds";
+  public static final String PROMOTED = "promoted";
+  public static final String TRAIN_ROWS = "train_rows";
+  public static final String VALIDATION_ROWS = "validation_rows";
+
   // constraint_checks
   public static final String CONSTRAINT_NAME = "constraint_name";
   public static final String CONSTRAINT_KIND = "constraint_kind";

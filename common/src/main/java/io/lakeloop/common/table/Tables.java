@@ -30,6 +30,7 @@ public final class Tables {
   public static final String GATE_DECISIONS = "gate_decisions";
   public static final String CALIBRATIONS = "calibrations";
   public static final String CONSTRAINT_CHECKS = "constraint_checks";
+  public static final String TUNING_TRIALS = "tuning_trials";
 
   private static StructField required(String name, DataType type) {
     return new StructField(name, type, false, Metadata.empty());
@@ -409,6 +410,45 @@ public final class Tables {
           List.of(),
           false);
 
+  /**
+   * One row per hyper-parameter trial and rung of a tune run: the configuration, the epochs budget,
+   * the validation figures of its best epoch (null when it failed, with the error), whether it went
+   * on to the next rung and whether it won the search. A run's rows are written in one commit and
+   * replaced as a whole by a rerun of the run id.
+   */
+  public static final TableSpec TUNING_TRIALS_SPEC =
+      new TableSpec(
+          TUNING_TRIALS,
+          new StructType(
+              new StructField[] {
+                required(MODEL_NAME, StringType),
+                required(RUN_ID, StringType),
+                required(LOGICAL_DATE, DateType),
+                required(METHOD, StringType),
+                required(TRIAL, IntegerType),
+                required(RUNG, IntegerType),
+                required(EPOCHS, IntegerType),
+                required(LEARNING_RATE, DoubleType),
+                required(HIDDEN, createArrayType(IntegerType, false)),
+                required(L2, DoubleType),
+                required(DROPOUT, DoubleType),
+                required(BATCH_SIZE, IntegerType),
+                required(SEED, LongType),
+                required(STATUS, StringType),
+                optional(VALIDATION_ACCURACY, DoubleType),
+                optional(VALIDATION_LOSS, DoubleType),
+                optional(BEST_EPOCH, IntegerType),
+                required(SECONDS, DoubleType),
+                optional(ERROR, StringType),
+                required(PROMOTED, BooleanType),
+                required(WINNER, BooleanType),
+                required(TRAIN_ROWS, LongType),
+                required(VALIDATION_ROWS, LongType),
+                required(CREATED_AT, TimestampType)
+              }),
+          List.of(),
+          false);
+
   /** Tables whose schema does not depend on a model spec. */
   public static final List<TableSpec> FIXED =
       List.of(
@@ -422,6 +462,7 @@ public final class Tables {
           MODEL_ALIASES_SPEC,
           GATE_DECISIONS_SPEC,
           CALIBRATIONS_SPEC,
+          TUNING_TRIALS_SPEC,
           JOB_RUNS_SPEC,
           QUARANTINE_SPEC);
 }

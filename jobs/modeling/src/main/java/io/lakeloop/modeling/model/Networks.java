@@ -19,7 +19,7 @@ public final class Networks {
   /**
    * An initialised network: {@code in} inputs, a ReLU dense layer per entry of {@code hidden}, then
    * an output layer of {@code out} units with {@code outActivation} and {@code loss}; Adam at
-   * {@code learningRate}; weights drawn from {@code seed}.
+   * {@code learningRate}; weights drawn from {@code seed}; no regularisation.
    */
   public static MultiLayerNetwork mlp(
       int in,
@@ -29,23 +29,56 @@ public final class Networks {
       ILossFunction loss,
       double learningRate,
       long seed) {
-    NeuralNetConfiguration.ListBuilder b =
-        new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(learningRate)).list();
+    return mlp(in, hidden, out, outActivation, loss, learningRate, 0, 0, seed);
+  }
+
+  /**
+   * As {@link #mlp(int, List, int, Activation, ILossFunction, double, long)}, with an L2 penalty
+   * {@code l2} on every weight matrix and {@code dropout}, the probability of dropping a hidden
+   * unit's activation during training (0: none; the raw inputs are never dropped). DL4J's own
+   * dropout parameter is the probability of keeping a unit, hence {@code 1 - dropout}.
+   */
+  public static MultiLayerNetwork mlp(
+      int in,
+      List<Integer> hidden,
+      int out,
+      Activation outActivation,
+      ILossFunction loss,
+      double learningRate,
+      double l2,
+      double dropout,
+      long seed) {
+    if (!(l2 >= 0) || !(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException(
+          "l2 must be ≥ 0 and dropout in [0, 1); got l2 " + l2 + ", dropout " + dropout);
+    }
+    NeuralNetConfiguration.Builder conf =
+        new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(learningRate));
+    if (l2 > 0) {
+      conf.l2(l2);
+    }
+    NeuralNetConfiguration.ListBuilder b = conf.list();
     int width = in;
+    boolean first = true;
     for (int h : hidden) {
       if (h < 1) {
         throw new IllegalArgumentException("a hidden layer needs at least 1 unit; got " + hidden);
       }
-      b.layer(new DenseLayer.Builder().nIn(width).nOut(h).activation(Activation.RELU).build());
+      DenseLayer.Builder layer =
+          new DenseLayer.Builder().nIn(width).nOut(h).activation(Activation.RELU);
+      if (dropout > 0 && !first) {
+        layer.dropOut(1 - dropout); // a layer's dropout applies to its input
+      }
+      b.layer(layer.build());
       width = h;
+      first = false;
     }
-    b.layer(
-        new OutputLayer.Builder()
-            .lossFunction(loss)
-            .nIn(width)
-            .nOut(out)
-            .activation(outActivation)
-            .build());
+    OutputLayer.Builder output =
+        new OutputLayer.Builder().lossFunction(loss).nIn(width).nOut(out).activation(outActivation);
+    if (dropout > 0 && !first) {
+      output.dropOut(1 - dropout);
+    }
+    b.layer(output.build());
     MultiLayerNetwork net = new MultiLayerNetwork(b.build());
     net.init();
     return net;
@@ -55,6 +88,19 @@ public final class Networks {
   public static MultiLayerNetwork classifier(
       int in, List<Integer> hidden, int classes, double learningRate, long seed) {
     return mlp(in, hidden, classes, Activation.SOFTMAX, new LossMCXENT(), learningRate, seed);
+  }
+
+  /** A classifier with an L2 penalty and dropout (see {@link #mlp}). */
+  public static MultiLayerNetwork classifier(
+      int in,
+      List<Integer> hidden,
+      int classes,
+      double learningRate,
+      double l2,
+      double dropout,
+      long seed) {
+    return mlp(
+        in, hidden, classes, Activation.SOFTMAX, new LossMCXENT(), learningRate, l2, dropout, seed);
   }
 
   /**

@@ -33,9 +33,9 @@ import org.apache.spark.storage.StorageLevel;
  */
 public final class TrainExamples implements AutoCloseable {
   static final String SPLIT = "_split";
-  static final String TRAIN = "train";
-  static final String VALIDATION = "validation";
-  static final String HOLDOUT = "holdout";
+  public static final String TRAIN = "train";
+  public static final String VALIDATION = "validation";
+  public static final String HOLDOUT = "holdout";
 
   private final Dataset<Row> examples;
   private final Map<String, Long> counts;
