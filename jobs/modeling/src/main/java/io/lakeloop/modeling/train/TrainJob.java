@@ -16,6 +16,7 @@ import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.model.Networks;
+import io.lakeloop.modeling.tune.TuningTrials;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import io.lakeloop.monitoring.evaluate.Measures;
 import java.nio.file.Path;
@@ -76,8 +77,15 @@ public final class TrainJob
         + " challenger alias at the winner. Exit code 4: nothing passed the gate.";
   }
 
-  /** The model, the last day of new data, and the training settings. */
-  public record Planned(ModelSpec model, LocalDate date, TrainSettings settings) {}
+  /**
+   * The model, the last day of new data, the training settings, and the tune winner they took the
+   * teacher's configuration from (with {@code from-tuning = latest}).
+   */
+  public record Planned(
+      ModelSpec model,
+      LocalDate date,
+      TrainSettings settings,
+      Optional<TuningTrials.Winner> tuned) {}
 
   /**
    * What the run starts from: the champion (if any) and its registry entry, the feature encoding
@@ -157,7 +165,30 @@ public final class TrainJob
                 () ->
                     new LakeloopException(
                         "train needs --date YYYY-MM-DD: the last day of new data to train on"));
-    return new Planned(model, date, TrainSettings.from(ctx.config()));
+    TrainSettings settings = TrainSettings.from(ctx.config());
+    if (!settings.fromTuning()) {
+      return new Planned(model, date, settings, Optional.empty());
+    }
+    // the one read of a plan: which configuration to train decides the whole run
+    TuningTrials.Winner tuned =
+        TuningTrials.latest(ctx.tables(), model.name(), date)
+            .orElseThrow(
+                () ->
+                    new ConfigError(
+                        "train: lakeloop.train.from-tuning = latest, but tuning_trials has no"
+                            + " search of model "
+                            + model.name()
+                            + " dated on or before "
+                            + date
+                            + " with a winner: run bin/lakeloop tune --date "
+                            + date
+                            + " first, or set lakeloop.train.from-tuning = none"));
+    LOG.info(
+        "train: the teacher is tune run {}'s winner ({}; validation accuracy {})",
+        tuned.runId(),
+        tuned.hyper(),
+        tuned.accuracy());
+    return new Planned(model, date, settings.withTeacher(tuned.hyper()), Optional.of(tuned));
   }
 
   @Override
@@ -230,21 +261,17 @@ public final class TrainJob
             .map(ModelArtifact::encoding)
             .orElseGet(() -> TrainingData.fit(examples.train(), model, s.maxCategories()));
     MultiLayerNetwork start;
-    if (champion.isPresent()) {
+    if (champion.isPresent() && p.tuned().isEmpty()) {
       start = champion.get().network().clone();
       start.setLearningRate(s.teacher().learningRate());
       LOG.info("train: fine-tuning the champion {}", championEntry.get().ref());
     } else {
-      start =
-          Networks.classifier(
-              encoding.width(),
-              s.teacher().hidden(),
-              model.numClasses(),
-              s.teacher().learningRate(),
-              s.seed());
+      start = classifier(encoding.width(), s.teacher(), model.numClasses(), s.seed());
       LOG.info(
-          "train: no champion for model {}; training {} from scratch",
-          model.name(),
+          "train: {}; training {} from scratch",
+          p.tuned().isPresent()
+              ? "the tuned configuration"
+              : "no champion for model " + model.name(),
           s.teacher().hidden());
     }
     Optional<MultiLayerNetwork> configuredTeacher =
@@ -259,12 +286,21 @@ public final class TrainJob
             Activation.IDENTITY,
             new DistillationLoss(s.alpha(), s.temperature()),
             s.student().learningRate(),
+            s.student().l2(),
+            s.student().dropout(),
             s.seed() + 1);
     checkStudentSize(
         student.numParams(),
         configuredTeacher.map(MultiLayerNetwork::numParams).orElse(start.numParams()),
         s);
     return new Starts(championEntry, champion, encoding, start, configuredTeacher, student);
+  }
+
+  /** A classifier of an architecture's shape, learning rate and regularisation. */
+  private static MultiLayerNetwork classifier(
+      int inputs, TrainSettings.Architecture a, int classes, long seed) {
+    return Networks.classifier(
+        inputs, a.hidden(), classes, a.learningRate(), a.l2(), a.dropout(), seed);
   }
 
   /** The registry version lakeloop.train.distillation.teacher names, fetched. */
@@ -344,12 +380,7 @@ public final class TrainJob
     SparkTrainer.Result hard =
         SparkTrainer.train(
             sc,
-            Networks.classifier(
-                encoding.width(),
-                s.student().hidden(),
-                model.numClasses(),
-                s.student().learningRate(),
-                s.seed() + 1),
+            classifier(encoding.width(), s.student(), model.numClasses(), s.seed() + 1),
             train,
             validation,
             trainRows,
@@ -397,7 +428,11 @@ public final class TrainJob
     Map<String, Map<String, Double>> held = c.held();
     List<ModelRegistry.Lineage> lineage = c.examples().lineage();
     Map<String, ModelRegistry.Entry> registered = new LinkedHashMap<>();
-    Integer parent = c.starts().championEntry().map(ModelRegistry.Entry::version).orElse(null);
+    // a tuned teacher is trained from scratch: it derives from no registered model
+    Integer parent =
+        p.tuned().isPresent()
+            ? null
+            : c.starts().championEntry().map(ModelRegistry.Entry::version).orElse(null);
     ModelRegistry.Entry teacherEntry =
         t.earlier().containsKey(TEACHER)
             ? t.earlier().get(TEACHER)
@@ -468,6 +503,7 @@ public final class TrainJob
     examples.counts().forEach((k, v) -> summary.put("rows_" + k, Long.toString(v)));
     summary.put("invalid_labels", Long.toString(t.invalidLabels()));
     summary.put("champion", c.gate().championLabel());
+    o.planned().tuned().ifPresent(w -> summary.put("tuned_by", w.runId()));
     c.held()
         .forEach(
             (m, ms) -> {
@@ -488,6 +524,7 @@ public final class TrainJob
         report(
             o.planned().model(),
             s,
+            o.planned().tuned(),
             examples,
             c.gate(),
             c.decision(),
@@ -587,6 +624,8 @@ public final class TrainJob
       hp.put("hp.hidden." + i, (double) a.hidden().get(i));
     }
     hp.put("hp.learning_rate", a.learningRate());
+    hp.put("hp.l2", a.l2());
+    hp.put("hp.dropout", a.dropout());
     hp.put("hp.max_epochs", (double) a.epochs());
     hp.put("hp.patience", (double) a.patience());
     hp.put("hp.batch_size_per_worker", (double) s.batchSizePerWorker());
@@ -627,6 +666,7 @@ public final class TrainJob
   private static String report(
       ModelSpec model,
       TrainSettings s,
+      Optional<TuningTrials.Winner> tuned,
       TrainExamples examples,
       GateRun gate,
       Gate.Decision decision,
@@ -635,6 +675,15 @@ public final class TrainJob
       Map<String, Map<String, Double>> held) {
     List<String> lines = new ArrayList<>();
     lines.add(headline(model, s, examples));
+    tuned.ifPresent(
+        w ->
+            lines.add(
+                "  teacher: tune run "
+                    + w.runId()
+                    + " ("
+                    + w.date()
+                    + ")'s winner, trained from scratch: "
+                    + w.hyper()));
     lines.add(
         String.format(
             Locale.ROOT,

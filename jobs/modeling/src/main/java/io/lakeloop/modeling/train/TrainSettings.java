@@ -4,6 +4,7 @@ import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
 import io.lakeloop.modeling.gate.GateSettings;
+import io.lakeloop.modeling.tune.Hyper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,10 +27,17 @@ public record TrainSettings(
     double alpha,
     double temperature,
     OptionalInt teacherVersion,
+    boolean fromTuning,
     GateSettings gate) {
 
-  /** A network shape and how long to train it. */
-  public record Architecture(List<Integer> hidden, double learningRate, int epochs, int patience) {
+  /** A network shape, its regularisation and how long to train it. */
+  public record Architecture(
+      List<Integer> hidden,
+      double learningRate,
+      double l2,
+      double dropout,
+      int epochs,
+      int patience) {
     public Architecture {
       hidden = List.copyOf(hidden);
     }
@@ -38,6 +46,37 @@ public record TrainSettings(
   public SparkTrainer.Settings trainer(Architecture a) {
     return new SparkTrainer.Settings(
         batchSizePerWorker, averagingFrequency, a.epochs(), a.patience(), seed);
+  }
+
+  /**
+   * These settings with the teacher's shape, learning rate, regularisation and the batch size
+   * replaced by a tuned configuration's (epochs and patience stay).
+   */
+  public TrainSettings withTeacher(Hyper tuned) {
+    return new TrainSettings(
+        windowDays,
+        replayDays,
+        replayFraction,
+        holdoutFraction,
+        validationFraction,
+        maxCategories,
+        seed,
+        tuned.batchSize(),
+        averagingFrequency,
+        new Architecture(
+            tuned.hidden(),
+            tuned.learningRate(),
+            tuned.l2(),
+            tuned.dropout(),
+            teacher.epochs(),
+            teacher.patience()),
+        student,
+        maxStudentShare,
+        alpha,
+        temperature,
+        teacherVersion,
+        fromTuning,
+        gate);
   }
 
   public static TrainSettings from(LakeloopConfig config) {
@@ -58,6 +97,11 @@ public record TrainSettings(
     }
     double alpha = s.doubleIn("distillation.alpha", 0, 1);
     double temperature = s.doubleIn("distillation.temperature", 1e-3, 1e3);
+    String fromTuning = s.string("from-tuning");
+    if (!fromTuning.equals("none") && !fromTuning.equals("latest")) {
+      throw new ConfigError(
+          "lakeloop.train.from-tuning: '" + fromTuning + "' is neither \"none\" nor \"latest\"");
+    }
     return new TrainSettings(
         days(s, "window"),
         s.intAtLeast("replay.days", 0),
@@ -74,6 +118,7 @@ public record TrainSettings(
         alpha,
         temperature,
         teacherVersion,
+        fromTuning.equals("latest"),
         GateSettings.from(s.child("gate")));
   }
 
@@ -100,6 +145,8 @@ public record TrainSettings(
     return new Architecture(
         hidden,
         s.doubleIn("learning-rate", 1e-7, 10),
+        s.doubleIn("l2", 0, 1),
+        s.doubleIn("dropout", 0, 0.95),
         s.intAtLeast("epochs", 1),
         s.intAtLeast("patience", 1));
   }

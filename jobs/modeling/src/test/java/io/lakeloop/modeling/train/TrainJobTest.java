@@ -20,11 +20,13 @@ import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.testing.SparkTestBase;
 import io.lakeloop.modeling.artifact.ModelArtifact;
+import io.lakeloop.modeling.tune.TuneJob;
 import io.lakeloop.monitoring.generate.GenerateJob;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -289,6 +291,164 @@ class TrainJobTest extends SparkTestBase {
         championBefore, championAfter, updated);
     assertThat(championAfter).isLessThan(championBefore - 0.03); // the drift cost it
     assertThat(updated).isGreaterThan(championAfter + 0.03); // the update won it back
+  }
+
+  /** A space of 16 configurations; halving draws 8 and runs rungs of 1, 2 and 4 epochs. */
+  private static final String[] SPACE = {
+    "lakeloop.tune.space.learning-rate=[0.003, 0.03]",
+    "lakeloop.tune.space.hidden=[[24], [32]]",
+    "lakeloop.tune.space.l2=[0, 0.001]",
+    "lakeloop.tune.space.dropout=[0, 0.2]",
+    "lakeloop.tune.space.batch-size=[32]",
+    "lakeloop.tune.samples=8",
+    "lakeloop.tune.max-epochs=4",
+    "lakeloop.tune.halving.eta=2",
+    "lakeloop.tune.sample-rows=2000",
+    "lakeloop.tune.validation-rows=600"
+  };
+
+  private LakeloopConfig tuneConfig(String... more) {
+    List<String> sets = new ArrayList<>(List.of(SMALL));
+    sets.addAll(List.of(SPACE));
+    sets.addAll(List.of(more));
+    return config(warehouse, sets.toArray(new String[0]));
+  }
+
+  private List<Row> trials(String runId) {
+    return lh.read(Tables.TUNING_TRIALS)
+        .data()
+        .where(col(RUN_ID).equalTo(runId))
+        .orderBy(RUNG, TRIAL)
+        .collectAsList();
+  }
+
+  /** A trial's configuration as text, to match one trial across runs. */
+  private static String configuration(Row t) {
+    return t.getAs(LEARNING_RATE)
+        + "/"
+        + t.getList(t.fieldIndex(HIDDEN))
+        + "/"
+        + t.getAs(L2)
+        + "/"
+        + t.getAs(DROPOUT)
+        + "/"
+        + t.getAs(BATCH_SIZE);
+  }
+
+  /** Best first, as the search ranks: accuracy, then log loss, then trial id. */
+  private static final Comparator<Row> BEST_FIRST =
+      Comparator.comparingDouble((Row t) -> -t.<Double>getAs(VALIDATION_ACCURACY))
+          .thenComparingDouble(t -> t.<Double>getAs(VALIDATION_LOSS))
+          .thenComparingInt(t -> t.<Integer>getAs(TRIAL));
+
+  @Test
+  @Order(3)
+  void halvingKeepsTheBestOfEachRungReproducesTheGridAndTrainTrainsTheWinner() throws Exception {
+    JobResult halving = run(new TuneJob(), tuneConfig(), "--date", DATE, "--run-id", "tune1");
+    System.out.println(halving.output());
+    assertThat(halving.exitCode()).isEqualTo(JobLauncher.OK);
+    List<Row> h = trials("tune1");
+    Map<Integer, List<Row>> rungs = new TreeMap<>();
+    h.forEach(t -> rungs.computeIfAbsent(t.<Integer>getAs(RUNG), k -> new ArrayList<>()).add(t));
+    assertThat(rungs.keySet()).containsExactly(0, 1, 2);
+    assertThat(rungs.values().stream().map(List::size)).containsExactly(8, 4, 2);
+    assertThat(rungs.values().stream().map(r -> r.get(0).<Integer>getAs(EPOCHS)))
+        .containsExactly(1, 2, 4);
+    assertThat(h).allMatch(t -> t.getAs(STATUS).equals("ok") && t.<Long>getAs(TRAIN_ROWS) == 2000);
+    // each rung: the best half (by the table's own figures) and only they go on
+    for (int r = 0; r < 2; r++) {
+      List<Row> ranked = new ArrayList<>(rungs.get(r));
+      ranked.sort(BEST_FIRST);
+      List<Integer> best =
+          ranked.subList(0, ranked.size() / 2).stream().map(t -> t.<Integer>getAs(TRIAL)).toList();
+      assertThat(
+              rungs.get(r).stream()
+                  .filter(t -> t.<Boolean>getAs(PROMOTED))
+                  .map(t -> t.<Integer>getAs(TRIAL)))
+          .containsExactlyInAnyOrderElementsOf(best);
+      assertThat(rungs.get(r + 1).stream().map(t -> t.<Integer>getAs(TRIAL)))
+          .containsExactlyInAnyOrderElementsOf(best);
+    }
+    List<Row> last = new ArrayList<>(rungs.get(2));
+    last.sort(BEST_FIRST);
+    assertThat(h.stream().filter(t -> t.<Boolean>getAs(WINNER)).toList())
+        .containsExactly(last.get(0));
+
+    // the full grid of the same space and seed: every configuration at 4 epochs, each in a task of
+    // its own; the configurations halving ran to 4 epochs score exactly what the grid's do
+    JobResult grid =
+        run(
+            new TuneJob(),
+            tuneConfig("lakeloop.tune.method=grid"),
+            "--date",
+            DATE,
+            "--run-id",
+            "tune2");
+    assertThat(grid.exitCode()).isEqualTo(JobLauncher.OK);
+    List<Row> g = trials("tune2");
+    assertThat(g).hasSize(16).allMatch(t -> t.<Integer>getAs(EPOCHS) == 4);
+    Map<String, Row> byConfiguration = new TreeMap<>();
+    g.forEach(t -> byConfiguration.put(configuration(t), t));
+    assertThat(byConfiguration).hasSize(16);
+    for (Row t : last) {
+      Row same = byConfiguration.get(configuration(t));
+      assertThat(same.<Double>getAs(VALIDATION_ACCURACY))
+          .isEqualTo(t.<Double>getAs(VALIDATION_ACCURACY));
+      assertThat(same.<Double>getAs(VALIDATION_LOSS)).isEqualTo(t.<Double>getAs(VALIDATION_LOSS));
+      assertThat(same.<Integer>getAs(BEST_EPOCH)).isEqualTo(t.<Integer>getAs(BEST_EPOCH));
+    }
+    List<Row> ranked = new ArrayList<>(g);
+    ranked.sort(BEST_FIRST);
+    Row winner = ranked.get(0);
+    assertThat(winner.<Boolean>getAs(WINNER)).isTrue();
+    assertThat(g.stream().filter(t -> t.<Boolean>getAs(WINNER))).hasSize(1);
+
+    // a rerun of a finished search changes nothing
+    long version = lh.latestVersion(Tables.TUNING_TRIALS).orElseThrow();
+    run(new TuneJob(), tuneConfig(), "--date", DATE, "--run-id", "tune1");
+    assertThat(lh.latestVersion(Tables.TUNING_TRIALS)).contains(version);
+
+    // train from the latest search (the grid, written last on the same date): its winner's
+    // configuration, from scratch although there is a champion
+    JobResult trained =
+        run(
+            new TrainJob(),
+            tuneConfig("lakeloop.train.from-tuning=latest"),
+            "--date",
+            DATE,
+            "--run-id",
+            "t3");
+    System.out.println(trained.output());
+    assertThat(trained.summary()).containsEntry("tuned_by", "tune2");
+    ModelRegistry.Entry teacher =
+        registry.versions("churn").stream()
+            .filter(e -> e.runId().equals("t3"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(teacher.parentVersion()).isNull();
+    List<Integer> hidden = winner.getList(winner.fieldIndex(HIDDEN));
+    assertThat(teacher.metrics())
+        .containsEntry("hp.hidden.0", (double) hidden.get(0))
+        .doesNotContainKey("hp.hidden.1")
+        .containsEntry("hp.learning_rate", winner.<Double>getAs(LEARNING_RATE))
+        .containsEntry("hp.l2", winner.<Double>getAs(L2))
+        .containsEntry("hp.dropout", winner.<Double>getAs(DROPOUT))
+        .containsEntry("hp.batch_size_per_worker", (double) winner.<Integer>getAs(BATCH_SIZE));
+    assertThat(lh.read(Tables.JOB_RUNS).data().where(col(RUN_ID).equalTo("t3")).count())
+        .isPositive();
+
+    // nothing tuned on or before the date: refused, naming the fix
+    assertThatThrownBy(
+            () ->
+                run(
+                    new TrainJob(),
+                    tuneConfig("lakeloop.train.from-tuning=latest"),
+                    "--date",
+                    "2026-01-05",
+                    "--run-id",
+                    "t4"))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("bin/lakeloop tune --date 2026-01-05");
   }
 
   @Test
