@@ -1,6 +1,9 @@
 package io.lakeloop.modeling.train;
 
+import io.lakeloop.modeling.model.BroadcastNetwork;
+import io.lakeloop.modeling.model.Networks;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -32,9 +35,24 @@ import org.slf4j.LoggerFactory;
 public final class SparkTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(SparkTrainer.class);
 
-  /** How to train; every field comes from config. */
+  /**
+   * How to train; every field comes from config. {@code stopOnLoss}: the best epoch is the one of
+   * the lowest validation loss (the network's score on the validation set, averaged per example:
+   * one more distributed pass per epoch) instead of the highest validation accuracy, which on a
+   * small validation set moves in steps and stops too early.
+   */
   public record Settings(
-      int batchSizePerWorker, int averagingFrequency, int epochs, int patience, long seed) {
+      int batchSizePerWorker,
+      int averagingFrequency,
+      int epochs,
+      int patience,
+      long seed,
+      boolean stopOnLoss) {
+    public Settings(
+        int batchSizePerWorker, int averagingFrequency, int epochs, int patience, long seed) {
+      this(batchSizePerWorker, averagingFrequency, epochs, patience, seed, false);
+    }
+
     public Settings {
       if (batchSizePerWorker < 1 || averagingFrequency < 1 || epochs < 1 || patience < 1) {
         throw new IllegalArgumentException(
@@ -50,9 +68,13 @@ public final class SparkTrainer {
     }
   }
 
-  /** One epoch's figures. */
+  /** One epoch's figures; the validation loss is NaN unless early stopping is on the loss. */
   public record Epoch(
-      int epoch, double loss, double validationAccuracy, double examplesPerSecond) {}
+      int epoch,
+      double loss,
+      double validationAccuracy,
+      double validationLoss,
+      double examplesPerSecond) {}
 
   /**
    * The best network (a copy), every epoch's figures, and DL4J's Spark training statistics summed
@@ -128,7 +150,7 @@ public final class SparkTrainer {
     SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(sc, initial.clone(), master);
     List<Epoch> epochs = new ArrayList<>();
     MultiLayerNetwork best = initial.clone();
-    double bestAccuracy = Double.NEGATIVE_INFINITY;
+    double bestValue = Double.NEGATIVE_INFINITY; // accuracy, or minus the loss
     int bestEpoch = 0;
     try {
       for (int e = 1; e <= settings.epochs(); e++) {
@@ -136,28 +158,35 @@ public final class SparkTrainer {
         net.fit(train);
         double seconds = (System.nanoTime() - started) / 1e9;
         Evaluation eval = net.evaluate(validation);
-        Epoch epoch = new Epoch(e, net.getScore(), eval.accuracy(), examples / seconds);
+        double validationLoss =
+            settings.stopOnLoss() ? validationLoss(sc, net.getNetwork(), validation) : Double.NaN;
+        Epoch epoch =
+            new Epoch(e, net.getScore(), eval.accuracy(), validationLoss, examples / seconds);
         epochs.add(epoch);
         LOG.info(
             String.format(
                 Locale.ROOT,
-                "train: epoch %d of %d: loss %.5f, validation accuracy %.4f, %.0f examples/s",
+                "train: epoch %d of %d: loss %.5f, validation accuracy %.4f%s, %.0f examples/s",
                 e,
                 settings.epochs(),
                 epoch.loss(),
                 epoch.validationAccuracy(),
+                settings.stopOnLoss()
+                    ? String.format(Locale.ROOT, ", validation loss %.5f", validationLoss)
+                    : "",
                 epoch.examplesPerSecond()));
-        if (epoch.validationAccuracy() > bestAccuracy) {
-          bestAccuracy = epoch.validationAccuracy();
+        double value = settings.stopOnLoss() ? -validationLoss : epoch.validationAccuracy();
+        if (value > bestValue) {
+          bestValue = value;
           bestEpoch = e;
           best = net.getNetwork().clone();
         } else if (e - bestEpoch >= settings.patience()) {
           LOG.info(
-              "train: stopping early after epoch {}: no better validation accuracy than epoch {}"
-                  + " ({}) for {} epochs",
+              "train: stopping early after epoch {}: no better validation {} than epoch {} for {}"
+                  + " epochs",
               e,
+              settings.stopOnLoss() ? "loss" : "accuracy",
               bestEpoch,
-              bestAccuracy,
               settings.patience());
           break;
         }
@@ -170,6 +199,48 @@ public final class SparkTrainer {
     Map<String, Long> stats = new TreeMap<>();
     sum(net.getSparkTrainingStats(), "", stats);
     return new Result(best, bestEpoch, epochs, stats);
+  }
+
+  /**
+   * The mean cross-entropy of the network's class probabilities (softmax of its output, as {@link
+   * Networks#asClassifier} makes it: a distilled student outputs logits) against the validation
+   * labels; the penalty terms of the training loss are not in it. One Spark job; the network is
+   * broadcast. DL4J's own {@code calculateScore} is not used: in 1.0.0-M2 it releases the
+   * parameters' buffer that the next epoch's parameter averaging then broadcasts.
+   */
+  static double validationLoss(
+      JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> validation) {
+    BroadcastNetwork shipped = BroadcastNetwork.of(sc, Networks.asClassifier(net));
+    double[] sums =
+        validation
+            .mapPartitions(batches -> crossEntropy(shipped, batches))
+            .fold(new double[2], (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+    return sums[0] / sums[1];
+  }
+
+  /** {sum of −ln p(label), rows} over one partition's minibatches. */
+  private static Iterator<double[]> crossEntropy(
+      BroadcastNetwork shipped, Iterator<DataSet> batches) {
+    MultiLayerNetwork local = null;
+    double loss = 0;
+    long rows = 0;
+    while (batches.hasNext()) {
+      DataSet b = batches.next();
+      if (local == null) {
+        local = shipped.network();
+      }
+      float[][] p = local.output(b.getFeatures(), false).toFloatMatrix();
+      float[][] y = b.getLabels().toFloatMatrix();
+      for (int i = 0; i < p.length; i++) {
+        for (int k = 0; k < y[i].length; k++) {
+          if (y[i][k] > 0) {
+            loss -= y[i][k] * Math.log(Math.max(p[i][k], 1e-15));
+          }
+        }
+        rows++;
+      }
+    }
+    return List.of(new double[] {loss, rows}).iterator();
   }
 
   private static void sum(SparkTrainingStats stats, String prefix, Map<String, Long> out) {

@@ -628,6 +628,7 @@ public final class TrainJob
     hp.put("hp.dropout", a.dropout());
     hp.put("hp.max_epochs", (double) a.epochs());
     hp.put("hp.patience", (double) a.patience());
+    hp.put("hp.early_stopping_on_loss", s.stopOnLoss() ? 1.0 : 0.0);
     hp.put("hp.batch_size_per_worker", (double) s.batchSizePerWorker());
     hp.put("hp.averaging_frequency", (double) s.averagingFrequency());
     hp.put("hp.seed", (double) s.seed());
@@ -647,11 +648,17 @@ public final class TrainJob
     m.put("epochs", (double) r.epochs().size());
     SparkTrainer.Epoch best = r.epochs().get(r.bestEpoch() - 1);
     m.put("validation_accuracy", best.validationAccuracy());
+    if (!Double.isNaN(best.validationLoss())) {
+      m.put("validation_loss", best.validationLoss());
+    }
     m.put("examples_per_second", r.meanExamplesPerSecond());
     // Every epoch's figures, so the report can draw the learning curves from the registry alone.
     for (SparkTrainer.Epoch e : r.epochs()) {
       m.put("epoch." + e.epoch() + ".loss", e.loss());
       m.put("epoch." + e.epoch() + ".validation_accuracy", e.validationAccuracy());
+      if (!Double.isNaN(e.validationLoss())) {
+        m.put("epoch." + e.epoch() + ".validation_loss", e.validationLoss());
+      }
     }
     m.putAll(extra);
     return m;

@@ -28,6 +28,7 @@ public record TrainSettings(
     double temperature,
     OptionalInt teacherVersion,
     boolean fromTuning,
+    boolean stopOnLoss,
     GateSettings gate) {
 
   /** A network shape, its regularisation and how long to train it. */
@@ -45,7 +46,7 @@ public record TrainSettings(
 
   public SparkTrainer.Settings trainer(Architecture a) {
     return new SparkTrainer.Settings(
-        batchSizePerWorker, averagingFrequency, a.epochs(), a.patience(), seed);
+        batchSizePerWorker, averagingFrequency, a.epochs(), a.patience(), seed, stopOnLoss);
   }
 
   /**
@@ -76,6 +77,7 @@ public record TrainSettings(
         temperature,
         teacherVersion,
         fromTuning,
+        stopOnLoss,
         gate);
   }
 
@@ -97,6 +99,11 @@ public record TrainSettings(
     }
     double alpha = s.doubleIn("distillation.alpha", 0, 1);
     double temperature = s.doubleIn("distillation.temperature", 1e-3, 1e3);
+    String stopOn = s.string("early-stopping");
+    if (!stopOn.equals("accuracy") && !stopOn.equals("loss")) {
+      throw new ConfigError(
+          "lakeloop.train.early-stopping: '" + stopOn + "' is neither \"accuracy\" nor \"loss\"");
+    }
     String fromTuning = s.string("from-tuning");
     if (!fromTuning.equals("none") && !fromTuning.equals("latest")) {
       throw new ConfigError(
@@ -119,6 +126,7 @@ public record TrainSettings(
         temperature,
         teacherVersion,
         fromTuning.equals("latest"),
+        stopOn.equals("loss"),
         GateSettings.from(s.child("gate")));
   }
 

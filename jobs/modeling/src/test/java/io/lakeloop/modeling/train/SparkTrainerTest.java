@@ -103,4 +103,48 @@ class SparkTrainerTest extends SparkTestBase {
     assertThat(r.epochs()).allSatisfy(e -> assertThat(e.examplesPerSecond()).isPositive());
     assertThat(invalid.value()).isZero();
   }
+
+  /** Mean cross-entropy of the network's probabilities against the one-hot labels. */
+  static double crossEntropy(MultiLayerNetwork net, List<DataSet> batches) {
+    double sum = 0;
+    long n = 0;
+    for (DataSet b : batches) {
+      float[][] p = net.output(b.getFeatures(), false).toFloatMatrix();
+      float[][] y = b.getLabels().toFloatMatrix();
+      for (int i = 0; i < p.length; i++) {
+        for (int k = 0; k < y[i].length; k++) {
+          if (y[i][k] == 1) {
+            sum -= Math.log(p[i][k]);
+          }
+        }
+        n++;
+      }
+    }
+    return sum / n;
+  }
+
+  @Test
+  void onTheLossItKeepsTheEpochOfTheLowestValidationLoss() {
+    Dataset<Row> train = data(3000, 1);
+    Dataset<Row> validation = data(300, 2);
+    FeatureEncoding encoding = TrainingData.fit(train, MODEL, 10);
+    var invalid = spark().sparkContext().longAccumulator();
+    JavaRDD<DataSet> validationSets =
+        TrainingData.dataSets(validation, MODEL, encoding, 256, invalid);
+    List<DataSet> validationLocal = validationSets.collect();
+    SparkTrainer.Result r =
+        SparkTrainer.train(
+            JavaSparkContext.fromSparkContext(spark().sparkContext()),
+            Nets.mlp(encoding.width(), 16, 2, Activation.SOFTMAX, new LossMCXENT(), 0.01, 3),
+            TrainingData.dataSets(train, MODEL, encoding, 32, invalid),
+            validationSets,
+            3000,
+            new SparkTrainer.Settings(32, 5, 6, 2, 11, true));
+    assertThat(r.epochs()).allSatisfy(e -> assertThat(e.validationLoss()).isFinite().isPositive());
+    double lowest =
+        r.epochs().stream().mapToDouble(SparkTrainer.Epoch::validationLoss).min().orElseThrow();
+    assertThat(r.epochs().get(r.bestEpoch() - 1).validationLoss()).isEqualTo(lowest);
+    // the loss is the kept network's mean cross-entropy on the validation rows, by hand
+    assertThat(crossEntropy(r.network(), validationLocal)).isCloseTo(lowest, within(1e-5));
+  }
 }
