@@ -23,14 +23,17 @@ DOC = f"""
 
 Triggered by `lakeloop_monitoring` when drift is found (or by hand, with a `date` param):
 
-1. **train** — `lakeloop train --date D`: fine-tunes the champion on the newest labeled data,
-   distils a student, gates both against the champion; the winner becomes the `challenger`.
-   Exit code 4 (nothing passed the gate: the champion stays) **skips** the rest;
-2. **compress_and_publish** — `lakeloop compress --date D`: prunes and int8-quantizes the
+1. **tune** — `lakeloop tune --date D`: a hyper-parameter search (`lakeloop.tune`, successive
+   halving by default) on train's split of the same days; every trial goes to `tuning_trials`;
+2. **train** — `lakeloop train --date D --set lakeloop.train.from-tuning=latest`: trains the
+   search's winning configuration on the newest labeled data, distils a student, gates both
+   against the champion; the winner becomes the `challenger`. Exit code 4 (nothing passed the
+   gate: the champion stays) **skips** the rest;
+3. **compress_and_publish** — `lakeloop compress --date D`: prunes and int8-quantizes the
    challenger, checks it against the uncompressed model on the same held-out rows, registers it
    as `published` and moves the `champion` alias to it by compare-and-set. Exit code 4 (no
    compressed attempt held) skips the rest, the champion stays;
-3. **verify_registry** — `lakeloop registry verify MODEL`: every artifact of the model re-hashed
+4. **verify_registry** — `lakeloop registry verify MODEL`: every artifact of the model re-hashed
    against its registry row (fails on a missing or changed file).
 
 Airflow's `run_id` is lakeloop's run id: a retry reruns the same lakeloop run, and a run that
@@ -43,7 +46,7 @@ succeeded changes nothing when rerun. Not scheduled (`schedule=None`, so catchup
 
 with DAG(
     dag_id="lakeloop_maintenance",
-    description="train -> compress and publish -> verify, when monitoring asks for it",
+    description="tune -> train -> compress and publish -> verify, when monitoring asks for it",
     schedule=None,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
@@ -57,9 +60,10 @@ with DAG(
     tags=["lakeloop", "maintenance"],
     doc_md=DOC,
 ) as dag:
+    tune = lakeloop_job("tune", ["--date", DATE])
     train = lakeloop_job(
         "train",
-        ["--date", DATE],
+        ["--date", DATE, "--set", "lakeloop.train.from-tuning=latest"],
         skip_exit_codes={GATE_REFUSED: "no candidate passed the quality gate; the champion stays"},
     )
     compress = lakeloop_job(
@@ -70,4 +74,4 @@ with DAG(
     )
     verify = lakeloop_job("registry", ["verify", "{{ params.model }}", "--date", DATE], task_id="verify_registry")
 
-    train >> compress >> verify
+    tune >> train >> compress >> verify

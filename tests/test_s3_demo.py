@@ -18,7 +18,7 @@ def test_demo_writes_every_table_to_the_bucket(demo_on_s3):
         assert listed["KeyCount"] > 0, f"no Delta log for {name} in the bucket"
     runs = latest_runs(read_s3(endpoint, "job_runs"))
     assert set(runs.status) == {"SUCCEEDED"}, runs[["job", "run_id", "status"]]
-    assert {"generate", "ingest", "evaluate", "drift", "train", "compress", "score", "ingest-served"} <= set(runs.job)
+    assert {"generate", "ingest", "evaluate", "drift", "tune", "train", "compress", "score", "ingest-served"} <= set(runs.job)
 
 
 def test_the_published_champion_lives_in_the_bucket_and_serves_the_later_days(demo_on_s3):

@@ -34,6 +34,7 @@ MAIN_CLASSES: dict[str, tuple[str, str]] = {
     "evaluate": ("io.lakeloop.monitoring.evaluate.EvaluateJob", "monitoring"),
     "drift": ("io.lakeloop.monitoring.drift.DriftJob", "monitoring"),
     "report": ("io.lakeloop.monitoring.report.ReportJob", "monitoring"),
+    "tune": ("io.lakeloop.modeling.tune.TuneJob", "modeling"),
     "train": ("io.lakeloop.modeling.train.TrainJob", "modeling"),
     "compress": ("io.lakeloop.modeling.compress.CompressJob", "modeling"),
     "registry": ("io.lakeloop.modeling.registry.RegistryJob", "modeling"),

@@ -175,6 +175,7 @@ def maintained(dagbag, lakeloop_env, tmp_path_factory):
             f'include file("{ROOT / "configs/local.conf"}")\n'
             "lakeloop.train.teacher.epochs = 2\n"
             "lakeloop.train.student.epochs = 2\n"
+            + QUICK_TUNE
         )
         _MAINTENANCE_RUN = dagbag.dags["lakeloop_maintenance"].test(
             logical_date=pendulum.datetime(2026, 1, 15, tz="UTC"),
@@ -185,17 +186,37 @@ def maintained(dagbag, lakeloop_env, tmp_path_factory):
 
 _MAINTENANCE_RUN = None
 
+# A search of 3 configurations for 1 epoch each on 2,000 rows: the DAG's tune task runs and
+# train takes its winner; how good the search is, tests/ and the Maven tests check.
+QUICK_TUNE = (
+    "lakeloop.tune.samples = 3\n"
+    "lakeloop.tune.max-epochs = 1\n"
+    "lakeloop.tune.sample-rows = 2000\n"
+    "lakeloop.tune.validation-rows = 1000\n"
+)
+
 
 def test_maintenance_run_trains_compresses_publishes_and_verifies(maintained):
     warehouse, run = maintained
     states = _states(run)
     assert str(run.state) == "success", states
-    assert states == {"train": "success", "compress_and_publish": "success", "verify_registry": "success"}
+    assert states == {
+        "tune": "success",
+        "train": "success",
+        "compress_and_publish": "success",
+        "verify_registry": "success",
+    }
 
     runs = _runs(warehouse)
     mine = runs[runs.run_id == run.run_id]
     # (registry verify reads only, so it leaves no job_runs row.)
-    assert sorted(mine.job) == ["compress", "train"]
+    assert sorted(mine.job) == ["compress", "train", "tune"]
+    # train trained the winner of this run's own search
+    trials = _table(warehouse, "tuning_trials")
+    searched = trials[trials.run_id == run.run_id]
+    assert len(searched) == 3 and searched.winner.sum() == 1
+    trained = mine[mine.job == "train"].summary.iloc[0]
+    assert dict(trained)["tuned_by"] == run.run_id
     assert set(mine.logical_date) == {dt.date(2026, 1, 14)}
     assert set(mine.status) == {"SUCCEEDED"}
 
@@ -225,6 +246,7 @@ def test_maintenance_skips_publishing_when_the_gate_refuses(dagbag, maintained, 
         "lakeloop.train.gate.value-thresholds { accuracy { min = 0.999 } }\n"
         "lakeloop.train.teacher.epochs = 2\n"
         "lakeloop.train.student.epochs = 2\n"
+        + QUICK_TUNE
     )
     before = _champion(warehouse)
     assert len(before) == 1, "the maintenance run before this one published no champion"
@@ -234,7 +256,12 @@ def test_maintenance_skips_publishing_when_the_gate_refuses(dagbag, maintained, 
     )
     states = _states(run)
     assert str(run.state) == "success", states
-    assert states == {"train": "skipped", "compress_and_publish": "skipped", "verify_registry": "skipped"}
+    assert states == {
+        "tune": "success",
+        "train": "skipped",
+        "compress_and_publish": "skipped",
+        "verify_registry": "skipped",
+    }
 
     decisions = _table(warehouse, "gate_decisions")
     mine = decisions[decisions.run_id == run.run_id]

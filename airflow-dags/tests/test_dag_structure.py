@@ -62,7 +62,11 @@ def test_monitoring_evaluates_then_drifts_then_branches(dagbag):
 def test_maintenance_trains_then_compresses_then_verifies(dagbag):
     dag = dagbag.dags["lakeloop_maintenance"]
     assert not dag.timetable.can_be_scheduled
-    assert _edges(dag) == {("train", "compress_and_publish"), ("compress_and_publish", "verify_registry")}
+    assert _edges(dag) == {
+        ("tune", "train"),
+        ("train", "compress_and_publish"),
+        ("compress_and_publish", "verify_registry"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -127,8 +131,14 @@ def test_maintenance_takes_the_date_from_its_params(dagbag):
     dag = dagbag.dags["lakeloop_maintenance"]
     day = pendulum.datetime(2026, 1, 20, tz="UTC")
     train = dag.get_task("train")
-    assert _render(train, dag, day, day, "r", {"date": "2026-01-12"})[-2:] == ["--date", "2026-01-12"]
-    assert _render(train, dag, day, day, "r")[-2:] == ["--date", "2026-01-20"]
+    # train takes the configuration the run's tune task found
+    assert _render(train, dag, day, day, "r", {"date": "2026-01-12"})[-4:] == [
+        "--date", "2026-01-12", "--set", "lakeloop.train.from-tuning=latest"
+    ]
+    assert _render(train, dag, day, day, "r")[-4:-2] == ["--date", "2026-01-20"]
+    tune = dag.get_task("tune")
+    assert _render(tune, dag, day, day, "r", {"date": "2026-01-12"})[-2:] == ["--date", "2026-01-12"]
+    assert tune._java_class == "io.lakeloop.modeling.tune.TuneJob"
     assert train._java_class == "io.lakeloop.modeling.train.TrainJob"
     assert train.application == str(ROOT / "jobs/modeling/target/lakeloop-modeling.jar")
     verify = _render(dag.get_task("verify_registry"), dag, day, day, "r", {"model": "fraud"})
