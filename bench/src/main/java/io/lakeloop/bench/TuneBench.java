@@ -3,7 +3,7 @@ package io.lakeloop.bench;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.spark.Sessions;
-import io.lakeloop.modeling.tune.Hyper;
+import io.lakeloop.modeling.model.Hyper;
 import io.lakeloop.modeling.tune.Search;
 import io.lakeloop.modeling.tune.TrialData;
 import io.lakeloop.modeling.tune.TrialFit;

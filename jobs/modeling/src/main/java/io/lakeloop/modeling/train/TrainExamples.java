@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import io.lakeloop.common.LakeloopException;
+import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.RunTables;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -63,6 +65,26 @@ public final class TrainExamples implements AutoCloseable {
   private static Column uniform(String salt, long seed) {
     return pmod(xxhash64(col(REQUEST_ID), lit(salt), lit(seed)), lit(1_000_000L))
         .divide(1_000_000.0);
+  }
+
+  /**
+   * The last day of new data of a {@code job} that reads these examples (train, tune): its {@code
+   * --date} ({@code date}), for a classification model; otherwise an error naming what is missing.
+   */
+  public static LocalDate lastDay(ModelSpec model, Optional<LocalDate> date, String job) {
+    if (!model.task().isClassification()) {
+      throw new ConfigError(
+          job
+              + ": model "
+              + model.name()
+              + " is a regression model; "
+              + job
+              + " supports classification (binary, multiclass) models");
+    }
+    return date.orElseThrow(
+        () ->
+            new LakeloopException(
+                job + " needs --date YYYY-MM-DD: the last day of new data to train on"));
   }
 
   /** Reads and splits the examples for the run dated {@code date}; one Spark job to count them. */

@@ -16,7 +16,6 @@ import io.lakeloop.modeling.artifact.ModelArtifact;
 import io.lakeloop.modeling.gate.Gate;
 import io.lakeloop.modeling.gate.GateRun;
 import io.lakeloop.modeling.model.Networks;
-import io.lakeloop.modeling.tune.TuningTrials;
 import io.lakeloop.monitoring.evaluate.EvalSettings;
 import io.lakeloop.monitoring.evaluate.Measures;
 import java.nio.file.Path;
@@ -85,7 +84,7 @@ public final class TrainJob
       ModelSpec model,
       LocalDate date,
       TrainSettings settings,
-      Optional<TuningTrials.Winner> tuned) {}
+      Optional<TunedConfiguration.Winner> tuned) {}
 
   /**
    * What the run starts from: the champion (if any) and its registry entry, the feature encoding
@@ -152,26 +151,14 @@ public final class TrainJob
   @Override
   public Planned plan(JobContext ctx) {
     ModelSpec model = ctx.model();
-    if (!model.task().isClassification()) {
-      throw new ConfigError(
-          "train: model "
-              + model.name()
-              + " is a regression model; training and distillation support classification"
-              + " (binary, multiclass) models");
-    }
-    LocalDate date =
-        ctx.logicalDate()
-            .orElseThrow(
-                () ->
-                    new LakeloopException(
-                        "train needs --date YYYY-MM-DD: the last day of new data to train on"));
+    LocalDate date = TrainExamples.lastDay(model, ctx.logicalDate(), "train");
     TrainSettings settings = TrainSettings.from(ctx.config());
     if (!settings.fromTuning()) {
       return new Planned(model, date, settings, Optional.empty());
     }
     // the one read of a plan: which configuration to train decides the whole run
-    TuningTrials.Winner tuned =
-        TuningTrials.latest(ctx.tables(), model.name(), date)
+    TunedConfiguration.Winner tuned =
+        TunedConfiguration.latest(ctx.tables(), model.name(), date)
             .orElseThrow(
                 () ->
                     new ConfigError(
@@ -673,7 +660,7 @@ public final class TrainJob
   private static String report(
       ModelSpec model,
       TrainSettings s,
-      Optional<TuningTrials.Winner> tuned,
+      Optional<TunedConfiguration.Winner> tuned,
       TrainExamples examples,
       GateRun gate,
       Gate.Decision decision,

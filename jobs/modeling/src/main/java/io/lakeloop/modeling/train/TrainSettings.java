@@ -4,7 +4,7 @@ import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
 import io.lakeloop.modeling.gate.GateSettings;
-import io.lakeloop.modeling.tune.Hyper;
+import io.lakeloop.modeling.model.Hyper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

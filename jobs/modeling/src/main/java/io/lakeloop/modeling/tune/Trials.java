@@ -1,5 +1,6 @@
 package io.lakeloop.modeling.tune;
 
+import io.lakeloop.modeling.model.Hyper;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;

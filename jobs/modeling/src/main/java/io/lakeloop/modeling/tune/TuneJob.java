@@ -1,7 +1,5 @@
 package io.lakeloop.modeling.tune;
 
-import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
@@ -12,6 +10,7 @@ import io.lakeloop.common.registry.ArtifactStore;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.modeling.Scratch;
 import io.lakeloop.modeling.artifact.ModelArtifact;
+import io.lakeloop.modeling.model.Hyper;
 import io.lakeloop.modeling.train.TrainExamples;
 import io.lakeloop.modeling.train.TrainSettings;
 import io.lakeloop.modeling.train.TrainingData;
@@ -85,19 +84,7 @@ public final class TuneJob
   @Override
   public Planned plan(JobContext ctx) {
     ModelSpec model = ctx.model();
-    if (!model.task().isClassification()) {
-      throw new ConfigError(
-          "tune: model "
-              + model.name()
-              + " is a regression model; tune, like train, supports classification (binary,"
-              + " multiclass) models");
-    }
-    LocalDate date =
-        ctx.logicalDate()
-            .orElseThrow(
-                () ->
-                    new LakeloopException(
-                        "tune needs --date YYYY-MM-DD: the last day of new data, as train's"));
+    LocalDate date = TrainExamples.lastDay(model, ctx.logicalDate(), "tune");
     return new Planned(
         model, date, TrainSettings.from(ctx.config()), TuneSettings.from(ctx.config()));
   }

@@ -1,12 +1,11 @@
 package io.lakeloop.modeling.tune;
 
 import static io.lakeloop.common.schema.Columns.*;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import io.lakeloop.common.table.RunTables;
 import io.lakeloop.common.table.Tables;
 import io.lakeloop.common.window.Predicate;
+import io.lakeloop.modeling.model.Hyper;
 import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -15,16 +14,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.spark.sql.Row;
 
-/** The {@code tuning_trials} table: a search's rows written, and the latest winner read. */
+/**
+ * Writes a search's rows to {@code tuning_trials} ({@link
+ * io.lakeloop.modeling.train.TunedConfiguration} reads its winners).
+ */
 public final class TuningTrials {
   private TuningTrials() {}
-
-  /** A search's winning configuration, the run and date that found it and its figures. */
-  public record Winner(
-      String runId, LocalDate date, Hyper hyper, int epochs, double accuracy, double logLoss) {}
 
   /** What a search ran on: the method, the seed and the sample's sizes. */
   public record Run(
@@ -79,42 +76,5 @@ public final class TuningTrials {
         tables.spark().createDataFrame(rows, Tables.TUNING_TRIALS_SPEC.schema()),
         Tables.TUNING_TRIALS_SPEC,
         Predicate.eq(RUN_ID, tables.runId()));
-  }
-
-  /**
-   * The winner of the model's latest search dated on or before {@code date} (the latest logical
-   * date; of two runs on one date the one written last), or empty when there is none. The table's
-   * version read is recorded as the run's input.
-   */
-  public static Optional<Winner> latest(RunTables tables, String model, LocalDate date) {
-    return tables
-        .readIfExists(Tables.TUNING_TRIALS)
-        .flatMap(
-            s ->
-                s
-                    .data()
-                    .where(
-                        col(MODEL_NAME)
-                            .equalTo(lit(model))
-                            .and(col(WINNER))
-                            .and(col(LOGICAL_DATE).leq(lit(Date.valueOf(date)))))
-                    .orderBy(col(LOGICAL_DATE).desc(), col(CREATED_AT).desc(), col(RUN_ID).desc())
-                    .limit(1)
-                    .collectAsList()
-                    .stream()
-                    .findFirst())
-        .map(TuningTrials::winner);
-  }
-
-  private static Winner winner(Row r) {
-    List<Integer> hidden = r.getList(r.fieldIndex(HIDDEN));
-    return new Winner(
-        r.getAs(RUN_ID),
-        r.<Date>getAs(LOGICAL_DATE).toLocalDate(),
-        new Hyper(
-            r.getAs(LEARNING_RATE), hidden, r.getAs(L2), r.getAs(DROPOUT), r.getAs(BATCH_SIZE)),
-        r.getAs(EPOCHS),
-        r.getAs(VALIDATION_ACCURACY),
-        r.getAs(VALIDATION_LOSS));
   }
 }

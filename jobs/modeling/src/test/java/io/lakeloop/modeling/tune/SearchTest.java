@@ -2,6 +2,7 @@ package io.lakeloop.modeling.tune;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lakeloop.modeling.model.Hyper;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

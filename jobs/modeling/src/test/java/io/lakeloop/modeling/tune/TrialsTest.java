@@ -3,6 +3,7 @@ package io.lakeloop.modeling.tune;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.modeling.model.Hyper;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

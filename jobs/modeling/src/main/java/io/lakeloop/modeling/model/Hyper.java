@@ -1,6 +1,5 @@
-package io.lakeloop.modeling.tune;
+package io.lakeloop.modeling.model;
 
-import io.lakeloop.modeling.model.Networks;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;
