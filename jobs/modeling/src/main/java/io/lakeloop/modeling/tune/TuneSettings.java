@@ -3,6 +3,7 @@ package io.lakeloop.modeling.tune;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.modeling.model.Hyper;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -144,7 +145,7 @@ public record TuneSettings(
         }
       }
     }
-    return out;
+    return out.stream().distinct().toList(); // a value listed twice adds no configuration
   }
 
   private static List<Double> numbers(Settings s, String key, double min, double max) {
