@@ -45,8 +45,10 @@ public final class TuneBench {
     String digits = "jobs/modeling/src/test/resources/digits.csv.gz";
     int churnRows = 40_000;
     int maxEpochs = 9;
+    boolean searches = true;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
+        case "--searches" -> searches = Boolean.parseBoolean(args[i + 1]);
         case "--digits" -> digits = args[i + 1];
         case "--churn-rows" -> churnRows = Integer.parseInt(args[i + 1]);
         case "--max-epochs" -> maxEpochs = Integer.parseInt(args[i + 1]);
@@ -92,9 +94,51 @@ public final class TuneBench {
             + " | winner | validation accuracy | held-out accuracy | vs grid winner (points) |");
     System.out.println("| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
     for (CompressBench.Data d : sets) {
-      run(sc, d, space, maxEpochs);
+      if (searches) {
+        run(sc, d, space, maxEpochs);
+      }
     }
     spark.stop();
+    System.out.println();
+    System.out.println(
+        "Two fits at once without Spark: the same trial fitted in one thread, then in two threads"
+            + " at once (the ceiling of (b) on these cores):");
+    System.out.println();
+    System.out.println("| data | trial | one fit (s) | two fits at once (s) | speed-up of two |");
+    System.out.println("| --- | --- | ---: | ---: | ---: |");
+    for (CompressBench.Data d : sets) {
+      scaling(d, space.get(space.size() - 1), maxEpochs);
+      scaling(d, space.get(0), maxEpochs);
+    }
+  }
+
+  /** One fit alone, then two of the same at once in two threads: 2 × alone / together. */
+  private static void scaling(CompressBench.Data d, Hyper h, int epochs) throws Exception {
+    TrialData data = split(d);
+    Trials.Trial t = new Trials.Trial(0, 0, epochs, h);
+    Trials.attempt(t, data, SEED, TrialFit.DL4J); // warm-up
+    long t0 = System.nanoTime();
+    Trials.attempt(t, data, SEED, TrialFit.DL4J);
+    double alone = (System.nanoTime() - t0) / 1e9;
+    Thread[] threads = new Thread[2];
+    t0 = System.nanoTime();
+    for (int i = 0; i < threads.length; i++) {
+      threads[i] = new Thread(() -> Trials.attempt(t, data, SEED, TrialFit.DL4J));
+      threads[i].start();
+    }
+    for (Thread th : threads) {
+      th.join();
+    }
+    double together = (System.nanoTime() - t0) / 1e9;
+    System.out.printf(
+        Locale.ROOT,
+        "| %s | %s, %d epochs | %.1f | %.1f | %.2fx |%n",
+        d.name(),
+        h,
+        epochs,
+        alone,
+        together,
+        2 * alone / together);
   }
 
   private static void run(
