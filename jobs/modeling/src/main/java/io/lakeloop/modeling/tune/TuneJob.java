@@ -1,5 +1,6 @@
 package io.lakeloop.modeling.tune;
 
+import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.job.JobContext;
 import io.lakeloop.common.job.JobLauncher;
@@ -115,7 +116,8 @@ public final class TuneJob
       Map<String, Long> counts = examples.counts();
       examples.close();
       examples = null;
-      List<Hyper> configurations = p.tune().configurations();
+      List<Hyper> configurations =
+          studentFits(p.tune().configurations(), p.split(), data.inputs(), data.classes());
       LOG.info(
           "tune: {} of {} configurations by {} on {} training and {} validation rows; rungs of {}"
               + " epochs",
@@ -161,6 +163,42 @@ public final class TuneJob
     } finally {
       Scratch.release(examples, scratch);
     }
+  }
+
+  /**
+   * The configurations train could use as a teacher: those with at least the student's parameters
+   * over {@code lakeloop.train.student.max-parameter-share}, else train would refuse the winner.
+   * The others are left out with a log line; none left is an error naming the settings.
+   */
+  static List<Hyper> studentFits(
+      List<Hyper> configurations, TrainSettings train, int inputs, int classes) {
+    long student = new Hyper(1, train.student().hidden(), 0, 0, 1).parameters(inputs, classes);
+    List<Hyper> out =
+        configurations.stream()
+            .filter(h -> student <= train.maxStudentShare() * h.parameters(inputs, classes))
+            .toList();
+    if (out.size() < configurations.size()) {
+      LOG.warn(
+          "tune: left out {} of {} configurations: too small a teacher for the student {} ({}"
+              + " parameters at most {} of the teacher's)",
+          configurations.size() - out.size(),
+          configurations.size(),
+          train.student().hidden(),
+          student,
+          train.maxStudentShare());
+    }
+    if (out.isEmpty()) {
+      throw new ConfigError(
+          "tune: every configuration drawn from lakeloop.tune.space is too small a teacher for"
+              + " lakeloop.train.student.hidden "
+              + train.student().hidden()
+              + " ("
+              + student
+              + " parameters, at most lakeloop.train.student.max-parameter-share = "
+              + train.maxStudentShare()
+              + " of the teacher's): widen lakeloop.tune.space.hidden or shrink the student");
+    }
+    return out;
   }
 
   /** The model's champion, fetched, when it has one: its encoding is the one to tune with. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.modeling.model.Hyper;
+import io.lakeloop.modeling.train.TrainSettings;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class TuneSettingsTest {
     TuneSettings s = read();
     // 3 learning rates x 3 shapes x 2 L2 x 2 dropout x 2 batch sizes
     assertThat(s.space()).hasSize(72).doesNotHaveDuplicates();
-    assertThat(s.space().get(0)).isEqualTo(new Hyper(0.001, List.of(16), 0, 0, 64));
+    assertThat(s.space().get(0)).isEqualTo(new Hyper(0.001, List.of(64), 0, 0, 64));
     assertThat(s.configurations()).hasSize(27).doesNotHaveDuplicates().isSubsetOf(s.space());
     assertThat(read("lakeloop.tune.seed=18").configurations()).isNotEqualTo(s.configurations());
     assertThat(read().configurations()).isEqualTo(s.configurations());
@@ -52,5 +53,22 @@ class TuneSettingsTest {
     assertThatThrownBy(() -> read("lakeloop.tune.halving.min-epochs=10"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("min-epochs");
+  }
+
+  @Test
+  void configurationsTooSmallForTheStudentAreLeftOut() {
+    TrainSettings train =
+        TrainSettings.from(
+            ConfigLoader.load(Optional.empty(), List.of("lakeloop.train.student.hidden=[8]")));
+    // 19 inputs, 2 classes: the student [8] has 19*8+8 + 8*2+2 = 178 parameters; a teacher needs
+    // at least 4 x 178 = 712 (max-parameter-share 0.25): [16] has 354, [32] 706, [48] 1,058
+    Hyper small = new Hyper(0.01, List.of(16), 0, 0, 32);
+    Hyper edge = new Hyper(0.01, List.of(32), 0, 0, 32);
+    Hyper big = new Hyper(0.01, List.of(48), 0, 0, 32);
+    assertThat(big.parameters(19, 2)).isEqualTo(19 * 48 + 48 + 48 * 2 + 2);
+    assertThat(TuneJob.studentFits(List.of(small, edge, big), train, 19, 2)).containsExactly(big);
+    assertThatThrownBy(() -> TuneJob.studentFits(List.of(small, edge), train, 19, 2))
+        .isInstanceOf(ConfigError.class)
+        .hasMessageContaining("lakeloop.train.student.max-parameter-share");
   }
 }
