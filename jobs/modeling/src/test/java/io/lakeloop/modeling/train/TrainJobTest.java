@@ -33,6 +33,9 @@ import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.spark.sql.Row;
 import org.assertj.core.data.Offset;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.dropout.IDropout;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -343,7 +346,8 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   @Order(3)
-  void halvingKeepsTheBestOfEachRungReproducesTheGridAndTrainTrainsTheWinner() throws Exception {
+  void halvingKeepsTheBestOfEachRungReproducesTheGridAndTrainTrainsTheWinner(@TempDir Path tmp)
+      throws Exception {
     JobResult halving = run(new TuneJob(), tuneConfig(), "--date", DATE, "--run-id", "tune1");
     System.out.println(halving.output());
     assertThat(halving.exitCode()).isEqualTo(JobLauncher.OK);
@@ -413,7 +417,10 @@ class TrainJobTest extends SparkTestBase {
     JobResult trained =
         run(
             new TrainJob(),
-            tuneConfig("lakeloop.train.from-tuning=latest"),
+            tuneConfig(
+                "lakeloop.train.from-tuning=latest",
+                "lakeloop.train.teacher.epochs=2",
+                "lakeloop.train.student.epochs=2"),
             "--date",
             DATE,
             "--run-id",
@@ -434,8 +441,22 @@ class TrainJobTest extends SparkTestBase {
         .containsEntry("hp.l2", winner.<Double>getAs(L2))
         .containsEntry("hp.dropout", winner.<Double>getAs(DROPOUT))
         .containsEntry("hp.batch_size_per_worker", (double) winner.<Integer>getAs(BATCH_SIZE));
-    assertThat(lh.read(Tables.JOB_RUNS).data().where(col(RUN_ID).equalTo("t3")).count())
-        .isPositive();
+    // the registered network itself: the winner's layer width, and its dropout on the output
+    // layer's input (DL4J keeps the retain probability)
+    ModelArtifact artifact =
+        ModelArtifact.read(
+            new ArtifactStore(spark().sparkContext().hadoopConfiguration(), warehouse)
+                .fetch(teacher.artifactUri(), teacher.sha256(), tmp.resolve("tuned.zip"))
+                .toFile());
+    var layers = artifact.network().getLayerWiseConfigurations();
+    assertThat(((FeedForwardLayer) layers.getConf(0).getLayer()).getNOut())
+        .isEqualTo((long) hidden.get(0));
+    IDropout dropout = layers.getConf(1).getLayer().getIDropout();
+    if (winner.<Double>getAs(DROPOUT) > 0) {
+      assertThat(((Dropout) dropout).getP()).isEqualTo(1 - winner.<Double>getAs(DROPOUT));
+    } else {
+      assertThat(dropout).isNull();
+    }
 
     // nothing tuned on or before the date: refused, naming the fix
     assertThatThrownBy(
