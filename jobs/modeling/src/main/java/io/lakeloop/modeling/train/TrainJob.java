@@ -560,7 +560,7 @@ public final class TrainJob
   }
 
   static void checkStudentSize(long student, long teacher, TrainSettings s) {
-    if (student > s.maxStudentShare() * teacher) {
+    if (!s.studentFits(student, teacher)) {
       throw new ConfigError(
           String.format(
               Locale.ROOT,

@@ -44,6 +44,15 @@ public record TrainSettings(
     }
   }
 
+  /**
+   * Whether a student of {@code student} parameters may be distilled from a teacher of {@code
+   * teacher}: at most {@code student.max-parameter-share} of it (train refuses it otherwise, and
+   * tune leaves such teachers out).
+   */
+  public boolean studentFits(long student, long teacher) {
+    return student <= maxStudentShare * teacher;
+  }
+
   public SparkTrainer.Settings trainer(Architecture a) {
     return new SparkTrainer.Settings(
         batchSizePerWorker, averagingFrequency, a.epochs(), a.patience(), seed, stopOnLoss);
