@@ -69,7 +69,6 @@ public final class TuneJob
       Map<String, Long> splitCounts,
       int trainRows,
       int validationRows,
-      int inputs,
       int configurations,
       Search.Outcome search,
       double seconds) {}
@@ -153,7 +152,6 @@ public final class TuneJob
             counts,
             data.trainX().length,
             data.validX().length,
-            data.inputs(),
             configurations.size(),
             outcome,
             (System.nanoTime() - started) / 1e9);
@@ -175,7 +173,7 @@ public final class TuneJob
     long student = new Hyper(1, train.student().hidden(), 0, 0, 1).parameters(inputs, classes);
     List<Hyper> out =
         configurations.stream()
-            .filter(h -> student <= train.maxStudentShare() * h.parameters(inputs, classes))
+            .filter(h -> train.studentFits(student, h.parameters(inputs, classes)))
             .toList();
     if (out.size() < configurations.size()) {
       LOG.warn(
