@@ -246,24 +246,12 @@ public final class DemoJob implements Job {
     JobResult search =
         run(ctx, tuned, new TuneJob(), "--run-id", "demo-tune", "--date", last.toString());
     lines.add(line("tune (a search before training)", search));
-    JobResult trained =
+    LakeloopConfig training =
         search.exitCode() == JobLauncher.OK
-            ? run(
-                ctx,
-                tuned.withSetting("train.from-tuning", "latest"),
-                new TrainJob(),
-                "--run-id",
-                "demo-train",
-                "--date",
-                last.toString())
-            : run(
-                ctx,
-                ctx.config(),
-                new TrainJob(),
-                "--run-id",
-                "demo-train",
-                "--date",
-                last.toString());
+            ? tuned.withSetting("train.from-tuning", "latest")
+            : ctx.config();
+    JobResult trained =
+        run(ctx, training, new TrainJob(), "--run-id", "demo-train", "--date", last.toString());
     lines.add(line("train (the tuned configuration), distil and gate", trained));
     if (trained.exitCode() == JobLauncher.OK) {
       lines.addAll(publishAndServe(ctx, landing, last));
