@@ -166,6 +166,16 @@ public final class CompressBench {
     return predicted.eq(actual).castTo(DataType.DOUBLE).meanNumber().doubleValue();
   }
 
+  /**
+   * configs/local.conf on {@code local[2]} with a new temporary warehouse named by {@code prefix}.
+   */
+  static LakeloopConfig localConfig(String prefix) throws Exception {
+    Path warehouse = Files.createTempDirectory(prefix);
+    return ConfigLoader.load(
+        Optional.of(Path.of("configs/local.conf")),
+        List.of("lakeloop.warehouse=\"" + warehouse + "\"", "lakeloop.spark.master=\"local[2]\""));
+  }
+
   /** scikit-learn's digits: every fifth row held out, pixels standardised on the others. */
   static Data digits(Path csvGz) throws Exception {
     List<double[]> rows = new ArrayList<>();
@@ -225,12 +235,7 @@ public final class CompressBench {
    * request id hash) held out.
    */
   static Data churn(int rows) throws Exception {
-    Path warehouse = Files.createTempDirectory("lakeloop-compress-bench-lake-");
-    LakeloopConfig config =
-        ConfigLoader.load(
-            Optional.of(Path.of("configs/local.conf")),
-            List.of(
-                "lakeloop.warehouse=\"" + warehouse + "\"", "lakeloop.spark.master=\"local[2]\""));
+    LakeloopConfig config = localConfig("lakeloop-compress-bench-lake-");
     SparkSession spark = Sessions.create(config);
     try {
       GenerateJob generate = new GenerateJob();
@@ -248,14 +253,14 @@ public final class CompressBench {
           spark
               .read()
               .format("delta")
-              .load(warehouse + "/labels")
+              .load(config.warehouse() + "/labels")
               .dropDuplicates(Columns.REQUEST_ID)
               .select(Columns.REQUEST_ID, Columns.LABEL);
       Dataset<Row> labeled =
           spark
               .read()
               .format("delta")
-              .load(warehouse + "/prediction_log")
+              .load(config.warehouse() + "/prediction_log")
               .where(col(Columns.EVENT_DATE).lt("2026-01-13"))
               .join(labels, Columns.REQUEST_ID);
       Dataset<Row> test = labeled.where("abs(xxhash64(request_id)) % 5 = 0");

@@ -1,19 +1,15 @@
 package io.lakeloop.bench;
 
-import io.lakeloop.common.config.ConfigLoader;
-import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.modeling.model.Hyper;
 import io.lakeloop.modeling.tune.Search;
 import io.lakeloop.modeling.tune.TrialData;
 import io.lakeloop.modeling.tune.TrialFit;
 import io.lakeloop.modeling.tune.Trials;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
@@ -69,13 +65,7 @@ public final class TuneBench {
     }
     List<CompressBench.Data> sets =
         List.of(CompressBench.digits(Path.of(digits)), CompressBench.churn(churnRows));
-    Path warehouse = Files.createTempDirectory("lakeloop-tune-bench-");
-    LakeloopConfig config =
-        ConfigLoader.load(
-            Optional.of(Path.of("configs/local.conf")),
-            List.of(
-                "lakeloop.warehouse=\"" + warehouse + "\"", "lakeloop.spark.master=\"local[2]\""));
-    SparkSession spark = Sessions.create(config);
+    SparkSession spark = Sessions.create(CompressBench.localConfig("lakeloop-tune-bench-"));
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     System.out.println("## Tuning: sequential grid vs lakeloop's grid and halving (bench/tune)");
     System.out.println();
