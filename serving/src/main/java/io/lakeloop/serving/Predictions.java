@@ -173,22 +173,30 @@ final class Predictions {
       o.put(REQUEST_ID, ids.get(i));
       o.put("model_name", name);
       o.put("model_version", version);
-      o.put("label", label(spec, p.label()));
-      o.put("class_index", p.label());
-      ObjectNode probs = o.putObject("probabilities");
       double[] pr = p.probabilities();
-      for (int k = 0; k < pr.length; k++) {
-        probs.put(label(spec, k), pr[k]);
+      if (p.regression()) {
+        o.put("prediction", p.value());
+      } else {
+        o.put("label", label(spec, p.label()));
+        o.put("class_index", p.label());
+        ObjectNode probs = o.putObject("probabilities");
+        for (int k = 0; k < pr.length; k++) {
+          probs.put(label(spec, k), pr[k]);
+        }
       }
       ObjectNode line = JSON.createObjectNode();
       line.put(REQUEST_ID, ids.get(i));
       line.put("event_time", time);
       line.put("model_name", name);
       line.put("model_version", version);
-      line.put("prediction", (double) p.label());
-      ArrayNode scores = line.putArray("scores");
-      for (double v : pr) {
-        scores.add(v);
+      line.put("prediction", p.value());
+      if (p.regression()) {
+        line.putNull("scores");
+      } else {
+        ArrayNode scores = line.putArray("scores");
+        for (double v : pr) {
+          scores.add(v);
+        }
       }
       for (Map.Entry<String, Object> e : rows.get(i).entrySet()) {
         if (e.getValue() instanceof Double d) {

@@ -26,6 +26,11 @@ public final class Settings {
     return new Settings(section.getConfig(key), prefix + "." + key);
   }
 
+  /** The section's full key, e.g. {@code lakeloop.train.gate}. */
+  public String prefix() {
+    return prefix;
+  }
+
   public Config raw() {
     return section;
   }

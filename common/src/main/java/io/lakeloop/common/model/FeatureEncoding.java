@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * How a model turns a prediction_log row into its input vector — saved inside every model artifact
@@ -23,6 +25,11 @@ import java.util.Map;
  * flag; a null, NaN or ±∞ value gives 0 and flag 1. Then for each categorical feature a one-hot
  * block over its fixed vocabulary followed by an {@value #OTHER} slot (a value outside the
  * vocabulary: unseen at training time or too rare to keep) and a {@value #NULL} slot.
+ *
+ * <p>A regression model's encoding also holds its target's standardisation ({@link #target()}): the
+ * network learns {@code (y - mean) / std} of the training labels and its output becomes a
+ * prediction through {@link #prediction(double)}, so every consumer of the artifact predicts in the
+ * label's own units.
  *
  * <p>Immutable and serializable (it travels to Spark executors); {@link #toJson} / {@link
  * #fromJson} give the artifact's stored form.
@@ -71,12 +78,18 @@ public final class FeatureEncoding implements Serializable {
 
   private final List<Numeric> numeric;
   private final List<Categorical> categorical;
+  private final Numeric target; // null: a classifier's encoding
   private final int width;
   private transient Map<String, Integer>[] slots; // per categorical feature: value -> offset
 
   public FeatureEncoding(List<Numeric> numeric, List<Categorical> categorical) {
+    this(numeric, categorical, null);
+  }
+
+  private FeatureEncoding(List<Numeric> numeric, List<Categorical> categorical, Numeric target) {
     this.numeric = List.copyOf(numeric);
     this.categorical = List.copyOf(categorical);
+    this.target = target;
     int w = 2 * this.numeric.size();
     for (Categorical c : this.categorical) {
       w += c.vocabulary().size() + 2;
@@ -90,6 +103,36 @@ public final class FeatureEncoding implements Serializable {
 
   public List<Categorical> categorical() {
     return categorical;
+  }
+
+  /** This encoding with a regression target's standardisation (the training labels' statistics). */
+  public FeatureEncoding withTarget(Numeric target) {
+    return new FeatureEncoding(numeric, categorical, Objects.requireNonNull(target));
+  }
+
+  /** The regression target's standardisation; empty for a classifier. */
+  public Optional<Numeric> target() {
+    return Optional.ofNullable(target);
+  }
+
+  /** A label as the network learns it: {@code (y - mean) / std} (std 0: {@code y - mean}). */
+  public double standardisedTarget(double label) {
+    Numeric t = regressionTarget();
+    double centred = label - t.mean();
+    return t.std() > 0 ? centred / t.std() : centred;
+  }
+
+  /** A regression network's output in the label's units: {@code z · std + mean}. */
+  public double prediction(double output) {
+    Numeric t = regressionTarget();
+    return (t.std() > 0 ? output * t.std() : output) + t.mean();
+  }
+
+  private Numeric regressionTarget() {
+    if (target == null) {
+      throw new IllegalStateException("this encoding has no regression target (a classifier's)");
+    }
+    return target;
   }
 
   /** The length of an encoded vector. */
@@ -166,7 +209,10 @@ public final class FeatureEncoding implements Serializable {
     return s;
   }
 
-  /** The stored form: {"format": 1, "numeric": [{name, mean, std}], "categorical": [...]}. */
+  /**
+   * The stored form: {"format": 1, "numeric": [{name, mean, std}], "categorical": [...]} and, for a
+   * regression model, "target": {name, mean, std}.
+   */
   public String toJson() {
     ObjectMapper mapper = new ObjectMapper();
     ObjectNode root = mapper.createObjectNode();
@@ -180,6 +226,12 @@ public final class FeatureEncoding implements Serializable {
       ObjectNode o = c.addObject().put("name", f.name());
       ArrayNode v = o.putArray("vocabulary");
       f.vocabulary().forEach(v::add);
+    }
+    if (target != null) {
+      root.putObject("target")
+          .put("name", target.name())
+          .put("mean", target.mean())
+          .put("std", target.std());
     }
     try {
       return mapper.writeValueAsString(root);
@@ -218,7 +270,13 @@ public final class FeatureEncoding implements Serializable {
         f.path("vocabulary").forEach(v -> vocabulary.add(v.asText()));
         categorical.add(new Categorical(f.path("name").asText(), vocabulary));
       }
-      return new FeatureEncoding(numeric, categorical);
+      JsonNode t = root.path("target");
+      Numeric target =
+          t.isObject()
+              ? new Numeric(
+                  t.path("name").asText(), t.path("mean").asDouble(), t.path("std").asDouble())
+              : null;
+      return new FeatureEncoding(numeric, categorical, target);
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw new LakeloopException(
           "the model's feature encoding cannot be read (" + e.getMessage() + ")", e);
@@ -229,16 +287,22 @@ public final class FeatureEncoding implements Serializable {
   public boolean equals(Object o) {
     return o instanceof FeatureEncoding e
         && e.numeric.equals(numeric)
-        && e.categorical.equals(categorical);
+        && e.categorical.equals(categorical)
+        && Objects.equals(e.target, target);
   }
 
   @Override
   public int hashCode() {
-    return numeric.hashCode() * 31 + categorical.hashCode();
+    return (numeric.hashCode() * 31 + categorical.hashCode()) * 31 + Objects.hashCode(target);
   }
 
   @Override
   public String toString() {
-    return "FeatureEncoding[numeric=" + numeric + ", categorical=" + categorical + "]";
+    return "FeatureEncoding[numeric="
+        + numeric
+        + ", categorical="
+        + categorical
+        + (target == null ? "" : ", target=" + target)
+        + "]";
   }
 }

@@ -72,8 +72,25 @@ public final class PublishedModels {
     }
   }
 
-  /** A prediction: the most probable class (ties to the lower index) and every probability. */
-  public record Prediction(int label, double[] probabilities) {}
+  /**
+   * A prediction. A classifier's: {@code label} the most probable class (ties to the lower index),
+   * every class probability, and {@code value} the class index; a regressor's: {@code value} in the
+   * label's units, no probabilities and {@code label} -1.
+   */
+  public record Prediction(int label, double[] probabilities, double value) {
+    static Prediction of(FeatureEncoding encoding, double[] output) {
+      if (encoding.target().isPresent()) {
+        return new Prediction(-1, new double[0], encoding.prediction(output[0]));
+      }
+      int best = CompactModel.mostProbable(output);
+      return new Prediction(best, output, best);
+    }
+
+    /** Whether this is a regressor's prediction (a value, no classes). */
+    public boolean regression() {
+      return label < 0;
+    }
+  }
 
   /** A loaded model: its registry row and its network. */
   public record Model(Published entry, CompactModel network) {
@@ -96,8 +113,7 @@ public final class PublishedModels {
         Object v = features.get(enc.categorical().get(j).name());
         cat[j] = v == null ? null : v.toString();
       }
-      double[] p = network.output(enc.encode(num, cat));
-      return new Prediction(CompactModel.mostProbable(p), p);
+      return Prediction.of(enc, network.output(enc.encode(num, cat)));
     }
 
     private static Double number(String name, Object v) {

@@ -88,4 +88,25 @@ class FeatureEncodingTest {
     assertThatThrownBy(() -> ENCODING.encode(new Double[] {1.0}, new String[] {"a", "b"}))
         .hasMessageContaining("1 numeric and 2 categorical");
   }
+
+  @Test
+  void aRegressionTargetIsStandardisedAndUndoneAndStoredWithTheEncoding() {
+    FeatureEncoding regression =
+        ENCODING.withTarget(new FeatureEncoding.Numeric("label", 40.0, 8.0));
+    assertThat(regression.standardisedTarget(52.0)).isEqualTo(1.5); // (52 - 40) / 8
+    assertThat(regression.prediction(-0.25)).isEqualTo(38.0); // -0.25 * 8 + 40
+    assertThat(regression.prediction(regression.standardisedTarget(17.5))).isEqualTo(17.5);
+    FeatureEncoding flat = ENCODING.withTarget(new FeatureEncoding.Numeric("label", 5.0, 0.0));
+    assertThat(flat.standardisedTarget(7.0)).isEqualTo(2.0);
+    assertThat(flat.prediction(2.0)).isEqualTo(7.0);
+    FeatureEncoding back = FeatureEncoding.fromJson(regression.toJson());
+    assertThat(back).isEqualTo(regression).isNotEqualTo(ENCODING);
+    assertThat(back.target()).contains(new FeatureEncoding.Numeric("label", 40.0, 8.0));
+    // a classifier's encoding has no target, stored or read
+    assertThat(FeatureEncoding.fromJson(ENCODING.toJson()).target()).isEmpty();
+    assertThat(ENCODING.toJson()).doesNotContain("target");
+    assertThatThrownBy(() -> ENCODING.prediction(1.0))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no regression target");
+  }
 }

@@ -143,7 +143,7 @@ public final class CompressJob
     return new Planned(
         ctx.model(),
         date,
-        TrainSettings.from(ctx.config()),
+        TrainSettings.from(ctx.config(), ctx.model().task()),
         EvalSettings.from(ctx.config()),
         CompressSettings.from(ctx.config()));
   }
@@ -275,6 +275,7 @@ public final class CompressJob
         nonZero(stored.network()),
         m,
         p.compress(),
+        p.train().regression(),
         file.toFile());
   }
 
@@ -319,7 +320,9 @@ public final class CompressJob
                         ts.averagingFrequency(),
                         cs.epochsPerStep(),
                         cs.epochsPerStep(),
-                        ts.seed()),
+                        ts.seed(),
+                        false,
+                        ts.regression()),
                     List.of(mask))
                 .network();
       }
@@ -338,7 +341,7 @@ public final class CompressJob
               ex,
               original,
               new ModelArtifact(loaded.network(), loaded.encoding()));
-      Attempt attempt = judge(a, sparsity, asymmetric, nonZero(net), m, cs, file);
+      Attempt attempt = judge(a, sparsity, asymmetric, nonZero(net), m, cs, ts.regression(), file);
       LOG.info("compress: attempt {}: {}", a, attempt.reason());
       attempts.add(attempt);
       if (attempt.passed()) {
@@ -495,7 +498,8 @@ public final class CompressJob
 
   /**
    * The compressed model against the uncompressed one on the same held-out rows: accuracy and
-   * ROC-AUC (when the uncompressed model has one) may drop at most the configured limits.
+   * ROC-AUC (when the uncompressed model has one) may drop at most the configured limits; a
+   * regression's RMSE may grow by at most {@code max-rmse-increase} of the uncompressed one's.
    */
   static Attempt judge(
       int number,
@@ -504,14 +508,19 @@ public final class CompressJob
       long nonZero,
       Map<String, Map<String, Double>> m,
       CompressSettings cs,
+      boolean regression,
       File file) {
     Map<String, Double> c = m.getOrDefault("compressed", Map.of());
     Map<String, Double> u = m.getOrDefault("uncompressed", Map.of());
     List<GateSettings.ChangeThreshold> limits = new ArrayList<>();
-    limits.add(new GateSettings.ChangeThreshold("accuracy", true, cs.maxAccuracyDrop(), false));
-    Double auc = u.get("roc_auc");
-    if (auc != null && !auc.isNaN()) {
-      limits.add(new GateSettings.ChangeThreshold("roc_auc", true, cs.maxRocAucDrop(), false));
+    if (regression) {
+      limits.add(new GateSettings.ChangeThreshold("rmse", false, cs.maxRmseIncrease(), true));
+    } else {
+      limits.add(new GateSettings.ChangeThreshold("accuracy", true, cs.maxAccuracyDrop(), false));
+      Double auc = u.get("roc_auc");
+      if (auc != null && !auc.isNaN()) {
+        limits.add(new GateSettings.ChangeThreshold("roc_auc", true, cs.maxRocAucDrop(), false));
+      }
     }
     String name =
         String.format(
@@ -522,7 +531,7 @@ public final class CompressJob
             asymmetric ? "asymmetric" : "symmetric");
     Gate.Decision d =
         Gate.decide(
-            new GateSettings("accuracy", List.of(), limits),
+            new GateSettings(regression ? "rmse" : "accuracy", List.of(), limits),
             List.of(new Gate.Candidate(name, nonZero, c)),
             Optional.of(u),
             "the uncompressed model");

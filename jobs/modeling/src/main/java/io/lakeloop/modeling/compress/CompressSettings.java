@@ -17,6 +17,7 @@ public record CompressSettings(
     double sparsityBackoff,
     double maxAccuracyDrop,
     double maxRocAucDrop,
+    double maxRmseIncrease,
     int calibrationRows,
     double[] clipPercentiles) {
 
@@ -33,6 +34,7 @@ public record CompressSettings(
         s.doubleIn("sparsity-backoff", 0, 0.99),
         s.doubleIn("gate.max-accuracy-drop", 0, 1),
         s.doubleIn("gate.max-roc-auc-drop", 0, 1),
+        s.doubleIn("gate.max-rmse-increase", 0, 10),
         s.intAtLeast("calibration.rows", 0),
         percentiles(s));
   }

@@ -11,7 +11,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The quality gate's thresholds ({@code lakeloop.train.gate}).
+ * The quality gate's thresholds ({@code lakeloop.train.gate}, or {@code
+ * lakeloop.train.regression-gate} for a regression model).
  *
  * @param primaryMetric the metric that picks the winner among blessed candidates
  * @param values thresholds on a candidate's own values
@@ -43,7 +44,7 @@ public record GateSettings(
   }
 
   public static GateSettings from(Settings gate) {
-    String prefix = "lakeloop.train.gate";
+    String prefix = gate.prefix();
     List<ValueThreshold> values = new ArrayList<>();
     Config v = gate.raw().getConfig("value-thresholds");
     for (String metric : new TreeSet<>(v.root().keySet())) {

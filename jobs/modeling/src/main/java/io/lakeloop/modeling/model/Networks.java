@@ -11,6 +11,7 @@ import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
 /** The networks lakeloop trains: multilayer perceptrons built from configuration. */
 public final class Networks {
@@ -101,6 +102,15 @@ public final class Networks {
       long seed) {
     return mlp(
         in, hidden, classes, Activation.SOFTMAX, new LossMCXENT(), learningRate, l2, dropout, seed);
+  }
+
+  /**
+   * A regressor: one identity output trained with the mean squared error, on targets the feature
+   * encoding standardises (so one learning rate suits any label scale).
+   */
+  public static MultiLayerNetwork regressor(
+      int in, List<Integer> hidden, double learningRate, double l2, double dropout, long seed) {
+    return mlp(in, hidden, 1, Activation.IDENTITY, new LossMSE(), learningRate, l2, dropout, seed);
   }
 
   /**

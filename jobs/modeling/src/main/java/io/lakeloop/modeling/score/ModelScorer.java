@@ -2,6 +2,7 @@ package io.lakeloop.modeling.score;
 
 import static org.apache.spark.sql.functions.col;
 
+import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.model.CompactModel;
 import io.lakeloop.common.model.FeatureEncoding;
@@ -25,12 +26,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Scores rows with a classifier, distributed: the network is broadcast once, each partition
- * rebuilds it and scores its rows in minibatches, encoding the features exactly as the model was
- * trained ({@link FeatureEncoding} from the artifact). Every input column is kept and {@code
- * prediction} (the most probable class index, ties to the lower index) and {@code scores} (the
- * class probabilities) are appended — the prediction_log's shape, so the evaluation engine takes
- * the result as it is.
+ * Scores rows with a model, distributed: the network is broadcast once, each partition rebuilds it
+ * and scores its rows in minibatches, encoding the features exactly as the model was trained
+ * ({@link FeatureEncoding} from the artifact). Every input column is kept and {@code prediction}
+ * and {@code scores} are appended — for a classifier the most probable class index (ties to the
+ * lower index) and the class probabilities, for a regressor its output in the label's units (the
+ * encoding's target standardisation undone) and null — the prediction_log's shape, so the
+ * evaluation engine takes the result as it is.
  */
 public final class ModelScorer {
   private static final int BATCH = 1024;
@@ -41,11 +43,19 @@ public final class ModelScorer {
   public static Dataset<Row> score(
       JavaSparkContext sc, ModelArtifact artifact, ModelSpec model, Dataset<Row> rows) {
     FeatureEncoding encoding = artifact.encoding();
+    boolean regression = !model.task().isClassification();
+    if (regression && encoding.target().isEmpty()) {
+      throw new LakeloopException(
+          "model "
+              + model.name()
+              + " is a regression model but the artifact's encoding has no target"
+              + " standardisation: it was not trained by lakeloop's train for this task");
+    }
     BroadcastNetwork shipped = BroadcastNetwork.of(sc, artifact.network());
     StructType in = rows.schema();
     StructType out =
         in.add("prediction", DataTypes.DoubleType, false)
-            .add("scores", DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+            .add("scores", DataTypes.createArrayType(DataTypes.DoubleType, false), regression);
     List<Column> features = new ArrayList<>();
     encoding.numeric().forEach(n -> features.add(col(n.name()).cast("double")));
     encoding.categorical().forEach(c -> features.add(col(c.name()).cast("string")));
@@ -55,17 +65,23 @@ public final class ModelScorer {
             "_features", org.apache.spark.sql.functions.struct(features.toArray(Column[]::new)));
     int width = in.size();
     return withFeatures.mapPartitions(
-        (MapPartitionsFunction<Row, Row>) it -> scored(shipped.network(), encoding, it, width),
+        (MapPartitionsFunction<Row, Row>)
+            it -> scored(shipped.network(), encoding, regression, it, width),
         Encoders.row(out));
   }
 
   private static Iterator<Row> scored(
-      MultiLayerNetwork net, FeatureEncoding encoding, Iterator<Row> rows, int width) {
+      MultiLayerNetwork net,
+      FeatureEncoding encoding,
+      boolean regression,
+      Iterator<Row> rows,
+      int width) {
     int numeric = encoding.numeric().size();
     int categorical = encoding.categorical().size();
     return new Iterator<>() {
       private final List<Row> batch = new ArrayList<>(BATCH);
       private float[] probabilities; // the batch's outputs, row-major, copied once per batch
+      // (a regressor's: one value per row)
       private int classes;
       private int next;
 
@@ -110,18 +126,22 @@ public final class ModelScorer {
           throw new NoSuchElementException();
         }
         Row r = batch.get(next);
-        double[] p = new double[classes];
-        for (int k = 0; k < classes; k++) {
-          p[k] = probabilities[next * classes + k];
-        }
-        next++;
-        int best = CompactModel.mostProbable(p);
         Object[] values = new Object[width + 2];
         for (int i = 0; i < width; i++) {
           values[i] = r.get(i);
         }
-        values[width] = (double) best;
-        values[width + 1] = p;
+        if (regression) {
+          values[width] = encoding.prediction(probabilities[next]);
+          values[width + 1] = null;
+        } else {
+          double[] p = new double[classes];
+          for (int k = 0; k < classes; k++) {
+            p[k] = probabilities[next * classes + k];
+          }
+          values[width] = (double) CompactModel.mostProbable(p);
+          values[width + 1] = p;
+        }
+        next++;
         return RowFactory.create(values);
       }
     };

@@ -109,14 +109,6 @@ public final class ScoreJob
               + " or a reference to "
               + spec.name());
     }
-    if (!spec.task().isClassification()) {
-      throw new LakeloopException(
-          "score predicts with lakeloop's classifiers; model "
-              + spec.name()
-              + " is a "
-              + spec.task()
-              + " model");
-    }
     return new Planned(spec, input, format, ref);
   }
 

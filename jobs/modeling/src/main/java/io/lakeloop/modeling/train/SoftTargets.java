@@ -19,6 +19,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * <p>The teacher ends in a softmax, so its output p is softmax(z); at temperature T the softened
  * distribution softmax(z / T) equals p^(1/T) renormalised (log p differs from z by a constant per
  * row), which is how it is computed here — no access to the teacher's logits needed.
+ *
+ * <p>For a regression the targets are blended instead ({@link #blend}): the student learns {@code
+ * (1 − α)·y + α·t(x)} with the mean squared error, t the teacher's (standardised) prediction. Its
+ * loss {@code (f − (1 − α)y − αt)²} differs from {@code (1 − α)(f − y)² + α(f − t)²} — the
+ * regression form of the distillation loss — by a term that does not depend on the student's output
+ * f, so both have the same gradient and minimiser, and the blended targets need no custom loss.
  */
 public final class SoftTargets {
   private SoftTargets() {}
@@ -31,6 +37,37 @@ public final class SoftTargets {
     }
     BroadcastNetwork shipped = BroadcastNetwork.of(sc, teacher);
     return data.mapPartitions(batches -> softened(shipped.network(), batches, temperature));
+  }
+
+  /**
+   * {@code data} (a regression's standardised labels) with every label replaced by {@code (1 −
+   * alpha)·y + alpha·teacher(x)}.
+   */
+  public static JavaRDD<DataSet> blend(
+      JavaSparkContext sc, MultiLayerNetwork teacher, JavaRDD<DataSet> data, double alpha) {
+    if (!(alpha >= 0 && alpha <= 1)) {
+      throw new IllegalArgumentException("alpha must be in [0, 1]; got " + alpha);
+    }
+    BroadcastNetwork shipped = BroadcastNetwork.of(sc, teacher);
+    return data.mapPartitions(batches -> blended(shipped.network(), batches, alpha));
+  }
+
+  static Iterator<DataSet> blended(
+      MultiLayerNetwork teacher, Iterator<DataSet> batches, double alpha) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return batches.hasNext();
+      }
+
+      @Override
+      public DataSet next() {
+        DataSet b = batches.next();
+        INDArray t = teacher.output(b.getFeatures(), false).castTo(b.getLabels().dataType());
+        INDArray labels = b.getLabels().mul(1 - alpha).addi(t.muli(alpha));
+        return new DataSet(b.getFeatures(), labels);
+      }
+    };
   }
 
   static Iterator<DataSet> softened(

@@ -39,7 +39,9 @@ public final class SparkTrainer {
    * How to train; every field comes from config. {@code stopOnLoss}: the best epoch is the one of
    * the lowest validation loss (the network's score on the validation set, averaged per example:
    * one more distributed pass per epoch) instead of the highest validation accuracy, which on a
-   * small validation set moves in steps and stops too early.
+   * small validation set moves in steps and stops too early. {@code regression}: the network
+   * predicts one standardised value; the validation loss is its mean squared error, always the
+   * criterion (there is no accuracy).
    */
   public record Settings(
       int batchSizePerWorker,
@@ -47,10 +49,26 @@ public final class SparkTrainer {
       int epochs,
       int patience,
       long seed,
-      boolean stopOnLoss) {
+      boolean stopOnLoss,
+      boolean regression) {
     public Settings(
         int batchSizePerWorker, int averagingFrequency, int epochs, int patience, long seed) {
-      this(batchSizePerWorker, averagingFrequency, epochs, patience, seed, false);
+      this(batchSizePerWorker, averagingFrequency, epochs, patience, seed, false, false);
+    }
+
+    public Settings(
+        int batchSizePerWorker,
+        int averagingFrequency,
+        int epochs,
+        int patience,
+        long seed,
+        boolean stopOnLoss) {
+      this(batchSizePerWorker, averagingFrequency, epochs, patience, seed, stopOnLoss, false);
+    }
+
+    /** Whether the best epoch is the lowest validation loss (always, for a regression). */
+    public boolean onLoss() {
+      return stopOnLoss || regression;
     }
 
     public Settings {
@@ -68,7 +86,10 @@ public final class SparkTrainer {
     }
   }
 
-  /** One epoch's figures; the validation loss is NaN unless early stopping is on the loss. */
+  /**
+   * One epoch's figures; the validation loss is NaN unless early stopping is on the loss, the
+   * validation accuracy NaN for a regression.
+   */
   public record Epoch(
       int epoch,
       double loss,
@@ -157,25 +178,30 @@ public final class SparkTrainer {
         long started = System.nanoTime();
         net.fit(train);
         double seconds = (System.nanoTime() - started) / 1e9;
-        Evaluation eval = net.evaluate(validation);
+        double accuracy =
+            settings.regression() ? Double.NaN : net.<Evaluation>evaluate(validation).accuracy();
         double validationLoss =
-            settings.stopOnLoss() ? validationLoss(sc, net.getNetwork(), validation) : Double.NaN;
-        Epoch epoch =
-            new Epoch(e, net.getScore(), eval.accuracy(), validationLoss, examples / seconds);
+            settings.onLoss()
+                ? validationLoss(sc, net.getNetwork(), validation, settings.regression())
+                : Double.NaN;
+        Epoch epoch = new Epoch(e, net.getScore(), accuracy, validationLoss, examples / seconds);
         epochs.add(epoch);
         LOG.info(
             String.format(
                 Locale.ROOT,
-                "train: epoch %d of %d: loss %.5f, validation accuracy %.4f%s, %.0f examples/s",
+                "train: epoch %d of %d: loss %.5f%s%s, %.0f examples/s",
                 e,
                 settings.epochs(),
                 epoch.loss(),
-                epoch.validationAccuracy(),
-                settings.stopOnLoss()
+                settings.regression()
+                    ? ""
+                    : String.format(
+                        Locale.ROOT, ", validation accuracy %.4f", epoch.validationAccuracy()),
+                settings.onLoss()
                     ? String.format(Locale.ROOT, ", validation loss %.5f", validationLoss)
                     : "",
                 epoch.examplesPerSecond()));
-        double value = settings.stopOnLoss() ? -validationLoss : epoch.validationAccuracy();
+        double value = settings.onLoss() ? -validationLoss : epoch.validationAccuracy();
         if (value > bestValue) {
           bestValue = value;
           bestEpoch = e;
@@ -185,7 +211,7 @@ public final class SparkTrainer {
               "train: stopping early after epoch {}: no better validation {} than epoch {} for {}"
                   + " epochs",
               e,
-              settings.stopOnLoss() ? "loss" : "accuracy",
+              settings.onLoss() ? "loss" : "accuracy",
               bestEpoch,
               settings.patience());
           break;
@@ -202,25 +228,30 @@ public final class SparkTrainer {
   }
 
   /**
-   * The mean cross-entropy of the network's class probabilities (softmax of its output, as {@link
+   * A classifier's mean cross-entropy of its class probabilities (softmax of its output, as {@link
    * Networks#asClassifier} makes it: a distilled student outputs logits) against the validation
-   * labels; the penalty terms of the training loss are not in it. One Spark job; the network is
-   * broadcast. DL4J's own {@code calculateScore} is not used: in 1.0.0-M2 it releases the
-   * parameters' buffer that the next epoch's parameter averaging then broadcasts.
+   * labels; a regressor's mean squared error against the (standardised) labels. The penalty terms
+   * of the training loss are not in it. One Spark job; the network is broadcast. DL4J's own {@code
+   * calculateScore} is not used: in 1.0.0-M2 it releases the parameters' buffer that the next
+   * epoch's parameter averaging then broadcasts.
    */
   static double validationLoss(
-      JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> validation) {
-    BroadcastNetwork shipped = BroadcastNetwork.of(sc, Networks.asClassifier(net));
+      JavaSparkContext sc, MultiLayerNetwork net, JavaRDD<DataSet> validation, boolean regression) {
+    BroadcastNetwork shipped =
+        BroadcastNetwork.of(sc, regression ? net : Networks.asClassifier(net));
     double[] sums =
         validation
-            .mapPartitions(batches -> crossEntropy(shipped, batches))
+            .mapPartitions(batches -> loss(shipped, batches, regression))
             .fold(new double[2], (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
     return sums[0] / sums[1];
   }
 
-  /** {sum of −ln p(label), rows} over one partition's minibatches. */
-  private static Iterator<double[]> crossEntropy(
-      BroadcastNetwork shipped, Iterator<DataSet> batches) {
+  /**
+   * {sum of −ln p(label) (classifier) or of the squared error (regressor), rows} over one
+   * partition's minibatches.
+   */
+  private static Iterator<double[]> loss(
+      BroadcastNetwork shipped, Iterator<DataSet> batches, boolean regression) {
     MultiLayerNetwork local = null;
     double loss = 0;
     long rows = 0;
@@ -233,7 +264,10 @@ public final class SparkTrainer {
       float[][] y = b.getLabels().toFloatMatrix();
       for (int i = 0; i < p.length; i++) {
         for (int k = 0; k < y[i].length; k++) {
-          if (y[i][k] > 0) {
+          if (regression) {
+            double err = p[i][k] - y[i][k];
+            loss += err * err;
+          } else if (y[i][k] > 0) {
             loss -= y[i][k] * Math.log(Math.max(p[i][k], 1e-15));
           }
         }

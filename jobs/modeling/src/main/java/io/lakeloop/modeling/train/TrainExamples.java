@@ -8,7 +8,6 @@ import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import io.lakeloop.common.LakeloopException;
-import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.ModelSpec;
 import io.lakeloop.common.registry.ModelRegistry;
 import io.lakeloop.common.table.RunTables;
@@ -69,18 +68,9 @@ public final class TrainExamples implements AutoCloseable {
 
   /**
    * The last day of new data of a {@code job} that reads these examples (train, tune): its {@code
-   * --date} ({@code date}), for a classification model; otherwise an error naming what is missing.
+   * --date} ({@code date}); otherwise an error naming what is missing.
    */
-  public static LocalDate lastDay(ModelSpec model, Optional<LocalDate> date, String job) {
-    if (!model.task().isClassification()) {
-      throw new ConfigError(
-          job
-              + ": model "
-              + model.name()
-              + " is a regression model; "
-              + job
-              + " supports classification (binary, multiclass) models");
-    }
+  public static LocalDate lastDay(Optional<LocalDate> date, String job) {
     return date.orElseThrow(
         () ->
             new LakeloopException(

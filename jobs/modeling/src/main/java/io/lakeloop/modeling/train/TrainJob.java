@@ -151,8 +151,8 @@ public final class TrainJob
   @Override
   public Planned plan(JobContext ctx) {
     ModelSpec model = ctx.model();
-    LocalDate date = TrainExamples.lastDay(model, ctx.logicalDate(), "train");
-    TrainSettings settings = TrainSettings.from(ctx.config());
+    LocalDate date = TrainExamples.lastDay(ctx.logicalDate(), "train");
+    TrainSettings settings = TrainSettings.from(ctx.config(), model.task());
     if (!settings.fromTuning()) {
       return new Planned(model, date, settings, Optional.empty());
     }
@@ -253,7 +253,7 @@ public final class TrainJob
       start.setLearningRate(s.teacher().learningRate());
       LOG.info("train: fine-tuning the champion {}", championEntry.get().ref());
     } else {
-      start = classifier(encoding.width(), s.teacher(), model.numClasses(), s.seed());
+      start = network(encoding.width(), s.teacher(), model, s.seed());
       LOG.info(
           "train: {}; training {} from scratch",
           p.tuned().isPresent()
@@ -265,17 +265,21 @@ public final class TrainJob
         s.teacherVersion().isPresent()
             ? Optional.of(configuredTeacher(registry, store, model, s, scratch).network())
             : Optional.empty();
+    // a classifier's student learns logits with the distillation loss; a regressor's student is
+    // a regressor that learns blended targets (SoftTargets.blend)
     MultiLayerNetwork student =
-        Networks.mlp(
-            encoding.width(),
-            s.student().hidden(),
-            model.numClasses(),
-            Activation.IDENTITY,
-            new DistillationLoss(s.alpha(), s.temperature()),
-            s.student().learningRate(),
-            s.student().l2(),
-            s.student().dropout(),
-            s.seed() + 1);
+        model.task().isClassification()
+            ? Networks.mlp(
+                encoding.width(),
+                s.student().hidden(),
+                model.numClasses(),
+                Activation.IDENTITY,
+                new DistillationLoss(s.alpha(), s.temperature()),
+                s.student().learningRate(),
+                s.student().l2(),
+                s.student().dropout(),
+                s.seed() + 1)
+            : network(encoding.width(), s.student(), model, s.seed() + 1);
     checkStudentSize(
         student.numParams(),
         configuredTeacher.map(MultiLayerNetwork::numParams).orElse(start.numParams()),
@@ -283,11 +287,16 @@ public final class TrainJob
     return new Starts(championEntry, champion, encoding, start, configuredTeacher, student);
   }
 
-  /** A classifier of an architecture's shape, learning rate and regularisation. */
-  private static MultiLayerNetwork classifier(
-      int inputs, TrainSettings.Architecture a, int classes, long seed) {
-    return Networks.classifier(
-        inputs, a.hidden(), classes, a.learningRate(), a.l2(), a.dropout(), seed);
+  /**
+   * A network of an architecture's shape, learning rate and regularisation for the model's task: a
+   * classifier over its classes, or a regressor.
+   */
+  private static MultiLayerNetwork network(
+      int inputs, TrainSettings.Architecture a, ModelSpec model, long seed) {
+    return model.task().isClassification()
+        ? Networks.classifier(
+            inputs, a.hidden(), model.numClasses(), a.learningRate(), a.l2(), a.dropout(), seed)
+        : Networks.regressor(inputs, a.hidden(), a.learningRate(), a.l2(), a.dropout(), seed);
   }
 
   /** The registry version lakeloop.train.distillation.teacher names, fetched. */
@@ -348,6 +357,7 @@ public final class TrainJob
             ? reused.get(TEACHER)
             : new ModelArtifact(teacher.get().network(), encoding);
     MultiLayerNetwork distillFrom = starts.configuredTeacher().orElse(teacherModel.network());
+    boolean classification = model.task().isClassification();
     Optional<SparkTrainer.Result> distilled =
         reused.containsKey(STUDENT)
             ? Optional.empty()
@@ -355,28 +365,34 @@ public final class TrainJob
                 SparkTrainer.train(
                     sc,
                     starts.student(),
-                    SoftTargets.attach(sc, distillFrom, train, s.temperature()),
+                    classification
+                        ? SoftTargets.attach(sc, distillFrom, train, s.temperature())
+                        : SoftTargets.blend(sc, distillFrom, train, s.alpha()),
                     validation,
                     trainRows,
                     s.trainer(s.student())));
     ModelArtifact studentModel =
         reused.containsKey(STUDENT)
             ? reused.get(STUDENT)
-            : new ModelArtifact(Networks.asClassifier(distilled.get().network()), encoding);
+            : new ModelArtifact(
+                classification
+                    ? Networks.asClassifier(distilled.get().network())
+                    : distilled.get().network(),
+                encoding);
     // the same student architecture on the hard labels alone: did distillation help?
     SparkTrainer.Result hard =
         SparkTrainer.train(
             sc,
-            classifier(encoding.width(), s.student(), model.numClasses(), s.seed() + 1),
+            network(encoding.width(), s.student(), model, s.seed() + 1),
             train,
             validation,
             trainRows,
             s.trainer(s.student()));
     if (invalid.value() > 0) {
       LOG.warn(
-          "train: {} labeled rows had a label that is not a class index of model {} and were"
-              + " left out",
+          "train: {} labeled rows had a label that is not {} of model {} and were left out",
           invalid.value(),
+          classification ? "a class index" : "a finite number",
           model.name());
     }
     return new Trained(
@@ -615,7 +631,7 @@ public final class TrainJob
     hp.put("hp.dropout", a.dropout());
     hp.put("hp.max_epochs", (double) a.epochs());
     hp.put("hp.patience", (double) a.patience());
-    hp.put("hp.early_stopping_on_loss", s.stopOnLoss() ? 1.0 : 0.0);
+    hp.put("hp.early_stopping_on_loss", s.onLoss() ? 1.0 : 0.0);
     hp.put("hp.batch_size_per_worker", (double) s.batchSizePerWorker());
     hp.put("hp.averaging_frequency", (double) s.averagingFrequency());
     hp.put("hp.seed", (double) s.seed());
@@ -634,7 +650,9 @@ public final class TrainJob
     m.put("best_epoch", (double) r.bestEpoch());
     m.put("epochs", (double) r.epochs().size());
     SparkTrainer.Epoch best = r.epochs().get(r.bestEpoch() - 1);
-    m.put("validation_accuracy", best.validationAccuracy());
+    if (!Double.isNaN(best.validationAccuracy())) {
+      m.put("validation_accuracy", best.validationAccuracy());
+    }
     if (!Double.isNaN(best.validationLoss())) {
       m.put("validation_loss", best.validationLoss());
     }
@@ -642,7 +660,9 @@ public final class TrainJob
     // Every epoch's figures, so the report can draw the learning curves from the registry alone.
     for (SparkTrainer.Epoch e : r.epochs()) {
       m.put("epoch." + e.epoch() + ".loss", e.loss());
-      m.put("epoch." + e.epoch() + ".validation_accuracy", e.validationAccuracy());
+      if (!Double.isNaN(e.validationAccuracy())) {
+        m.put("epoch." + e.epoch() + ".validation_accuracy", e.validationAccuracy());
+      }
       if (!Double.isNaN(e.validationLoss())) {
         m.put("epoch." + e.epoch() + ".validation_loss", e.validationLoss());
       }
@@ -678,15 +698,16 @@ public final class TrainJob
                     + w.date()
                     + ")'s winner, trained from scratch: "
                     + w.hyper()));
+    List<String> columns = reportedMetrics(model);
     lines.add(
         String.format(
             Locale.ROOT,
             "  %-22s %10s %9s %9s %9s",
             "model",
             "params",
-            "accuracy",
-            "roc_auc",
-            "log_loss"));
+            columns.get(0),
+            columns.get(1),
+            columns.get(2)));
     for (Map.Entry<String, Map<String, Double>> e : held.entrySet()) {
       String name = e.getKey().equals(gate.championKey()) ? gate.championLabel() : e.getKey();
       ModelRegistry.Entry reg = registered.get(e.getKey());
@@ -699,9 +720,9 @@ public final class TrainJob
               "  %-22s %10s %9s %9s %9s",
               name,
               gate.parameters(e.getKey()).map(Object::toString).orElse("-"),
-              num(e.getValue().get("accuracy")),
-              num(e.getValue().get("roc_auc")),
-              num(e.getValue().get("log_loss"))));
+              num(e.getValue().get(columns.get(0))),
+              num(e.getValue().get(columns.get(1))),
+              num(e.getValue().get(columns.get(2)))));
     }
     Map<String, Double> distilled = held.get(STUDENT);
     Map<String, Double> hardOnly = held.get(STUDENT_HARD);
@@ -730,6 +751,13 @@ public final class TrainJob
                     + w.ref()
                     + " (the compression job's input); the champion is unchanged"));
     return String.join("\n", lines);
+  }
+
+  /** The held-out metrics the run's table shows, by the model's task. */
+  static List<String> reportedMetrics(ModelSpec model) {
+    return model.task().isClassification()
+        ? List.of("accuracy", "roc_auc", "log_loss")
+        : List.of("rmse", "mae", "r2");
   }
 
   /** The run's first line: the window, the replay and the row counts. */

@@ -3,6 +3,7 @@ package io.lakeloop.modeling.train;
 import io.lakeloop.common.config.ConfigError;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.config.Settings;
+import io.lakeloop.common.config.Task;
 import io.lakeloop.modeling.gate.GateSettings;
 import io.lakeloop.modeling.model.Hyper;
 import java.time.Duration;
@@ -10,7 +11,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 
-/** {@code lakeloop.train}, validated: see reference.conf for the meaning of every key. */
+/**
+ * {@code lakeloop.train}, validated, for a model of one task: see reference.conf for the meaning of
+ * every key. A regression model is gated by {@code regression-gate} and always early-stopped on its
+ * validation loss (the mean squared error: it has no accuracy).
+ */
 public record TrainSettings(
     int windowDays,
     int replayDays,
@@ -29,6 +34,7 @@ public record TrainSettings(
     OptionalInt teacherVersion,
     boolean fromTuning,
     boolean stopOnLoss,
+    boolean regression,
     GateSettings gate) {
 
   /** A network shape, its regularisation and how long to train it. */
@@ -55,7 +61,13 @@ public record TrainSettings(
 
   public SparkTrainer.Settings trainer(Architecture a) {
     return new SparkTrainer.Settings(
-        batchSizePerWorker, averagingFrequency, a.epochs(), a.patience(), seed, stopOnLoss);
+        batchSizePerWorker,
+        averagingFrequency,
+        a.epochs(),
+        a.patience(),
+        seed,
+        stopOnLoss,
+        regression);
   }
 
   /**
@@ -87,10 +99,16 @@ public record TrainSettings(
         teacherVersion,
         fromTuning,
         stopOnLoss,
+        regression,
         gate);
   }
 
-  public static TrainSettings from(LakeloopConfig config) {
+  /** Whether the best epoch is the one of the lowest validation loss. */
+  public boolean onLoss() {
+    return stopOnLoss || regression;
+  }
+
+  public static TrainSettings from(LakeloopConfig config, Task task) {
     Settings s = config.section("train");
     String teacher = s.string("distillation.teacher");
     OptionalInt teacherVersion;
@@ -136,7 +154,8 @@ public record TrainSettings(
         teacherVersion,
         fromTuning.equals("latest"),
         stopOn.equals("loss"),
-        GateSettings.from(s.child("gate")));
+        !task.isClassification(),
+        GateSettings.from(s.child(task.isClassification() ? "gate" : "regression-gate")));
   }
 
   private static int days(Settings s, String key) {

@@ -34,12 +34,17 @@ public final class TrainingData {
   /**
    * The encoding fitted on {@code examples}: per numeric feature the mean and sample standard
    * deviation of its finite values (0 and 0 when it has none); per categorical feature its {@code
-   * maxCategories} most frequent non-null values (ties by value), most frequent first. One Spark
-   * job for the numeric features and one per categorical feature.
+   * maxCategories} most frequent non-null values (ties by value), most frequent first; for a
+   * regression model the label's mean and standard deviation as the target's standardisation. One
+   * Spark job for the numeric features and the label and one per categorical feature.
    */
   public static FeatureEncoding fit(Dataset<Row> examples, ModelSpec model, int maxCategories) {
-    List<FeatureEncoding.Numeric> numeric = new ArrayList<>();
-    List<String> names = model.numericFeatures();
+    List<String> names = new ArrayList<>(model.numericFeatures());
+    boolean regression = !model.task().isClassification();
+    if (regression) {
+      names.add(LABEL); // the target's standardisation, from the same aggregation
+    }
+    List<FeatureEncoding.Numeric> stats = new ArrayList<>();
     if (!names.isEmpty()) {
       List<Column> aggs = new ArrayList<>();
       for (String n : names) {
@@ -47,15 +52,15 @@ public final class TrainingData {
         aggs.add(avg(finite));
         aggs.add(stddev_samp(finite));
       }
-      Row stats =
+      Row row =
           examples.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).head();
       for (int i = 0; i < names.size(); i++) {
-        double mean = stats.isNullAt(2 * i) ? 0 : stats.getDouble(2 * i);
-        double std = stats.isNullAt(2 * i + 1) ? 0 : stats.getDouble(2 * i + 1);
-        numeric.add(
-            new FeatureEncoding.Numeric(names.get(i), mean, Double.isFinite(std) ? std : 0));
+        double mean = row.isNullAt(2 * i) ? 0 : row.getDouble(2 * i);
+        double std = row.isNullAt(2 * i + 1) ? 0 : row.getDouble(2 * i + 1);
+        stats.add(new FeatureEncoding.Numeric(names.get(i), mean, Double.isFinite(std) ? std : 0));
       }
     }
+    List<FeatureEncoding.Numeric> numeric = regression ? stats.subList(0, stats.size() - 1) : stats;
     List<FeatureEncoding.Categorical> categorical = new ArrayList<>();
     for (String c : model.categoricalFeatures()) {
       List<String> vocabulary = new ArrayList<>();
@@ -70,7 +75,8 @@ public final class TrainingData {
           .forEach(r -> vocabulary.add(r.getString(0)));
       categorical.add(new FeatureEncoding.Categorical(c, vocabulary));
     }
-    return new FeatureEncoding(numeric, categorical);
+    FeatureEncoding encoding = new FeatureEncoding(numeric, categorical);
+    return regression ? encoding.withTarget(stats.get(stats.size() - 1)) : encoding;
   }
 
   private static Column finite(Column x) {
@@ -84,8 +90,9 @@ public final class TrainingData {
   /**
    * Minibatches of at most {@code batchSize} labeled rows, in the order of each partition: features
    * by {@code encoding}; labels one-hot over the model's classes (classification) or the value
-   * itself (regression). Rows without a label are left out; a classification label that is not a
-   * class index (not a whole number in [0, classes)) is left out and counted in {@code invalid}.
+   * standardised by the encoding's target (regression). Rows without a label are left out; a
+   * classification label that is not a class index (not a whole number in [0, classes)) and a
+   * regression label that is not finite are left out and counted in {@code invalid}.
    */
   public static JavaRDD<DataSet> dataSets(
       Dataset<Row> examples,
@@ -156,8 +163,11 @@ public final class TrainingData {
               continue;
             }
             y[(int) label] = 1f;
+          } else if (Double.isFinite(label)) {
+            y[0] = (float) encoding.standardisedTarget(label);
           } else {
-            y[0] = (float) label;
+            invalid.add(1);
+            continue;
           }
           for (int i = 0; i < numeric; i++) {
             num[i] = r.isNullAt(i) ? null : r.getDouble(i);

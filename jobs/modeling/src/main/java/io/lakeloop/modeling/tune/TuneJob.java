@@ -84,9 +84,20 @@ public final class TuneJob
   @Override
   public Planned plan(JobContext ctx) {
     ModelSpec model = ctx.model();
-    LocalDate date = TrainExamples.lastDay(model, ctx.logicalDate(), "tune");
+    if (!model.task().isClassification()) {
+      // trials are ranked on validation accuracy and log loss
+      throw new ConfigError(
+          "tune: model "
+              + model.name()
+              + " is a regression model; tune searches classifiers (binary, multiclass). Train it"
+              + " with lakeloop.train.teacher's configuration (from-tuning = none)");
+    }
+    LocalDate date = TrainExamples.lastDay(ctx.logicalDate(), "tune");
     return new Planned(
-        model, date, TrainSettings.from(ctx.config()), TuneSettings.from(ctx.config()));
+        model,
+        date,
+        TrainSettings.from(ctx.config(), model.task()),
+        TuneSettings.from(ctx.config()));
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.lakeloop.common.testing.SparkTestBase;
+import io.lakeloop.modeling.model.Networks;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -22,7 +23,8 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
  * Soft targets computed on the workers equal softmax(z / T) of the teacher's logits, computed here
- * on the driver from the teacher's last pre-activation; the hard labels are kept as they were.
+ * on the driver from the teacher's last pre-activation; the hard labels are kept as they were. A
+ * regression's blended targets are (1 − α)·y + α·t(x), t computed here from the layers' weights.
  */
 class SoftTargetsTest extends SparkTestBase {
   @Test
@@ -83,6 +85,43 @@ class SoftTargetsTest extends SparkTestBase {
           assertThat(got.getLabels().getDouble(r, k)).isEqualTo(in.getLabels().getDouble(r, k));
           assertThat(got.getLabels().getDouble(r, 3 + k)).isCloseTo(e[k] / sum, within(1e-5));
         }
+      }
+    }
+  }
+
+  @Test
+  void workersBlendARegressionsLabelsWithTheTeachersPredictions() {
+    MultiLayerNetwork teacher = Networks.regressor(3, List.of(5), 0.01, 0, 0, 4);
+    List<DataSet> batches = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      batches.add(
+          new DataSet(
+              Nd4j.rand(DataType.FLOAT, 6, 3).muli(4).subi(2),
+              Nd4j.rand(DataType.FLOAT, 6, 1).muli(3)));
+    }
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark().sparkContext());
+    double alpha = 0.7;
+    List<DataSet> out = SoftTargets.blend(sc, teacher, sc.parallelize(batches, 2), alpha).collect();
+    assertThat(out).hasSize(batches.size());
+    double[][] w0 = teacher.getLayer(0).getParam("W").toDoubleMatrix();
+    double[] b0 = teacher.getLayer(0).getParam("b").toDoubleVector();
+    double[][] w1 = teacher.getLayer(1).getParam("W").toDoubleMatrix();
+    double b1 = teacher.getLayer(1).getParam("b").getDouble(0);
+    for (int i = 0; i < out.size(); i++) {
+      double[][] x = batches.get(i).getFeatures().toDoubleMatrix();
+      assertThat(out.get(i).getFeatures()).isEqualTo(batches.get(i).getFeatures());
+      for (int r = 0; r < x.length; r++) {
+        double t = b1; // relu hidden layer, identity output, by hand
+        for (int h = 0; h < b0.length; h++) {
+          double z = b0[h];
+          for (int k = 0; k < x[r].length; k++) {
+            z += x[r][k] * w0[k][h];
+          }
+          t += Math.max(0, z) * w1[h][0];
+        }
+        double y = batches.get(i).getLabels().getDouble(r, 0);
+        assertThat(out.get(i).getLabels().getDouble(r, 0))
+            .isCloseTo((1 - alpha) * y + alpha * t, within(1e-5));
       }
     }
   }

@@ -192,7 +192,10 @@ class TrainJobTest extends SparkTestBase {
     Map<String, long[]> positives = new TreeMap<>(); // region -> {predicted 1, rows}
     try (TrainExamples ex =
         TrainExamples.read(
-            RunTables.of(lh, "probe"), model, TrainSettings.from(config), LocalDate.parse(DATE))) {
+            RunTables.of(lh, "probe"),
+            model,
+            TrainSettings.from(config, io.lakeloop.common.config.Task.BINARY),
+            LocalDate.parse(DATE))) {
       for (Row h : ex.holdout().collectAsList()) {
         Double[] num = new Double[model.numericFeatures().size()];
         for (int i = 0; i < num.length; i++) {
@@ -487,7 +490,7 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void aStudentLargerThanTheConfiguredShareIsRefused() {
-    TrainSettings s = TrainSettings.from(config);
+    TrainSettings s = TrainSettings.from(config, io.lakeloop.common.config.Task.BINARY);
     TrainJob.checkStudentSize(25, 100, s);
     assertThatThrownBy(() -> TrainJob.checkStudentSize(26, 100, s))
         .isInstanceOf(ConfigError.class)

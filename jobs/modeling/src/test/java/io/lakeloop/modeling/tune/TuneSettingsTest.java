@@ -59,7 +59,8 @@ class TuneSettingsTest {
   void configurationsTooSmallForTheStudentAreLeftOut() {
     TrainSettings train =
         TrainSettings.from(
-            ConfigLoader.load(Optional.empty(), List.of("lakeloop.train.student.hidden=[8]")));
+            ConfigLoader.load(Optional.empty(), List.of("lakeloop.train.student.hidden=[8]")),
+            io.lakeloop.common.config.Task.BINARY);
     // 19 inputs, 2 classes: the student [8] has 19*8+8 + 8*2+2 = 178 parameters; a teacher needs
     // at least 4 x 178 = 712 (max-parameter-share 0.25): [16] has 354, [32] 706, [48] 1,058
     Hyper small = new Hyper(0.01, List.of(16), 0, 0, 32);
