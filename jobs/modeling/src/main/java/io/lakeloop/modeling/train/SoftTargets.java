@@ -1,6 +1,7 @@
 package io.lakeloop.modeling.train;
 
 import io.lakeloop.modeling.model.BroadcastNetwork;
+import java.io.Serializable;
 import java.util.Iterator;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -35,8 +36,15 @@ public final class SoftTargets {
     if (!(temperature > 0) || !Double.isFinite(temperature)) {
       throw new IllegalArgumentException("temperature must be finite and > 0; got " + temperature);
     }
-    BroadcastNetwork shipped = BroadcastNetwork.of(sc, teacher);
-    return data.mapPartitions(batches -> softened(shipped.network(), batches, temperature));
+    return relabel(
+        sc,
+        teacher,
+        data,
+        (labels, p) -> {
+          INDArray soft = Transforms.pow(p, 1.0 / temperature, true);
+          soft.diviColumnVector(soft.sum(1).reshape(soft.rows(), 1));
+          return Nd4j.hstack(labels, soft.castTo(labels.dataType()));
+        });
   }
 
   /**
@@ -48,45 +56,41 @@ public final class SoftTargets {
     if (!(alpha >= 0 && alpha <= 1)) {
       throw new IllegalArgumentException("alpha must be in [0, 1]; got " + alpha);
     }
+    return relabel(
+        sc,
+        teacher,
+        data,
+        (labels, t) -> labels.mul(1 - alpha).addi(t.castTo(labels.dataType()).muli(alpha)));
+  }
+
+  /** New labels from a batch's labels and the teacher's output for its features. */
+  interface Relabel extends Serializable {
+    INDArray apply(INDArray labels, INDArray teacherOutput);
+  }
+
+  /**
+   * Every batch with its labels replaced by {@code f}, computed where the data is: the teacher is
+   * broadcast once and each partition rebuilds it.
+   */
+  private static JavaRDD<DataSet> relabel(
+      JavaSparkContext sc, MultiLayerNetwork teacher, JavaRDD<DataSet> data, Relabel f) {
     BroadcastNetwork shipped = BroadcastNetwork.of(sc, teacher);
-    return data.mapPartitions(batches -> blended(shipped.network(), batches, alpha));
-  }
+    return data.mapPartitions(
+        batches -> {
+          MultiLayerNetwork net = shipped.network();
+          return new Iterator<DataSet>() {
+            @Override
+            public boolean hasNext() {
+              return batches.hasNext();
+            }
 
-  static Iterator<DataSet> blended(
-      MultiLayerNetwork teacher, Iterator<DataSet> batches, double alpha) {
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return batches.hasNext();
-      }
-
-      @Override
-      public DataSet next() {
-        DataSet b = batches.next();
-        INDArray t = teacher.output(b.getFeatures(), false).castTo(b.getLabels().dataType());
-        INDArray labels = b.getLabels().mul(1 - alpha).addi(t.muli(alpha));
-        return new DataSet(b.getFeatures(), labels);
-      }
-    };
-  }
-
-  static Iterator<DataSet> softened(
-      MultiLayerNetwork teacher, Iterator<DataSet> batches, double temperature) {
-    return new Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return batches.hasNext();
-      }
-
-      @Override
-      public DataSet next() {
-        DataSet b = batches.next();
-        INDArray p = teacher.output(b.getFeatures(), false);
-        INDArray soft = Transforms.pow(p, 1.0 / temperature, true);
-        soft.diviColumnVector(soft.sum(1).reshape(soft.rows(), 1));
-        INDArray labels = Nd4j.hstack(b.getLabels(), soft.castTo(b.getLabels().dataType()));
-        return new DataSet(b.getFeatures(), labels);
-      }
-    };
+            @Override
+            public DataSet next() {
+              DataSet b = batches.next();
+              INDArray out = net.output(b.getFeatures(), false);
+              return new DataSet(b.getFeatures(), f.apply(b.getLabels(), out));
+            }
+          };
+        });
   }
 }
