@@ -50,6 +50,12 @@ public final class DemoJob implements Job {
   /** Days of traffic after the training date that the published model scores. */
   static final int LATER_DAYS = 2;
 
+  /**
+   * The regression model's generator seed: request ids are {@code req-<seed>-<n>}, unique across
+   * prediction_log, so not the default model's seeds (42 and 43).
+   */
+  static final long REGRESSION_SEED = 7;
+
   /** The request-id prefix of the rows the demo sends to the server. */
   static final String ONLINE = "online-";
 
@@ -82,6 +88,8 @@ public final class DemoJob implements Job {
     LocalDate last = start.plusDays(ctx.config().section("generate").positiveLong("days") - 1);
     lines.addAll(monitor(ctx, landing, start, last));
     lines.addAll(update(ctx, landing, last));
+    lines.add("");
+    lines.addAll(regression(ctx, last));
     lines.add("");
     lines.addAll(dailyTable(ctx));
     lines.add("");
@@ -259,6 +267,94 @@ public final class DemoJob implements Job {
       lines.add("  compress, score: skipped — the gate blessed no model, the deployed one stays");
     }
     return lines;
+  }
+
+  /**
+   * A regression model ({@code lakeloop.demo.regression-model}) through the loop: its traffic
+   * generated straight into the tables, train (target standardised, student distilled on blended
+   * targets, gate on RMSE), compress (judged on RMSE) and score of the days after with the
+   * champion.
+   */
+  private static List<String> regression(JobContext ctx, LocalDate last) throws Exception {
+    Settings demo = ctx.config().section("demo");
+    String model = demo.string("regression-model");
+    if (model.isEmpty()) {
+      return List.of("regression model: skipped (lakeloop.demo.regression-model is \"\")");
+    }
+    long rows = demo.positiveLong("regression-rows");
+    long days = ctx.config().section("generate").positiveLong("days");
+    String later = ctx.lakehouse().root() + "/landing/demo-" + model + "-later";
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        "regression model " + model + " (" + ctx.config().model(model).task().configName() + "):");
+    lines.add(
+        line(
+            "generate",
+            runFor(
+                ctx,
+                model,
+                new GenerateJob(),
+                "generate",
+                "--rows",
+                "" + rows,
+                "--seed",
+                "" + REGRESSION_SEED)));
+    JobResult trained = runFor(ctx, model, new TrainJob(), "train", "--date", "" + last);
+    lines.add(line("train, distil and gate on RMSE", trained));
+    if (trained.exitCode() != JobLauncher.OK) {
+      lines.add("  compress, score: skipped — the gate blessed no model");
+      return lines;
+    }
+    JobResult compressed = runFor(ctx, model, new CompressJob(), "compress", "--date", "" + last);
+    lines.add(line("compress and publish (judged on RMSE)", compressed));
+    if (compressed.exitCode() != JobLauncher.OK) {
+      lines.add("  score: skipped — no compressed model passed the gate");
+      return lines;
+    }
+    lines.add(
+        line(
+            "generate later days",
+            runFor(
+                ctx,
+                model,
+                new GenerateJob(),
+                "generate-later",
+                "--start-date",
+                "" + last.plusDays(1),
+                "--days",
+                "" + LATER_DAYS,
+                "--rows",
+                "" + Math.max(1, rows * LATER_DAYS / days),
+                "--seed",
+                "" + (REGRESSION_SEED + 1),
+                "--output",
+                later,
+                "--format",
+                "json")));
+    lines.add(
+        line(
+            "score later days with the champion",
+            runFor(
+                ctx,
+                model,
+                new ScoreJob(),
+                "score",
+                "--date",
+                "" + last.plusDays(LATER_DAYS),
+                "--input",
+                later + "/" + Tables.PREDICTION_LOG,
+                "--format",
+                "json")));
+    return lines;
+  }
+
+  /** A step of another model's loop in the demo: its --model and a run id of its own. */
+  private static JobResult runFor(
+      JobContext ctx, String model, Job job, String step, String... args) throws Exception {
+    List<String> argv =
+        new ArrayList<>(List.of("--model", model, "--run-id", "demo-" + model + "-" + step));
+    argv.addAll(List.of(args));
+    return run(ctx, ctx.config(), job, argv.toArray(new String[0]));
   }
 
   /**
@@ -675,7 +771,9 @@ public final class DemoJob implements Job {
   private static JobResult run(JobContext ctx, LakeloopConfig config, Job job, String... args)
       throws Exception {
     List<String> argv = new ArrayList<>(List.of(args));
-    ctx.args().get("model").ifPresent(m -> argv.addAll(List.of("--model", m)));
+    if (!argv.contains("--model")) {
+      ctx.args().get("model").ifPresent(m -> argv.addAll(List.of("--model", m)));
+    }
     CliArgs parsed =
         CliArgs.parse(
             job.name(), argv.toArray(new String[0]), job.flags(), job.positionalHelp() != null);
