@@ -239,7 +239,7 @@ def test_maintenance_run_trains_compresses_publishes_and_verifies(maintained):
 
 def test_maintenance_skips_publishing_when_the_gate_refuses(dagbag, maintained, tmp_path):
     """train's exit code 4 (no candidate passed the gate) skips compress and verify: the run
-    succeeds, the champion the earlier maintenance run published stays. Two epochs: no model of
+    succeeds, the champion the earlier maintenance run published stays. One epoch: no model of
     this data reaches the 0.999 accuracy floor, however long it trains."""
     warehouse, _ = maintained
 
@@ -247,8 +247,8 @@ def test_maintenance_skips_publishing_when_the_gate_refuses(dagbag, maintained, 
     strict.write_text(
         f'include file("{ROOT / "configs/local.conf"}")\n'
         "lakeloop.train.gate.value-thresholds { accuracy { min = 0.999 } }\n"
-        "lakeloop.train.teacher.epochs = 2\n"
-        "lakeloop.train.student.epochs = 2\n"
+        "lakeloop.train.teacher.epochs = 1\n"
+        "lakeloop.train.student.epochs = 1\n"
         + QUICK_TUNE
     )
     before = _champion(warehouse)

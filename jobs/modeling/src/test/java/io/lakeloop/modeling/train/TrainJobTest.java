@@ -57,7 +57,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainJobTest extends SparkTestBase {
   private static final String DATE = "2026-01-14";
 
-  /** Small networks and few epochs: the test checks the plumbing, RealDataPipelineTest the learning. */
+  /**
+   * Small networks and few epochs: the test checks the plumbing, RealDataPipelineTest the learning.
+   */
   private static final String[] SMALL = {
     "lakeloop.train.teacher.hidden=[32]",
     "lakeloop.train.teacher.epochs=6",
