@@ -15,6 +15,10 @@ _TIME_SOURCE = (
     "-Dorg.deeplearning4j.spark.time.TimeSource="
     "org.deeplearning4j.spark.time.SystemClockTimeSource"
 )
+# JavaCPP (under ND4J) reads the process's resident memory on every native allocation while
+# holding one JVM-wide lock unless this is 0: two tasks training in one executor wait on each
+# other (bench/RESULTS.md, issue 30). ND4J frees its buffers as before.
+_JAVACPP = "-Dorg.bytedeco.javacpp.maxphysicalbytes=0"
 # Spark on Java 17 needs these module openings. spark-submit adds them to a client-mode driver
 # and to executors, but not to a driver a standalone worker launches in cluster deploy mode
 # (it fails with IllegalAccessError ... sun.nio.ch.DirectBuffer), so the DAGs always pass them.
@@ -46,8 +50,8 @@ THROUGHPUT_GC = "-XX:+UseParallelGC"
 
 DEFAULT_SPARK_CONF: dict[str, str] = {
     "spark.executorEnv.OMP_NUM_THREADS": "1",
-    "spark.driver.extraJavaOptions": f"{JAVA17_OPENS} {_TIME_SOURCE} {THROUGHPUT_GC}",
-    "spark.executor.extraJavaOptions": f"{_TIME_SOURCE} {THROUGHPUT_GC}",
+    "spark.driver.extraJavaOptions": f"{JAVA17_OPENS} {_TIME_SOURCE} {_JAVACPP} {THROUGHPUT_GC}",
+    "spark.executor.extraJavaOptions": f"{_TIME_SOURCE} {_JAVACPP} {THROUGHPUT_GC}",
 }
 
 
