@@ -157,7 +157,7 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> local().model("fraud"))
         .isInstanceOf(ConfigError.class)
         .hasMessageContaining("no model named 'fraud'")
-        .hasMessageContaining("[churn]");
+        .hasMessageContaining("[churn, delivery]");
   }
 
   @Test
