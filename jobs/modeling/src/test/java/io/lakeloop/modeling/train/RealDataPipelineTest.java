@@ -169,6 +169,7 @@ class RealDataPipelineTest extends SparkTestBase {
             "lakeloop.train.averaging-frequency=5",
             "lakeloop.train.teacher.hidden=[128]",
             "lakeloop.train.teacher.learning-rate=0.005",
+            "lakeloop.train.early-stopping=loss",
             "lakeloop.train.teacher.epochs=20",
             "lakeloop.train.teacher.patience=4",
             "lakeloop.train.student.hidden=[31]",
