@@ -54,6 +54,17 @@ public final class FeatureEncoding implements Serializable {
                 + std);
       }
     }
+
+    /** {@code (x - mean) / std}; with std 0, {@code x - mean}. */
+    public double standardise(double x) {
+      double centred = x - mean;
+      return std > 0 ? centred / std : centred;
+    }
+
+    /** The inverse of {@link #standardise}: {@code z · std + mean} (std 0: {@code z + mean}). */
+    public double unstandardise(double z) {
+      return (std > 0 ? z * std : z) + mean;
+    }
   }
 
   /** A categorical feature's vocabulary (distinct values, in slot order). */
@@ -117,15 +128,12 @@ public final class FeatureEncoding implements Serializable {
 
   /** A label as the network learns it: {@code (y - mean) / std} (std 0: {@code y - mean}). */
   public double standardisedTarget(double label) {
-    Numeric t = regressionTarget();
-    double centred = label - t.mean();
-    return t.std() > 0 ? centred / t.std() : centred;
+    return regressionTarget().standardise(label);
   }
 
   /** A regression network's output in the label's units: {@code z · std + mean}. */
   public double prediction(double output) {
-    Numeric t = regressionTarget();
-    return (t.std() > 0 ? output * t.std() : output) + t.mean();
+    return regressionTarget().unstandardise(output);
   }
 
   private Numeric regressionTarget() {
@@ -166,9 +174,7 @@ public final class FeatureEncoding implements Serializable {
         out[at] = 0f;
         out[at + 1] = 1f;
       } else {
-        Numeric n = numeric.get(i);
-        double centred = v - n.mean();
-        out[at] = (float) (n.std() > 0 ? centred / n.std() : centred);
+        out[at] = (float) numeric.get(i).standardise(v);
         out[at + 1] = 0f;
       }
       at += 2;
