@@ -631,7 +631,7 @@ public final class TrainJob
     hp.put("hp.dropout", a.dropout());
     hp.put("hp.max_epochs", (double) a.epochs());
     hp.put("hp.patience", (double) a.patience());
-    hp.put("hp.early_stopping_on_loss", s.onLoss() ? 1.0 : 0.0);
+    hp.put("hp.early_stopping_on_loss", s.trainer(a).onLoss() ? 1.0 : 0.0);
     hp.put("hp.batch_size_per_worker", (double) s.batchSizePerWorker());
     hp.put("hp.averaging_frequency", (double) s.averagingFrequency());
     hp.put("hp.seed", (double) s.seed());

@@ -103,11 +103,6 @@ public record TrainSettings(
         gate);
   }
 
-  /** Whether the best epoch is the one of the lowest validation loss. */
-  public boolean onLoss() {
-    return stopOnLoss || regression;
-  }
-
   public static TrainSettings from(LakeloopConfig config, Task task) {
     Settings s = config.section("train");
     String teacher = s.string("distillation.teacher");
