@@ -116,6 +116,25 @@ class RealDataPipelineTest extends SparkTestBase {
     return i;
   }
 
+  /**
+   * The test config for a data set {@link #land} spread over three days: those days are train's
+   * window, without replay, and a fifth of the rows not held out validate (the split
+   * diabetes-reference/make_reference.py reproduces); averaging every 5 minibatches; then {@code
+   * settings} (the model spec and the networks).
+   */
+  private static LakeloopConfig landedConfig(String warehouse, String model, String... settings) {
+    List<String> all =
+        new ArrayList<>(
+            List.of(
+                "lakeloop.models." + model + ".label-delay=1 day",
+                "lakeloop.train.window=3 days",
+                "lakeloop.train.replay.days=0",
+                "lakeloop.train.validation-fraction=0.2",
+                "lakeloop.train.averaging-frequency=5"));
+    all.addAll(List.of(settings));
+    return config(warehouse, all.toArray(String[]::new));
+  }
+
   /** Ingests the landed log and labels of {@code model}; both tables hold every row. */
   private static Lakehouse ingest(
       LakeloopConfig config, String warehouse, String model, Path folder, int rows)
@@ -156,17 +175,13 @@ class RealDataPipelineTest extends SparkTestBase {
     assertThat(land("/digits.csv.gz", false, pixels, "digits", 0.0, uniform, tmp)).isEqualTo(1797);
     String warehouse = newWarehouse("digits");
     LakeloopConfig config =
-        config(
+        landedConfig(
             warehouse,
+            "digits",
             "lakeloop.models.digits.task=multiclass",
             "lakeloop.models.digits.class-labels=[" + String.join(",", classes) + "]",
             "lakeloop.models.digits.numeric-features=[" + String.join(",", pixels) + "]",
-            "lakeloop.models.digits.label-delay=1 day",
-            "lakeloop.train.window=3 days",
-            "lakeloop.train.replay.days=0",
-            "lakeloop.train.validation-fraction=0.2",
             "lakeloop.train.batch-size-per-worker=32",
-            "lakeloop.train.averaging-frequency=5",
             "lakeloop.train.teacher.hidden=[128]",
             "lakeloop.train.teacher.learning-rate=0.005",
             "lakeloop.train.early-stopping=loss",
@@ -218,16 +233,12 @@ class RealDataPipelineTest extends SparkTestBase {
     assertThat(rows).isEqualTo(expected.get("rows").asInt());
     String warehouse = newWarehouse("diabetes");
     LakeloopConfig config =
-        config(
+        landedConfig(
             warehouse,
+            "diabetes",
             "lakeloop.models.diabetes.task=regression",
             "lakeloop.models.diabetes.numeric-features=[" + String.join(",", features) + "]",
-            "lakeloop.models.diabetes.label-delay=1 day",
-            "lakeloop.train.window=3 days",
-            "lakeloop.train.replay.days=0",
-            "lakeloop.train.validation-fraction=0.2",
             "lakeloop.train.batch-size-per-worker=16",
-            "lakeloop.train.averaging-frequency=5",
             "lakeloop.train.teacher.hidden=[32]",
             "lakeloop.train.teacher.learning-rate=0.003",
             "lakeloop.train.teacher.epochs=40",
