@@ -20,13 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class S3RoundTripTest extends SparkTestBase {
   /** Points the session's s3a settings for {@code bucket} at the moto server. */
   private static Configuration s3a(MotoServer moto, String bucket) {
-    moto.client().createBucket(bucket);
-    Configuration hadoop = spark().sparkContext().hadoopConfiguration();
-    hadoop.set("fs.s3a.bucket." + bucket + ".endpoint", moto.endpoint());
-    hadoop.set("fs.s3a.bucket." + bucket + ".path.style.access", "true");
-    hadoop.set("fs.s3a.bucket." + bucket + ".connection.ssl.enabled", "false");
-    hadoop.set("fs.s3a.bucket." + bucket + ".endpoint.region", "us-east-1");
-    return hadoop;
+    return moto.bucket(spark().sparkContext().hadoopConfiguration(), bucket);
   }
 
   @Test

@@ -3,6 +3,14 @@ package io.lakeloop.common.testing;
 import com.amazonaws.auth.AWSStaticCredentialsProvider;
 import com.amazonaws.auth.BasicAWSCredentials;
 import com.amazonaws.client.builder.AwsClientBuilder;
+import com.amazonaws.services.dynamodbv2.AmazonDynamoDB;
+import com.amazonaws.services.dynamodbv2.AmazonDynamoDBClientBuilder;
+import com.amazonaws.services.dynamodbv2.model.AttributeDefinition;
+import com.amazonaws.services.dynamodbv2.model.BillingMode;
+import com.amazonaws.services.dynamodbv2.model.CreateTableRequest;
+import com.amazonaws.services.dynamodbv2.model.KeySchemaElement;
+import com.amazonaws.services.dynamodbv2.model.KeyType;
+import com.amazonaws.services.dynamodbv2.model.ScalarAttributeType;
 import com.amazonaws.services.s3.AmazonS3;
 import com.amazonaws.services.s3.AmazonS3ClientBuilder;
 import java.io.File;
@@ -13,6 +21,7 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * A real S3-compatible server (moto's {@code moto_server}) on a free loopback port, started and
@@ -88,6 +97,41 @@ public final class MotoServer implements AutoCloseable {
         .withCredentials(
             new AWSStaticCredentialsProvider(new BasicAWSCredentials("testing", "testing")))
         .build();
+  }
+
+  /** A DynamoDB client for test set-up (the commit lock's table), with moto's dummy credentials. */
+  public AmazonDynamoDB dynamoDb() {
+    return AmazonDynamoDBClientBuilder.standard()
+        .withEndpointConfiguration(
+            new AwsClientBuilder.EndpointConfiguration(endpoint(), "us-east-1"))
+        .withCredentials(
+            new AWSStaticCredentialsProvider(new BasicAWSCredentials("testing", "testing")))
+        .build();
+  }
+
+  /** Creates a commit lock table as README tells users to: partition key table_path (string). */
+  public void createLockTable(String name) {
+    dynamoDb()
+        .createTable(
+            new CreateTableRequest()
+                .withTableName(name)
+                .withKeySchema(new KeySchemaElement("table_path", KeyType.HASH))
+                .withAttributeDefinitions(
+                    new AttributeDefinition("table_path", ScalarAttributeType.S))
+                .withBillingMode(BillingMode.PAY_PER_REQUEST));
+  }
+
+  /**
+   * Points s3a's settings for {@code bucket} in {@code hadoop} at this server (path-style, no TLS)
+   * and creates the bucket.
+   */
+  public Configuration bucket(Configuration hadoop, String bucket) {
+    client().createBucket(bucket);
+    hadoop.set("fs.s3a.bucket." + bucket + ".endpoint", endpoint());
+    hadoop.set("fs.s3a.bucket." + bucket + ".path.style.access", "true");
+    hadoop.set("fs.s3a.bucket." + bucket + ".connection.ssl.enabled", "false");
+    hadoop.set("fs.s3a.bucket." + bucket + ".endpoint.region", "us-east-1");
+    return hadoop;
   }
 
   @Override
