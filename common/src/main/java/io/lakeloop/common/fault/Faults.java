@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * delta.write:<table>} (a write task of a Delta commit to the table has handed over all its rows;
  * the commit has not happened), {@code registry.before-commit} (a model artifact is stored, its
  * registry row not yet committed), {@code registry.after-commit}, {@code ledger.before-finish} (a
- * job's work is committed, its job_runs row still says RUNNING).
+ * job's work is committed, its job_runs row still says RUNNING), {@code commit-lock.held} (a commit
+ * lock's lease is taken, the commit not started; {@link
+ * io.lakeloop.common.lock.DynamoDbCommitLock}).
  */
 public final class Faults {
   private static final Logger LOG = LoggerFactory.getLogger(Faults.class);

@@ -5,6 +5,7 @@ import io.lakeloop.common.cli.CliArgs;
 import io.lakeloop.common.config.ConfigLoader;
 import io.lakeloop.common.config.LakeloopConfig;
 import io.lakeloop.common.fault.Faults;
+import io.lakeloop.common.lock.CommitLocks;
 import io.lakeloop.common.run.JobRuns;
 import io.lakeloop.common.spark.Sessions;
 import io.lakeloop.common.table.Lakehouse;
@@ -110,7 +111,7 @@ public final class JobLauncher {
   public static JobResult run(Job job, CliArgs args, LakeloopConfig config, SparkSession spark)
       throws Exception {
     job.check(args, config, spark);
-    Lakehouse lakehouse = new Lakehouse(spark, config.warehouse());
+    Lakehouse lakehouse = new Lakehouse(spark, config.warehouse(), CommitLocks.of(config));
     Optional<LocalDate> date = args.date();
     String runId = args.get("run-id").orElseGet(() -> defaultRunId(job, args, date));
     checkRunId(runId);

@@ -145,41 +145,12 @@ public final class ModelRegistry {
    */
   public Entry register(Entry entry) {
     for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      // one read of the model's versions answers both: registered already, and the next number
-      List<Entry> versions = versions(entry.modelName());
-      Optional<Entry> existing = sameRun(versions, entry);
-      if (existing.isPresent()) {
-        return existing.get();
+      int n = attempt;
+      Optional<Entry> registered =
+          lakehouse.committing(Tables.MODEL_REGISTRY, () -> tryRegister(entry, n));
+      if (registered.isPresent()) {
+        return registered.get();
       }
-      int next = versions.isEmpty() ? 1 : versions.get(versions.size() - 1).version() + 1;
-      Entry candidate = entry.withVersion(next);
-      Faults.point("registry.before-commit");
-      try {
-        DeltaTable.forPath(spark, lakehouse.path(Tables.MODEL_REGISTRY))
-            .as("t")
-            .merge(
-                spark
-                    .createDataFrame(List.of(row(candidate)), Tables.MODEL_REGISTRY_SPEC.schema())
-                    .as("s"),
-                "t.model_name = s.model_name AND (t.version = s.version"
-                    + " OR (t.sha256 = s.sha256 AND t.run_id = s.run_id))")
-            .whenNotMatched()
-            .insertAll()
-            .execute();
-      } catch (ConcurrentModificationException raced) {
-        LOG.info(
-            "registry: another writer committed to {} first (attempt {}); retrying",
-            entry.modelName(),
-            attempt);
-        continue;
-      }
-      Faults.point("registry.after-commit");
-      Optional<Entry> mine = sameRun(versions(entry.modelName()), entry);
-      if (mine.isPresent()) {
-        LOG.info("registry: registered {} ({})", mine.get().ref(), mine.get().status());
-        return mine.get();
-      }
-      // version `next` went to another writer between our read and our commit: take the next one
     }
     throw new LakeloopException(
         "could not register a version of model "
@@ -187,6 +158,43 @@ public final class ModelRegistry {
             + " after "
             + MAX_ATTEMPTS
             + " attempts: other writers kept committing first; retry the run");
+  }
+
+  /** One attempt at {@link #register}: the entry registered, or empty when another won. */
+  private Optional<Entry> tryRegister(Entry entry, int attempt) {
+    // one read of the model's versions answers both: registered already, and the next number
+    List<Entry> versions = versions(entry.modelName());
+    Optional<Entry> existing = sameRun(versions, entry);
+    if (existing.isPresent()) {
+      return existing;
+    }
+    int next = versions.isEmpty() ? 1 : versions.get(versions.size() - 1).version() + 1;
+    Entry candidate = entry.withVersion(next);
+    Faults.point("registry.before-commit");
+    try {
+      DeltaTable.forPath(spark, lakehouse.path(Tables.MODEL_REGISTRY))
+          .as("t")
+          .merge(
+              spark
+                  .createDataFrame(List.of(row(candidate)), Tables.MODEL_REGISTRY_SPEC.schema())
+                  .as("s"),
+              "t.model_name = s.model_name AND (t.version = s.version"
+                  + " OR (t.sha256 = s.sha256 AND t.run_id = s.run_id))")
+          .whenNotMatched()
+          .insertAll()
+          .execute();
+    } catch (ConcurrentModificationException raced) {
+      LOG.info(
+          "registry: another writer committed to {} first (attempt {}); retrying",
+          entry.modelName(),
+          attempt);
+      return Optional.empty();
+    }
+    Faults.point("registry.after-commit");
+    Optional<Entry> mine = sameRun(versions(entry.modelName()), entry);
+    mine.ifPresent(m -> LOG.info("registry: registered {} ({})", m.ref(), m.status()));
+    // empty: version `next` went to another writer between our read and our commit
+    return mine;
   }
 
   /** Every version of every model, by model name then version. */
@@ -284,21 +292,27 @@ public final class ModelRegistry {
             Tables.MODEL_ALIASES_SPEC.schema());
     String expectedClause =
         expected.map(v -> "t.version = " + v).orElse("false"); // unset: only an insert may win
-    try {
-      DeltaTable.forPath(spark, lakehouse.path(Tables.MODEL_ALIASES))
-          .as("t")
-          .merge(source.as("s"), "t.model_name = s.model_name AND t.alias = s.alias")
-          .whenMatched(expectedClause)
-          .updateAll()
-          .whenNotMatched(expected.isPresent() ? "false" : "true")
-          .insertAll()
-          .execute();
-    } catch (ConcurrentModificationException raced) {
-      LOG.info("registry: alias {}@{} changed concurrently; this change lost", model, alias);
-      return false;
-    }
     boolean won =
-        alias(model, alias).equals(Optional.of(version)) && lastAliasRun(model, alias, runId);
+        lakehouse.committing(
+            Tables.MODEL_ALIASES,
+            () -> {
+              try {
+                DeltaTable.forPath(spark, lakehouse.path(Tables.MODEL_ALIASES))
+                    .as("t")
+                    .merge(source.as("s"), "t.model_name = s.model_name AND t.alias = s.alias")
+                    .whenMatched(expectedClause)
+                    .updateAll()
+                    .whenNotMatched(expected.isPresent() ? "false" : "true")
+                    .insertAll()
+                    .execute();
+              } catch (ConcurrentModificationException raced) {
+                LOG.info(
+                    "registry: alias {}@{} changed concurrently; this change lost", model, alias);
+                return false;
+              }
+              return alias(model, alias).equals(Optional.of(version))
+                  && lastAliasRun(model, alias, runId);
+            });
     LOG.info(
         "registry: alias {}@{} {} {} (expected {})",
         model,

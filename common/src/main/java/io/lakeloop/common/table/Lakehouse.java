@@ -4,6 +4,7 @@ import io.delta.tables.DeltaTable;
 import io.delta.tables.DeltaTableBuilder;
 import io.lakeloop.common.LakeloopException;
 import io.lakeloop.common.fault.Faults;
+import io.lakeloop.common.lock.CommitLock;
 import io.lakeloop.common.window.Predicate;
 import java.net.URI;
 import java.nio.file.Paths;
@@ -13,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.DataFrameWriter;
@@ -41,10 +43,18 @@ public final class Lakehouse {
 
   private final SparkSession spark;
   private final String root;
+  private final CommitLock lock;
 
+  /** A lakehouse whose commits take no lock (local disk, or one writer at a time). */
   public Lakehouse(SparkSession spark, String warehouse) {
+    this(spark, warehouse, CommitLock.NONE);
+  }
+
+  /** A lakehouse whose every commit runs inside {@code lock} for its table. */
+  public Lakehouse(SparkSession spark, String warehouse, CommitLock lock) {
     this.spark = spark;
     this.root = normalize(warehouse);
+    this.lock = lock;
   }
 
   /** A warehouse without a scheme is a local path, made absolute so the cwd never matters. */
@@ -71,6 +81,23 @@ public final class Lakehouse {
     return root + "/" + table;
   }
 
+  /**
+   * Runs one Delta transaction on {@code table} (its reads of the table and its commit) inside the
+   * table's commit lock: every lakeloop write goes through here.
+   */
+  public <T> T committing(String table, Supplier<T> transaction) {
+    return lock.around(path(table), transaction);
+  }
+
+  private void committing(String table, Runnable transaction) {
+    committing(
+        table,
+        () -> {
+          transaction.run();
+          return null;
+        });
+  }
+
   public boolean exists(String table) {
     return latest(table).isPresent();
   }
@@ -95,6 +122,10 @@ public final class Lakehouse {
    * read of the Delta log, no data scan — except the one-time backfill, an UPDATE of the table.
    */
   public void ensure(TableSpec spec) {
+    committing(spec.name(), () -> ensureLocked(spec));
+  }
+
+  private void ensureLocked(TableSpec spec) {
     String path = path(spec.name());
     if (!exists(spec.name())) {
       try {
@@ -276,11 +307,15 @@ public final class Lakehouse {
    */
   public long appendOnce(
       Dataset<Row> rows, TableSpec spec, String runId, String appId, long txnVersion) {
-    appending(rows, spec, runId)
-        .option("txnAppId", appId)
-        .option("txnVersion", txnVersion)
-        .save(path(spec.name()));
-    return latestVersion(spec.name()).orElseThrow();
+    return committing(
+        spec.name(),
+        () -> {
+          appending(rows, spec, runId)
+              .option("txnAppId", appId)
+              .option("txnVersion", txnVersion)
+              .save(path(spec.name()));
+          return latestVersion(spec.name()).orElseThrow();
+        });
   }
 
   /**
@@ -289,7 +324,7 @@ public final class Lakehouse {
    * blind append (the commit reads nothing), so concurrent appends never conflict.
    */
   public void append(Dataset<Row> rows, TableSpec spec, String runId) {
-    appending(rows, spec, runId).save(path(spec.name()));
+    committing(spec.name(), () -> appending(rows, spec, runId).save(path(spec.name())));
   }
 
   /** A Delta append of the rows (through the table's fault point) tagged with the run id. */
@@ -307,15 +342,19 @@ public final class Lakehouse {
    * {@code rows}; rerunning with the same rows leaves the same content. Returns the version.
    */
   public long replaceWhere(Dataset<Row> rows, TableSpec spec, Predicate predicate, String runId) {
-    faultable(rows, spec.name())
-        .write()
-        .format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", predicate.sql())
-        .option("optimizeWrite", spec.optimizedWrites())
-        .option("userMetadata", runId)
-        .save(path(spec.name()));
-    return latestVersion(spec.name()).orElseThrow();
+    return committing(
+        spec.name(),
+        () -> {
+          faultable(rows, spec.name())
+              .write()
+              .format("delta")
+              .mode("overwrite")
+              .option("replaceWhere", predicate.sql())
+              .option("optimizeWrite", spec.optimizedWrites())
+              .option("userMetadata", runId)
+              .save(path(spec.name()));
+          return latestVersion(spec.name()).orElseThrow();
+        });
   }
 
   /**
