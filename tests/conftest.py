@@ -303,6 +303,8 @@ TABLES = [
 BUCKET = "lakeloop-demo"
 PREFIX = "lakehouse"
 KEY, SECRET = "lakeloop-test-key", "lakeloop-test-secret"
+# The S3 demo's commit lock (lakeloop.s3.commit-lock): a DynamoDB table on the same moto server.
+LOCKS = "lakeloop_commit_locks"
 
 
 @pytest.fixture(scope="session")
@@ -339,6 +341,16 @@ def moto():
             except Exception:
                 time.sleep(0.2)
         s3.create_bucket(Bucket=BUCKET)
+        # created as README tells users to: one string partition key, table_path
+        boto3.client(
+            "dynamodb", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+            region_name="us-east-1",
+        ).create_table(
+            TableName=LOCKS,
+            KeySchema=[{"AttributeName": "table_path", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "table_path", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         yield endpoint, s3
     finally:
         proc.terminate()
@@ -373,8 +385,9 @@ def pushgateway():
 
 @pytest.fixture(scope="session")
 def demo_on_s3(moto, pushgateway):
-    """`bin/lakeloop demo` with configs/s3.conf and the warehouse in the moto bucket; its jobs push
-    their run metrics to the session's Pushgateway."""
+    """`bin/lakeloop demo` with configs/s3.conf and the warehouse in the moto bucket, every commit
+    under the commit lock in moto's DynamoDB; its jobs push their run metrics to the session's
+    Pushgateway."""
     endpoint, s3 = moto
     env = base_env(
         LAKELOOP_PUSHGATEWAY=pushgateway,
@@ -382,6 +395,8 @@ def demo_on_s3(moto, pushgateway):
         LAKELOOP_S3_ENDPOINT=endpoint,
         LAKELOOP_S3_PATH_STYLE="true",
         LAKELOOP_S3_SSL="false",
+        LAKELOOP_COMMIT_LOCK_TABLE=LOCKS,
+        LAKELOOP_COMMIT_LOCK_ENDPOINT=endpoint,
         AWS_ACCESS_KEY_ID=KEY,
         AWS_SECRET_ACCESS_KEY=SECRET,
         AWS_REGION="us-east-1",

@@ -8,7 +8,9 @@ import hashlib
 import json
 import subprocess
 
-from conftest import BUCKET, PREFIX, ROOT, TABLES, base_env, latest_runs, read_s3, run_lakeloop
+import boto3
+
+from conftest import BUCKET, KEY, LOCKS, PREFIX, ROOT, SECRET, TABLES, base_env, latest_runs, read_s3, run_lakeloop
 
 def test_demo_writes_every_table_to_the_bucket(demo_on_s3):
     out, s3, endpoint, _ = demo_on_s3
@@ -19,6 +21,24 @@ def test_demo_writes_every_table_to_the_bucket(demo_on_s3):
     runs = latest_runs(read_s3(endpoint, "job_runs"))
     assert set(runs.status) == {"SUCCEEDED"}, runs[["job", "run_id", "status"]]
     assert {"generate", "ingest", "evaluate", "drift", "tune", "train", "compress", "score", "ingest-served"} <= set(runs.job)
+
+
+def test_every_table_was_committed_under_the_commit_lock_and_released(demo_on_s3):
+    """With lakeloop.s3.commit-lock set, each Delta table the demo wrote has its lease item, taken
+    at least once per commit in its log (fence counts the leases), and none is still held."""
+    _, s3, endpoint, _ = demo_on_s3
+    dynamodb = boto3.client(
+        "dynamodb", endpoint_url=endpoint, aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+        region_name="us-east-1",
+    )
+    for name in TABLES:
+        path = f"s3a://{BUCKET}/{PREFIX}/{name}"
+        item = dynamodb.get_item(TableName=LOCKS, Key={"table_path": {"S": path}}, ConsistentRead=True).get("Item")
+        assert item is not None, f"no commit lock was taken for {path}"
+        assert "owner" not in item, f"the lease of {path} is still held: {item}"
+        listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/{name}/_delta_log/", MaxKeys=1000)
+        commits = [o["Key"] for o in listed.get("Contents", []) if o["Key"].endswith(".json")]
+        assert int(item["fence"]["N"]) >= len(commits) > 0, (path, item, len(commits))
 
 
 def test_the_published_champion_lives_in_the_bucket_and_serves_the_later_days(demo_on_s3):

@@ -31,6 +31,12 @@ public final class CommitLocks {
           warehouse);
       return CommitLock.NONE;
     }
-    return OPEN.computeIfAbsent(settings, DynamoDbCommitLock::open);
+    return OPEN.computeIfAbsent(
+        settings,
+        s -> {
+          DynamoDbCommitLock lock = DynamoDbCommitLock.open(s);
+          LOG.info("commits to {} take a lease in the {}", warehouse, s.describe());
+          return lock;
+        });
   }
 }

@@ -64,8 +64,9 @@ class DynamoDbCommitLockTest {
   @Test
   void aLeaseHeldPastItsDurationIsRenewedAndAWaiterGetsItOnlyOnRelease() throws Exception {
     String path = "s3a://b/wh/renewed";
-    DynamoDbCommitLock first = lock(1000, 60_000);
-    DynamoDbCommitLock second = lock(1000, 60_000);
+    // renewed every 667 ms: only a stall of over 1.3 s on a loaded machine could lose it
+    DynamoDbCommitLock first = lock(2000, 60_000);
+    DynamoDbCommitLock second = lock(2000, 60_000);
     CountDownLatch holding = new CountDownLatch(1);
     long[] firstEnded = new long[1];
     CompletableFuture<Void> holder =
@@ -75,7 +76,7 @@ class DynamoDbCommitLockTest {
                     path,
                     () -> {
                       holding.countDown();
-                      sleep(3000); // three lease durations: only renewals keep it
+                      sleep(5000); // two and a half lease durations: only renewals keep it
                       firstEnded[0] = System.currentTimeMillis();
                       return null;
                     }));
