@@ -268,24 +268,9 @@ public final class DynamoDbCommitLock implements CommitLock {
 
   /** Extends the lease while this holder still has it; marks it lost when another took it. */
   private void renew(Lease lease) {
-    long now = System.currentTimeMillis();
-    long until = now + settings.lease().toMillis();
+    long until = System.currentTimeMillis() + settings.lease().toMillis();
     try {
-      db.updateItem(
-          new UpdateItemRequest()
-              .withTableName(settings.table())
-              .withKey(key(lease.table))
-              .withUpdateExpression("SET expires_at = :until")
-              .withConditionExpression("#owner = :me AND fence = :fence")
-              .withExpressionAttributeNames(Map.of("#owner", "owner"))
-              .withExpressionAttributeValues(
-                  Map.of(
-                      ":me",
-                      new AttributeValue(lease.owner),
-                      ":fence",
-                      number(lease.fence),
-                      ":until",
-                      number(until))));
+      whileHeld(lease, "SET expires_at = :at", until);
       lease.validUntil = until;
     } catch (ConditionalCheckFailedException taken) {
       lease.lost = true;
@@ -301,21 +286,7 @@ public final class DynamoDbCommitLock implements CommitLock {
   private void release(Lease lease) {
     lease.renewal.cancel(false);
     try {
-      db.updateItem(
-          new UpdateItemRequest()
-              .withTableName(settings.table())
-              .withKey(key(lease.table))
-              .withUpdateExpression("SET expires_at = :zero REMOVE #owner")
-              .withConditionExpression("#owner = :me AND fence = :fence")
-              .withExpressionAttributeNames(Map.of("#owner", "owner"))
-              .withExpressionAttributeValues(
-                  Map.of(
-                      ":me",
-                      new AttributeValue(lease.owner),
-                      ":fence",
-                      number(lease.fence),
-                      ":zero",
-                      number(0))));
+      whileHeld(lease, "SET expires_at = :at REMOVE #owner", 0);
     } catch (ConditionalCheckFailedException taken) {
       LOG.warn("the commit lock of {} (fence {}) had been taken over", lease.table, lease.fence);
     } catch (RuntimeException e) {
@@ -324,6 +295,30 @@ public final class DynamoDbCommitLock implements CommitLock {
           lease.table,
           e.getMessage());
     }
+  }
+
+  /**
+   * Updates the lease item ({@code :at} = {@code expiresAt}) on the condition that this holder
+   * (owner and fence) still has it.
+   *
+   * @throws ConditionalCheckFailedException when another holder has taken it
+   */
+  private void whileHeld(Lease lease, String update, long expiresAt) {
+    db.updateItem(
+        new UpdateItemRequest()
+            .withTableName(settings.table())
+            .withKey(key(lease.table))
+            .withUpdateExpression(update)
+            .withConditionExpression("#owner = :me AND fence = :fence")
+            .withExpressionAttributeNames(Map.of("#owner", "owner"))
+            .withExpressionAttributeValues(
+                Map.of(
+                    ":me",
+                    new AttributeValue(lease.owner),
+                    ":fence",
+                    number(lease.fence),
+                    ":at",
+                    number(expiresAt))));
   }
 
   /** Who holds the table's lease and until when, for messages. */
