@@ -11,6 +11,7 @@ from lakeloop_ops import (
     DEFAULT_ARGS,
     GATE_REFUSED,
     MODEL,
+    POOL,
     lakeloop_job,
 )
 
@@ -39,7 +40,11 @@ Triggered by `lakeloop_monitoring` when drift is found (or by hand, with a `date
 Airflow's `run_id` is lakeloop's run id: a retry reruns the same lakeloop run, and a run that
 succeeded changes nothing when rerun. Not scheduled (`schedule=None`, so catchup does not apply);
 **max_active_runs is 1** because two trainings at once would race for the `challenger` alias
-(compare-and-set lets one win) and Delta's default S3 log store wants one writer per table.
+(compare-and-set lets one win). **Every task runs in the pool `{POOL}`** (one slot, one pool per
+warehouse, `$LAKELOOP_POOL`), shared with `lakeloop_monitoring`: Delta's default S3 log store is
+safe for one writing driver per table at a time, and the monitoring run that triggers this one is
+still writing (its `report`, into `job_runs` as `tune` does) when this run starts. The pool must
+exist (`airflow pools set {POOL} 1 "..."`): a task in a missing pool is never scheduled.
 
 {COMMON_PARAMS_DOC} `date` (YYYY-MM-DD, default: the run's logical date).
 """

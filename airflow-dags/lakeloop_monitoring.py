@@ -16,6 +16,7 @@ from lakeloop_ops import (
     DRIFT_FOUND,
     MODEL,
     DAY,
+    POOL,
     QUALITY_ALERT,
     lakeloop_job,
     maintenance_reason,
@@ -53,7 +54,13 @@ changes nothing once it succeeded.
 evaluates D. **catchup is off**: a newly deployed DAG would otherwise queue one Spark run per
 missed day; `lakeloop evaluate --since D0` and `drift --since D0` backfill any range in one scan
 instead. **max_active_runs is 1**: consecutive days re-evaluate overlapping windows (the label
-delay) and Delta's default S3 log store is safe for one writer per table at a time.
+delay). **Every spark-submit task runs in the pool `{POOL}`** (one slot, one pool per warehouse,
+`$LAKELOOP_POOL`), shared with `lakeloop_maintenance`: Delta's default S3 log store is safe for one
+writing driver per table at a time, and without the pool the maintenance run this run triggers
+would `tune` (writing `job_runs`) while `report` writes `job_runs` too; max_active_runs keeps only
+two runs of the same DAG apart. The branch, the trigger and healthy write nothing and stay out of
+the pool. The pool must exist (`airflow pools set {POOL} 1 "..."`): a task in a missing pool is
+never scheduled.
 
 {COMMON_PARAMS_DOC}
 """

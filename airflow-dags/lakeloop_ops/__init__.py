@@ -14,6 +14,11 @@ DAG file is parsed; no file or network I/O happens then) or from the DAG's param
                            master (local[2], yarn, spark://host:7077, k8s://...), its extra JSON may
                            set deploy-mode and spark-binary (spark-submit must be on the PATH)
   LAKELOOP_SPARK_CONF      a JSON object of Spark settings laid over DEFAULT_SPARK_CONF
+  LAKELOOP_POOL            the Airflow pool every lakeloop task of both DAGs runs in (default:
+                           lakeloop). One pool per warehouse, of one slot: a deployment with
+                           several warehouses gives each its own pool name. Airflow never creates
+                           it: `airflow pools set lakeloop 1 "..."` (README); a task in a pool that
+                           does not exist stays `scheduled` and never runs.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ MODELING_JAR = os.environ.get("LAKELOOP_MODELING_JAR") or str(
 CONFIG = os.environ.get("LAKELOOP_CONFIG") or str(HOME / "configs/local.conf")
 MODEL = os.environ.get("LAKELOOP_MODEL") or "churn"
 SPARK_CONN_ID = os.environ.get("LAKELOOP_SPARK_CONN_ID") or "spark_default"
+# Delta's default S3 log store is safe for one writing driver per table at a time, and
+# max_active_runs=1 only keeps two runs of the same DAG apart: a monitoring run's report and the
+# maintenance run it triggers both write job_runs. One pool of one slot per warehouse runs every
+# lakeloop job of both DAGs one after the other.
+POOL = os.environ.get("LAKELOOP_POOL") or "lakeloop"
 
 # Each lakeloop command: its main class and the jar that holds it.
 JARS = {"monitoring": MONITORING_JAR, "modeling": MODELING_JAR}
@@ -134,7 +144,8 @@ def lakeloop_job(
     task_id: str | None = None,
     **kwargs: Any,
 ) -> LakeloopSubmitOperator:
-    """The task that runs ``lakeloop <command> <args>`` with the run's config, model and run id.
+    """The task that runs ``lakeloop <command> <args>`` with the run's config, model and run id,
+    in the warehouse's pool (one slot: no other lakeloop job of either DAG runs meanwhile).
 
     Airflow's ``run_id`` becomes lakeloop's run id, so a retry of the task is a rerun of the same
     lakeloop run (which changes nothing once it succeeded).
@@ -159,5 +170,7 @@ def lakeloop_job(
             *args,
         ],
         verbose=False,
+        pool=POOL,
+        pool_slots=1,
         **kwargs,
     )

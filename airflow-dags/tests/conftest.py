@@ -31,6 +31,8 @@ os.environ.update(
     }
 )
 os.environ.pop("LAKELOOP_SPARK_CONF", None)
+# The DAGs' pool is the default one, `lakeloop`, which airflow_db creates as README says.
+os.environ.pop("LAKELOOP_POOL", None)
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -47,13 +49,18 @@ def dagbag():
 
 @pytest.fixture(scope="session")
 def airflow_db():
-    """A migrated SQLite metadata database in the private AIRFLOW_HOME."""
-    subprocess.run(
-        [str(VENV_BIN / "airflow"), "db", "migrate"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    """A migrated SQLite metadata database in the private AIRFLOW_HOME, with the pool every
+    lakeloop task runs in, made by the command README gives."""
+    for command in (
+        ["db", "migrate"],
+        ["pools", "set", "lakeloop", "1", "lakeloop jobs writing one warehouse: one at a time"],
+    ):
+        subprocess.run(
+            [str(VENV_BIN / "airflow"), *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
     return _AIRFLOW_HOME
 
 

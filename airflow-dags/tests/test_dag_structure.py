@@ -24,10 +24,32 @@ def test_dag_settings_are_deliberate(dagbag, dag_id):
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     assert "lakeloop" in dag.tags
-    assert dag.doc_md and "max_active_runs" in dag.doc_md
+    assert dag.doc_md and "max_active_runs" in dag.doc_md and "pool" in dag.doc_md
     for t in dag.tasks:
         assert t.retries == 2, t.task_id
         assert t.owner == "lakeloop"
+
+
+def test_every_lakeloop_job_of_both_dags_runs_in_the_one_pool(dagbag):
+    """One pool of one slot per warehouse serialises every spark-submit of both DAGs
+    (test_dag_runs checks it under a real scheduler); the tasks that write nothing stay out."""
+    import lakeloop_ops
+
+    assert lakeloop_ops.POOL == "lakeloop"  # the pool README creates; LAKELOOP_POOL renames it
+    pooled, others = set(), set()
+    for dag_id in sorted(DAG_IDS):
+        for t in dagbag.dags[dag_id].tasks:
+            if isinstance(t, lakeloop_ops.LakeloopSubmitOperator):
+                assert (t.pool, t.pool_slots) == (lakeloop_ops.POOL, 1), t.task_id
+                pooled.add(t.task_id)
+            else:
+                assert t.pool != lakeloop_ops.POOL, t.task_id
+                others.add(t.task_id)
+    assert pooled == {
+        "ingest_served", "evaluate", "drift", "report",
+        "tune", "train", "compress_and_publish", "verify_registry",
+    }
+    assert others == {"branch_on_alerts", "trigger_maintenance", "healthy"}
 
 
 def _edges(dag):
