@@ -49,9 +49,9 @@ import org.junit.jupiter.api.io.TempDir;
 class CommitLockContentionTest extends SparkTestBase {
   private static final boolean WITHOUT_LOCK =
       Boolean.getBoolean("lakeloop.contention.without-lock");
-  private static final int VERSIONS = Integer.getInteger("lakeloop.contention.versions", 3);
-  private static final int ROUNDS = Integer.getInteger("lakeloop.contention.rounds", 4);
-  private static final int LEDGER = Integer.getInteger("lakeloop.contention.ledger", 8);
+  private static final int VERSIONS = Integer.getInteger("lakeloop.contention.versions", 2);
+  private static final int ROUNDS = Integer.getInteger("lakeloop.contention.rounds", 3);
+  private static final int LEDGER = Integer.getInteger("lakeloop.contention.ledger", 5);
   private static final int INGESTS = 1;
   private static final int ROWS = 30;
   private static final String LOCKS = "lakeloop_locks";
@@ -80,6 +80,15 @@ class CommitLockContentionTest extends SparkTestBase {
       assertThat(a.exitValue()).as(log(work, "a")).isZero();
       assertThat(b.exitValue()).as(log(work, "b")).isZero();
 
+      for (String w : List.of("a", "b")) {
+        System.out.println(
+            "driver "
+                + w
+                + ": ms before each phase "
+                + Files.readAllLines(work.resolve(w + ".out")).stream()
+                    .filter(l -> l.startsWith("phase "))
+                    .toList());
+      }
       Lakehouse lh = new Lakehouse(spark(), warehouse);
       Figures f = figures(work, lh, ids);
       System.out.println(

@@ -96,6 +96,7 @@ public final class ContentionWorker {
 
     // versions registered at once by both drivers
     barrier("register");
+    phase(out, "register");
     for (int i = 0; i < versions; i++) {
       Entry e =
           new Entry(
@@ -129,6 +130,7 @@ public final class ContentionWorker {
 
     // job_runs rows appended back to back by both drivers, as every job's ledger appends them
     barrier("ledger");
+    phase(out, "ledger");
     JobRuns ledger = new JobRuns(lh);
     for (int i = 0; i < ledgerRows; i++) {
       ledger.start("contention", "ledger-" + name + "-" + i, null, "contended", Instant.now());
@@ -137,6 +139,7 @@ public final class ContentionWorker {
 
     // ingest runs appending to prediction_log (each also commits job_runs twice)
     barrier("ingest");
+    phase(out, "ingest");
     for (int j = 0; j < ingests; j++) {
       String runId = "ingest-" + name + "-" + j;
       String[] argv = {
@@ -155,6 +158,17 @@ public final class ContentionWorker {
       out.flush();
     }
     barrier("done");
+    phase(out, "done");
+  }
+
+  private long phaseStart = System.currentTimeMillis();
+
+  /** Records how long the phase before {@code next} took (for the test's output). */
+  private void phase(PrintWriter out, String next) {
+    long now = System.currentTimeMillis();
+    out.println("phase " + next + " " + (now - phaseStart));
+    out.flush();
+    phaseStart = now;
   }
 
   /** Waits until both drivers reached {@code phase} (a file each in the work folder). */
