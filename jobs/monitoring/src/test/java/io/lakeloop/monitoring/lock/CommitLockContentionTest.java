@@ -372,7 +372,9 @@ class CommitLockContentionTest extends SparkTestBase {
   private static String log(Path work, String name) {
     try {
       List<String> lines = Files.readAllLines(work.resolve(name + ".log"));
-      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+      // the driver's last 60 lines that are not stack frames (a Spark error's frames fill a tail)
+      List<String> told = lines.stream().filter(l -> !l.stripLeading().startsWith("at ")).toList();
+      return String.join("\n", told.subList(Math.max(0, told.size() - 60), told.size()));
     } catch (Exception e) {
       return "(no log: " + e.getMessage() + ")";
     }
