@@ -36,9 +36,9 @@ SPARK_CONN = json.dumps({"conn_type": "spark", "host": "local[2]"})
 def lakeloop_env(generated_warehouse, airflow_db, monkeypatch):
     monkeypatch.setenv("LAKELOOP_WAREHOUSE", str(generated_warehouse))
     monkeypatch.setenv("AIRFLOW_CONN_SPARK_DEFAULT", SPARK_CONN)
-    # Small local runs: a 1 GiB driver is plenty and leaves room for the test's own JVMs. Spark's
-    # INFO lines (~30,000 for the two runs) pass through the hook, the task's supervisor and the
-    # scheduler's output; no assertion reads them.
+    # Small local runs: a 2 GiB driver is enough and leaves room for the test's own JVMs. Spark
+    # logs warnings only: its INFO lines (~30,000 for the two runs) would pass through the hook, the
+    # task's supervisor and the scheduler's output, and no assertion reads them.
     monkeypatch.setenv(
         "LAKELOOP_SPARK_CONF", json.dumps({"spark.driver.memory": "2g", "spark.log.level": "WARN"})
     )
