@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUCKET, ROOT, free_port, full_jit, read_s3, run_lakeloop
+from conftest import BUCKET, ROOT, free_port, as_users_run, read_s3, run_lakeloop
 
 S3_CONF = ROOT / "configs/s3.conf"
 TOKEN = "serve-test-token-3f9a"
@@ -38,7 +38,7 @@ class Server:
     """One `bin/lakeloop serve` process on a port, restartable on the same spool."""
 
     def __init__(self, env: dict, spool: Path, models: Path, token_file: Path, log: Path, extra=(), tls=None):
-        self.env, self.port, self.log, self.tls = full_jit(env), free_port(), log, tls
+        self.env, self.port, self.log, self.tls = as_users_run(env), free_port(), log, tls
         self.endpoint = env["LAKELOOP_S3_ENDPOINT"]
         self.args = [
             str(ROOT / "bin/lakeloop"), "serve", "--config", str(S3_CONF), "--port", str(self.port),
