@@ -270,7 +270,7 @@ final class NullThresholds {
                 switch (e.getKey()) {
                   case "psi" -> DriftStatistics.psi(b, c);
                   case "js_distance" -> DriftStatistics.jsDistance(b, c);
-                  case "ks" -> comparable ? DriftStatistics.ks(ref, cur)[0] : 0;
+                  case "ks" -> comparable ? DriftStatistics.ksGrid(ref, cur) : 0;
                   case "wasserstein" -> comparable ? w : 0;
                   case "wasserstein_norm" -> comparable ? w / std : 0;
                   default ->
