@@ -55,48 +55,75 @@ final class KolmogorovSmirnov {
     double[] current = new double[m + 1];
     int prevLo = 0;
     int prevHi = -1; // previous row's evaluated range (values outside it are 0)
+    int prevBandLo = 0; // previous row's lowest point inside the band
     double exit = 0;
     for (int i = 0; i <= n; i++) {
       long centre = i * mg;
       // inside: −h < i·mg − j·ng < h
       int lo = (int) Math.max(0, Math.floorDiv(centre - h, ng) + 1);
       int hi = (int) Math.min(m, ceilDiv(centre + h, ng) - 1);
-      int from = i == 0 ? 0 : Math.max(0, Math.min(prevLo, lo));
+      // Below the previous row's band every path has left already: those points hold 0, and the
+      // row starts where a path can still arrive (lo never decreases with i).
+      int from = i == 0 ? 0 : Math.max(0, Math.min(prevBandLo, lo));
       int to = Math.min(m, hi + 1);
-      for (int j = from; j <= to; j++) {
-        double pre;
-        if (i == 0 && j == 0) {
-          pre = 1;
-        } else {
-          double up = i > 0 && j >= prevLo && j <= prevHi ? previous[j] : 0;
-          double left = j > from ? current[j - 1] : 0;
-          pre = (i * up + j * left) / (i + j);
-        }
-        if (j >= lo && j <= hi) {
-          current[j] = pre;
-        } else {
-          current[j] = 0;
-          if (pre > 0) {
-            exit +=
-                pre
-                    * Math.exp(
-                        logFactorial[i + j]
-                            - logFactorial[i]
-                            - logFactorial[j]
-                            + logFactorial[n + m - i - j]
-                            - logFactorial[n - i]
-                            - logFactorial[m - j]
-                            - logAll);
-          }
-        }
+      // Each point: pre = (i·up + j·left) / (i + j), up = the point below (previous row; 0 outside
+      // its range), left = the one before in this row (0 at the row's start and after a point
+      // outside the band). Outside the band pre is the share of paths that leave there; inside it
+      // is kept. Three loops so that the band's interior, most of the work, runs without tests.
+      double left = 0;
+      int j = from;
+      for (; j <= to && j < lo; j++) { // below the band (i > 0 here: row 0 has lo = 0)
+        double up = j >= prevLo && j <= prevHi ? previous[j] : 0;
+        exit += leaving((i * up + j * left) / (i + j), i, j, n, m, logFactorial, logAll);
+        current[j] = 0;
+        left = 0;
+      }
+      int top = Math.min(hi, to);
+      if (i == 0 && j == 0 && j <= top) {
+        current[0] = 1;
+        left = 1;
+        j = 1;
+      }
+      // j ≥ from ≥ prevLo here: from never decreases with i
+      for (int withUp = Math.min(top, prevHi); j <= withUp; j++) {
+        left = (i * previous[j] + j * left) / (i + j);
+        current[j] = left;
+      }
+      for (; j <= top; j++) { // beyond the previous row's range: up = 0, i·0 + j·left = j·left
+        left = (j * left) / (i + j);
+        current[j] = left;
+      }
+      for (; j <= to; j++) { // above the band: hi + 1
+        double up = j >= prevLo && j <= prevHi ? previous[j] : 0;
+        exit += leaving((i * up + j * left) / (i + j), i, j, n, m, logFactorial, logAll);
+        current[j] = 0;
+        left = 0;
       }
       double[] t = previous;
       previous = current;
       current = t;
       prevLo = from;
       prevHi = to;
+      prevBandLo = lo;
     }
     return Math.max(0, Math.min(1, exit));
+  }
+
+  /** The share of all paths that first leave the band at (i, j), given pre there. */
+  private static double leaving(
+      double pre, int i, int j, int n, int m, double[] logFactorial, double logAll) {
+    if (!(pre > 0)) {
+      return 0;
+    }
+    return pre
+        * Math.exp(
+            logFactorial[i + j]
+                - logFactorial[i]
+                - logFactorial[j]
+                + logFactorial[n + m - i - j]
+                - logFactorial[n - i]
+                - logFactorial[m - j]
+                - logAll);
   }
 
   /**
