@@ -39,8 +39,6 @@ class Server:
 
     def __init__(self, env: dict, spool: Path, models: Path, token_file: Path, log: Path, extra=(), tls=None):
         self.env, self.port, self.log, self.tls = as_users_run(env), free_port(), log, tls
-        # the lakeloop commands run beside the server: short JVMs, with the suites' JVM options
-        self.job_env = env
         self.endpoint = env["LAKELOOP_S3_ENDPOINT"]
         self.args = [
             str(ROOT / "bin/lakeloop"), "serve", "--config", str(S3_CONF), "--port", str(self.port),
@@ -111,7 +109,7 @@ def served(demo_on_s3, tmp_path_factory):
 
 
 def lakeloop(server, *args):
-    return run_lakeloop(*args, "--config", str(S3_CONF), env=server.job_env)
+    return run_lakeloop(*args, "--config", str(S3_CONF), env=server.env)
 
 
 def logged_rows(server, version: str, n: int):
