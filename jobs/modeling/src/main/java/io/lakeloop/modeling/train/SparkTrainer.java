@@ -219,8 +219,11 @@ public final class SparkTrainer {
       }
     } finally {
       master.deleteTempFiles(sc);
-      train.unpersist(false);
-      validation.unpersist(false);
+      // Blocking: compress calls this once per pruning step with the same RDDs, and a removal
+      // still running when the next step caches and reads them again deleted the new blocks
+      // under a task ("Block rdd_…_2 does not exist", seen once in CI).
+      train.unpersist(true);
+      validation.unpersist(true);
     }
     Map<String, Long> stats = new TreeMap<>();
     sum(net.getSparkTrainingStats(), "", stats);
