@@ -39,6 +39,8 @@ class Server:
 
     def __init__(self, env: dict, spool: Path, models: Path, token_file: Path, log: Path, extra=(), tls=None):
         self.env, self.port, self.log, self.tls = as_users_run(env), free_port(), log, tls
+        # the lakeloop commands run beside the server: short JVMs, with the suites' JVM options
+        self.job_env = env
         self.endpoint = env["LAKELOOP_S3_ENDPOINT"]
         self.args = [
             str(ROOT / "bin/lakeloop"), "serve", "--config", str(S3_CONF), "--port", str(self.port),
@@ -109,7 +111,7 @@ def served(demo_on_s3, tmp_path_factory):
 
 
 def lakeloop(server, *args):
-    return run_lakeloop(*args, "--config", str(S3_CONF), env=server.env)
+    return run_lakeloop(*args, "--config", str(S3_CONF), env=server.job_env)
 
 
 def logged_rows(server, version: str, n: int):
@@ -145,7 +147,7 @@ def test_answers_equal_what_score_logged_and_what_the_consumer_api_predicts(serv
         ["java", "-cp", f"{jar}:{classpath}", str(ROOT / "tests/ConsumePublished.java"),
          server.env["LAKELOOP_WAREHOUSE"], "churn@champion"],
         input="\n".join(json.dumps(instance(r, "x")) for r in rows.itertuples(index=False)),
-        env=server.env, capture_output=True, text=True,
+        env=server.job_env, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     consumer = [[float(x) for x in line.split(",")] for line in proc.stdout.strip().splitlines()[1:]]
