@@ -61,16 +61,24 @@ public record TableSpec(
 
   /**
    * Whether writes go through Delta's optimized write (rows shuffled by partition value first, so a
-   * write leaves about one file per window date rather than one per task and date): eval_metrics
-   * and alerts, which evaluate writes and then reads back in the same run (the quality checks) — in
-   * a 600-day backfill the 4,800 files of one write made those reads cost 40 s, 13 s with one file
-   * per date. Not the drift tables: Delta puts all of a write's small dates into one task (one
-   * core), and drift's three writes took 62 s instead of 37 s that way (bench/RESULTS.md,
-   * backfill). The row logs (prediction_log, labels) write as they come: a second shuffle of every
-   * row would cost more than it saves.
+   * write leaves about one file per date rather than one per task and date). The row logs
+   * (prediction_log, labels): every later job scans them, and each file costs its own open (on S3 a
+   * HEAD and a GET or two, about 60 of each per prediction_log file over the quick demo on S3) —
+   * with one file per date that demo's requests fell from ~40,000 to ~18,000 and the demo took 191
+   * s instead of 280 s (docs/TESTING.md, "Optimized writes"); the per-file cost is also what was
+   * left of the 600-day backfill's scans (bench/RESULTS.md, backfill). eval_metrics and alerts,
+   * which evaluate writes and then reads back in the same run (the quality checks): in a 600-day
+   * backfill the 4,800 files of one write made those reads cost 40 s, 13 s with one file per date.
+   * Not the drift tables: Delta puts all of a write's small dates into one task (one core), and
+   * drift's three writes took 62 s instead of 37 s that way (bench/RESULTS.md, backfill). The small
+   * tables (the ledger, the registry, ...) are written a few rows at a time, already one file per
+   * write.
    */
   public boolean optimizedWrites() {
-    return name.equals(Tables.EVAL_METRICS) || name.equals(Tables.ALERTS);
+    return name.equals(Tables.PREDICTION_LOG)
+        || name.equals(Tables.LABELS_TABLE)
+        || name.equals(Tables.EVAL_METRICS)
+        || name.equals(Tables.ALERTS);
   }
 
   /** A row of this table from values by column name, in schema order; absent columns are null. */
