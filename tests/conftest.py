@@ -67,7 +67,7 @@ C1_ONLY = "-XX:TieredStopAtLevel=1"
 
 
 def full_jit(env: dict[str, str]) -> dict[str, str]:
-    """`env` with the suites' JVM options but C1-only: for a JVM that lives for minutes."""
+    """`env` with the suites' JVM options but without C1-only: for a JVM that lives for minutes."""
     env = dict(env)
     options = [o for o in env.get("JAVA_TOOL_OPTIONS", "").split() if o != C1_ONLY]
     if options:

@@ -39,7 +39,8 @@ class Server:
 
     def __init__(self, env: dict, spool: Path, models: Path, token_file: Path, log: Path, extra=(), tls=None):
         self.env, self.port, self.log, self.tls = as_users_run(env), free_port(), log, tls
-        # the lakeloop commands run beside the server: short JVMs, with the suites' JVM options
+        # the short JVMs started beside the server (lakeloop commands, the Java consumer): the
+        # suites' JVM options
         self.job_env = env
         self.endpoint = env["LAKELOOP_S3_ENDPOINT"]
         self.args = [
