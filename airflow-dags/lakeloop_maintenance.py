@@ -10,14 +10,15 @@ from lakeloop_ops import (
     CONFIG,
     DEFAULT_ARGS,
     GATE_REFUSED,
+    MACROS,
     MODEL,
     POOL,
     lakeloop_job,
 )
 
 # The logical date the jobs work on: the `date` param (set by lakeloop_monitoring), else the
-# run's own logical date.
-DATE = "{{ params.date or ds }}"
+# run's own logical date, else (a run triggered without one) the day it was triggered on.
+DATE = "{{ params.date or lakeloop_run_day(dag_run) }}"
 
 DOC = f"""
 ### lakeloop maintenance
@@ -46,7 +47,9 @@ safe for one writing driver per table at a time, and the monitoring run that tri
 still writing (its `report`, into `job_runs` as `tune` does) when this run starts. The pool must
 exist (`airflow pools set {POOL} 1 "..."`): a task in a missing pool is never scheduled.
 
-{COMMON_PARAMS_DOC} `date` (YYYY-MM-DD, default: the run's logical date).
+{COMMON_PARAMS_DOC} `date` (YYYY-MM-DD, default: the run's logical date, or for a run triggered
+without one the day it was triggered on): `airflow dags trigger lakeloop_maintenance --conf
+'{{"date": "2026-01-13"}}'`.
 """
 
 with DAG(
@@ -62,6 +65,7 @@ with DAG(
         "config": Param(CONFIG, type="string", description="HOCON file the jobs read"),
         "model": Param(MODEL, type="string", description="model to update"),
     },
+    user_defined_macros=MACROS,
     tags=["lakeloop", "maintenance"],
     doc_md=DOC,
 ) as dag:

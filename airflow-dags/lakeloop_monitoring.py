@@ -16,6 +16,7 @@ from lakeloop_ops import (
     DRIFT_FOUND,
     MODEL,
     DAY,
+    MACROS,
     POOL,
     QUALITY_ALERT,
     lakeloop_job,
@@ -27,7 +28,9 @@ DOC = f"""
 
 Once a day, for the day that just ended: the start of the run's data interval
 (`{{{{ data_interval_start | ds }}}}`; for a scheduled run that is `{{{{ ds }}}}`, for a manual one
-the day before it was triggered):
+the day before it was triggered, with or without a logical date). A manual run with a `date`
+param (`airflow dags trigger lakeloop_monitoring --conf '{{"date": "2026-01-13"}}'`) works on
+that day instead:
 
 0. **ingest_served** — `lakeloop ingest-served --date DAY`: the traffic `lakeloop serve` answered
    on DAY (published by the server to `<warehouse>/landing/served/<model>/event_date=DAY/`) into
@@ -62,7 +65,7 @@ two runs of the same DAG apart. The branch, the trigger and healthy write nothin
 the pool. The pool must exist (`airflow pools set {POOL} 1 "..."`): a task in a missing pool is
 never scheduled.
 
-{COMMON_PARAMS_DOC}
+{COMMON_PARAMS_DOC} `date` (YYYY-MM-DD, default: the day that just ended).
 """
 
 with DAG(
@@ -74,9 +77,11 @@ with DAG(
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     params={
+        "date": Param(None, type=["null", "string"], format="date", description="day to monitor"),
         "config": Param(CONFIG, type="string", description="HOCON file the jobs read"),
         "model": Param(MODEL, type="string", description="model to monitor"),
     },
+    user_defined_macros=MACROS,
     tags=["lakeloop", "monitoring"],
     doc_md=DOC,
 ) as dag:

@@ -59,8 +59,28 @@ JOBS: dict[str, tuple[str, str]] = {
     command: (main_class, JARS[module]) for command, (main_class, module) in MAIN_CLASSES.items()
 }
 
-# The day a scheduled run works on: the start of its data interval (the day that just ended).
-DAY = "{{ data_interval_start | ds }}"
+
+def day_that_ended(dag_run: Any) -> str:
+    """The day a monitoring run works on when no ``date`` param names one: the start of its data
+    interval, the day that just ended. A run triggered without a logical date (``airflow dags
+    trigger`` without ``--logical-date``, the REST API's ``logical_date: null``) has no data
+    interval: the day before the one it was triggered on, the day Airflow's daily timetable infers
+    for a manual run that has one."""
+    start = dag_run.data_interval_start or dag_run.run_after - timedelta(days=1)
+    return start.strftime("%Y-%m-%d")
+
+
+def run_day(dag_run: Any) -> str:
+    """The day a maintenance run works on when no ``date`` param names one: its logical date's, or
+    for a run triggered without a logical date the day it was triggered on."""
+    return (dag_run.logical_date or dag_run.run_after).strftime("%Y-%m-%d")
+
+
+# What the DAGs' templates may call besides Airflow's own (each DAG's user_defined_macros).
+MACROS = {"lakeloop_day_that_ended": day_that_ended, "lakeloop_run_day": run_day}
+
+# The day a monitoring run works on: its `date` param, else the day that just ended.
+DAY = "{{ params.date or lakeloop_day_that_ended(dag_run) }}"
 
 # What lakeloop's exit codes mean (README, "Commands"): the run itself succeeded in each case.
 DRIFT_FOUND = 3
@@ -158,7 +178,9 @@ def lakeloop_job(
         conn_id=SPARK_CONN_ID,
         application=jar,
         java_class=main_class,
-        name=f"lakeloop-{command}-{{{{ params.model }}}}-{{{{ ds_nodash }}}}",
+        # Airflow's run id, which every run has (a run triggered without a logical date has no
+        # `ds`): the Spark application is named after the lakeloop run it is
+        name=f"lakeloop-{command}-{{{{ params.model }}}}-{{{{ run_id }}}}",
         conf=spark_conf(),
         application_args=[
             "--config",

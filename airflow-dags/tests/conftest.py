@@ -39,12 +39,16 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_AIRFLOW_HOME, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def dagbag():
+def load_dagbag():
     """The DAG folder loaded the way Airflow 3's DAG processor loads a bundle."""
     from airflow.dag_processing.dagbag import BundleDagBag
 
     return BundleDagBag(dag_folder=DAGS, bundle_path=DAGS)
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    return load_dagbag()
 
 
 @pytest.fixture(scope="session")
